@@ -1,0 +1,118 @@
+"""Elementwise nonlinearities, each with its derivative written next to it.
+
+Every activation caches only what its derivative needs: a mask, the input or
+the output. ``sigmoid`` and ``softplus`` are also plain functions, computed in
+the numerically stable forms that the Bernoulli likelihood relies on.
+"""
+
+import numpy as np
+
+from .module import Module
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)), without overflow: exp is only taken of -|x| <= 0."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def softplus(x):
+    """log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), finite for any x."""
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+class ReLU(Module):
+    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0."""
+
+    def forward(self, x):
+        mask = x > 0
+        self.cache = mask
+        return x * mask
+
+    def backward(self, dy):
+        mask = self._pop_cache()
+        return dy * mask
+
+
+class LeakyReLU(Module):
+    """y = x for x > 0, slope * x otherwise;  dy/dx = 1 or slope."""
+
+    def __init__(self, slope=0.01):
+        super().__init__()
+        self.slope = slope
+
+    def forward(self, x):
+        positive = x > 0
+        self.cache = positive
+        return np.where(positive, x, self.slope * x)
+
+    def backward(self, dy):
+        positive = self._pop_cache()
+        return np.where(positive, dy, self.slope * dy)
+
+
+class ELU(Module):
+    """y = x for x > 0, alpha (exp(x) - 1) otherwise;  dy/dx = 1 or y + alpha."""
+
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x):
+        positive = x > 0
+        # exp of min(x, 0) so large positive inputs never overflow the unused branch
+        y = np.where(positive, x, self.alpha * np.expm1(np.minimum(x, 0)))
+        self.cache = (positive, y)
+        return y
+
+    def backward(self, dy):
+        positive, y = self._pop_cache()
+        return np.where(positive, dy, dy * (y + self.alpha))
+
+
+class Tanh(Module):
+    """y = tanh(x);  dy/dx = 1 - y^2 (computed from the cached output)."""
+
+    def forward(self, x):
+        y = np.tanh(x)
+        self.cache = y
+        return y
+
+    def backward(self, dy):
+        y = self._pop_cache()
+        return dy * (1 - y * y)
+
+
+class Sigmoid(Module):
+    """y = sigmoid(x);  dy/dx = y (1 - y)."""
+
+    def forward(self, x):
+        y = sigmoid(x)
+        self.cache = y
+        return y
+
+    def backward(self, dy):
+        y = self._pop_cache()
+        return dy * y * (1 - y)
+
+
+class Softplus(Module):
+    """y = log(1 + exp(x));  dy/dx = sigmoid(x)."""
+
+    def forward(self, x):
+        self.cache = x
+        return softplus(x)
+
+    def backward(self, dy):
+        x = self._pop_cache()
+        return dy * sigmoid(x)
+
+
+ACTIVATIONS = {
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
+    "tanh": Tanh,
+    "sigmoid": Sigmoid,
+    "softplus": Softplus,
+}

@@ -1,0 +1,51 @@
+"""The log-density of a diagonal Gaussian and its gradients (MATH.md section 4).
+
+    log N(x; mu, sigma^2) = -1/2 sum_j [ log 2 pi + logvar_j + (x_j - mu_j)^2 / sigma_j^2 ]
+
+summed over the last axis. It is the likelihood of the Gaussian decoder for
+continuous data (AEVB appendix C.2, learned log-variance) and the density of
+q(z|x) and p(z) in the Monte Carlo ELBO.
+"""
+
+import numpy as np
+
+from .module import Module
+
+LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+class GaussianLogDensity(Module):
+    """``forward(x, mu, logvar) -> log N(x; mu, exp(logvar))`` summed over the last axis.
+
+    Inputs broadcast against each other; the output has their broadcast shape
+    without the last axis. ``backward(dlogp) -> (dx, dmu, dlogvar)``, each
+    reduced back to its input's shape.
+    """
+
+    def forward(self, x, mu, logvar):
+        inv_var = np.exp(-logvar)
+        diff = x - mu
+        self.cache = (diff, inv_var, np.shape(x), np.shape(mu), np.shape(logvar))
+        return -0.5 * np.sum(LOG_2PI + logvar + diff * diff * inv_var, axis=-1)
+
+    def backward(self, dlogp):
+        diff, inv_var, x_shape, mu_shape, logvar_shape = self._pop_cache()
+        g = dlogp[..., None]
+        # d/dmu = (x - mu) / sigma^2
+        dmu = g * diff * inv_var
+        # d/dx = -(x - mu) / sigma^2
+        dx = -dmu
+        # d/dlogvar = 1/2 ((x - mu)^2 / sigma^2 - 1)
+        dlogvar = g * 0.5 * (diff * diff * inv_var - 1.0)
+        return (_unbroadcast(dx, x_shape), _unbroadcast(dmu, mu_shape),
+                _unbroadcast(dlogvar, logvar_shape))
+
+
+def _unbroadcast(grad, shape):
+    """Sum a gradient over the axes that broadcasting added or stretched."""
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis, keepdims=True)
+    return grad

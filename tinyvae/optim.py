@@ -1,0 +1,143 @@
+"""Optimizers that update parameters in place from their accumulated gradients.
+
+Each optimizer takes ``model.parameters()`` -- ``(name, param, grad)`` triples --
+and keeps its state (moments, step count) keyed by the qualified parameter
+name, so the state can be saved in a checkpoint and restored exactly.
+All of them *minimize*: they step against the gradient of the loss.
+"""
+
+import numpy as np
+
+
+class Optimizer:
+    """Holds the parameter list and the named state; subclasses define ``step``."""
+
+    hyperparameters = ()
+
+    def __init__(self, parameters):
+        self.parameters = list(parameters)
+        if not self.parameters:
+            raise ValueError("optimizer got an empty parameter list")
+        self.t = 0                 # number of steps taken
+        self.state = {}            # slot name -> {parameter name -> array}
+
+    def _slot(self, slot):
+        """A zero array per parameter for a piece of state such as Adam's ``m``."""
+        self.state[slot] = {name: np.zeros_like(param) for name, param, _ in self.parameters}
+        return self.state[slot]
+
+    def step(self):
+        raise NotImplementedError
+
+    def state_dict(self):
+        """Flat dict of arrays: ``"t"`` and ``"<slot>/<parameter name>"``."""
+        flat = {"t": np.array(self.t)}
+        for slot, arrays in self.state.items():
+            for name, value in arrays.items():
+                flat[f"{slot}/{name}"] = value.copy()
+        return flat
+
+    def load_state_dict(self, flat):
+        """Restore state saved by ``state_dict``; checks everything before writing."""
+        expected = {"t"} | {f"{slot}/{name}" for slot, arrays in self.state.items()
+                            for name in arrays}
+        if set(flat) != expected:
+            missing, unexpected = sorted(expected - set(flat)), sorted(set(flat) - expected)
+            raise ValueError(
+                f"{type(self).__name__} state does not match these parameters: "
+                f"missing {missing or 'nothing'}, unexpected {unexpected or 'nothing'}"
+            )
+        for slot, arrays in self.state.items():
+            for name, value in arrays.items():
+                saved = flat[f"{slot}/{name}"]
+                if saved.shape != value.shape or saved.dtype != value.dtype:
+                    raise ValueError(
+                        f"optimizer state {slot}/{name}: expected {value.shape} {value.dtype}, "
+                        f"got {saved.shape} {saved.dtype}"
+                    )
+        self.t = int(flat["t"])
+        for slot, arrays in self.state.items():
+            for name, value in arrays.items():
+                value[...] = flat[f"{slot}/{name}"]
+
+    def __repr__(self):
+        args = ", ".join(f"{h}={getattr(self, h)!r}" for h in self.hyperparameters)
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (heavy-ball) momentum.
+
+        v <- momentum * v - lr * g;   theta <- theta + v
+    With momentum = 0 this is theta <- theta - lr * g.
+    """
+
+    hyperparameters = ("lr", "momentum")
+
+    def __init__(self, parameters, lr=0.01, momentum=0.0):
+        super().__init__(parameters)
+        self.lr, self.momentum = lr, momentum
+        self.velocity = self._slot("velocity")
+
+    def step(self):
+        self.t += 1
+        for name, param, grad in self.parameters:
+            v = self.velocity[name]
+            v *= self.momentum
+            v -= self.lr * grad
+            param += v
+
+
+class AdaGrad(Optimizer):
+    """AdaGrad (Duchi et al. 2011), the optimizer of the AEVB experiments.
+
+        s <- s + g^2;   theta <- theta - lr * g / (sqrt(s) + eps)
+    """
+
+    hyperparameters = ("lr", "eps")
+
+    def __init__(self, parameters, lr=0.01, eps=1e-8):
+        super().__init__(parameters)
+        self.lr, self.eps = lr, eps
+        self.sum_sq = self._slot("sum_sq")
+
+    def step(self):
+        self.t += 1
+        for name, param, grad in self.parameters:
+            s = self.sum_sq[name]
+            s += grad * grad
+            param -= self.lr * grad / (np.sqrt(s) + self.eps)
+
+
+class Adam(Optimizer):
+    """Adam, exactly Algorithm 1 of Kingma & Ba (2014).
+
+        t <- t + 1
+        m <- beta1 m + (1 - beta1) g            (biased first moment)
+        v <- beta2 v + (1 - beta2) g^2          (biased second raw moment)
+        m_hat = m / (1 - beta1^t)               (bias corrections, Adam section 3)
+        v_hat = v / (1 - beta2^t)
+        theta <- theta - lr m_hat / (sqrt(v_hat) + eps)
+    """
+
+    hyperparameters = ("lr", "beta1", "beta2", "eps")
+
+    def __init__(self, parameters, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(parameters)
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.m = self._slot("m")
+        self.v = self._slot("v")
+
+    def step(self):
+        self.t += 1
+        correction1 = 1.0 - self.beta1 ** self.t
+        correction2 = 1.0 - self.beta2 ** self.t
+        for name, param, grad in self.parameters:
+            m, v = self.m[name], self.v[name]
+            m *= self.beta1
+            m += (1.0 - self.beta1) * grad
+            v *= self.beta2
+            v += (1.0 - self.beta2) * grad * grad
+            m_hat = m / correction1
+            v_hat = v / correction2
+            param -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)

@@ -1,0 +1,49 @@
+"""The reparameterization trick for a diagonal Gaussian (AEVB section 2.4).
+
+Instead of sampling z ~ N(mu, sigma^2) directly, sample noise that does not
+depend on the parameters and transform it:
+
+    z = mu + sigma * eps,   sigma = exp(logvar / 2),   eps ~ N(0, I)
+
+so z is a differentiable function of (mu, logvar) and gradients flow through
+the sample into the encoder.
+"""
+
+import numpy as np
+
+from .module import Module
+
+
+def sample_eps(rng, shape, dtype=np.float32):
+    """Standard normal noise ``eps`` of the given shape, drawn from ``rng``."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            "expected rng to be a numpy.random.Generator (np.random.default_rng(seed)), "
+            f"got {type(rng).__name__}"
+        )
+    return rng.standard_normal(shape, dtype=dtype)
+
+
+class Reparameterize(Module):
+    """``forward(mu, logvar, eps) -> z = mu + exp(logvar / 2) * eps``.
+
+    ``mu`` and ``logvar`` have shape (B, J). ``eps`` has shape (B, J) or
+    (L, B, J) for L samples per example; ``z`` then has the shape of ``eps``.
+    ``backward(dz) -> (dmu, dlogvar)``, summed over the L samples. ``eps`` is a
+    constant (the noise), so it gets no gradient.
+    """
+
+    def forward(self, mu, logvar, eps):
+        sigma = np.exp(0.5 * logvar)
+        self.cache = (sigma, eps)
+        return mu + sigma * eps
+
+    def backward(self, dz):
+        sigma, eps = self._pop_cache()
+        # dz/dmu = 1
+        dmu = dz
+        # dz/dlogvar = eps * dsigma/dlogvar = eps * sigma / 2
+        dlogvar = dz * eps * (0.5 * sigma)
+        if dz.ndim == 3:  # L samples: each sample's path adds to the same (mu, logvar)
+            dmu, dlogvar = dmu.sum(axis=0), dlogvar.sum(axis=0)
+        return dmu, dlogvar
