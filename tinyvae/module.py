@@ -112,12 +112,8 @@ class Module:
         """Parameters by qualified name (copies), for checkpoints."""
         return {name: param.copy() for name, param, _ in self.parameters()}
 
-    def load_state_dict(self, state):
-        """Copy parameters in place; every name, shape and dtype must match.
-
-        All checks run before anything is written, so a mismatched checkpoint
-        leaves the model untouched.
-        """
+    def check_state_dict(self, state):
+        """Raise ValueError unless ``state`` has exactly our names, shapes and dtypes."""
         own = {name: param for name, param, _ in self.parameters()}
         missing = sorted(set(own) - set(state))
         unexpected = sorted(set(state) - set(own))
@@ -128,16 +124,16 @@ class Module:
             )
         for name, param in own.items():
             value = np.asarray(state[name])
-            if value.shape != param.shape:
+            if value.shape != param.shape or value.dtype != param.dtype:
                 raise ValueError(
-                    f"parameter {name!r}: expected shape {param.shape}, got {value.shape} "
-                    "(is this state from a model with another architecture?)"
+                    f"parameter {name!r}: expected shape {param.shape} and dtype {param.dtype}, "
+                    f"got {value.shape} {value.dtype} (state from another architecture?)"
                 )
-            if value.dtype != param.dtype:
-                raise ValueError(
-                    f"parameter {name!r}: expected dtype {param.dtype}, got {value.dtype}"
-                )
-        for name, param in own.items():
+
+    def load_state_dict(self, state):
+        """Copy parameters in place, after checking all of them (nothing half-loaded)."""
+        self.check_state_dict(state)
+        for name, param, _ in self.parameters():
             param[...] = state[name]
 
 

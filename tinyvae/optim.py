@@ -37,8 +37,8 @@ class Optimizer:
                 flat[f"{slot}/{name}"] = value.copy()
         return flat
 
-    def load_state_dict(self, flat):
-        """Restore state saved by ``state_dict``; checks everything before writing."""
+    def check_state_dict(self, flat):
+        """Raise ValueError unless ``flat`` fits this optimizer's parameters."""
         expected = {"t"} | {f"{slot}/{name}" for slot, arrays in self.state.items()
                             for name in arrays}
         if set(flat) != expected:
@@ -55,6 +55,10 @@ class Optimizer:
                         f"optimizer state {slot}/{name}: expected {value.shape} {value.dtype}, "
                         f"got {saved.shape} {saved.dtype}"
                     )
+
+    def load_state_dict(self, flat):
+        """Restore state saved by ``state_dict``, after checking all of it."""
+        self.check_state_dict(flat)
         self.t = int(flat["t"])
         for slot, arrays in self.state.items():
             for name, value in arrays.items():

@@ -9,9 +9,12 @@ How an image is made
 --------------------
 1. **Templates.** The glyphs '0'..'9' of several fonts that ship with
    matplotlib (DejaVu, STIX and Computer Modern, upright, bold and italic) are
-   drawn large (64 x 64) with three stroke widths, on an off-screen Agg
-   canvas. A slight Gaussian blur removes detail finer than a 28 x 28 pixel,
-   so that resampling later does not alias.
+   drawn large (64 x 64) on an off-screen Agg canvas, each at three stroke
+   thicknesses. Fonts have thick stems and thin hairlines, pens do not: tracing
+   the outline with a pen evens the strokes out, and the pen's width is chosen
+   per glyph to bring its mean stroke thickness up to the wanted one. A slight Gaussian
+   blur then removes detail finer than a 28 x 28 pixel, so that resampling
+   later does not alias.
 2. **A random deformation** per image, as a map from output pixels back to
    template coordinates: an affine part (rotation, anisotropic scaling,
    shear, i.e. slant, and translation) plus a smooth random displacement
@@ -74,20 +77,20 @@ FONT_FILES = (
     "cmtt10.ttf",
 )
 
-# Stroke width changes, in template pixels: the glyph outline is traced with a
-# pen this wide, black (negative: thinner strokes) or white (positive: bolder).
-STROKE_WIDTHS = (-2.5, 0.0, 3.0)
+# Mean stroke thicknesses of the templates, in output pixels (MNIST's strokes
+# are about 2 to 3 pixels wide).
+STROKE_THICKNESS = (1.5, 2.1, 2.8)
 
 # Standard deviation, in template pixels, of the anti-aliasing blur.
 BLUR_SIGMA = 1.0
 
 # Ranges of the random deformation (uniform distributions).
 MAX_ROTATION = np.deg2rad(12.0)  # radians, either way
-MAX_SHEAR = 0.3  # horizontal shift per unit of height: the slant
-SCALE_X = (0.7, 1.1)  # horizontal size relative to the template
+SHEAR = (-0.15, 0.25)  # horizontal shift per unit of height: the slant, mostly to the right
+SCALE_X = (0.8, 1.15)  # horizontal size relative to the template
 SCALE_Y = (0.85, 1.05)  # vertical size relative to the template
-MAX_SHIFT = 1.5  # translation in output pixels, each axis
-WOBBLE = 0.6  # standard deviation of the smooth displacement, output pixels
+MAX_SHIFT = 1.0  # translation in output pixels, each axis
+WOBBLE = 0.8  # standard deviation of the smooth displacement, output pixels
 WOBBLE_GRID = 4  # the displacement is interpolated from a WOBBLE_GRID^2 grid
 INK_GAIN = (1.0, 1.5)  # grey levels are multiplied by this, then clipped at 1
 
@@ -115,6 +118,20 @@ def _glyph_path(digit: int, font: FontProperties, centre: tuple[float, float]):
     return to_canvas.transform_path(path)
 
 
+def _stroke_thickness(path) -> float:
+    """Mean stroke thickness of a filled outline: 2 * area / perimeter.
+
+    A stroke of length L and thickness t has area L * t and an outline about
+    2 * L long, so the ratio recovers t. The outline is flattened to polygons;
+    the area comes from the shoelace formula, in which holes (drawn the other
+    way round) count negatively.
+    """
+    polygons = path.to_polygons()
+    area = abs(sum(np.sum(p[:-1, 0] * p[1:, 1] - p[1:, 0] * p[:-1, 1]) / 2 for p in polygons))
+    perimeter = sum(np.hypot(*np.diff(p, axis=0).T).sum() for p in polygons)
+    return 2 * area / perimeter
+
+
 def _blur_matrix(size: int, sigma: float) -> np.ndarray:
     """B such that ``B @ image @ B.T`` is ``image`` blurred by a Gaussian of
     standard deviation ``sigma`` (separable convolution as two matrix products)."""
@@ -125,15 +142,15 @@ def _blur_matrix(size: int, sigma: float) -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def _templates() -> tuple[np.ndarray, np.ndarray]:
-    """Render every (digit, font, stroke width) glyph once per process.
+    """Render every (digit, font, stroke thickness) glyph, once per process.
 
     Returns
     -------
-    templates : float32 (10, n_fonts, n_widths, T + 2, T + 2), values in [0, 1],
-        T = TEMPLATE_SIZE, with a one-pixel black border (resampling outside
-        the template then reads black).
-    centres : float32 (10, n_fonts, n_widths, 2), each template's centre of
-        mass (row, column) in the bordered coordinates.
+    templates : float32 (10, n_fonts, n_thicknesses, T + 2, T + 2), values in
+        [0, 1], T = TEMPLATE_SIZE, with a one-pixel black border (resampling
+        outside the template then reads black).
+    centres : float32 (10, n_fonts, n_thicknesses, 2), each template's centre
+        of mass (row, column) in the bordered coordinates.
     """
     font_dir = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
     missing = [name for name in FONT_FILES if not (font_dir / name).is_file()]
@@ -141,10 +158,10 @@ def _templates() -> tuple[np.ndarray, np.ndarray]:
         raise FileNotFoundError(f"matplotlib's bundled fonts {missing} were expected in {font_dir}")
 
     # All glyphs go on one canvas, one TEMPLATE_SIZE cell each: digits along x,
-    # (font, width) along y. At dpi=72 a point is a pixel, so line widths and
-    # coordinates are both in template pixels.
+    # (font, thickness) along y. At dpi=72 a point is a pixel, so line widths
+    # and coordinates are both in template pixels.
     T = TEMPLATE_SIZE
-    rows = len(FONT_FILES) * len(STROKE_WIDTHS)
+    rows = len(FONT_FILES) * len(STROKE_THICKNESS)
     figure = Figure(figsize=(10 * T / 72, rows * T / 72), dpi=72, facecolor="black")
     canvas = FigureCanvasAgg(figure)
     axes = figure.add_axes((0, 0, 1, 1))
@@ -153,12 +170,15 @@ def _templates() -> tuple[np.ndarray, np.ndarray]:
     axes.set_ylim(rows * T, 0)
     for f, font_file in enumerate(FONT_FILES):
         font = FontProperties(fname=font_dir / font_file)
-        for w, width in enumerate(STROKE_WIDTHS):
-            row = f * len(STROKE_WIDTHS) + w
-            for digit in range(10):
+        for digit in range(10):
+            for k, thickness in enumerate(STROKE_THICKNESS):
+                row = f * len(STROKE_THICKNESS) + k
                 path = _glyph_path(digit, font, centre=((digit + 0.5) * T, (row + 0.5) * T))
-                pen = "white" if width > 0 else "black"
-                axes.add_patch(PathPatch(path, facecolor="white", edgecolor=pen, linewidth=abs(width)))
+                # A pen of width w moves the outline w/2 outwards, thickening
+                # every stroke by w. Glyphs already thicker than wanted are left
+                # as they are: thinning them would break their hairlines.
+                pen = max(0.0, thickness * SCALE - _stroke_thickness(path))
+                axes.add_patch(PathPatch(path, facecolor="white", edgecolor="white", linewidth=pen))
     canvas.draw()
     sheet = np.asarray(canvas.buffer_rgba())[:, :, 0].astype(np.float32) / 255
 
@@ -166,7 +186,7 @@ def _templates() -> tuple[np.ndarray, np.ndarray]:
     cells = sheet.reshape(rows, T, 10, T).transpose(2, 0, 1, 3)
     blur = _blur_matrix(T, BLUR_SIGMA)
     cells = np.pad(blur @ cells @ blur.T, [(0, 0), (0, 0), (1, 1), (1, 1)])
-    templates = cells.reshape(10, len(FONT_FILES), len(STROKE_WIDTHS), T + 2, T + 2)
+    templates = cells.reshape(10, len(FONT_FILES), len(STROKE_THICKNESS), T + 2, T + 2)
 
     # Centre of mass: intensity-weighted mean of the row and column indices.
     index = np.arange(T + 2, dtype=np.float32)
@@ -221,16 +241,16 @@ def make_synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n must be a non-negative integer number of images, got {n!r}")
     templates, centres = _templates()
-    _, n_fonts, n_widths, H, W = templates.shape
+    _, n_fonts, n_thicknesses, H, W = templates.shape
     rng = np.random.default_rng(seed)
 
     # Draw every random choice up front, so that the result does not depend on
     # how the work is split into chunks below.
     labels = rng.permutation(np.arange(n) % 10).astype(np.uint8)
     font = rng.integers(n_fonts, size=n)
-    width = rng.integers(n_widths, size=n)
+    thickness = rng.integers(n_thicknesses, size=n)
     angle = rng.uniform(-MAX_ROTATION, MAX_ROTATION, size=n)
-    shear = rng.uniform(-MAX_SHEAR, MAX_SHEAR, size=n)
+    shear = rng.uniform(*SHEAR, size=n)
     scale_x = rng.uniform(*SCALE_X, size=n)
     scale_y = rng.uniform(*SCALE_Y, size=n)
     shift = rng.uniform(-MAX_SHIFT, MAX_SHIFT, size=(n, 2))
@@ -253,7 +273,7 @@ def make_synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray
     grid = np.stack(np.meshgrid(pixel, pixel, indexing="ij"), -1).reshape(-1, 2)
     upsample = _interpolation_matrix(IMAGE_SIZE, WOBBLE_GRID)
 
-    which = (labels.astype(np.intp) * n_fonts + font) * n_widths + width
+    which = (labels.astype(np.intp) * n_fonts + font) * n_thicknesses + thickness
     flat_templates = templates.reshape(-1, H, W)
     flat_centres = centres.reshape(-1, 2)
     images = np.empty((n, IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)

@@ -83,7 +83,13 @@ class VAE(Module):
 
     # -- the bound -----------------------------------------------------------
     def _check_x(self, x):
-        return check_input(x, "x", ndim=2, last_dim=self.x_dim, dtype=self.dtype)
+        """Validate data before anything runs, so bad input changes no cache."""
+        x = check_input(x, "x", ndim=2, last_dim=self.x_dim, dtype=self.dtype)
+        if self.likelihood == "bernoulli" and (x.min() < 0 or x.max() > 1):
+            raise ValueError(
+                "x: Bernoulli data must lie in [0, 1]; got values in "
+                f"[{x.min():.4g}, {x.max():.4g}] (scale pixels to [0, 1] first)")
+        return x
 
     def _noise(self, batch, rng, eps, n_samples):
         """eps of shape (L, B, z_dim): given explicitly, or drawn from rng."""

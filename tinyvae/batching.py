@@ -1,0 +1,102 @@
+"""Minibatches and dynamic binarization.
+
+Stochastic gradient training (AEVB Algorithm 1) visits the training set in
+random minibatches: one epoch is one pass over a random permutation of the
+rows. :func:`batches` does exactly that, and nothing else.
+
+:func:`binarize` implements *dynamic binarization*: grey-level images are
+turned into binary ones by drawing each pixel from a Bernoulli distribution
+whose mean is the grey level, afresh every time a batch is used. A Bernoulli
+decoder then models data that really is binary, and the fresh draws act as a
+regulariser (the model never sees the same binary image twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+__all__ = ["batches", "binarize"]
+
+
+def _check_rng(rng) -> None:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a np.random.Generator (e.g. np.random.default_rng(0)), got {type(rng).__name__}"
+        )
+
+
+def batches(
+    x: np.ndarray,
+    batch_size: int,
+    rng: np.random.Generator | None = None,
+    *,
+    labels: np.ndarray | None = None,
+    shuffle: bool = True,
+    drop_last: bool = False,
+) -> Iterator[np.ndarray] | Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Iterate over one epoch of minibatches of the rows of ``x``.
+
+    Parameters
+    ----------
+    x : array whose first axis indexes examples.
+    batch_size : number of rows per batch (the last one may be smaller).
+    rng : generator that draws the epoch's permutation; required if ``shuffle``.
+    labels : optional array with one entry per row of ``x``; if given, the
+        iterator yields ``(x_batch, labels_batch)`` pairs with matching rows.
+    shuffle : visit the rows in random order (True) or in their stored order.
+    drop_last : skip the final batch if it has fewer than ``batch_size`` rows.
+
+    Every row is yielded exactly once per epoch (except those in a dropped
+    last batch). The arguments are checked when ``batches`` is called, not
+    when iteration starts.
+    """
+    x = np.asarray(x)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if x.ndim == 0:
+        raise ValueError("x must have a first axis indexing examples, got a 0-dimensional array")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.ndim == 0 or len(labels) != len(x):
+            raise ValueError(f"labels must have one entry per row of x ({len(x)}), got shape {labels.shape}")
+    if shuffle:
+        if rng is None:
+            raise TypeError("shuffle=True needs rng, a np.random.Generator such as np.random.default_rng(0)")
+        _check_rng(rng)
+        order = rng.permutation(len(x))
+    else:
+        order = np.arange(len(x))
+
+    stop = len(x) - len(x) % batch_size if drop_last else len(x)
+
+    def epoch():
+        for start in range(0, stop, batch_size):
+            index = order[start : start + batch_size]
+            yield x[index] if labels is None else (x[index], labels[index])
+
+    return epoch()
+
+
+def binarize(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Dynamic binarization: each pixel becomes 1 with probability ``x``, else 0.
+
+    ``x`` holds grey levels in [0, 1] (floating point); the result has the
+    same shape and dtype and contains only 0 and 1. Its expectation is ``x``.
+    """
+    _check_rng(rng)
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(
+            f"binarize expects grey levels in [0, 1] as floats, got dtype {x.dtype} "
+            f"(for uint8 images divide by 255 first)"
+        )
+    if np.isnan(x).any():
+        raise ValueError("binarize expects grey levels in [0, 1], got NaN")
+    if x.size and not (np.min(x) >= 0 and np.max(x) <= 1):
+        raise ValueError(
+            f"binarize expects grey levels in [0, 1], got values from {np.min(x)} to {np.max(x)}"
+        )
+    # A uniform u in [0, 1) is below p with probability exactly p.
+    return (rng.random(x.shape) < x).astype(x.dtype)

@@ -1,0 +1,115 @@
+"""Checkpoints: model parameters, optimizer state and RNG state in one ``.npz``.
+
+Everything is stored as plain arrays (no pickles): parameters under
+``model/<name>``, optimizer state under ``optimizer/<key>``, and JSON text
+for the RNG state and metadata (epoch, history, the model's architecture).
+Files are written to a temporary file in the same folder and renamed into
+place, so a crash never leaves half a checkpoint; loading validates every
+array against the model before anything is changed.
+"""
+
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is unreadable or does not fit the model it is loaded into."""
+
+
+def save_checkpoint(path, model, optimizer=None, rng=None, **metadata):
+    """Write a checkpoint atomically. ``metadata`` must be JSON-serializable."""
+    arrays = {f"model/{name}": param for name, param, _ in model.parameters()}
+    if optimizer is not None:
+        arrays.update({f"optimizer/{key}": value
+                       for key, value in optimizer.state_dict().items()})
+        metadata["optimizer"] = type(optimizer).__name__
+    if rng is not None:
+        arrays["rng_state"] = np.array(json.dumps(rng.bit_generator.state))
+    if hasattr(model, "config"):
+        metadata["model_config"] = model.config()
+    arrays["metadata"] = np.array(json.dumps(metadata))
+
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)  # atomic on POSIX and Windows
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def read_checkpoint(path):
+    """Read a checkpoint into ``(arrays, metadata)`` without touching any model."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+        raise CheckpointError(
+            f"{path}: not a readable tinyvae checkpoint (.npz written by save_checkpoint): "
+            f"{error}") from error
+    if "metadata" not in arrays:
+        raise CheckpointError(f"{path}: no 'metadata' entry; not a tinyvae checkpoint")
+    return arrays, json.loads(str(arrays.pop("metadata")))
+
+
+def load_checkpoint(path, model, optimizer=None, rng=None):
+    """Restore model (and optimizer, RNG) from ``path``; returns the metadata.
+
+    Raises ``CheckpointError`` naming what differs when the checkpoint was
+    written for another architecture or optimizer. All checks happen before
+    any state is modified.
+    """
+    arrays, metadata = read_checkpoint(path)
+    model_state = {key[len("model/"):]: value for key, value in arrays.items()
+                   if key.startswith("model/")}
+    saved_config = metadata.get("model_config")
+    if hasattr(model, "config") and saved_config is not None and saved_config != model.config():
+        raise CheckpointError(
+            f"{path} holds a model with {saved_config}, "
+            f"but this model has {model.config()}")
+
+    optimizer_state = None
+    if optimizer is not None:
+        optimizer_state = {key[len("optimizer/"):]: value for key, value in arrays.items()
+                           if key.startswith("optimizer/")}
+        saved_name = metadata.get("optimizer")
+        if saved_name != type(optimizer).__name__:
+            raise CheckpointError(
+                f"{path} holds {saved_name or 'no'} optimizer state, "
+                f"expected {type(optimizer).__name__}")
+    rng_state = None
+    if rng is not None:
+        if "rng_state" not in arrays:
+            raise CheckpointError(f"{path} holds no RNG state")
+        rng_state = json.loads(str(arrays["rng_state"]))
+        if rng_state.get("bit_generator") != type(rng.bit_generator).__name__:
+            raise CheckpointError(
+                f"{path} holds {rng_state.get('bit_generator')} RNG state, but the generator "
+                f"given uses {type(rng.bit_generator).__name__}")
+
+    # Check everything first, then change state: a bad file loads nothing.
+    try:
+        model.check_state_dict(model_state)
+        if optimizer is not None:
+            optimizer.check_state_dict(optimizer_state)
+    except ValueError as error:
+        raise CheckpointError(f"{path}: {error}") from error
+    model.load_state_dict(model_state)
+    if optimizer is not None:
+        optimizer.load_state_dict(optimizer_state)
+    if rng is not None:
+        rng.bit_generator.state = rng_state
+    return metadata
