@@ -37,7 +37,8 @@ def test_fetch_downloads_and_verifies(tmp_path, mirror):
 
 
 def test_bad_first_mirror_falls_through_to_second(tmp_path, mirror):
-    path = fetch("data.bin", [missing_url(tmp_path), mirror], GOOD_SHA, tmp_path / "out", progress=False)
+    urls = [missing_url(tmp_path), mirror]
+    path = fetch("data.bin", urls, GOOD_SHA, tmp_path / "out", progress=False)
     assert path.read_bytes() == CONTENT
 
 

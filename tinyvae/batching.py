@@ -23,7 +23,8 @@ __all__ = ["batches", "binarize"]
 def _check_rng(rng) -> None:
     if not isinstance(rng, np.random.Generator):
         raise TypeError(
-            f"rng must be a np.random.Generator (e.g. np.random.default_rng(0)), got {type(rng).__name__}"
+            f"rng must be a np.random.Generator (e.g. np.random.default_rng(0)), "
+            f"got {type(rng).__name__}"
         )
 
 
@@ -53,17 +54,22 @@ def batches(
     when iteration starts.
     """
     x = np.asarray(x)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+    is_integer = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
+    if not is_integer or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     if x.ndim == 0:
         raise ValueError("x must have a first axis indexing examples, got a 0-dimensional array")
     if labels is not None:
         labels = np.asarray(labels)
         if labels.ndim == 0 or len(labels) != len(x):
-            raise ValueError(f"labels must have one entry per row of x ({len(x)}), got shape {labels.shape}")
+            raise ValueError(
+                f"labels must have one entry per row of x ({len(x)}), got shape {labels.shape}"
+            )
     if shuffle:
         if rng is None:
-            raise TypeError("shuffle=True needs rng, a np.random.Generator such as np.random.default_rng(0)")
+            raise TypeError(
+                "shuffle=True needs rng, a np.random.Generator such as np.random.default_rng(0)"
+            )
         _check_rng(rng)
         order = rng.permutation(len(x))
     else:

@@ -68,7 +68,8 @@ def load_dataset(
     elif name == "mnist":
         x_train, y_train, x_test, y_test = load_mnist(data_dir=data_dir, download=download)
     else:
-        raise ValueError(f"unknown dataset {name!r}; expected one of {', '.join(map(repr, DATASET_NAMES))}")
+        valid = ", ".join(map(repr, DATASET_NAMES))
+        raise ValueError(f"unknown dataset {name!r}; expected one of {valid}")
     return Dataset(
         name=name,
         x_train=_as_vectors(x_train),

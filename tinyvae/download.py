@@ -186,6 +186,9 @@ def fetch(
     target = directory / filename
     if target.is_file() and sha256_of(target) == sha256:
         return target
+    # Created here, so that an unwritable directory is reported as such and
+    # not as a failure of every mirror.
+    directory.mkdir(parents=True, exist_ok=True)
 
     failures = []
     for url in urls:

@@ -155,7 +155,8 @@ def _search_path(data_dir: str | os.PathLike | None) -> list[Path]:
 
 
 def _offline_instructions(directory: Path) -> str:
-    files = "\n".join(f"  {name}  (sha256 {sha})" for name, sha in MNIST_FILES.items())
+    width = max(map(len, MNIST_FILES))
+    files = "\n".join(f"  {name:<{width}}  (sha256 {sha})" for name, sha in MNIST_FILES.items())
     return (
         f"To use MNIST offline, put these four files:\n{files}\n"
         f"in {directory}\n"
@@ -188,7 +189,7 @@ def find_mnist(data_dir: str | os.PathLike | None = None, download: bool = True)
         looked = "\n".join(f"  {directory}" for directory in searched)
         raise DataNotFoundError(
             f"MNIST not found. Looked for the four files in:\n{looked}\n"
-            f"and download=False.\n" + _offline_instructions(target)
+            f"and download=False, so nothing was downloaded.\n" + _offline_instructions(target)
         )
 
     for name, sha in MNIST_FILES.items():
@@ -255,7 +256,9 @@ def load_mnist(
                 f"found {labels.shape}"
             )
         if labels.size and labels.max() > 9:
-            raise CorruptDataError(f"{label_path}: expected digits 0..9, found label {labels.max()}")
+            raise CorruptDataError(
+                f"{label_path}: expected digits 0..9, found label {labels.max()}"
+            )
         arrays += [images, labels]
     x_train, y_train, x_test, y_test = arrays
     return x_train, y_train, x_test, y_test

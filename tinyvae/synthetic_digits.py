@@ -10,11 +10,11 @@ How an image is made
 1. **Templates.** The glyphs '0'..'9' of several fonts that ship with
    matplotlib (DejaVu, STIX and Computer Modern, upright, bold and italic) are
    drawn large (64 x 64) on an off-screen Agg canvas, each at three stroke
-   thicknesses. Fonts have thick stems and thin hairlines, pens do not: tracing
-   the outline with a pen evens the strokes out, and the pen's width is chosen
-   per glyph to bring its mean stroke thickness up to the wanted one. A slight Gaussian
-   blur then removes detail finer than a 28 x 28 pixel, so that resampling
-   later does not alias.
+   thicknesses. Fonts have thick stems and thin hairlines, pens do not:
+   tracing the outline with a pen evens the strokes out, and the pen's width
+   is chosen per glyph to bring its mean stroke thickness up to the wanted
+   one. A slight Gaussian blur then removes detail finer than a 28 x 28
+   pixel, so that resampling later does not alias.
 2. **A random deformation** per image, as a map from output pixels back to
    template coordinates: an affine part (rotation, anisotropic scaling,
    shear, i.e. slant, and translation) plus a smooth random displacement
@@ -208,7 +208,7 @@ def _interpolation_matrix(n_out: int, n_in: int) -> np.ndarray:
     return np.maximum(0, 1 - np.abs(positions[:, None] - np.arange(n_in))).astype(np.float32)
 
 
-def _bilinear(images: np.ndarray, which: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def _bilinear(images: np.ndarray, which: np.ndarray, rows: np.ndarray, cols: np.ndarray):
     """Sample ``images[which]`` at fractional coordinates, bilinearly.
 
     images : (K, H, W) with a black border, so that coordinates outside
@@ -224,10 +224,17 @@ def _bilinear(images: np.ndarray, which: np.ndarray, rows: np.ndarray, cols: np.
     c0 = np.clip(np.floor(cols), 0, W - 2)
     fr = np.clip(rows - r0, 0, 1)
     fc = np.clip(cols - c0, 0, 1)
-    base = which.reshape((-1,) + (1,) * (rows.ndim - 1)) * (H * W) + r0.astype(np.intp) * W + c0.astype(np.intp)
+    # Flat index of the top-left neighbour; the others are +1, +W and +W+1.
+    image_start = which.reshape((-1,) + (1,) * (rows.ndim - 1)) * (H * W)
+    base = image_start + r0.astype(np.intp) * W + c0.astype(np.intp)
     top = (1 - fc) * flat[base] + fc * flat[base + 1]
     bottom = (1 - fc) * flat[base + W] + fc * flat[base + W + 1]
     return (1 - fr) * top + fr * bottom
+
+
+def _check_count(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer number of images, got {value!r}")
 
 
 def make_synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -238,8 +245,7 @@ def make_synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray
     n // 10 + 1 times, in random order. The same ``seed`` gives the same
     arrays, bit for bit.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n must be a non-negative integer number of images, got {n!r}")
+    _check_count("n", n)
     templates, centres = _templates()
     _, n_fonts, n_thicknesses, H, W = templates.shape
     rng = np.random.default_rng(seed)
@@ -310,10 +316,13 @@ def _read_cache(path: Path, n_train: int, n_test: int):
         with np.load(path, allow_pickle=False) as stored:
             arrays = {name: stored[name] for name in expected}
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
-        warnings.warn(f"ignoring unreadable cache file {path} ({error}); regenerating it", stacklevel=3)
+        warnings.warn(f"ignoring unreadable cache file {path} ({error}); regenerating it",
+                      stacklevel=3)
         return None
-    if any(arrays[name].shape != shape or arrays[name].dtype != np.uint8 for name, shape in expected.items()):
-        warnings.warn(f"ignoring cache file {path}: unexpected array shapes or dtypes; regenerating it", stacklevel=3)
+    if any(arrays[name].shape != shape or arrays[name].dtype != np.uint8
+           for name, shape in expected.items()):
+        warnings.warn(f"ignoring cache file {path}: unexpected array shapes or dtypes; "
+                      f"regenerating it", stacklevel=3)
         return None
     return tuple(arrays[name] for name in expected)
 
@@ -335,9 +344,8 @@ def load_synthetic_digits(
     from there next time. A damaged cache file is regenerated, never trusted;
     a cache that cannot be written only costs a warning.
     """
-    for name, value in (("n_train", n_train), ("n_test", n_test)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    _check_count("n_train", n_train)
+    _check_count("n_test", n_test)
     path = _cache_path(seed, n_train, n_test)
     if cache and (stored := _read_cache(path, n_train, n_test)) is not None:
         return stored
@@ -349,5 +357,6 @@ def load_synthetic_digits(
             with atomic_write(path) as f:
                 np.savez(f, **dict(zip(("x_train", "y_train", "x_test", "y_test"), arrays)))
         except OSError as error:
-            warnings.warn(f"could not write the cache file {path} ({error}); continuing without it", stacklevel=2)
+            warnings.warn(f"could not write the cache file {path} ({error}); "
+                          f"continuing without it", stacklevel=2)
     return arrays
