@@ -18,13 +18,13 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
 
 import tinyvae as tv
 from tinyvae import plots
+from tinyvae.atomic import atomic_write
 from tinyvae.batching import binarize
 from tinyvae.datasets import DATASET_NAMES, load_dataset
 from tinyvae.train import fit
@@ -73,10 +73,8 @@ def parse_args(argv=None):
 
 def write_json(path, data):
     """Write JSON atomically (temporary file, then rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=os.path.dirname(path))
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, path)
+    with atomic_write(path) as f:
+        f.write(json.dumps(data, indent=2).encode())
 
 
 def main(argv=None):

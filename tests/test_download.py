@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tinyvae import download
-from tinyvae.download import DataNotFoundError, atomic_write, cache_dir, fetch, sha256_of
+from tinyvae.atomic import atomic_write
+from tinyvae.download import DataNotFoundError, cache_dir, fetch, sha256_of
 
 CONTENT = b"tinyvae test payload\n" * 1000
 GOOD_SHA = hashlib.sha256(CONTENT).hexdigest()

@@ -9,11 +9,11 @@ array against the model before anything is changed.
 """
 
 import json
-import os
-import tempfile
 import zipfile
 
 import numpy as np
+
+from .atomic import atomic_write
 
 
 class CheckpointError(ValueError):
@@ -33,20 +33,8 @@ def save_checkpoint(path, model, optimizer=None, rng=None, **metadata):
         metadata["model_config"] = model.config()
     arrays["metadata"] = np.array(json.dumps(metadata))
 
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)  # atomic on POSIX and Windows
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
 
 
 def read_checkpoint(path):

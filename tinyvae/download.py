@@ -12,8 +12,8 @@ rules it follows are the ones a careful person would follow by hand:
 3. If every mirror fails, raise :class:`DataNotFoundError` saying what went
    wrong with each URL and where to put the file by hand for offline use.
 
-The same "write to a temporary file, then rename" idea is available to the
-rest of the library as :func:`atomic_write`.
+The same "write to a temporary file, then rename" idea is used for every
+file tinyvae writes (:mod:`tinyvae.atomic`).
 
 Files are cached under :func:`cache_dir`; the environment variable
 ``TINYVAE_CACHE`` moves the cache, and ``TINYVAE_DATA`` names a directory of
@@ -22,24 +22,22 @@ data files you downloaded yourself (the dataset loaders look there first).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
 
 from tqdm.auto import tqdm
+
+from .atomic import atomic_write
 
 __all__ = [
     "DataNotFoundError",
     "CorruptDataError",
     "cache_dir",
     "sha256_of",
-    "atomic_write",
     "fetch",
 ]
 
@@ -89,30 +87,6 @@ def sha256_of(path: str | os.PathLike) -> str:
         while chunk := f.read(CHUNK_SIZE):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
-    """Open ``path`` for binary writing so that it appears whole or not at all.
-
-    Yields a file object for a temporary file in the same directory (created
-    if needed). When the ``with`` block ends normally the temporary file is
-    renamed to ``path`` with ``os.replace``, which is atomic on POSIX and
-    Windows; if the block raises, the temporary file is deleted and the
-    exception propagates, leaving any previous ``path`` untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-        os.chmod(tmp_name, 0o644)  # mkstemp makes owner-only files; data files are ordinary
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
 
 
 def _download(url: str, destination: Path, sha256: str, progress: bool) -> None:

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .download import CorruptDataError, DataNotFoundError, atomic_write, cache_dir, fetch, sha256_of
+from .atomic import atomic_write
+from .download import CorruptDataError, DataNotFoundError, cache_dir, fetch, sha256_of
 
 __all__ = [
     "MNIST_FILES",

@@ -5,29 +5,20 @@ pyplot global state needed). Every figure is written to a temporary file and
 renamed into place, so an interrupted demo never leaves half a PNG.
 """
 
-import os
-import tempfile
 from statistics import NormalDist
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .atomic import atomic_write
+
 
 def save_figure(fig, path):
     """Render ``fig`` to ``path`` (PNG) atomically."""
     FigureCanvasAgg(fig)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=100, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(path) as f:
+        fig.savefig(f, format="png", dpi=100, bbox_inches="tight")
 
 
 def tile(images, rows, cols, pad=1):

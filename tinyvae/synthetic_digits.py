@@ -46,7 +46,8 @@ from matplotlib.patches import PathPatch
 from matplotlib.textpath import TextPath
 from matplotlib.transforms import Affine2D
 
-from .download import atomic_write, cache_dir
+from .atomic import atomic_write
+from .download import cache_dir
 
 __all__ = ["make_synthetic_digits", "load_synthetic_digits"]
 
