@@ -46,9 +46,9 @@ def parse_args(argv=None):
                         help="hidden layer sizes of the encoder (the decoder mirrors them)")
     parser.add_argument("--activation", default="relu",
                         choices=sorted(tv.activations.ACTIVATIONS))
-    parser.add_argument("--init", default=None,
+    parser.add_argument("--init", default="glorot_uniform",
                         choices=["glorot_uniform", "he_uniform", "aevb_normal", "pytorch"],
-                        help="weight initialisation (default: He for ReLU, Glorot for tanh)")
+                        help="weight initialisation")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3, help="Adam step size")
     parser.add_argument("--n-samples", type=int, default=1,

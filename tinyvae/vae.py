@@ -38,7 +38,7 @@ class VAE(Module):
     """
 
     def __init__(self, x_dim, hidden=(400,), z_dim=20, activation="relu",
-                 likelihood="bernoulli", init=None, rng=None, dtype=np.float32):
+                 likelihood="bernoulli", init="glorot_uniform", rng=None, dtype=np.float32):
         super().__init__()
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"unknown likelihood {likelihood!r}; expected one of {LIKELIHOODS}")
