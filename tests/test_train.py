@@ -30,7 +30,7 @@ def test_training_improves_the_test_elbo_by_a_clear_margin():
     model, opt, rng = make()
     before = evaluate(model, x_test, rng)
     history = fit(model, opt, x_train, x_test, epochs=12, batch_size=50, rng=rng,
-                  progress=False)
+                  progress=False, verbose=False)
     after = history.test_loss[-1]
     # An untrained model costs more than log 2 per bit (22 nats); the six prototypes
     # with 5 % flipped bits can be coded in about 2 + 32 * H(0.05) = 11 nats.
@@ -45,16 +45,16 @@ def test_a_resumed_run_equals_an_uninterrupted_one_bit_for_bit(tmp_path):
 
     model, opt, rng = make(seed=7)
     straight = fit(model, opt, x_train, x_test, epochs=4, batch_size=32, rng=rng,
-                   binarize=True, progress=False)
+                   binarize=True, progress=False, verbose=False)
     expected = model.state_dict()
 
     path = tmp_path / "run.npz"
     model, opt, rng = make(seed=7)
     fit(model, opt, x_train, x_test, epochs=2, batch_size=32, rng=rng, binarize=True,
-        checkpoint=path, progress=False)
+        checkpoint=path, progress=False, verbose=False)
     model, opt, rng = make(seed=999)      # a fresh process: other weights, other seed
     resumed = fit(model, opt, x_train, x_test, epochs=4, batch_size=32, rng=rng,
-                  binarize=True, checkpoint=path, resume=True, progress=False)
+                  binarize=True, checkpoint=path, resume=True, progress=False, verbose=False)
 
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(value, expected[name], err_msg=name)
@@ -69,12 +69,12 @@ def test_divergence_stops_with_a_clear_message_and_keeps_the_last_checkpoint(tmp
     model, _, rng = make()
     path = tmp_path / "run.npz"
     fit(model, tv.SGD(model.parameters(), lr=1e-3), x_train, epochs=1, batch_size=50,
-        rng=rng, checkpoint=path, progress=False)
+        rng=rng, checkpoint=path, progress=False, verbose=False)
     good = path.read_bytes()
     explosive = tv.SGD(model.parameters(), lr=1e9)
     with pytest.raises(TrainingDiverged, match="learning rate") as info:
         fit(model, explosive, x_train, epochs=5, batch_size=50, rng=rng, checkpoint=path,
-            resume=False, progress=False)
+            resume=False, progress=False, verbose=False)
     assert str(path) in str(info.value)
     assert path.read_bytes() == good
 

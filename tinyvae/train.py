@@ -48,13 +48,15 @@ def evaluate(model, x, rng, n_samples=1):
 
 
 def fit(model, optimizer, x_train, x_test=None, *, epochs, rng, batch_size=128,
-        binarize=False, n_samples=1, checkpoint=None, resume=False, progress=True):
+        binarize=False, n_samples=1, checkpoint=None, resume=False, progress=True,
+        verbose=True):
     """Train ``model`` for ``epochs`` epochs in total; returns a ``History``.
 
     ``x_test`` is evaluated as given (binarize it once beforehand if
     needed). With ``resume=True`` and an existing ``checkpoint``, the model,
     optimizer, ``rng`` and history are restored from it and training continues
-    from the saved epoch up to ``epochs``.
+    from the saved epoch up to ``epochs``. ``progress`` shows a bar per epoch;
+    ``verbose`` prints one line of losses per epoch.
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError("fit needs rng=np.random.default_rng(seed) for shuffling and noise")
@@ -95,7 +97,7 @@ def fit(model, optimizer, x_train, x_test=None, *, epochs, rng, batch_size=128,
         history.test_loss.append(evaluate(model, x_test, rng, n_samples)
                                  if x_test is not None else float("nan"))
         history.seconds.append(time.perf_counter() - started)
-        if progress:
+        if verbose:
             tqdm.write(f"epoch {epoch:3d}  train loss {history.train_loss[-1]:8.3f}  "
                        f"test loss {history.test_loss[-1]:8.3f}  "
                        f"({history.seconds[-1]:.1f} s)")
