@@ -10,7 +10,6 @@ the log of a probability, so it stays finite for logits of any size.
 
 import numpy as np
 
-from .activations import sigmoid, softplus
 from .module import Module
 
 
@@ -28,10 +27,15 @@ class BernoulliLogLikelihood(Module):
                 "Bernoulli targets must lie in [0, 1]; got values in "
                 f"[{x.min():.4g}, {x.max():.4g}] (scale pixels to [0, 1] first)"
             )
-        self.cache = (logits, x)
-        return np.sum(x * logits - softplus(logits), axis=-1)
+        # softplus(l) = max(l, 0) + log1p(e) with e = exp(-|l|) in (0, 1]: no overflow.
+        # e is kept because backward's sigmoid needs it too.
+        e = np.exp(-np.abs(logits))
+        self.cache = (logits, x, e)
+        return np.sum(x * logits - np.maximum(logits, 0) - np.log1p(e), axis=-1)
 
     def backward(self, dll):
-        logits, x = self._pop_cache()
-        # d/dl [x l - softplus(l)] = x - sigmoid(l)
-        return dll[..., None] * (x - sigmoid(logits))
+        logits, x, e = self._pop_cache()
+        # d/dl [x l - softplus(l)] = x - sigmoid(l),
+        # sigmoid(l) = 1 / (1 + e) for l >= 0 and e / (1 + e) for l < 0
+        sigmoid = np.where(logits >= 0, 1.0, e) / (1.0 + e)
+        return dll[..., None] * (x - sigmoid)

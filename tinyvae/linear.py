@@ -42,11 +42,16 @@ class Linear(Module):
 
     Forward:  y = x W + b                    x: (B, in), y: (B, out)
     Backward: dL/dx = dL/dy W^T,  dL/dW = x^T dL/dy,  dL/db = sum_batch dL/dy
+
+    With ``input_grad=False`` (a first layer fed with data) backward skips
+    dL/dx and returns None: nobody needs the gradient of the data, and for the
+    encoder's first layer that product is a sixth of a VAE's matmul work.
     """
 
     def __init__(self, in_features, out_features, init="glorot_uniform", rng=None,
-                 dtype=np.float32):
+                 dtype=np.float32, input_grad=True):
         super().__init__()
+        self.input_grad = input_grad
         if rng is None:
             rng = np.random.default_rng()
         self.in_features, self.out_features = in_features, out_features
@@ -63,6 +68,8 @@ class Linear(Module):
         x = self._pop_cache()
         self.grads["W"] += x.T @ dy        # dL/dW_ij = sum_n x_ni dL/dy_nj
         self.grads["b"] += dy.sum(axis=0)  # b is added to every row of the batch
+        if not self.input_grad:
+            return None
         return dy @ self.params["W"].T     # dL/dx_ni = sum_j dL/dy_nj W_ij
 
     def __repr__(self):

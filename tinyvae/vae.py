@@ -50,7 +50,9 @@ class VAE(Module):
         self.dtype = np.dtype(dtype)
 
         out_dim = self.x_dim if likelihood == "bernoulli" else 2 * self.x_dim
-        self.encoder = MLP(self.x_dim, hidden, 2 * self.z_dim, activation, init, rng, dtype)
+        # the encoder's input is data: its backward need not compute dL/dx
+        self.encoder = MLP(self.x_dim, hidden, 2 * self.z_dim, activation, init, rng, dtype,
+                           input_grad=False)
         self.decoder = MLP(self.z_dim, hidden[::-1], out_dim, activation, init, rng, dtype)
         self.reparameterize = Reparameterize()
         self.kl = StandardNormalKL()
