@@ -119,3 +119,14 @@ def test_sigmoid_and_softplus_are_stable():
         s, sp = tv.sigmoid(x), tv.softplus(x)
     np.testing.assert_allclose(s, [0, 1 / (1 + np.exp(50)), 0.5, 1 / (1 + np.exp(-50)), 1])
     np.testing.assert_allclose(sp, [0, np.log1p(np.exp(-50)), np.log(2), 50, 1e4])
+
+
+@given(shape=shapes, seed=seeds)
+def test_bernoulli_equals_a_log_sigmoid_formula_for_large_logits(shape, seed):
+    """x log sigmoid(l) + (1 - x) log sigmoid(-l), with log sigmoid(l) = -logaddexp(0, -l)."""
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(0, 200, shape)
+    x = rng.uniform(size=shape)
+    reference = np.sum(-x * np.logaddexp(0, -logits) - (1 - x) * np.logaddexp(0, logits), -1)
+    np.testing.assert_allclose(tv.BernoulliLogLikelihood().forward(logits, x), reference,
+                               rtol=1e-12)

@@ -124,4 +124,49 @@ def test_checkpoints_hold_no_pickles_and_round_trip(tmp_path):
     assert copy_rng.random() == rng.random()
     for name, value in copy.state_dict().items():
         np.testing.assert_array_equal(value, model.state_dict()[name])
-    assert not list(tmp_path.glob(".tmp-*"))                  # no temporary left behind
+    assert [p.name for p in tmp_path.iterdir()] == ["a.npz"]   # no temporary left behind
+
+
+def test_resuming_with_other_settings_is_refused(tmp_path):
+    x_train = prototype_data(100, seed=0)
+    path = tmp_path / "run.npz"
+    model, opt, rng = make()
+    fit(model, opt, x_train, epochs=1, batch_size=32, rng=rng, checkpoint=path,
+        progress=False, verbose=False)
+    model, opt, rng = make()
+    with pytest.raises(CheckpointError, match="'batch_size': 32"):
+        fit(model, opt, x_train, epochs=2, batch_size=64, rng=rng, checkpoint=path,
+            resume=True, progress=False, verbose=False)
+
+
+def test_bad_test_data_is_rejected_before_training(tmp_path):
+    model, opt, rng = make()
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="NaN"):
+        fit(model, opt, prototype_data(100, seed=0), np.full((5, 32), np.nan, np.float32),
+            epochs=1, rng=rng, progress=False, verbose=False)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+@pytest.mark.parametrize("corrupt", [
+    lambda arrays: arrays.update({"optimizer/t": np.array([1, 2])}),
+    lambda arrays: arrays.update({"optimizer/t": np.array("abc")}),
+    lambda arrays: arrays.update({"rng_state": np.array(json.dumps(
+        {"bit_generator": "PCG64", "state": {"state": 1}}))}),
+])
+def test_a_partly_bad_checkpoint_changes_nothing(tmp_path, corrupt):
+    model, opt, rng = make()
+    path = tmp_path / "a.npz"
+    save_checkpoint(path, model, opt, rng, epoch=1)
+    with np.load(path) as data:
+        arrays = dict(data)
+    corrupt(arrays)
+    np.savez(path, **arrays)
+    fresh, fresh_opt, fresh_rng = make(seed=3)
+    before, rng_before = fresh.state_dict(), fresh_rng.bit_generator.state
+    with pytest.raises(CheckpointError):
+        load_checkpoint(path, fresh, fresh_opt, fresh_rng)
+    for name, value in fresh.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+    assert fresh_rng.bit_generator.state == rng_before and fresh_opt.t == 0

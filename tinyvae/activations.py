@@ -1,8 +1,9 @@
 """Elementwise nonlinearities, each with its derivative written next to it.
 
 Every activation caches only what its derivative needs: a mask, the input or
-the output. ``sigmoid`` and ``softplus`` are also plain functions, computed in
-the numerically stable forms that the Bernoulli likelihood relies on.
+the output. ``sigmoid`` and ``softplus`` are also plain functions, in
+numerically stable forms that never take exp of a positive number (the
+Bernoulli likelihood writes the same forms out, fused, in bernoulli.py).
 """
 
 import numpy as np

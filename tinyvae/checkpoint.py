@@ -87,6 +87,10 @@ def load_checkpoint(path, model, optimizer=None, rng=None):
             raise CheckpointError(
                 f"{path} holds {rng_state.get('bit_generator')} RNG state, but the generator "
                 f"given uses {type(rng.bit_generator).__name__}")
+        try:  # try the state on a scratch generator of the same kind first
+            type(rng.bit_generator)().state = rng_state
+        except (TypeError, ValueError, KeyError) as error:
+            raise CheckpointError(f"{path}: unusable RNG state: {error!r}") from error
 
     # Check everything first, then change state: a bad file loads nothing.
     try:

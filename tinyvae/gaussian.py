@@ -9,7 +9,7 @@ q(z|x) and p(z) in the Monte Carlo ELBO.
 
 import numpy as np
 
-from .module import Module
+from .module import Module, unbroadcast
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -37,15 +37,5 @@ class GaussianLogDensity(Module):
         dx = -dmu
         # d/dlogvar = 1/2 ((x - mu)^2 / sigma^2 - 1)
         dlogvar = g * 0.5 * (diff * diff * inv_var - 1.0)
-        return (_unbroadcast(dx, x_shape), _unbroadcast(dmu, mu_shape),
-                _unbroadcast(dlogvar, logvar_shape))
-
-
-def _unbroadcast(grad, shape):
-    """Sum a gradient over the axes that broadcasting added or stretched."""
-    while grad.ndim > len(shape):
-        grad = grad.sum(axis=0)
-    for axis, size in enumerate(shape):
-        if size == 1 and grad.shape[axis] != 1:
-            grad = grad.sum(axis=axis, keepdims=True)
-    return grad
+        return (unbroadcast(dx, x_shape), unbroadcast(dmu, mu_shape),
+                unbroadcast(dlogvar, logvar_shape))

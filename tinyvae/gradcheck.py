@@ -35,6 +35,8 @@ def rel_error(analytic, numeric):
     differ most is reported separately.
     """
     analytic, numeric = np.asarray(analytic, np.float64), np.asarray(numeric, np.float64)
+    if not (np.isfinite(analytic).all() and np.isfinite(numeric).all()):
+        return float("inf")  # a NaN or infinite gradient is never right
     scale = np.linalg.norm(analytic) + np.linalg.norm(numeric)
     return float(np.linalg.norm(analytic - numeric) / scale) if scale > 0 else 0.0
 
@@ -90,8 +92,11 @@ class GradcheckReport:
         self.rows = []
 
     def add(self, name, analytic, numeric):
-        analytic = np.broadcast_to(analytic, numeric.shape)
+        if analytic is None or np.shape(analytic) != numeric.shape:
+            got = "None" if analytic is None else np.shape(analytic)
+            raise ValueError(f"gradient of {name}: expected shape {numeric.shape}, got {got}")
         diff = np.abs(analytic - numeric)
+        diff = np.where(np.isfinite(diff), diff, np.inf)
         worst = np.unravel_index(np.argmax(diff), diff.shape) if diff.size else ()
         self.rows.append({
             "name": name, "shape": numeric.shape,
@@ -106,7 +111,8 @@ class GradcheckReport:
         return max((row["rel_error"] for row in self.rows), default=0.0)
 
     def passed(self, tol=None):
-        return self.max_error < (self.tol if tol is None else tol)
+        tol = self.tol if tol is None else tol
+        return all(row["rel_error"] < tol for row in self.rows)  # False for NaN too
 
     def __str__(self):
         header = f"{'name':<28} {'shape':<14} {'rel error':>11}  {'worst at':<12} " \
@@ -125,46 +131,76 @@ class GradcheckReport:
         return "\n".join(lines)
 
 
-def check_function(forward, backward, *inputs, rng=None, h=1e-5, tol=1e-6, names=None,
-                   report=None):
+def _check(forward, backward, inputs, n_grads, rng, h, report):
+    """Shared core: random dy, one backward, finite differences per input."""
+    for i, x in enumerate(inputs):
+        _require_float64(f"input {i}", x)
+    outputs = _as_tuple(forward(*inputs))
+    dys = tuple(rng.standard_normal(np.shape(y)) for y in outputs)
+    returned = backward(*dys)
+    analytic = () if returned is None else _as_tuple(returned)  # None: no input gradients
+    if n_grads is not None and len(analytic) != n_grads:
+        raise ValueError(f"backward returned {len(analytic)} gradients, expected {n_grads} "
+                         f"(one per differentiable leading input)")
+    for i, grad in enumerate(analytic):
+        numeric = numerical_gradient(lambda: forward(*inputs), inputs[i], dys, h)
+        report.add(f"input {i}", grad, numeric)
+    return dys
+
+
+def check_function(forward, backward, *inputs, n_grads=None, rng=None, h=1e-5, tol=1e-6):
     """Check ``backward`` against finite differences of ``forward``.
 
     ``forward(*inputs)`` returns an array or a tuple of arrays;
     ``backward(*dys)`` (called once, right after a forward) returns the
-    gradients of the leading inputs, an array or a tuple. Inputs must be
-    float64 arrays. Returns a ``GradcheckReport``.
+    gradients of the leading inputs, an array or a tuple; ``n_grads`` says
+    how many there must be. Inputs must be float64 arrays. Returns a
+    ``GradcheckReport``.
     """
-    rng = np.random.default_rng(0) if rng is None else rng
-    for i, x in enumerate(inputs):
-        _require_float64(f"input {i}", x)
-    names = names or [f"input {i}" for i in range(len(inputs))]
-    report = report or GradcheckReport(tol)
-
-    outputs = _as_tuple(forward(*inputs))
-    dys = tuple(rng.standard_normal(np.shape(y)) for y in outputs)
-    analytic = _as_tuple(backward(*dys))
-    for i, grad in enumerate(analytic):
-        numeric = numerical_gradient(lambda: forward(*inputs), inputs[i], dys, h)
-        report.add(names[i], grad, numeric)
-    return report, dys
+    report = GradcheckReport(tol)
+    _check(forward, backward, inputs, n_grads, np.random.default_rng(0) if rng is None else rng,
+           h, report)
+    return report
 
 
-def check_module(module, *inputs, rng=None, h=1e-5, tol=1e-6, verbose=False):
+def _prefill_grads(model, rng):
+    """Put random values in every gradient: backward must *add* to them."""
+    before = {}
+    for name, _, grad in model.parameters():
+        grad[...] = rng.standard_normal(grad.shape)
+        before[name] = (grad, grad.copy())
+    return before
+
+
+def _accumulated(before, name, grad):
+    """What backward added to a gradient, or a clear error if it replaced the array."""
+    array, prefill = before[name]
+    if grad is not array:
+        raise ValueError(f"backward replaced the array grads[{name!r}]; it must add into it "
+                         "in place (an optimizer holds the original array)")
+    return grad - prefill
+
+
+def check_module(module, *inputs, n_grads=None, rng=None, h=1e-5, tol=1e-6, verbose=False):
     """Check a module's input gradients and every parameter's gradient.
 
-    ``module`` and ``inputs`` must be float64. Prints the report when
-    ``verbose``. Returns a ``GradcheckReport``.
+    ``module`` and ``inputs`` must be float64; ``n_grads`` is the number of
+    leading inputs that backward must return gradients for. Parameter
+    gradients must be accumulated (added) into ``module.grads``: they are
+    prefilled with random values to check that. Returns a
+    ``GradcheckReport``; prints it when ``verbose``.
     """
+    rng = np.random.default_rng(0) if rng is None else rng
     for name, param, _ in module.parameters():
         _require_float64(name, param)
-    module.zero_grad()
-    report, dys = check_function(module.forward, module.backward, *inputs, rng=rng, h=h,
-                                 tol=tol)
-    analytic = {name: grad.copy() for name, _, grad in module.parameters()}
+    report = GradcheckReport(tol)
+    before = _prefill_grads(module, rng)
+    dys = _check(module.forward, module.backward, inputs, n_grads, rng, h, report)
+    analytic = {name: _accumulated(before, name, grad) for name, _, grad in module.parameters()}
     for name, param, _ in module.parameters():
         numeric = numerical_gradient(lambda: module.forward(*inputs), param, dys, h)
         report.add(name, analytic[name], numeric)
-    module.clear_cache()  # the numeric forwards leave caches that no backward will use
+    module.clear_cache()  # the numeric forwards leave caches that no backward may use
     if verbose:
         print(report)
     return report
@@ -182,12 +218,14 @@ def check_loss(model, loss_fn, h=1e-5, tol=1e-6, rng=None, verbose=False):
         _require_float64(name, param)
     report = GradcheckReport(tol)
     dloss = float(rng.standard_normal())
-    model.zero_grad()
+    before = _prefill_grads(model, rng)
     loss_fn()
     model.backward(dloss)
-    for name, param, grad in model.parameters():
+    analytic = {name: _accumulated(before, name, grad) for name, _, grad in model.parameters()}
+    for name, param, _ in model.parameters():
         numeric = numerical_gradient(loss_fn, param, dloss, h)
-        report.add(name, grad.copy(), numeric)
+        report.add(name, analytic[name], numeric)
+    model.clear_cache()
     if verbose:
         print(report)
     return report

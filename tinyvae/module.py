@@ -92,9 +92,11 @@ class Module:
 
     # -- dtype and state -------------------------------------------------------
     def astype(self, dtype):
-        """Convert every parameter (and gradient) to ``dtype`` in place; returns self.
+        """Convert every parameter (and gradient) to ``dtype``; returns self.
 
         Used to run gradient checks in float64 on a model trained in float32.
+        The arrays are replaced, so create optimizers *after* converting: an
+        optimizer made before would keep updating the old arrays.
         """
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
@@ -151,13 +153,30 @@ class Sequential(Module):
 
     def backward(self, dy):
         # Chain rule: dL/dx = J_1^T ... J_n^T dL/dy, applied from the last layer down.
-        for layer in reversed(self.layers):
-            dy = layer.backward(dy)
+        for i in range(len(self.layers) - 1, -1, -1):
+            dy = self.layers[i].backward(dy)
+            if dy is None and i > 0:
+                raise RuntimeError(f"layer {i} returned no input gradient (input_grad=False) "
+                                   "but is not the first layer")
         return dy
 
     def __repr__(self):
         inner = "\n".join(f"  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
         return f"Sequential(\n{inner}\n)"
+
+
+def unbroadcast(grad, shape):
+    """Sum a gradient over the axes that broadcasting added or stretched.
+
+    If ``y = f(a)`` broadcast ``a`` of ``shape`` up to ``grad.shape``, every
+    copy of an entry of ``a`` contributed, so dL/da is the sum over the copies.
+    """
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis, keepdims=True)
+    return grad
 
 
 def check_input(x, name, ndim=None, last_dim=None, dtype=None):

@@ -49,6 +49,9 @@ class Optimizer:
                 f"{type(self).__name__} state does not match these parameters: "
                 f"missing {missing or 'nothing'}, unexpected {unexpected or 'nothing'}"
             )
+        t = np.asarray(flat["t"])
+        if t.shape != () or t.dtype.kind not in "iu" or t < 0:
+            raise ValueError(f"optimizer step count t: expected one integer >= 0, got {t!r}")
         for slot, arrays in self.state.items():
             for name, value in arrays.items():
                 saved = flat[f"{slot}/{name}"]
@@ -116,7 +119,7 @@ class AdaGrad(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam, exactly Algorithm 1 of Kingma & Ba (2014).
+    """Adam, Algorithm 1 of Kingma & Ba (2014).
 
         t <- t + 1
         m <- beta1 m + (1 - beta1) g            (biased first moment)
@@ -128,9 +131,11 @@ class Adam(Optimizer):
     The update is computed in place in one scratch buffer per parameter: on a
     VAE with 650k parameters, allocating a fresh temporary for each of the
     dozen array operations made this step cost as much as the whole backward
-    pass. The arithmetic is the algorithm's, only regrouped:
+    pass. The arithmetic is the algorithm's, only regrouped, so results agree
+    with a literal transcription up to rounding (tests: 1e-13 in float64):
     lr m_hat / (sqrt(v_hat) + eps) = (lr / c1) m / (sqrt(v) / sqrt(c2) + eps),
-    with c1 = 1 - beta1^t and c2 = 1 - beta2^t.
+    with c1 = 1 - beta1^t and c2 = 1 - beta2^t. Note that eps is still added
+    to sqrt(v_hat), as in Algorithm 1, not to sqrt(v).
     """
 
     hyperparameters = ("lr", "beta1", "beta2", "eps")

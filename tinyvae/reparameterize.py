@@ -11,7 +11,7 @@ the sample into the encoder.
 
 import numpy as np
 
-from .module import Module
+from .module import Module, unbroadcast
 
 
 def sample_eps(rng, shape, dtype=np.float32):
@@ -35,15 +35,14 @@ class Reparameterize(Module):
 
     def forward(self, mu, logvar, eps):
         sigma = np.exp(0.5 * logvar)
-        self.cache = (sigma, eps)
+        self.cache = (sigma, eps, np.shape(mu), np.shape(logvar))
         return mu + sigma * eps
 
     def backward(self, dz):
-        sigma, eps = self._pop_cache()
+        sigma, eps, mu_shape, logvar_shape = self._pop_cache()
         # dz/dmu = 1
         dmu = dz
         # dz/dlogvar = eps * dsigma/dlogvar = eps * sigma / 2
         dlogvar = dz * eps * (0.5 * sigma)
-        if dz.ndim == 3:  # L samples: each sample's path adds to the same (mu, logvar)
-            dmu, dlogvar = dmu.sum(axis=0), dlogvar.sum(axis=0)
-        return dmu, dlogvar
+        # with L samples every sample's path adds to the same (mu, logvar)
+        return unbroadcast(dmu, mu_shape), unbroadcast(dlogvar, logvar_shape)

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from .batching import batches
 from .batching import binarize as binarize_pixels
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
 
 
 class TrainingDiverged(RuntimeError):
@@ -60,11 +60,23 @@ def fit(model, optimizer, x_train, x_test=None, *, epochs, rng, batch_size=128,
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError("fit needs rng=np.random.default_rng(seed) for shuffling and noise")
+    model.check_data(x_train)
+    if x_test is not None:
+        model.check_data(x_test)        # now, not after a whole epoch of training
+    # Everything that shapes the run beyond the model and the optimizer's arrays:
+    # resuming with different values would not continue the same run.
+    settings = {"batch_size": batch_size, "binarize": binarize, "n_samples": n_samples,
+                "optimizer": repr(optimizer)}
     history, start = History(), 0
     if resume:
         if checkpoint is None:
             raise ValueError("resume=True needs checkpoint= (the file to resume from)")
         if os.path.exists(checkpoint):
+            saved = read_checkpoint(checkpoint)[1].get("settings")
+            if saved != settings:
+                raise CheckpointError(
+                    f"{checkpoint} was written by a run with {saved}; this run has "
+                    f"{settings}. Resume with the same settings, or start a new run.")
             metadata = load_checkpoint(checkpoint, model, optimizer, rng)
             history = History(**metadata["history"])
             start = metadata["epoch"]
@@ -103,5 +115,5 @@ def fit(model, optimizer, x_train, x_test=None, *, epochs, rng, batch_size=128,
                        f"({history.seconds[-1]:.1f} s)")
         if checkpoint is not None:
             save_checkpoint(checkpoint, model, optimizer, rng, epoch=epoch,
-                            history=history.to_dict())
+                            history=history.to_dict(), settings=settings)
     return history

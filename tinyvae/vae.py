@@ -71,20 +71,35 @@ class VAE(Module):
         return f"VAE({args})"
 
     # -- the two networks ----------------------------------------------------
-    def encode(self, x):
-        """q(z|x): return ``(mu, logvar)``, each of shape (B, z_dim)."""
+    def _encode(self, x):
         h = self.encoder.forward(x)
         return h[:, :self.z_dim], h[:, self.z_dim:]
 
-    def decode(self, z):
-        """p(x|z): Bernoulli logits (B, x_dim), or ``(mu_x, logvar_x)`` for Gaussian."""
+    def _decode(self, z):
         out = self.decoder.forward(z)
         if self.likelihood == "bernoulli":
             return out
         return out[:, :self.x_dim], out[:, self.x_dim:]
 
+    def encode(self, x):
+        """q(z|x): return ``(mu, logvar)``, each of shape (B, z_dim).
+
+        Like every public method but ``loss``, it keeps nothing for a backward
+        pass: calling it between ``loss`` and ``backward`` makes ``backward``
+        raise instead of using the wrong activations.
+        """
+        mu, logvar = self._encode(self.check_data(x))
+        self.clear_cache()
+        return mu, logvar
+
+    def decode(self, z):
+        """p(x|z): Bernoulli logits (B, x_dim), or ``(mu_x, logvar_x)`` for Gaussian."""
+        decoded = self._decode(self._check_z(z))
+        self.clear_cache()
+        return decoded
+
     # -- the bound -----------------------------------------------------------
-    def _check_x(self, x):
+    def check_data(self, x):
         """Validate data before anything runs, so bad input changes no cache."""
         x = check_input(x, "x", ndim=2, last_dim=self.x_dim, dtype=self.dtype)
         if self.likelihood == "bernoulli" and (x.min() < 0 or x.max() > 1):
@@ -92,6 +107,9 @@ class VAE(Module):
                 "x: Bernoulli data must lie in [0, 1]; got values in "
                 f"[{x.min():.4g}, {x.max():.4g}] (scale pixels to [0, 1] first)")
         return x
+
+    def _check_z(self, z):
+        return check_input(z, "z", ndim=2, last_dim=self.z_dim, dtype=self.dtype)
 
     def _noise(self, batch, rng, eps, n_samples):
         """eps of shape (L, B, z_dim): given explicitly, or drawn from rng."""
@@ -114,9 +132,9 @@ class VAE(Module):
     def _elbo(self, x, eps):
         """Estimator B for each example; leaves every sub-module's cache filled."""
         L, B, J = eps.shape
-        mu, logvar = self.encode(x)
+        mu, logvar = self._encode(x)
         z = self.reparameterize.forward(mu, logvar, eps)           # (L, B, J)
-        decoded = self.decode(z.reshape(L * B, J))
+        decoded = self._decode(z.reshape(L * B, J))
         if self.likelihood == "bernoulli":
             log_px = self.log_likelihood.forward(decoded.reshape(L, B, -1), x)
         else:
@@ -124,7 +142,7 @@ class VAE(Module):
             log_px = self.log_likelihood.forward(
                 x, mu_x.reshape(L, B, -1), logvar_x.reshape(L, B, -1))
         kl = self.kl.forward(mu, logvar)                             # (B,)
-        return log_px.mean(axis=0) - kl, (L, B)
+        return log_px.mean(axis=0) - kl
 
     def loss(self, x, rng=None, eps=None, n_samples=1):
         """Batch mean of -elbo (nats per example) for one draw of the noise.
@@ -133,9 +151,10 @@ class VAE(Module):
         (L, B, z_dim), to make the loss a deterministic function of the
         parameters. ``backward()`` then computes its gradient.
         """
-        x = self._check_x(x)
+        x = self.check_data(x)
         eps = self._noise(len(x), rng, eps, n_samples)
-        elbo, self.cache = self._elbo(x, eps)
+        elbo = self._elbo(x, eps)
+        self.cache = eps.shape[:2]  # (L, B); the sub-modules cached the rest
         return float(-elbo.mean())
 
     def backward(self, dloss=1.0):
@@ -151,7 +170,7 @@ class VAE(Module):
         if self.likelihood == "bernoulli":
             ddecoded = self.log_likelihood.backward(dlog_px).reshape(L * B, -1)
         else:
-            _, dmu_x, dlogvar_x = self.log_likelihood.backward(dlog_px)
+            _, dmu_x, dlogvar_x = self.log_likelihood.backward(dlog_px)  # dx unused: x is data
             ddecoded = np.concatenate([dmu_x, dlogvar_x], axis=-1).reshape(L * B, -1)
         dz = self.decoder.backward(ddecoded).reshape(L, B, self.z_dim)
         dmu, dlogvar = self.reparameterize.backward(dz)
@@ -166,37 +185,39 @@ class VAE(Module):
         The latent code is sampled (a bound computed at z = mu would not be the
         ELBO). Nothing is kept for a backward pass.
         """
-        x = self._check_x(x)
+        x = self.check_data(x)
         eps = self._noise(len(x), rng, eps, n_samples)
         out = np.empty(len(x), dtype=self.dtype)
         for start in range(0, len(x), batch_size):
             stop = start + batch_size
-            out[start:stop], _ = self._elbo(x[start:stop], eps[:, start:stop])
+            out[start:stop] = self._elbo(x[start:stop], eps[:, start:stop])
         self.clear_cache()
         return out
 
     # -- using a trained model ----------------------------------------------
     def reconstruct(self, x, rng):
         """Mean of p(x|z) for one z ~ q(z|x): probabilities, or mu_x for Gaussian."""
-        x = self._check_x(x)
-        mu, logvar = self.encode(x)
-        z = self.reparameterize.forward(mu, logvar, sample_eps(rng, mu.shape, self.dtype))
-        out = self._mean_of_decoder(z)
+        x = self.check_data(x)
+        eps = sample_eps(rng, (len(x), self.z_dim), self.dtype)
+        mu, logvar = self._encode(x)
+        out = self._mean_of_decoder(mu + np.exp(0.5 * logvar) * eps)
         self.clear_cache()
         return out
 
     def sample(self, n, rng):
         """Decoder means for n draws z ~ p(z) = N(0, I)."""
-        return self.decode_mean(sample_eps(rng, (n, self.z_dim), self.dtype))
+        if int(n) != n or n < 1:
+            raise ValueError(f"sample: n must be a positive integer, got {n!r}")
+        return self.decode_mean(sample_eps(rng, (int(n), self.z_dim), self.dtype))
 
     def decode_mean(self, z):
-        """Mean of p(x|z) for given latent codes (used for manifold plots)."""
-        out = self._mean_of_decoder(np.asarray(z, dtype=self.dtype))
+        """Mean of p(x|z) for given latent codes z of shape (n, z_dim)."""
+        out = self._mean_of_decoder(self._check_z(np.asarray(z, dtype=self.dtype)))
         self.clear_cache()
         return out
 
     def _mean_of_decoder(self, z):
-        decoded = self.decode(z)
+        decoded = self._decode(z)
         if self.likelihood == "bernoulli":
             return sigmoid(decoded)
         return decoded[0]
