@@ -97,18 +97,20 @@ def test_gaussian_kl_backward(B, J, seed):
     assert report.passed(TOL), str(report)
 
 
-@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
-@pytest.mark.parametrize("activation", ["relu", "tanh", "elu"])
+@pytest.mark.parametrize("estimator", ["B", "A", "iwae"])
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian", "gaussian_bounded"])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
 @given(B=batch, L=st.integers(1, 3), hidden=st.lists(dim, max_size=2), seed=seeds)
-def test_whole_vae_loss_backward(likelihood, activation, B, L, hidden, seed):
+def test_whole_vae_loss_backward(estimator, likelihood, activation, B, L, hidden, seed):
     rng = np.random.default_rng(seed)
     model = tv.VAE(x_dim=5, hidden=hidden, z_dim=2, activation=activation,
-                   likelihood=likelihood, rng=rng, dtype=np.float64)
+                   likelihood=likelihood.split("_")[0], bounded_mean="bounded" in likelihood,
+                   rng=rng, dtype=np.float64)
     for _, param, _ in model.parameters():
         param[...] = rng.normal(0, 0.5, param.shape)
     x = rng.uniform(size=(B, 5))
     eps = rng.normal(size=(L, B, 2))
-    report = check_loss(model, lambda: model.loss(x, eps=eps), rng=rng)
+    report = check_loss(model, lambda: model.loss(x, eps=eps, estimator=estimator), rng=rng)
     assert report.passed(TOL), str(report)
     assert len(report.rows) == len(list(model.parameters()))
 

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 from .batching import batches
 from .batching import binarize as binarize_pixels
 from .checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
+from .weight_prior import add_weight_prior
 
 
 class TrainingDiverged(RuntimeError):
@@ -48,8 +49,8 @@ def evaluate(model, x, rng, n_samples=1):
 
 
 def fit(model, optimizer, x_train, x_test=None, *, epochs, rng, batch_size=128,
-        binarize=False, n_samples=1, checkpoint=None, resume=False, progress=True,
-        verbose=True):
+        binarize=False, n_samples=1, estimator=None, scale_to_dataset=False,
+        weight_prior=False, checkpoint=None, resume=False, progress=True, verbose=True):
     """Train ``model`` for ``epochs`` epochs in total; returns a ``History``.
 
     ``x_test`` is evaluated as given (binarize it once beforehand if
@@ -57,6 +58,13 @@ def fit(model, optimizer, x_train, x_test=None, *, epochs, rng, batch_size=128,
     optimizer, ``rng`` and history are restored from it and training continues
     from the saved epoch up to ``epochs``. ``progress`` shows a bar per epoch;
     ``verbose`` prints one line of losses per epoch.
+
+    ``estimator`` picks the training bound (default: the model's; see
+    ``tinyvae.vae``) with ``n_samples`` samples. AEVB's own setup is
+    ``scale_to_dataset=True`` (the minibatch gradient times N, the data set
+    size) with ``weight_prior=True`` (a N(0, I) prior on every parameter,
+    ``tinyvae.weight_prior``). The reported losses are always the bound per
+    example, without the prior.
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError("fit needs rng=np.random.default_rng(seed) for shuffling and noise")
@@ -66,7 +74,9 @@ def fit(model, optimizer, x_train, x_test=None, *, epochs, rng, batch_size=128,
     # Everything that shapes the run beyond the model and the optimizer's arrays:
     # resuming with different values would not continue the same run.
     settings = {"batch_size": batch_size, "binarize": binarize, "n_samples": n_samples,
-                "optimizer": repr(optimizer)}
+                "estimator": estimator, "scale_to_dataset": scale_to_dataset,
+                "weight_prior": weight_prior, "optimizer": repr(optimizer)}
+    dloss = float(len(x_train)) if scale_to_dataset else 1.0
     history, start = History(), 0
     if resume:
         if checkpoint is None:
@@ -90,14 +100,16 @@ def fit(model, optimizer, x_train, x_test=None, *, epochs, rng, batch_size=128,
         for x in bar:
             if binarize:
                 x = binarize_pixels(x, rng)
-            loss = model.loss(x, rng=rng, n_samples=n_samples)
+            loss = model.loss(x, rng=rng, n_samples=n_samples, estimator=estimator)
             if not np.isfinite(loss):
                 kept = f"; the last good checkpoint is {checkpoint}" if checkpoint else ""
                 raise TrainingDiverged(
                     f"loss became {loss} at epoch {epoch}, example {count}: training stopped"
                     f"{kept}. Try a smaller learning rate.")
             model.zero_grad()
-            model.backward()
+            model.backward(dloss)        # N/M sum_i of the bound with scale_to_dataset
+            if weight_prior:
+                add_weight_prior(model)  # MAP: -log N(theta; 0, I)
             optimizer.step()
             total += loss * len(x)
             count += len(x)
