@@ -15,7 +15,6 @@ Writes into the output folder (printed at the start):
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -24,7 +23,7 @@ import numpy as np
 
 import tinyvae as tv
 from tinyvae import plots
-from tinyvae.atomic import atomic_write
+from tinyvae.atomic import write_json
 from tinyvae.batching import binarize
 from tinyvae.datasets import DATASET_NAMES, load_dataset
 from tinyvae.train import fit
@@ -69,12 +68,6 @@ def parse_args(argv=None):
     if args.lr <= 0 or any(h < 1 for h in args.hidden):
         parser.error("--lr and --hidden must be positive")
     return args
-
-
-def write_json(path, data):
-    """Write JSON atomically (temporary file, then rename)."""
-    with atomic_write(path) as f:
-        f.write(json.dumps(data, indent=2).encode())
 
 
 def main(argv=None):

@@ -8,6 +8,7 @@ older file of the same name survives until the new one is complete.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -37,3 +38,9 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+def write_json(path: str | os.PathLike, data) -> None:
+    """Write ``data`` as indented JSON, atomically (used for every results file)."""
+    with atomic_write(path) as f:
+        f.write(json.dumps(data, indent=2).encode())

@@ -122,8 +122,8 @@ def fit(model, optimizer, x_train, x_test=None, *, epochs, rng, batch_size=128,
                                  if x_test is not None else float("nan"))
         history.seconds.append(time.perf_counter() - started)
         if verbose:
-            tqdm.write(f"epoch {epoch:3d}  train loss {history.train_loss[-1]:8.3f}  "
-                       f"test loss {history.test_loss[-1]:8.3f}  "
+            test = f"  test loss {history.test_loss[-1]:8.3f}" if x_test is not None else ""
+            tqdm.write(f"epoch {epoch:3d}  train loss {history.train_loss[-1]:8.3f}{test}  "
                        f"({history.seconds[-1]:.1f} s)")
         if checkpoint is not None:
             save_checkpoint(checkpoint, model, optimizer, rng, epoch=epoch,
