@@ -6,9 +6,9 @@ binarization) it is a form of data augmentation; done once and frozen
 ("static" binarization) it gives a fixed dataset whose log-likelihoods can
 be compared across papers. The frozen copy everyone compares on is the one
 Hugo Larochelle and Iain Murray made for NADE (AISTATS 2011), used, among
-many others, by IWAE (Burda et al. 2015) and IAF (Kingma et al. 2016;
-Kingma's thesis, chapter 5): 50,000 training, 10,000 validation and 10,000
-test images of 28 x 28 black-or-white pixels, no labels.
+many others, by inverse autoregressive flow (IAF, Kingma et al. 2016):
+50,000 training, 10,000 validation and 10,000 test images of 28 x 28
+black-or-white pixels, no labels.
 
 The three files are plain text, one image per line:
 
@@ -115,7 +115,9 @@ def read_amat(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     raw = path.read_bytes()
     if not raw:
-        raise CorruptDataError(f"{path}: the file is empty; expected lines of 784 values '0' or '1'")
+        raise CorruptDataError(
+            f"{path}: the file is empty; expected lines of 784 values '0' or '1'"
+        )
     # A read-only uint8 view of the bytes: no copy.
     buffer = np.frombuffer(raw, dtype=np.uint8)
 
@@ -151,7 +153,9 @@ def read_amat(path: str | os.PathLike) -> np.ndarray:
         space = int(np.argmax(bad_space[line])) if bad_space[line].any() else PIXELS
         if value <= space:  # value k (0-based) is byte 2k, before its separator at 2k + 1
             found = _show_byte(int(lines[line, 2 * value]))
-            problem = f"value {value + 1} (byte {2 * value + 1}) should be '0' or '1', found {found}"
+            problem = (
+                f"value {value + 1} (byte {2 * value + 1}) should be '0' or '1', found {found}"
+            )
         else:
             found = _show_byte(int(lines[line, 2 * space + 1]))
             problem = (

@@ -1,7 +1,7 @@
 """The Frey Face dataset, read from Sam Roweis' MATLAB file.
 
 Frey Face is the second dataset of the AEVB paper (Kingma & Welling 2013,
-§5 and Figure 4): 1965 grey-level images of Brendan Frey's face, 28 pixels
+§5, Figures 2 and 4): 1965 grey-level images of Brendan Frey's face, 28 pixels
 high and 20 wide, taken from consecutive frames of a short video. With
 continuous grey levels and so few images it is the classic test of a VAE
 with a Gaussian decoder.
