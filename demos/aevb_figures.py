@@ -61,27 +61,16 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def train_curve(method, data, z_dim, setup, budget, args, rng):
-    """Train one model, evaluating the bound at log-spaced sample counts."""
-    binary = setup["likelihood"] == "bernoulli"
-    model = tv.VAE(data.x_train.shape[1], (setup["hidden"],), z_dim, activation="tanh",
-                   likelihood=setup["likelihood"], bounded_mean=not binary,
-                   init="aevb_normal", rng=rng)
-    optimizer = tv.AdaGrad(model.parameters(), lr=args.lr)
+def train(model, method, x_train, steps, rng, lr, binary, on_checkpoint, checkpoints):
+    """AEVB's training setup, by AEVB or wake-sleep, for ``steps`` minibatches of 100.
+
+    Calls ``on_checkpoint(step)`` after each step listed in ``checkpoints``.
+    """
+    optimizer = tv.AdaGrad(model.parameters(), lr=lr)
     wake_sleep = WakeSleep(model) if method == "wake-sleep" else None
-    n_data, batch = len(data.x_train), 100
-    steps = int(budget // batch)
-    checkpoints = set(np.unique(np.geomspace(10, steps, args.evaluations).astype(int)))
-    eval_rng = np.random.default_rng([args.seed, 2])
-    x_train_eval = data.x_train[:1000]
-    x_test_eval = data.x_test[:1000]
-    if binary:
-        x_train_eval, x_test_eval = tv.binarize(x_train_eval, eval_rng), tv.binarize(
-            x_test_eval, eval_rng)
-    curve = {"samples": [], "train": [], "test": []}
-    step = 0
+    n_data, step = len(x_train), 0
     while step < steps:
-        for x in tv.batches(data.x_train, batch, rng, drop_last=True):
+        for x in tv.batches(x_train, 100, rng, drop_last=True):
             if binary:
                 x = tv.binarize(x, rng)
             model.zero_grad()
@@ -94,15 +83,36 @@ def train_curve(method, data, z_dim, setup, budget, args, rng):
                 wake_sleep.wake_backward(dloss=n_data)
                 wake_sleep.sleep_loss(len(x), rng=rng)
                 wake_sleep.sleep_backward(dloss=n_data)
-            add_weight_prior(model)
+            add_weight_prior(model)       # MAP: the N(0, I) prior on every parameter
             optimizer.step()
             step += 1
             if step in checkpoints:
-                curve["samples"].append(step * batch)
-                curve["train"].append(float(model.elbo(x_train_eval, rng=eval_rng).mean()))
-                curve["test"].append(float(model.elbo(x_test_eval, rng=eval_rng).mean()))
+                on_checkpoint(step)
             if step == steps:
                 break
+
+
+def train_curve(method, data, z_dim, setup, budget, args, rng):
+    """Train one model, evaluating the bound at log-spaced sample counts."""
+    binary = setup["likelihood"] == "bernoulli"
+    model = tv.VAE(data.x_train.shape[1], (setup["hidden"],), z_dim, activation="tanh",
+                   likelihood=setup["likelihood"], bounded_mean=not binary,
+                   init="aevb_normal", rng=rng)
+    steps = int(budget // 100)
+    checkpoints = set(np.unique(np.geomspace(10, steps, args.evaluations).astype(int)))
+    eval_rng = np.random.default_rng([args.seed, 2])
+    x_train_eval, x_test_eval = data.x_train[:1000], data.x_test[:1000]
+    if binary:
+        x_train_eval = tv.binarize(x_train_eval, eval_rng)
+        x_test_eval = tv.binarize(x_test_eval, eval_rng)
+    curve = {"samples": [], "train": [], "test": []}
+
+    def evaluate(step):
+        curve["samples"].append(step * 100)
+        curve["train"].append(float(model.elbo(x_train_eval, rng=eval_rng).mean()))
+        curve["test"].append(float(model.elbo(x_test_eval, rng=eval_rng).mean()))
+
+    train(model, method, data.x_train, steps, rng, args.lr, binary, evaluate, checkpoints)
     return model, curve
 
 

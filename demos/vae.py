@@ -8,7 +8,7 @@ Writes into the output folder (printed at the start):
   reconstructions.png  test images and their reconstructions
   samples.png          decoder means for z drawn from the prior
   elbo.png             train and test ELBO per epoch
-  latent.png           posterior means of the test set, coloured by label
+  latent.png           posterior means of the test set, coloured by label (if labelled)
   manifold.png         (only with --z-dim 2) decoder means over the latent plane
   history.json         the numbers behind elbo.png and the settings of the run
   checkpoint.npz       model, optimizer and RNG state (--resume continues from it)
@@ -37,18 +37,21 @@ def parse_args(argv=None):
     parser.add_argument("--dataset", choices=DATASET_NAMES, default="synthetic",
                         help="synthetic digits need no download; mnist is read from "
                              "--data-dir, $TINYVAE_DATA or the cache, or downloaded")
-    parser.add_argument("--data-dir", default=None, help="folder holding the MNIST files")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--data-dir", default=None,
+                        help="folder holding the MNIST files (default: $TINYVAE_DATA, then "
+                             "the cache, then a download)")
+    parser.add_argument("--epochs", type=int, default=10, help="passes through the data")
+    parser.add_argument("--seed", type=int, default=1, help="seed of every random draw")
     parser.add_argument("--z-dim", type=int, default=20, help="latent dimensions J")
     parser.add_argument("--hidden", type=int, nargs="+", default=[400],
                         help="hidden layer sizes of the encoder (the decoder mirrors them)")
     parser.add_argument("--activation", default="relu",
-                        choices=sorted(tv.activations.ACTIVATIONS))
+                        choices=sorted(tv.activations.ACTIVATIONS),
+                        help="nonlinearity of the hidden layers")
     parser.add_argument("--init", default="glorot_uniform",
                         choices=["glorot_uniform", "he_uniform", "aevb_normal", "pytorch"],
                         help="weight initialisation")
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=128, help="minibatch size M")
     parser.add_argument("--lr", type=float, default=1e-3, help="Adam step size")
     parser.add_argument("--n-samples", type=int, default=1,
                         help="L, samples of z per example in the ELBO estimate")
@@ -56,8 +59,8 @@ def parse_args(argv=None):
                         help="dynamically binarize the pixels (a true Bernoulli likelihood); "
                              "--no-binarize trains on grey levels with a Bernoulli-form "
                              "cross-entropy, as pytorch/examples does")
-    parser.add_argument("--out", default=None,
-                        help="output folder (default: out/vae-<dataset>-z<z-dim>)")
+    parser.add_argument("--out", default=os.path.join("out", "vae-<dataset>-z<z-dim>"),
+                        help="output folder")
     parser.add_argument("--resume", action="store_true",
                         help="continue from <out>/checkpoint.npz if it exists")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -72,12 +75,14 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    out = args.out or os.path.join("out", f"vae-{args.dataset}-z{args.z_dim}")
+    out = args.out.replace("<dataset>", args.dataset).replace("<z-dim>", str(args.z_dim))
+    started = time.perf_counter()
+    try:
+        data = load_dataset(args.dataset, data_dir=args.data_dir)
+    except (FileNotFoundError, ImportError) as error:
+        sys.exit(f"error: {error}\n(demos/vae.py also accepts --data-dir FOLDER)")
     os.makedirs(out, exist_ok=True)
     print(f"writing results to {out}/")
-
-    started = time.perf_counter()
-    data = load_dataset(args.dataset, data_dir=args.data_dir)
     print(f"{args.dataset}: {len(data.x_train)} training and {len(data.x_test)} test images "
           f"({time.perf_counter() - started:.1f} s to load)")
 
@@ -111,8 +116,9 @@ def main(argv=None):
     plots.learning_curves(os.path.join(out, "elbo.png"), history, ylabel)
     mu, _ = model.encode(x_test)
     model.clear_cache()
-    plots.latent_scatter(os.path.join(out, "latent.png"), mu, data.y_test,
-                         f"{args.dataset} test set in the latent space (J = {args.z_dim})")
+    if data.y_test is not None:
+        plots.latent_scatter(os.path.join(out, "latent.png"), mu, data.y_test,
+                             f"{args.dataset} test set in the latent space (J = {args.z_dim})")
     if args.z_dim == 2:
         plots.manifold(os.path.join(out, "manifold.png"), model, shape)
 

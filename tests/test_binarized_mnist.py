@@ -235,7 +235,7 @@ def test_explicit_directory_accepts_subfolder(tmp_path):
 def test_cache_is_the_last_resort(tmp_path, monkeypatch):
     write_fake_binarized_mnist(tmp_path / "cache" / "binarized-mnist")
     monkeypatch.setenv("TINYVAE_DATA", str(tmp_path / "empty"))
-    found = find_binarized_mnist(tmp_path / "also-empty", download=False)
+    found = find_binarized_mnist(download=False)
     assert found == tmp_path / "cache" / "binarized-mnist"
 
 
@@ -250,10 +250,10 @@ def test_incomplete_directory_is_skipped(tmp_path, monkeypatch):
 def test_missing_files_without_download(tmp_path, monkeypatch):
     monkeypatch.setenv("TINYVAE_DATA", str(tmp_path / "env"))
     with pytest.raises(DataNotFoundError) as caught:
-        find_binarized_mnist(tmp_path / "nothing-here", download=False)
+        find_binarized_mnist(download=False)
     message = str(caught.value)
     assert f"in {tmp_path / 'cache' / 'binarized-mnist'}\n" in message  # where to put them
-    for looked in ("nothing-here", "nothing-here/binarized-mnist", "env", "env/binarized-mnist"):
+    for looked in ("env", "env/binarized-mnist"):
         assert str(tmp_path / looked) in message  # where we looked
     assert "TINYVAE_DATA" in message and "download=False" in message
     for name, sha in BINARIZED_MNIST_FILES.items():
@@ -351,3 +351,12 @@ def test_real_binarized_mnist_through_load_dataset():
     assert data.x_train.dtype == np.float32 and data.x_valid.dtype == np.float32
     assert data.y_train is None and data.y_test is None
     assert set(np.unique(data.x_test)) == {0.0, 1.0}
+
+
+def test_an_explicit_folder_without_the_files_is_an_error(tmp_path, monkeypatch):
+    """A data_dir named by the user is final: a typo must not fall back silently."""
+    write_dir = tmp_path / "cache" / "binarized-mnist"
+    monkeypatch.setenv("TINYVAE_CACHE", str(tmp_path / "cache"))
+    write_dir.mkdir(parents=True)
+    with pytest.raises(DataNotFoundError, match="holds no"):
+        find_binarized_mnist(tmp_path / "typo", download=True)

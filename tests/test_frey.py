@@ -225,16 +225,16 @@ def test_explicit_directory_accepts_frey_subfolder(tmp_path):
 def test_cache_is_the_last_resort(tmp_path, monkeypatch):
     touch(tmp_path / "cache" / "frey")
     monkeypatch.setenv("TINYVAE_DATA", str(tmp_path / "empty"))
-    assert find_frey(tmp_path / "also-empty", download=False) == tmp_path / "cache" / "frey"
+    assert find_frey(download=False) == tmp_path / "cache" / "frey"
 
 
 def test_missing_file_without_download(tmp_path, monkeypatch):
     monkeypatch.setenv("TINYVAE_DATA", str(tmp_path / "env"))
     with pytest.raises(DataNotFoundError) as caught:
-        find_frey(tmp_path / "nothing-here", download=False)
+        find_frey(download=False)
     message = str(caught.value)
     assert f"in {tmp_path / 'cache' / 'frey'}\n" in message  # where to put the file
-    for looked in ("nothing-here", "nothing-here/frey", "env", "env/frey"):
+    for looked in ("env", "env/frey"):
         assert str(tmp_path / looked) in message  # where we looked
     assert "TINYVAE_DATA" in message and "download=False" in message
     assert FILENAME in message and FREY_FILES[FILENAME] in message
@@ -346,3 +346,12 @@ def test_real_frey_through_load_dataset():
     assert data.y_train is None and data.y_test is None and data.x_valid is None
     both = np.concatenate([data.x_train, data.x_test])
     assert both.min() == np.float32(8 / 255) and both.max() == np.float32(238 / 255)
+
+
+def test_an_explicit_folder_without_the_files_is_an_error(tmp_path, monkeypatch):
+    """A data_dir named by the user is final: a typo must not fall back silently."""
+    write_dir = tmp_path / "cache" / "frey"
+    monkeypatch.setenv("TINYVAE_CACHE", str(tmp_path / "cache"))
+    write_dir.mkdir(parents=True)
+    with pytest.raises(DataNotFoundError, match="holds no"):
+        find_frey(tmp_path / "typo", download=True)

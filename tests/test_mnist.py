@@ -192,7 +192,7 @@ def test_explicit_directory_accepts_mnist_subfolder(tmp_path):
 def test_cache_is_the_last_resort(tmp_path, monkeypatch):
     write_fake_mnist(tmp_path / "cache" / "mnist")
     monkeypatch.setenv("TINYVAE_DATA", str(tmp_path / "empty"))
-    assert find_mnist(tmp_path / "also-empty", download=False) == tmp_path / "cache" / "mnist"
+    assert find_mnist(download=False) == tmp_path / "cache" / "mnist"
 
 
 def test_incomplete_directory_is_skipped(tmp_path, monkeypatch):
@@ -205,10 +205,9 @@ def test_incomplete_directory_is_skipped(tmp_path, monkeypatch):
 
 def test_missing_files_without_download(tmp_path):
     with pytest.raises(DataNotFoundError) as caught:
-        find_mnist(tmp_path / "nothing-here", download=False)
+        find_mnist(download=False)
     message = str(caught.value)
     assert str(tmp_path / "cache" / "mnist") in message  # where to put the files
-    assert str(tmp_path / "nothing-here") in message  # where we looked
     assert "TINYVAE_DATA" in message
     for name, sha in MNIST_FILES.items():
         assert name in message and sha in message
@@ -287,3 +286,12 @@ def test_load_dataset_rejects_unknown_names():
 
     with pytest.raises(ValueError, match="'cifar'.*'synthetic', 'mnist'"):
         load_dataset("cifar")
+
+
+def test_an_explicit_folder_without_the_files_is_an_error(tmp_path, monkeypatch):
+    """A data_dir named by the user is final: a typo must not fall back silently."""
+    write_dir = tmp_path / "cache" / "mnist"
+    monkeypatch.setenv("TINYVAE_CACHE", str(tmp_path / "cache"))
+    write_dir.mkdir(parents=True)
+    with pytest.raises(DataNotFoundError, match="holds no"):
+        find_mnist(tmp_path / "typo", download=True)

@@ -214,6 +214,12 @@ def find_binarized_mnist(data_dir: str | os.PathLike | None = None, download: bo
         put them.
     """
     searched = _search_path(data_dir)
+    if data_dir is not None and not any(_holds_binarized_mnist(d) for d in searched[:2]):
+        # a folder named explicitly is final: falling back elsewhere would hide a typo
+        raise DataNotFoundError(
+            f"{data_dir} (and its subfolder) holds no binarized MNIST files.\n"
+            + _offline_instructions(Path(data_dir).expanduser())
+        )
     for directory in searched:
         if _holds_binarized_mnist(directory):
             return directory

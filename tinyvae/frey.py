@@ -171,6 +171,12 @@ def find_frey(data_dir: str | os.PathLike | None = None, download: bool = True) 
         put it.
     """
     searched = _search_path(data_dir)
+    if data_dir is not None and not any(_holds_frey(d) for d in searched[:2]):
+        # a folder named explicitly is final: falling back elsewhere would hide a typo
+        raise DataNotFoundError(
+            f"{data_dir} (and its subfolder) holds no Frey Face files.\n"
+            + _offline_instructions(Path(data_dir).expanduser())
+        )
     for directory in searched:
         if _holds_frey(directory):
             return directory

@@ -181,6 +181,12 @@ def find_mnist(data_dir: str | os.PathLike | None = None, download: bool = True)
         put them.
     """
     searched = _search_path(data_dir)
+    if data_dir is not None and not any(_holds_mnist(d) for d in searched[:2]):
+        # a folder named explicitly is final: falling back elsewhere would hide a typo
+        raise DataNotFoundError(
+            f"{data_dir} (and its subfolder) holds no MNIST files.\n"
+            + _offline_instructions(Path(data_dir).expanduser())
+        )
     for directory in searched:
         if _holds_mnist(directory):
             return directory

@@ -44,8 +44,9 @@ class Module:
         """Return what ``forward`` stored and forget it (one backward per forward)."""
         if self.cache is None:
             raise RuntimeError(
-                f"{type(self).__name__}.backward() called without a matching forward(); "
-                "call forward() first (each forward allows exactly one backward)"
+                f"{type(self).__name__}.backward() called without a matching forward pass; "
+                "run forward() (for a model: loss()) first -- each forward allows exactly "
+                "one backward, and evaluation calls keep nothing to backpropagate"
             )
         cache, self.cache = self.cache, None
         return cache

@@ -1,0 +1,105 @@
+"""AEVB Figure 3, analogue: marginal log-likelihood of AEVB and wake-sleep.
+
+Kingma & Welling (2013), Figure 3, compares AEVB with wake-sleep (and Monte
+Carlo EM) by the estimated marginal likelihood of MNIST, for a small model
+(Nz = 3, 100 hidden units) trained on N_train = 1000 and 50000 images,
+against the number of training samples evaluated. The paper estimates
+log p(x) with an HMC-based estimator; we use the importance-weighted bound
+L_k of Burda et al. (2015) instead (k = --k-curve along the curves and
+--k-final at the end; a lower bound on log p(x) that tightens as k grows).
+Monte Carlo EM is left out. The setup is that of demos/aevb_figures.py
+(tanh, AdaGrad, N(0, 0.01^2) init, N/M scaling, weight prior, dynamically
+binarized pixels), measured on 500 training and 500 test images.
+
+    python demos/aevb_figure3.py                 # a few minutes on 2 cores
+
+Writes figure3.png and figure3.json into the output folder.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+from matplotlib.figure import Figure
+
+import tinyvae as tv
+from aevb_figures import train
+from tinyvae.atomic import write_json
+from tinyvae.evaluation import log_likelihood
+from tinyvae.plots import save_figure
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--train-sizes", type=int, nargs="+", default=[1000, 50000])
+    parser.add_argument("--samples", type=float, default=2e6,
+                        help="training samples evaluated per run")
+    parser.add_argument("--evaluations", type=int, default=8)
+    parser.add_argument("--k-curve", type=int, default=500)
+    parser.add_argument("--k-final", type=int, default=5000)
+    parser.add_argument("--lr", type=float, default=0.02, help="AdaGrad step size")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=os.path.join("out", "aevb-figure3"))
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    print(f"writing results to {args.out}/")
+    data = tv.load_dataset("mnist", data_dir=args.data_dir)
+    eval_rng = np.random.default_rng([args.seed, 2])
+    x_test_eval = tv.binarize(data.x_test[:500], eval_rng)
+    steps = int(args.samples // 100)
+    checkpoints = set(np.unique(np.geomspace(10, steps, args.evaluations).astype(int)))
+    results = {"settings": vars(args), "runs": {}}
+    for n_train in args.train_sizes:
+        x_train = data.x_train[:n_train]
+        x_train_eval = tv.binarize(x_train[:500], eval_rng)
+        for method in ("AEVB", "wake-sleep"):
+            started = time.perf_counter()
+            rng = np.random.default_rng([args.seed, n_train])
+            model = tv.VAE(784, (100,), 3, activation="tanh", init="aevb_normal", rng=rng)
+            curve = {"samples": [], "train": [], "test": []}
+
+            def evaluate(step, k=args.k_curve):
+                curve["samples"].append(step * 100)
+                for name, x in (("train", x_train_eval), ("test", x_test_eval)):
+                    curve[name].append(float(log_likelihood(model, x, k, eval_rng).mean()))
+
+            train(model, method, x_train, steps, rng, args.lr, True, evaluate, checkpoints)
+            final = {name: float(log_likelihood(model, x, args.k_final, eval_rng).mean())
+                     for name, x in (("train", x_train_eval), ("test", x_test_eval))}
+            results["runs"][f"{method} N={n_train}"] = {
+                "curve": curve, "final": final, "seconds": time.perf_counter() - started}
+            print(f"N_train={n_train:<6} {method:<11} L_{args.k_final}: train {final['train']:8.2f}"
+                  f"  test {final['test']:8.2f}  ({time.perf_counter() - started:.0f} s)",
+                  flush=True)
+        write_json(os.path.join(args.out, "figure3.json"), results)
+
+    fig = Figure(figsize=(4.2 * len(args.train_sizes), 3.4))
+    for i, n_train in enumerate(args.train_sizes):
+        ax = fig.add_subplot(1, len(args.train_sizes), i + 1)
+        for method, colour in (("AEVB", "#d62728"), ("wake-sleep", "#1f77b4")):
+            curve = results["runs"][f"{method} N={n_train}"]["curve"]
+            ax.semilogx(curve["samples"], curve["train"], "-", color=colour,
+                        label=f"{method} (train)")
+            ax.semilogx(curve["samples"], curve["test"], "--", color=colour,
+                        label=f"{method} (test)")
+        ax.set_title(f"N_train = {n_train}", fontsize=9)
+        ax.set_xlabel("# training samples evaluated")
+        if i == 0:
+            ax.set_ylabel(f"marginal log-likelihood (L_{args.k_curve})")
+            ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    save_figure(fig, os.path.join(args.out, "figure3.png"))
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(main() and 0)
