@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .download import CorruptDataError, DataNotFoundError, cache_dir, fetch, sha256_of
+from .download import CorruptDataError, find_files, sha256_of
 
 __all__ = [
     "BINARIZED_MNIST_FILES",
@@ -171,33 +171,6 @@ def read_amat(path: str | os.PathLike) -> np.ndarray:
     return x
 
 
-def _holds_binarized_mnist(directory: Path) -> bool:
-    return all((directory / name).is_file() for name in BINARIZED_MNIST_FILES)
-
-
-def _search_path(data_dir: str | os.PathLike | None) -> list[Path]:
-    """Directories that may hold the three files, in the order they are tried."""
-    roots = [Path(root).expanduser() for root in (data_dir, os.environ.get("TINYVAE_DATA")) if root]
-    # A data root may hold the files directly or in a ``binarized-mnist/`` subfolder.
-    candidates = [directory for root in roots for directory in (root, root / SUBFOLDER)]
-    return candidates + [cache_dir() / SUBFOLDER]
-
-
-def _offline_instructions(directory: Path) -> str:
-    width = max(map(len, BINARIZED_MNIST_FILES))
-    files = "\n".join(
-        f"  {name:<{width}}  (sha256 {sha})" for name, sha in BINARIZED_MNIST_FILES.items()
-    )
-    return (
-        f"To use binarized MNIST offline, put these three files:\n{files}\n"
-        f"(from {BINARIZED_MNIST_MIRRORS[0]})\n"
-        f"in {directory}\n"
-        f"or in a directory of your choice (directly or in its {SUBFOLDER}/ subfolder) and\n"
-        f"point the TINYVAE_DATA environment variable, or load_binarized_mnist(data_dir=...), "
-        f"at it."
-    )
-
-
 def find_binarized_mnist(data_dir: str | os.PathLike | None = None, download: bool = True) -> Path:
     """Return the directory holding the three binarized-MNIST files.
 
@@ -213,38 +186,8 @@ def find_binarized_mnist(data_dir: str | os.PathLike | None = None, download: bo
         (or were not allowed to be) downloaded. The message says where to
         put them.
     """
-    searched = _search_path(data_dir)
-    if data_dir is not None and not any(_holds_binarized_mnist(d) for d in searched[:2]):
-        # a folder named explicitly is final: falling back elsewhere would hide a typo
-        raise DataNotFoundError(
-            f"{data_dir} (and its subfolder) holds no binarized MNIST files.\n"
-            + _offline_instructions(Path(data_dir).expanduser())
-        )
-    for directory in searched:
-        if _holds_binarized_mnist(directory):
-            return directory
-
-    target = cache_dir() / SUBFOLDER
-    if not download:
-        looked = "\n".join(f"  {directory}" for directory in searched)
-        raise DataNotFoundError(
-            f"Binarized MNIST not found. Looked for the three files in:\n{looked}\n"
-            f"and download=False, so nothing was downloaded.\n" + _offline_instructions(target)
-        )
-
-    for name, sha in BINARIZED_MNIST_FILES.items():
-        try:
-            fetch(name, [mirror + name for mirror in BINARIZED_MNIST_MIRRORS], sha, target)
-        except DataNotFoundError as error:
-            # One file failing usually means the network is down: stop here
-            # rather than repeat the same failure for the other files.
-            tried = "\n".join(f"  {url}\n    -> {reason}" for url, reason in error.failures)
-            raise DataNotFoundError(
-                f"Could not download binarized MNIST. Tried:\n{tried}\n"
-                + _offline_instructions(target),
-                error.failures,
-            ) from error
-    return target
+    return find_files("binarized MNIST", BINARIZED_MNIST_FILES, BINARIZED_MNIST_MIRRORS, SUBFOLDER, data_dir, download,
+                      loader="load_binarized_mnist")
 
 
 def load_binarized_mnist(

@@ -183,3 +183,57 @@ def fetch(
         f"or in a directory named by the TINYVAE_DATA environment variable.",
         failures,
     )
+
+
+def find_files(title, files, mirrors, subfolder, data_dir=None, download=True,
+               loader="load_dataset"):
+    """Return the folder holding every file of ``files`` (name -> sha256).
+
+    Looks, in order, in ``data_dir``, in ``$TINYVAE_DATA`` (in both cases
+    directly or in ``subfolder``) and in ``cache_dir()/subfolder``. A
+    ``data_dir`` given explicitly is final: if it lacks the files that is an
+    error, since falling back elsewhere would hide a typo. If no folder holds
+    them and ``download`` is true, they are fetched into the cache.
+
+    Raises ``DataNotFoundError`` with a message that says where to put the
+    files for offline use.
+    """
+    roots = [Path(root).expanduser() for root in (data_dir, os.environ.get("TINYVAE_DATA"))
+             if root]
+    searched = [folder for root in roots for folder in (root, root / subfolder)]
+    searched.append(cache_dir() / subfolder)
+
+    def holds(folder):
+        return all((folder / name).is_file() for name in files)
+
+    def instructions(folder):
+        listing = "\n".join(f"  {name}  (sha256 {sha})" for name, sha in files.items())
+        what = "this file" if len(files) == 1 else f"these {len(files)} files"
+        return (f"To use {title} offline, put {what}:\n{listing}\n(from {mirrors[0]})\n"
+                f"in {folder}\n"
+                f"or in a directory of your choice (directly or in its {subfolder}/ subfolder) "
+                f"and\npoint the TINYVAE_DATA environment variable, or {loader}(data_dir=...), "
+                "at it.")
+
+    if data_dir is not None and not any(holds(folder) for folder in searched[:2]):
+        raise DataNotFoundError(f"{data_dir} (and its {subfolder}/ subfolder) holds no "
+                                f"{title} files.\n" + instructions(Path(data_dir).expanduser()))
+    for folder in searched:
+        if holds(folder):
+            return folder
+
+    target = cache_dir() / subfolder
+    if not download:
+        looked = "\n".join(f"  {folder}" for folder in searched)
+        raise DataNotFoundError(
+            f"{title} not found. Looked for {', '.join(files)} in:\n{looked}\n"
+            "and download=False, so nothing was downloaded.\n" + instructions(target))
+    for name, sha in files.items():
+        try:
+            fetch(name, [mirror + name for mirror in mirrors], sha, target)
+        except DataNotFoundError as error:
+            # one file failing usually means no network: stop rather than repeat it
+            tried = "\n".join(f"  {url}\n    -> {reason}" for url, reason in error.failures)
+            raise DataNotFoundError(f"Could not download {title}. Tried:\n{tried}\n"
+                                    + instructions(target), error.failures) from error
+    return target

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .download import CorruptDataError, DataNotFoundError, cache_dir, fetch, sha256_of
+from .download import CorruptDataError, find_files, sha256_of
 
 __all__ = [
     "FREY_FILES",
@@ -133,29 +133,6 @@ def read_frey(path: str | os.PathLike) -> np.ndarray:
     return np.ascontiguousarray(ff.T).reshape(-1, *FREY_IMAGE_SHAPE)
 
 
-def _holds_frey(directory: Path) -> bool:
-    return all((directory / name).is_file() for name in FREY_FILES)
-
-
-def _search_path(data_dir: str | os.PathLike | None) -> list[Path]:
-    """Directories that may hold the file, in the order they are tried."""
-    roots = [Path(root).expanduser() for root in (data_dir, os.environ.get("TINYVAE_DATA")) if root]
-    # A data root may hold the file directly or in a ``frey/`` subfolder.
-    candidates = [directory for root in roots for directory in (root, root / SUBFOLDER)]
-    return candidates + [cache_dir() / SUBFOLDER]
-
-
-def _offline_instructions(directory: Path) -> str:
-    files = "\n".join(f"  {name}  (sha256 {sha})" for name, sha in FREY_FILES.items())
-    return (
-        f"To use Frey Face offline, put this file:\n{files}\n"
-        f"(from {FREY_MIRRORS[0]})\n"
-        f"in {directory}\n"
-        f"or in a directory of your choice (directly or in its {SUBFOLDER}/ subfolder) and\n"
-        f"point the TINYVAE_DATA environment variable, or load_frey(data_dir=...), at it."
-    )
-
-
 def find_frey(data_dir: str | os.PathLike | None = None, download: bool = True) -> Path:
     """Return the directory holding ``frey_rawface.mat``.
 
@@ -170,35 +147,8 @@ def find_frey(data_dir: str | os.PathLike | None = None, download: bool = True) 
         (or was not allowed to be) downloaded. The message says where to
         put it.
     """
-    searched = _search_path(data_dir)
-    if data_dir is not None and not any(_holds_frey(d) for d in searched[:2]):
-        # a folder named explicitly is final: falling back elsewhere would hide a typo
-        raise DataNotFoundError(
-            f"{data_dir} (and its subfolder) holds no Frey Face files.\n"
-            + _offline_instructions(Path(data_dir).expanduser())
-        )
-    for directory in searched:
-        if _holds_frey(directory):
-            return directory
-
-    target = cache_dir() / SUBFOLDER
-    if not download:
-        looked = "\n".join(f"  {directory}" for directory in searched)
-        raise DataNotFoundError(
-            f"Frey Face not found. Looked for {', '.join(FREY_FILES)} in:\n{looked}\n"
-            f"and download=False, so nothing was downloaded.\n" + _offline_instructions(target)
-        )
-
-    for name, sha in FREY_FILES.items():
-        try:
-            fetch(name, [mirror + name for mirror in FREY_MIRRORS], sha, target)
-        except DataNotFoundError as error:
-            tried = "\n".join(f"  {url}\n    -> {reason}" for url, reason in error.failures)
-            raise DataNotFoundError(
-                f"Could not download Frey Face. Tried:\n{tried}\n" + _offline_instructions(target),
-                error.failures,
-            ) from error
-    return target
+    return find_files("Frey Face", FREY_FILES, FREY_MIRRORS, SUBFOLDER, data_dir, download,
+                      loader="load_frey")
 
 
 def load_frey(

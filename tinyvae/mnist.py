@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_write
-from .download import CorruptDataError, DataNotFoundError, cache_dir, fetch, sha256_of
+from .download import CorruptDataError, find_files, sha256_of
 
 __all__ = [
     "MNIST_FILES",
@@ -143,29 +143,6 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
         f.write(payload)
 
 
-def _holds_mnist(directory: Path) -> bool:
-    return all((directory / name).is_file() for name in MNIST_FILES)
-
-
-def _search_path(data_dir: str | os.PathLike | None) -> list[Path]:
-    """Directories that may hold the four files, in the order they are tried."""
-    roots = [Path(root).expanduser() for root in (data_dir, os.environ.get("TINYVAE_DATA")) if root]
-    # A data root may hold the files directly or in an ``mnist/`` subfolder.
-    candidates = [directory for root in roots for directory in (root, root / "mnist")]
-    return candidates + [cache_dir() / "mnist"]
-
-
-def _offline_instructions(directory: Path) -> str:
-    width = max(map(len, MNIST_FILES))
-    files = "\n".join(f"  {name:<{width}}  (sha256 {sha})" for name, sha in MNIST_FILES.items())
-    return (
-        f"To use MNIST offline, put these four files:\n{files}\n"
-        f"in {directory}\n"
-        f"or in a directory of your choice (directly or in its mnist/ subfolder) and\n"
-        f"point the TINYVAE_DATA environment variable, or load_mnist(data_dir=...), at it."
-    )
-
-
 def find_mnist(data_dir: str | os.PathLike | None = None, download: bool = True) -> Path:
     """Return the directory holding the four MNIST files.
 
@@ -180,37 +157,8 @@ def find_mnist(data_dir: str | os.PathLike | None = None, download: bool = True)
         (or were not allowed to be) downloaded. The message says where to
         put them.
     """
-    searched = _search_path(data_dir)
-    if data_dir is not None and not any(_holds_mnist(d) for d in searched[:2]):
-        # a folder named explicitly is final: falling back elsewhere would hide a typo
-        raise DataNotFoundError(
-            f"{data_dir} (and its subfolder) holds no MNIST files.\n"
-            + _offline_instructions(Path(data_dir).expanduser())
-        )
-    for directory in searched:
-        if _holds_mnist(directory):
-            return directory
-
-    target = cache_dir() / "mnist"
-    if not download:
-        looked = "\n".join(f"  {directory}" for directory in searched)
-        raise DataNotFoundError(
-            f"MNIST not found. Looked for the four files in:\n{looked}\n"
-            f"and download=False, so nothing was downloaded.\n" + _offline_instructions(target)
-        )
-
-    for name, sha in MNIST_FILES.items():
-        try:
-            fetch(name, [mirror + name for mirror in MNIST_MIRRORS], sha, target)
-        except DataNotFoundError as error:
-            # One file failing usually means the network is down: stop here
-            # rather than repeat the same failure for the other files.
-            tried = "\n".join(f"  {url}\n    -> {reason}" for url, reason in error.failures)
-            raise DataNotFoundError(
-                f"Could not download MNIST. Tried:\n{tried}\n" + _offline_instructions(target),
-                error.failures,
-            ) from error
-    return target
+    return find_files("MNIST", MNIST_FILES, MNIST_MIRRORS, "mnist", data_dir, download,
+                      loader="load_mnist")
 
 
 def load_mnist(
