@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .download import CorruptDataError, find_files, sha256_of
+from .download import CorruptDataError, find_files, verify_files
 
 __all__ = [
     "BINARIZED_MNIST_FILES",
@@ -218,16 +218,7 @@ def load_binarized_mnist(
     directory = find_binarized_mnist(data_dir, download)
 
     if verify:
-        for name, expected in BINARIZED_MNIST_FILES.items():
-            actual = sha256_of(directory / name)
-            if actual != expected:
-                raise CorruptDataError(
-                    f"{directory / name} has the wrong checksum:\n"
-                    f"  expected sha256 {expected}\n"
-                    f"  found    sha256 {actual}\n"
-                    f"The file is damaged or not the original binarized-MNIST file. Delete it "
-                    f"so that tinyvae downloads it again, or replace it with a good copy."
-                )
+        verify_files(directory, BINARIZED_MNIST_FILES, "binarized-MNIST")
 
     x_train, x_valid, x_test = (read_amat(directory / name) for name in BINARIZED_MNIST_FILES)
     return x_train, x_valid, x_test

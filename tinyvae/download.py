@@ -237,3 +237,16 @@ def find_files(title, files, mirrors, subfolder, data_dir=None, download=True,
             raise DataNotFoundError(f"Could not download {title}. Tried:\n{tried}\n"
                                     + instructions(target), error.failures) from error
     return target
+
+
+def verify_files(directory, files, title):
+    """Raise ``CorruptDataError`` unless every file in ``directory`` has its sha256."""
+    for name, expected in files.items():
+        actual = sha256_of(directory / name)
+        if actual != expected:
+            raise CorruptDataError(
+                f"{directory / name} has the wrong checksum:\n"
+                f"  expected sha256 {expected}\n"
+                f"  found    sha256 {actual}\n"
+                f"The file is damaged or not the original {title} file. Delete it so that "
+                "tinyvae downloads it again, or replace it with a good copy.")

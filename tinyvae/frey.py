@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .download import CorruptDataError, find_files, sha256_of
+from .download import CorruptDataError, find_files, verify_files
 
 __all__ = [
     "FREY_FILES",
@@ -179,16 +179,7 @@ def load_frey(
     directory = find_frey(data_dir, download)
 
     if verify:
-        for name, expected in FREY_FILES.items():
-            actual = sha256_of(directory / name)
-            if actual != expected:
-                raise CorruptDataError(
-                    f"{directory / name} has the wrong checksum:\n"
-                    f"  expected sha256 {expected}\n"
-                    f"  found    sha256 {actual}\n"
-                    f"The file is damaged or not the original Frey Face file. Delete it so that "
-                    f"tinyvae downloads it again, or replace it with a good copy."
-                )
+        verify_files(directory, FREY_FILES, "Frey Face")
 
     (name,) = FREY_FILES
     return read_frey(directory / name)

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_write
-from .download import CorruptDataError, find_files, sha256_of
+from .download import CorruptDataError, find_files, verify_files
 
 __all__ = [
     "MNIST_FILES",
@@ -185,16 +185,7 @@ def load_mnist(
     directory = find_mnist(data_dir, download)
 
     if verify:
-        for name, expected in MNIST_FILES.items():
-            actual = sha256_of(directory / name)
-            if actual != expected:
-                raise CorruptDataError(
-                    f"{directory / name} has the wrong checksum:\n"
-                    f"  expected sha256 {expected}\n"
-                    f"  found    sha256 {actual}\n"
-                    f"The file is damaged or not the original MNIST file. Delete it so that "
-                    f"tinyvae downloads it again, or replace it with a good copy."
-                )
+        verify_files(directory, MNIST_FILES, "MNIST")
 
     arrays = []
     for split in ("train", "t10k"):
