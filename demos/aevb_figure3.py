@@ -25,7 +25,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import tinyvae as tv
-from aevb_figures import train
+from aevb_figures import plot_methods, train
 from tinyvae.atomic import write_json
 from tinyvae.evaluation import log_likelihood
 from tinyvae.plots import save_figure
@@ -84,18 +84,12 @@ def main(argv=None):
     fig = Figure(figsize=(4.2 * len(args.train_sizes), 3.4))
     for i, n_train in enumerate(args.train_sizes):
         ax = fig.add_subplot(1, len(args.train_sizes), i + 1)
-        for method, colour in (("AEVB", "#d62728"), ("wake-sleep", "#1f77b4")):
-            curve = results["runs"][f"{method} N={n_train}"]["curve"]
-            ax.semilogx(curve["samples"], curve["train"], "-", color=colour,
-                        label=f"{method} (train)")
-            ax.semilogx(curve["samples"], curve["test"], "--", color=colour,
-                        label=f"{method} (test)")
+        plot_methods(ax, {method: results["runs"][f"{method} N={n_train}"]["curve"]
+                          for method in ("AEVB", "wake-sleep")})
         ax.set_title(f"N_train = {n_train}", fontsize=9)
-        ax.set_xlabel("# training samples evaluated")
         if i == 0:
             ax.set_ylabel(f"marginal log-likelihood (L_{args.k_curve})")
             ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
     fig.tight_layout()
     save_figure(fig, os.path.join(args.out, "figure3.png"))
     return results

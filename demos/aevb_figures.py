@@ -116,24 +116,29 @@ def train_curve(method, data, z_dim, setup, budget, args, rng):
     return model, curve
 
 
+def plot_methods(ax, curves):
+    """Train (solid) and test (dashed) curves per method against samples evaluated."""
+    for (method, curve), colour in zip(curves.items(), ("#d62728", "#1f77b4")):
+        if curve is None:
+            continue
+        ax.semilogx(curve["samples"], curve["train"], "-", color=colour,
+                    label=f"{method} (train)")
+        ax.semilogx(curve["samples"], curve["test"], "--", color=colour,
+                    label=f"{method} (test)")
+    ax.set_xlabel("# training samples evaluated")
+    ax.grid(alpha=0.3)
+
+
 def figure2(path, dataset, curves, z_dims):
     fig = Figure(figsize=(3.2 * len(z_dims), 3.2))
     for i, z_dim in enumerate(z_dims):
         ax = fig.add_subplot(1, len(z_dims), i + 1)
-        for method, colour in (("AEVB", "#d62728"), ("wake-sleep", "#1f77b4")):
-            curve = curves.get(f"{method} Nz={z_dim}")
-            if curve is None:
-                continue
-            ax.semilogx(curve["samples"], curve["train"], "-", color=colour,
-                        label=f"{method} (train)")
-            ax.semilogx(curve["samples"], curve["test"], "--", color=colour,
-                        label=f"{method} (test)")
+        plot_methods(ax, {method: curves.get(f"{method} Nz={z_dim}")
+                          for method in ("AEVB", "wake-sleep")})
         ax.set_title(f"{dataset}, Nz = {z_dim}", fontsize=9)
-        ax.set_xlabel("# training samples evaluated")
         if i == 0:
             ax.set_ylabel("lower bound (nats per example)")
             ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
     fig.tight_layout()
     save_figure(fig, path)
 

@@ -9,6 +9,7 @@ import tinyvae as tv
 from tinyvae.gradcheck import check_loss
 from tinyvae.train import evaluate
 from tinyvae.wake_sleep import WakeSleep, fit_wake_sleep
+from test_train import prototype_data  # the same toy data as AEVB training
 
 TOL = 1e-6
 LIKELIHOODS = ["bernoulli", "gaussian", "gaussian_bounded"]
@@ -196,15 +197,6 @@ def test_bad_input_raises_a_clear_error_and_changes_nothing():
         ws.sleep_loss(3, z=np.zeros((3, 3)), x=dreamed)
     with pytest.raises(TypeError, match="tinyvae.VAE"):
         WakeSleep(vae.encoder)
-
-
-def prototype_data(n, seed, D=32, n_prototypes=6, flip=0.05):
-    """Binary vectors: random prototypes with a few bits flipped (as in test_train.py)."""
-    rng = np.random.default_rng(seed)
-    prototypes = np.random.default_rng(1234).uniform(size=(n_prototypes, D)) > 0.5
-    x = prototypes[rng.integers(n_prototypes, size=n)]
-    x ^= rng.uniform(size=x.shape) < flip
-    return x.astype(np.float32)
 
 
 def test_wake_sleep_training_improves_the_test_elbo_by_a_clear_margin():
