@@ -62,7 +62,9 @@ class Linear(Module):
 
     def forward(self, x):
         self.cache = x
-        return x @ self.params["W"] + self.params["b"]
+        y = x @ self.params["W"]
+        y += self.params["b"]              # in place: no second (B, out) array
+        return y
 
     def backward(self, dy):
         x = self._pop_cache()
