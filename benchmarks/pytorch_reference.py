@@ -10,6 +10,7 @@ PyTorch is an optional dependency of this script only (``pip install torch``).
 
 import argparse
 import json
+import math
 import time
 
 import numpy as np
@@ -41,6 +42,25 @@ def loss_sum(model, x):
     bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
     kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
     return bce + kl
+
+
+def iwae_bound(model, x, k, samples_per_chunk=200):
+    """L_k (Burda et al. 2015, eq. 8) for each row of x, k samples a chunk at a time."""
+    log_2pi = math.log(2 * math.pi)
+    with torch.no_grad():
+        h = F.relu(model.enc(x))
+        mu, logvar = model.enc_mu(h), model.enc_logvar(h)
+        log_w = []
+        for start in range(0, k, samples_per_chunk):
+            eps = torch.randn(min(samples_per_chunk, k - start), *mu.shape)
+            z = mu + torch.exp(0.5 * logvar) * eps
+            logits = model.dec_out(F.relu(model.dec(z)))
+            log_px = -F.binary_cross_entropy_with_logits(
+                logits, x.expand_as(logits), reduction="none").sum(-1)
+            log_pz = -0.5 * (z ** 2 + log_2pi).sum(-1)
+            log_qz = -0.5 * (eps ** 2 + logvar + log_2pi).sum(-1)
+            log_w.append(log_px + log_pz - log_qz)
+        return torch.logsumexp(torch.cat(log_w), dim=0) - math.log(k)
 
 
 def main():

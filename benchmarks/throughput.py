@@ -3,22 +3,34 @@
 The pytorch/examples VAE configuration: 784-400-20, ReLU, Bernoulli
 cross-entropy with logits plus analytic KL, Adam 1e-3, batch 128, float32,
 on MNIST from $TINYVAE_DATA (or random data of the same shape without it).
-Whole epochs are timed after a warm-up; tinyvae and PyTorch alternate epoch
-by epoch with the same thread count, so both see the same machine state.
 
-Also measured: the matmul floor (the step's matrix products alone, on
-preallocated arrays), a breakdown of one training step into forward,
-backward and optimizer, and the peak memory of a full training epoch in a
-fresh process.
+Each framework trains in its own worker process, and the two take turns
+epoch by epoch, so both see the same machine state. They run in separate
+processes because two thread pools in one process fight over the cores:
+after a PyTorch epoch had run in the same process, NumPy's matrix products
+took 30% longer, and PyTorch was 40% slower than on its own. Both use their
+default thread counts.
+
+Whole epochs are timed after a warm-up. Then each worker reports:
+  * the matmul floor: the step's matrix products alone, on preallocated arrays;
+  * the peak memory of its process after the training epochs;
+  * the cost of evaluating L_5000, the importance-weighted bound with 5000
+    samples, per test example;
+and the tinyvae worker a profile of its training step (cProfile), split into
+the Linear layers, Adam, and everything else.
 
     python benchmarks/throughput.py                 # table on stdout
     python benchmarks/throughput.py --json out/throughput.json --repeats 5
 """
 
 import argparse
+import cProfile
+import importlib.util
 import json
 import os
 import platform
+import pstats
+import resource
 import subprocess
 import sys
 import time
@@ -28,21 +40,59 @@ import numpy as np
 import tinyvae as tv
 
 BATCH, X_DIM, HIDDEN, Z_DIM = 128, 784, 400, 20
+FRAMEWORKS = ("tinyvae", "pytorch eager")
+WARMUP_STEPS = 50
 
 
-def load_training_data(seed):
-    """MNIST grey levels if the files can be found offline, else uniform noise."""
+def load_data(seed):
+    """MNIST grey levels (train, test) if the files can be found offline, else noise."""
     try:
         data = tv.load_dataset("mnist", download=False)
-        return data.x_train, "MNIST"
+        return data.x_train, data.x_test, "MNIST"
     except FileNotFoundError:
         rng = np.random.default_rng(seed)
-        return rng.uniform(size=(60000, X_DIM)).astype(np.float32), "random (MNIST shape)"
+        noise = rng.uniform(size=(70000, X_DIM)).astype(np.float32)
+        return noise[:60000], noise[60000:], "random (MNIST shape)"
 
 
-class TinyvaeRunner:
-    def __init__(self, x, seed):
-        self.x, self.rng = x, np.random.default_rng(seed)
+def peak_memory_mb():
+    """Peak resident memory of this process so far (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def seconds_per_call(function, repeats, warmup=20):
+    for _ in range(warmup):
+        function()
+    started = time.perf_counter()
+    for _ in range(repeats):
+        function()
+    return (time.perf_counter() - started) / repeats
+
+
+def matmul_operands(array):
+    """The operands of one training step's matrix products, made by ``array(shape)``.
+
+    Forward: x W1, h W2 (to mu and logvar), z W3, h W4. Backward: the four
+    weight gradients, and the input gradients of every layer but the first
+    (nobody needs the gradient of the data). Transposes are views, as in the step.
+    """
+    x, h, z = array((BATCH, X_DIM)), array((BATCH, HIDDEN)), array((BATCH, Z_DIM))
+    d_out, d_h, d_mu_logvar = array((BATCH, X_DIM)), array((BATCH, HIDDEN)), array((BATCH, 2 * Z_DIM))
+    W1, W2 = array((X_DIM, HIDDEN)), array((HIDDEN, 2 * Z_DIM))
+    W3, W4 = array((Z_DIM, HIDDEN)), array((HIDDEN, X_DIM))
+    forward = [(x, W1), (h, W2), (z, W3), (h, W4)]
+    decoder_backward = [(h.T, d_out), (d_out, W4.T), (z.T, d_h), (d_h, W3.T)]
+    encoder_backward = [(h.T, d_mu_logvar), (d_mu_logvar, W2.T), (x.T, d_h)]
+    return forward + decoder_backward + encoder_backward
+
+
+# -- the two workers -----------------------------------------------------------
+class TinyvaeWorker:
+    name = "tinyvae"
+
+    def __init__(self, x_train, x_test, seed):
+        self.x_train, self.x_test = x_train, x_test
+        self.rng = np.random.default_rng(seed)
         self.model = tv.VAE(X_DIM, (HIDDEN,), Z_DIM, rng=self.rng)
         self.opt = tv.Adam(self.model.parameters(), lr=1e-3)
 
@@ -53,99 +103,170 @@ class TinyvaeRunner:
         self.opt.step()
 
     def epoch(self, limit=None):
-        for i, x in enumerate(tv.batches(self.x, BATCH, self.rng)):
+        for i, x in enumerate(tv.batches(self.x_train, BATCH, self.rng)):
             if i == limit:
                 break
             self.step(x)
 
+    def matmul_floor(self, repeats=200):
+        rng = np.random.default_rng(0)
+        operands = matmul_operands(lambda shape: rng.standard_normal(shape, dtype=np.float32))
 
-class TorchRunner:
-    def __init__(self, x, seed):
+        def products():
+            for a, b in operands:
+                a @ b
+        return seconds_per_call(products, repeats)
+
+    def evaluate(self, x, k):
+        tv.log_likelihood(self.model, x, k=k, rng=self.rng)
+
+    def profile(self, steps=200):
+        """Milliseconds per step by part of the code, from cProfile's cumulative times."""
+        batches = [self.x_train[i * BATCH:(i + 1) * BATCH] for i in range(steps)]
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for x in batches:
+            self.step(x)
+        profiler.disable()
+        stats = pstats.Stats(profiler).stats
+        cumulative = {}
+        for (filename, _, function), (_, _, _, cumtime, _) in stats.items():
+            key = (os.path.basename(filename), function)
+            cumulative[key] = cumulative.get(key, 0.0) + cumtime
+        step = cumulative[("throughput.py", "step")]
+        parts = {
+            "Linear layers (matmuls, bias)": cumulative[("linear.py", "forward")]
+            + cumulative[("linear.py", "backward")],
+            "Adam": cumulative[("optim.py", "step")],
+            "zero_grad": cumulative[("module.py", "zero_grad")],
+        }
+        parts["everything else"] = step - sum(parts.values())
+        return {key: 1000 * value / steps for key, value in parts.items()}
+
+
+class TorchWorker:
+    name = "pytorch eager"
+
+    def __init__(self, x_train, x_test, seed):
         import torch
-        from pytorch_reference import TorchVAE, loss_sum
+        from pytorch_reference import TorchVAE, iwae_bound, loss_sum
 
         torch.manual_seed(seed)
-        self.torch, self.loss_sum = torch, loss_sum
-        self.x = torch.from_numpy(x)
+        self.torch, self.loss_sum, self.iwae_bound = torch, loss_sum, iwae_bound
+        self.x_train, self.x_test = torch.from_numpy(x_train), torch.from_numpy(x_test)
         self.rng = np.random.default_rng(seed)
         self.model = TorchVAE(X_DIM, HIDDEN, Z_DIM)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3)
 
     def epoch(self, limit=None):
-        order = self.torch.from_numpy(self.rng.permutation(len(self.x)))
-        for i, start in enumerate(range(0, len(self.x), BATCH)):
+        order = self.torch.from_numpy(self.rng.permutation(len(self.x_train)))
+        for i, start in enumerate(range(0, len(self.x_train), BATCH)):
             if i == limit:
                 break
-            x = self.x[order[start:start + BATCH]]
+            x = self.x_train[order[start:start + BATCH]]
             loss = self.loss_sum(self.model, x) / len(x)
             self.opt.zero_grad()
             loss.backward()
             self.opt.step()
 
+    def matmul_floor(self, repeats=200):
+        torch = self.torch
+        operands = matmul_operands(lambda shape: torch.randn(shape))
 
-def examples_per_second(runner, n_examples, repeats_out):
-    started = time.perf_counter()
-    runner.epoch()
-    seconds = time.perf_counter() - started
-    repeats_out.append(n_examples / seconds)
+        def products():
+            for a, b in operands:
+                a @ b
+        with torch.no_grad():
+            return seconds_per_call(products, repeats)
 
+    def evaluate(self, x, k):
+        self.iwae_bound(self.model, self.torch.from_numpy(x), k)
 
-def matmul_floor(repeats=200):
-    """Seconds per step for the step's matrix products alone (float32).
-
-    Forward: x W1, h W2 (to mu and logvar), z W3, h W4. Backward: the four
-    weight gradients, and the input gradients of every layer but the first.
-    """
-    rng = np.random.default_rng(0)
-    a = lambda *shape: rng.standard_normal(shape, dtype=np.float32)  # noqa: E731
-    x, h, z = a(BATCH, X_DIM), a(BATCH, HIDDEN), a(BATCH, Z_DIM)
-    W1, W2, W3, W4 = a(X_DIM, HIDDEN), a(HIDDEN, 2 * Z_DIM), a(Z_DIM, HIDDEN), a(HIDDEN, X_DIM)
-    d_out, d_mu, d_h = a(BATCH, X_DIM), a(BATCH, 2 * Z_DIM), a(BATCH, HIDDEN)
-
-    def products():
-        x @ W1, h @ W2, z @ W3, h @ W4                                 # forward
-        h.T @ d_out, d_out @ W4.T, z.T @ d_h, d_h @ W3.T               # decoder backward
-        h.T @ d_mu, d_mu @ W2.T, x.T @ d_h                             # encoder backward
-
-    for _ in range(20):
-        products()
-    started = time.perf_counter()
-    for _ in range(repeats):
-        products()
-    return (time.perf_counter() - started) / repeats
+    def profile(self, steps=200):
+        return None
 
 
-def step_breakdown(runner, steps=200):
-    """Seconds per step spent in the forward pass, the backward pass and Adam."""
-    batches = [runner.x[i * BATCH:(i + 1) * BATCH] for i in range(steps)]
-    totals = {"forward (loss)": 0.0, "backward": 0.0, "optimizer (Adam)": 0.0}
-    model, opt, rng = runner.model, runner.opt, runner.rng
-    for x in batches:
-        t0 = time.perf_counter()
-        model.loss(x, rng=rng)
-        t1 = time.perf_counter()
-        model.zero_grad()
-        model.backward()
-        t2 = time.perf_counter()
-        opt.step()
-        t3 = time.perf_counter()
-        totals["forward (loss)"] += t1 - t0
-        totals["backward"] += t2 - t1
-        totals["optimizer (Adam)"] += t3 - t2
-    return {key: value / steps for key, value in totals.items()}
+def worker_main(name, seed, eval_examples):
+    """Serve the parent: one JSON line per command read from stdin."""
+    x_train, x_test, data_name = load_data(seed)
+    worker = (TinyvaeWorker if name == "tinyvae" else TorchWorker)(x_train, x_test, seed)
+    worker.epoch(limit=WARMUP_STEPS)       # allocations, caches, thread pools
+    threads = ({"pytorch": worker.torch.get_num_threads()} if name != "tinyvae"
+               else {"numpy (BLAS)": os.environ.get("OPENBLAS_NUM_THREADS", "default")})
+    reply = lambda message: print(json.dumps(message), flush=True)  # noqa: E731
+    reply({"data": data_name, "threads": threads, "n_train": len(x_train)})
+    for command in sys.stdin:
+        command = command.strip()
+        if command == "epoch":
+            started = time.perf_counter()
+            worker.epoch()
+            reply({"seconds": time.perf_counter() - started})
+        elif command == "report":
+            report = {"peak_memory_mb": peak_memory_mb()}   # before evaluation adds its own
+            report["matmul_floor_ms"] = 1000 * worker.matmul_floor()
+            report["profile_ms"] = worker.profile()
+            started = time.perf_counter()
+            worker.evaluate(x_test[:eval_examples], k=5000)
+            report["eval_ms_per_example"] = 1000 * (time.perf_counter() - started) / eval_examples
+            if name == "tinyvae":
+                n_params = worker.model.num_parameters()
+                # the float32 training set twice, plus parameters, gradients and Adam's m, v
+                report["memory_budget_mb"] = (2 * x_train.nbytes + 4 * 4 * n_params) / 2**20
+            reply(report)
+        else:
+            raise SystemExit(f"unknown command {command!r}")
 
 
-def peak_memory_of_one_epoch():
-    """Peak resident memory (MB) of a fresh process that loads data and trains an epoch."""
-    code = ("import resource, sys; sys.path.insert(0, %r)\n"
-            "from throughput import TinyvaeRunner, load_training_data\n"
-            "x, _ = load_training_data(0)\n"
-            "TinyvaeRunner(x, 0).epoch()\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
-            % os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+# -- the parent: alternate the workers, then print the table --------------------
+class Worker:
+    def __init__(self, name, seed, eval_examples):
+        script = os.path.abspath(__file__)
+        self.process = subprocess.Popen(
+            [sys.executable, script, "--worker", name, "--seed", str(seed),
+             "--eval-examples", str(eval_examples)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=os.path.dirname(script))
+        self.hello = self._read()
+
+    def _read(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"benchmark worker exited with code {self.process.wait()}")
+        return json.loads(line)
+
+    def ask(self, command):
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def print_table(results):
+    names = list(results["examples_per_second"])
+    print(f"\ndata: {results['data']}; batch {BATCH}; "
+          f"{results['machine']['cores']} cores; threads: {results['threads']}")
+    print(f"{'':<34}" + "".join(f"{name:>16}" for name in names))
+    rows = [
+        ("training examples/s", results["examples_per_second"], "{:.0f}"),
+        ("ms per step", results["ms_per_step"], "{:.2f}"),
+        ("matmul floor, ms per step", results["matmul_floor_ms"], "{:.2f}"),
+        ("step / matmul floor", results["step_over_matmul_floor"], "{:.2f}x"),
+        ("peak memory, MB", results["peak_memory_mb"], "{:.0f}"),
+        ("L_5000 evaluation, ms/example", results["eval_ms_per_example"], "{:.1f}"),
+    ]
+    for label, values, form in rows:
+        print(f"{label:<34}" + "".join(f"{form.format(values[n]):>16}" for n in names))
+    if "speedup_over_pytorch" in results:
+        print(f"\ntinyvae / pytorch eager training throughput: "
+              f"{results['speedup_over_pytorch']:.2f}x")
+    print(f"tinyvae peak memory budget (2 x training set + parameters, gradients, "
+          f"Adam's m and v): {results['memory_budget_mb']:.0f} MB")
+    print("\ntinyvae step by profiler (cProfile, which adds its own overhead):")
+    for key, value in results["tinyvae_profile_ms"].items():
+        print(f"  {key:<32}{value:8.2f} ms")
 
 
 def main():
@@ -153,70 +274,56 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs per framework")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if present")
-    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory run")
+    parser.add_argument("--eval-examples", type=int, default=20,
+                        help="test examples for timing the L_5000 evaluation")
     parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        return worker_main(args.worker, args.seed, args.eval_examples)
 
-    x, data_name = load_training_data(args.seed)
-    runners = {"tinyvae": TinyvaeRunner(x, args.seed)}
-    if not args.no_torch:
-        try:
-            runners["pytorch eager"] = TorchRunner(x, args.seed)
-        except ImportError:
-            print("PyTorch not importable: measuring tinyvae only (pip install torch)")
-    threads = {"numpy (BLAS)": os.environ.get("OPENBLAS_NUM_THREADS", "default")}
-    if "pytorch eager" in runners:
-        threads["pytorch"] = runners["pytorch eager"].torch.get_num_threads()
+    names = ["tinyvae"]
+    if args.no_torch:
+        pass
+    elif importlib.util.find_spec("torch") is None:
+        print("PyTorch not importable: measuring tinyvae only (pip install torch)")
+    else:
+        names.append("pytorch eager")
+    workers = {name: Worker(name, args.seed, args.eval_examples) for name in names}
+    hello = workers["tinyvae"].hello
 
-    for runner in runners.values():          # warm-up: allocations, caches, BLAS threads
-        runner.epoch(limit=50)
-    rates = {name: [] for name in runners}
+    seconds = {name: [] for name in names}
     for repeat in range(args.repeats):
-        for name, runner in runners.items():
-            examples_per_second(runner, len(x), rates[name])
-            print(f"  repeat {repeat + 1}/{args.repeats}: {name:<14} "
-                  f"{rates[name][-1]:8.0f} examples/s", flush=True)
+        for name, worker in workers.items():
+            seconds[name].append(worker.ask("epoch")["seconds"])
+            print(f"  epoch {repeat + 1}/{args.repeats}: {name:<14}"
+                  f"{hello['n_train'] / seconds[name][-1]:8.0f} examples/s", flush=True)
+    reports = {name: worker.ask("report") for name, worker in workers.items()}
+    for worker in workers.values():
+        worker.close()
 
-    median = {name: float(np.median(values)) for name, values in rates.items()}
-    floor = matmul_floor()
-    breakdown = step_breakdown(runners["tinyvae"])
-    step_seconds = BATCH / median["tinyvae"]
+    median = {name: float(np.median(values)) for name, values in seconds.items()}
+    steps_per_epoch = -(-hello["n_train"] // BATCH)
+    ms_per_step = {name: 1000 * value / steps_per_epoch for name, value in median.items()}
     results = {
-        "machine": {"cpu": platform.processor() or platform.machine(),
-                    "cores": os.cpu_count(), "python": platform.python_version(),
-                    "numpy": np.__version__, "threads": threads},
-        "data": data_name,
-        "examples_per_second": median,
-        "all_repeats": rates,
-        "ms_per_step": {name: 1000 * BATCH / rate for name, rate in median.items()},
-        "matmul_floor_ms": 1000 * floor,
-        "step_over_matmul_floor": step_seconds / floor,
-        "step_breakdown_ms": {key: 1000 * value for key, value in breakdown.items()},
+        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+                    "python": platform.python_version(), "numpy": np.__version__},
+        "data": hello["data"],
+        "threads": {k: v for w in workers.values() for k, v in w.hello["threads"].items()},
+        "epoch_seconds": seconds,
+        "examples_per_second": {n: hello["n_train"] / value for n, value in median.items()},
+        "ms_per_step": ms_per_step,
+        "matmul_floor_ms": {n: reports[n]["matmul_floor_ms"] for n in names},
+        "step_over_matmul_floor": {n: ms_per_step[n] / reports[n]["matmul_floor_ms"]
+                                   for n in names},
+        "peak_memory_mb": {n: reports[n]["peak_memory_mb"] for n in names},
+        "eval_ms_per_example": {n: reports[n]["eval_ms_per_example"] for n in names},
+        "memory_budget_mb": reports["tinyvae"]["memory_budget_mb"],
+        "tinyvae_profile_ms": reports["tinyvae"]["profile_ms"],
     }
-    if "pytorch eager" in median:
-        import torch
-        results["machine"]["torch"] = torch.__version__
-        results["speedup_over_pytorch"] = median["tinyvae"] / median["pytorch eager"]
-    if not args.no_memory:
-        results["peak_memory_mb"] = peak_memory_of_one_epoch()
-        n_params = runners["tinyvae"].model.num_parameters()
-        # float32 training set twice, plus parameters, gradients, Adam's m, v and scratch
-        results["memory_budget_mb"] = (2 * x.nbytes + 5 * 4 * n_params) / 2**20
-
-    print(f"\ndata: {data_name}; batch {BATCH}; threads: {threads}")
-    print(f"{'':<28}{'examples/s':>12}{'ms/step':>10}")
-    for name, rate in median.items():
-        print(f"{name:<28}{rate:12.0f}{1000 * BATCH / rate:10.2f}")
-    print(f"{'matmul floor':<28}{'':>12}{1000 * floor:10.2f}")
-    for key, value in results["step_breakdown_ms"].items():
-        print(f"  {key:<26}{'':>12}{value:10.2f}")
-    if "speedup_over_pytorch" in results:
-        print(f"tinyvae / pytorch eager throughput: {results['speedup_over_pytorch']:.2f}x")
-    print(f"tinyvae step / matmul floor: {results['step_over_matmul_floor']:.2f}x")
-    if "peak_memory_mb" in results:
-        print(f"peak memory of one training epoch: {results['peak_memory_mb']:.0f} MB "
-              f"(budget: 2 x training set + parameters and optimizer state = "
-              f"{results['memory_budget_mb']:.0f} MB)")
+    if "pytorch eager" in names:
+        results["speedup_over_pytorch"] = median["pytorch eager"] / median["tinyvae"]
+    print_table(results)
     if args.json:
         from tinyvae.atomic import atomic_write
         with atomic_write(args.json) as f:

@@ -73,6 +73,14 @@ def test_importance_weighted_bounds_grow_with_k_and_stay_below_log_px():
     assert log_px.mean() - elbo > 0.5                            # the encoder is really off
 
 
+def test_log_likelihood_does_not_depend_on_how_the_samples_are_chunked():
+    model, x, _ = linear_gaussian_vae(exact_posterior=False)
+    values = [log_likelihood(model, x, k=50, rng=np.random.default_rng(4), batch_size=64,
+                             max_rows=max_rows) for max_rows in (64, 64 * 7, 64 * 50)]
+    np.testing.assert_allclose(values[0], values[1], rtol=1e-12)
+    np.testing.assert_allclose(values[0], values[2], rtol=1e-12)
+
+
 def test_iwae_with_one_sample_equals_estimator_a_for_the_same_draw():
     model, x, _ = linear_gaussian_vae(exact_posterior=False)
     eps = np.random.default_rng(3).normal(size=(1, len(x), J))
