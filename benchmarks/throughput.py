@@ -11,7 +11,7 @@ after a PyTorch epoch had run in the same process, NumPy's matrix products
 took 30% longer, and PyTorch was 40% slower than on its own. Both use their
 default thread counts.
 
-Whole epochs are timed after a warm-up. Then each worker reports:
+Whole epochs are timed after a warm-up epoch. Then each worker reports:
   * the matmul floor: the step's matrix products alone, on preallocated arrays;
   * the peak memory of its process after the training epochs;
   * the cost of evaluating L_5000, the importance-weighted bound with 5000
@@ -40,8 +40,7 @@ import numpy as np
 import tinyvae as tv
 
 BATCH, X_DIM, HIDDEN, Z_DIM = 128, 784, 400, 20
-FRAMEWORKS = ("tinyvae", "pytorch eager")
-WARMUP_STEPS = 50
+FRAMEWORKS = ("tinyvae", "pytorch eager", "pytorch compiled")
 
 
 def load_data(seed):
@@ -119,6 +118,7 @@ class TinyvaeWorker:
 
     def evaluate(self, x, k):
         tv.log_likelihood(self.model, x, k=k, rng=self.rng)
+        return True
 
     def profile(self, steps=200):
         """Milliseconds per step by part of the code, from cProfile's cumulative times."""
@@ -145,18 +145,20 @@ class TinyvaeWorker:
 
 
 class TorchWorker:
-    name = "pytorch eager"
+    """PyTorch eager, or with ``compiled=True`` the loss and its backward through
+    ``torch.compile`` (the first steps, in the warm-up, pay for compilation)."""
 
-    def __init__(self, x_train, x_test, seed):
+    def __init__(self, x_train, x_test, seed, compiled=False):
         import torch
         from pytorch_reference import TorchVAE, iwae_bound, loss_sum
 
         torch.manual_seed(seed)
-        self.torch, self.loss_sum, self.iwae_bound = torch, loss_sum, iwae_bound
+        self.torch, self.iwae_bound, self.compiled = torch, iwae_bound, compiled
         self.x_train, self.x_test = torch.from_numpy(x_train), torch.from_numpy(x_test)
         self.rng = np.random.default_rng(seed)
         self.model = TorchVAE(X_DIM, HIDDEN, Z_DIM)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        self.loss_sum = torch.compile(loss_sum) if compiled else loss_sum
 
     def epoch(self, limit=None):
         order = self.torch.from_numpy(self.rng.permutation(len(self.x_train)))
@@ -180,7 +182,10 @@ class TorchWorker:
             return seconds_per_call(products, repeats)
 
     def evaluate(self, x, k):
+        if self.compiled:
+            return False        # the evaluation is not compiled: see pytorch eager
         self.iwae_bound(self.model, self.torch.from_numpy(x), k)
+        return True
 
     def profile(self, steps=200):
         return None
@@ -189,8 +194,13 @@ class TorchWorker:
 def worker_main(name, seed, eval_examples):
     """Serve the parent: one JSON line per command read from stdin."""
     x_train, x_test, data_name = load_data(seed)
-    worker = (TinyvaeWorker if name == "tinyvae" else TorchWorker)(x_train, x_test, seed)
-    worker.epoch(limit=WARMUP_STEPS)       # allocations, caches, thread pools
+    if name == "tinyvae":
+        worker = TinyvaeWorker(x_train, x_test, seed)
+    else:
+        worker = TorchWorker(x_train, x_test, seed, compiled=name == "pytorch compiled")
+    # A whole epoch of warm-up: allocations, caches, thread pools, and for
+    # torch.compile both batch sizes (60000 = 468 x 128 + 96) compiled.
+    worker.epoch()
     threads = ({"pytorch": worker.torch.get_num_threads()} if name != "tinyvae"
                else {"numpy (BLAS)": os.environ.get("OPENBLAS_NUM_THREADS", "default")})
     reply = lambda message: print(json.dumps(message), flush=True)  # noqa: E731
@@ -206,8 +216,9 @@ def worker_main(name, seed, eval_examples):
             report["matmul_floor_ms"] = 1000 * worker.matmul_floor()
             report["profile_ms"] = worker.profile()
             started = time.perf_counter()
-            worker.evaluate(x_test[:eval_examples], k=5000)
-            report["eval_ms_per_example"] = 1000 * (time.perf_counter() - started) / eval_examples
+            if worker.evaluate(x_test[:eval_examples], k=5000):
+                seconds = time.perf_counter() - started
+                report["eval_ms_per_example"] = 1000 * seconds / eval_examples
             if name == "tinyvae":
                 n_params = worker.model.num_parameters()
                 # the float32 training set twice, plus parameters, gradients and Adam's m, v
@@ -248,7 +259,7 @@ def print_table(results):
     names = list(results["examples_per_second"])
     print(f"\ndata: {results['data']}; batch {BATCH}; "
           f"{results['machine']['cores']} cores; threads: {results['threads']}")
-    print(f"{'':<34}" + "".join(f"{name:>16}" for name in names))
+    print(f"{'':<34}" + "".join(f"{name:>18}" for name in names))
     rows = [
         ("training examples/s", results["examples_per_second"], "{:.0f}"),
         ("ms per step", results["ms_per_step"], "{:.2f}"),
@@ -258,10 +269,11 @@ def print_table(results):
         ("L_5000 evaluation, ms/example", results["eval_ms_per_example"], "{:.1f}"),
     ]
     for label, values, form in rows:
-        print(f"{label:<34}" + "".join(f"{form.format(values[n]):>16}" for n in names))
-    if "speedup_over_pytorch" in results:
-        print(f"\ntinyvae / pytorch eager training throughput: "
-              f"{results['speedup_over_pytorch']:.2f}x")
+        cells = ("-" if values[n] is None else form.format(values[n]) for n in names)
+        print(f"{label:<34}" + "".join(f"{cell:>18}" for cell in cells))
+    print()
+    for name, ratio in results["tinyvae_speedup"].items():
+        print(f"tinyvae / {name} training throughput: {ratio:.2f}x")
     print(f"tinyvae peak memory budget (2 x training set + parameters, gradients, "
           f"Adam's m and v): {results['memory_budget_mb']:.0f} MB")
     print("\ntinyvae step by profiler (cProfile, which adds its own overhead):")
@@ -274,6 +286,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs per framework")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if present")
+    parser.add_argument("--no-compile", action="store_true",
+                        help="skip torch.compile (its compilation takes about half a minute)")
     parser.add_argument("--eval-examples", type=int, default=20,
                         help="test examples for timing the L_5000 evaluation")
     parser.add_argument("--json", default=None, help="also write the results here")
@@ -289,6 +303,8 @@ def main():
         print("PyTorch not importable: measuring tinyvae only (pip install torch)")
     else:
         names.append("pytorch eager")
+        if not args.no_compile:
+            names.append("pytorch compiled")
     workers = {name: Worker(name, args.seed, args.eval_examples) for name in names}
     hello = workers["tinyvae"].hello
 
@@ -317,12 +333,11 @@ def main():
         "step_over_matmul_floor": {n: ms_per_step[n] / reports[n]["matmul_floor_ms"]
                                    for n in names},
         "peak_memory_mb": {n: reports[n]["peak_memory_mb"] for n in names},
-        "eval_ms_per_example": {n: reports[n]["eval_ms_per_example"] for n in names},
+        "eval_ms_per_example": {n: reports[n].get("eval_ms_per_example") for n in names},
         "memory_budget_mb": reports["tinyvae"]["memory_budget_mb"],
         "tinyvae_profile_ms": reports["tinyvae"]["profile_ms"],
     }
-    if "pytorch eager" in names:
-        results["speedup_over_pytorch"] = median["pytorch eager"] / median["tinyvae"]
+    results["tinyvae_speedup"] = {n: median[n] / median["tinyvae"] for n in names[1:]}
     print_table(results)
     if args.json:
         from tinyvae.atomic import atomic_write

@@ -93,9 +93,12 @@ def test_bernoulli_is_finite_for_huge_logits(dtype):
     assert log_p.dtype == dtype
 
 
-def test_bernoulli_rejects_targets_outside_unit_interval():
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        tv.BernoulliLogLikelihood().forward(np.zeros((1, 2)), np.array([[0.5, 255.0]]))
+@pytest.mark.parametrize("bad, found", [(255.0, r"values in \[0.5, 255\]"),
+                                        (-0.5, r"values in \[-0.5, 0.5\]"),
+                                        (np.nan, "NaN")])
+def test_bernoulli_rejects_targets_outside_unit_interval(bad, found):
+    with pytest.raises(ValueError, match=r"\[0, 1\]; got " + found):
+        tv.BernoulliLogLikelihood().forward(np.zeros((1, 2)), np.array([[0.5, bad]]))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -3,7 +3,7 @@
 Every activation caches only what its derivative needs: a mask, the input or
 the output. ``sigmoid`` and ``softplus`` are also plain functions, in
 numerically stable forms that never take exp of a positive number (the
-Bernoulli likelihood writes the same forms out, fused, in bernoulli.py).
+Bernoulli likelihood writes softplus out the same way in bernoulli.py).
 """
 
 import numpy as np

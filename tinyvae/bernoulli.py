@@ -22,11 +22,13 @@ class BernoulliLogLikelihood(Module):
     """
 
     def forward(self, logits, x):
-        # min and max: two cheap reductions, no boolean temporaries
-        if x.min() < 0 or x.max() > 1:
+        # min and max: two cheap reductions, no boolean temporaries; NaN fails too
+        low, high = x.min(), x.max()
+        if not (low >= 0 and high <= 1):
+            found = "NaN" if np.isnan(low) else f"values in [{low:.4g}, {high:.4g}]"
             raise ValueError(
-                "Bernoulli targets must lie in [0, 1]; got values in "
-                f"[{x.min():.4g}, {x.max():.4g}] (scale pixels to [0, 1] first)"
+                f"Bernoulli targets must lie in [0, 1]; got {found} "
+                "(scale pixels to [0, 1] first)"
             )
         self.cache = (logits, x)
         # softplus(l) = max(l, 0) + log1p(exp(-|l|)): exp only of numbers <= 0, no overflow
@@ -37,5 +39,7 @@ class BernoulliLogLikelihood(Module):
         logits, x = self._pop_cache()
         # d/dl [x l - softplus(l)] = x - sigmoid(l), with sigmoid(l) = (1 + tanh(l / 2)) / 2:
         # finite for any l and branch-free. (A np.where between the two stable forms of
-        # the sigmoid cost four times as much, since the sign of l is unpredictable.)
+        # the sigmoid cost four times as much, since the sign of l is unpredictable. This
+        # form is exact to float rounding in absolute terms, which is what a gradient
+        # needs; activations.sigmoid keeps the relative precision of tiny probabilities.)
         return dll[..., None] * (x - 0.5 - 0.5 * np.tanh(0.5 * logits))
