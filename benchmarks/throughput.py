@@ -140,7 +140,7 @@ class TinyvaeWorker:
             "Adam": cumulative[("optim.py", "step")],
             "zero_grad": cumulative[("module.py", "zero_grad")],
         }
-        parts["everything else"] = step - sum(parts.values())
+        parts["the rest (ReLU, likelihood, KL, sampling, checks)"] = step - sum(parts.values())
         return {key: 1000 * value / steps for key, value in parts.items()}
 
 
@@ -202,7 +202,7 @@ def worker_main(name, seed, eval_examples):
     # torch.compile both batch sizes (60000 = 468 x 128 + 96) compiled.
     worker.epoch()
     threads = ({"pytorch": worker.torch.get_num_threads()} if name != "tinyvae"
-               else {"numpy (BLAS)": os.environ.get("OPENBLAS_NUM_THREADS", "default")})
+               else {"numpy (BLAS)": os.environ.get("OPENBLAS_NUM_THREADS", "one per core")})
     reply = lambda message: print(json.dumps(message), flush=True)  # noqa: E731
     reply({"data": data_name, "threads": threads, "n_train": len(x_train)})
     for command in sys.stdin:
@@ -278,7 +278,7 @@ def print_table(results):
           f"Adam's m and v): {results['memory_budget_mb']:.0f} MB")
     print("\ntinyvae step by profiler (cProfile, which adds its own overhead):")
     for key, value in results["tinyvae_profile_ms"].items():
-        print(f"  {key:<32}{value:8.2f} ms")
+        print(f"  {key:<52}{value:6.2f} ms")
 
 
 def main():
