@@ -44,9 +44,11 @@ def loss_sum(model, x):
     return bce + kl
 
 
-def iwae_bound(model, x, k, samples_per_chunk=200):
-    """L_k (Burda et al. 2015, eq. 8) for each row of x, k samples a chunk at a time."""
+def iwae_bound(model, x, k, max_rows=2000):
+    """L_k (Burda et al. 2015, eq. 8) for each row of x, max_rows (sample, example)
+    pairs at a time, as tinyvae.log_likelihood does."""
     log_2pi = math.log(2 * math.pi)
+    samples_per_chunk = max(1, max_rows // len(x))
     with torch.no_grad():
         h = F.relu(model.enc(x))
         mu, logvar = model.enc_mu(h), model.enc_logvar(h)

@@ -93,6 +93,11 @@ def test_bernoulli_is_finite_for_huge_logits(dtype):
     assert log_p.dtype == dtype
 
 
+def test_bernoulli_of_an_empty_batch_is_empty():
+    log_p = tv.BernoulliLogLikelihood().forward(np.zeros((0, 3)), np.zeros((0, 3)))
+    assert log_p.shape == (0,)
+
+
 @pytest.mark.parametrize("bad, found", [(255.0, r"values in \[0.5, 255\]"),
                                         (-0.5, r"values in \[-0.5, 0.5\]"),
                                         (np.nan, "NaN")])

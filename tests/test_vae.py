@@ -140,6 +140,7 @@ def test_samples_and_reconstructions_are_probabilities(model, x):
     (np.zeros((5, 12), np.uint8), TypeError, "floating-point"),
     (np.full((5, 12), np.nan, np.float32), ValueError, "NaN"),
     (np.full((5, 12), 255, np.float32), ValueError, r"\[0, 1\]"),
+    (np.zeros((0, 12), np.float32), ValueError, "at least one example"),
     ([[0.0] * 12], TypeError, "NumPy array"),
 ])
 def test_bad_input_gets_a_clear_error_before_any_state_changes(model, x, bad, error, message):

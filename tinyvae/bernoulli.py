@@ -23,7 +23,7 @@ class BernoulliLogLikelihood(Module):
 
     def forward(self, logits, x):
         # min and max: two cheap reductions, no boolean temporaries; NaN fails too
-        low, high = x.min(), x.max()
+        low, high = (x.min(), x.max()) if x.size else (0, 0)
         if not (low >= 0 and high <= 1):
             found = "NaN" if np.isnan(low) else f"values in [{low:.4g}, {high:.4g}]"
             raise ValueError(
@@ -39,7 +39,7 @@ class BernoulliLogLikelihood(Module):
         logits, x = self._pop_cache()
         # d/dl [x l - softplus(l)] = x - sigmoid(l), with sigmoid(l) = (1 + tanh(l / 2)) / 2:
         # finite for any l and branch-free. (A np.where between the two stable forms of
-        # the sigmoid cost four times as much, since the sign of l is unpredictable. This
-        # form is exact to float rounding in absolute terms, which is what a gradient
-        # needs; activations.sigmoid keeps the relative precision of tiny probabilities.)
+        # the sigmoid measured four times slower on MNIST-like logits. This form is exact
+        # to float rounding in absolute terms, which is what a gradient needs;
+        # activations.sigmoid keeps the relative precision of tiny probabilities.)
         return dll[..., None] * (x - 0.5 - 0.5 * np.tanh(0.5 * logits))

@@ -143,6 +143,8 @@ class VAE(Module):
     def check_data(self, x):
         """Validate data before anything runs, so bad input changes no cache."""
         x = check_input(x, "x", ndim=2, last_dim=self.x_dim, dtype=self.dtype)
+        if len(x) == 0:
+            raise ValueError("x: expected at least one example, got an empty batch")
         if self.likelihood == "bernoulli" and (x.min() < 0 or x.max() > 1):
             raise ValueError(
                 "x: Bernoulli data must lie in [0, 1]; got values in "
