@@ -16,8 +16,8 @@ Whole epochs are timed after a warm-up epoch. Then each worker reports:
   * the peak memory of its process after the training epochs;
   * the cost of evaluating L_5000, the importance-weighted bound with 5000
     samples, per test example;
-and the tinyvae worker a profile of its training step (cProfile), split into
-the Linear layers, Adam, and everything else.
+and the tinyvae worker a profile of its training step (cProfile) split by
+module, and Adam's step timed alone against one pass over the parameters.
 
     python benchmarks/throughput.py                 # table on stdout
     python benchmarks/throughput.py --json out/throughput.json --repeats 5
@@ -133,15 +133,35 @@ class TinyvaeWorker:
         for (filename, _, function), (_, _, _, cumtime, _) in stats.items():
             key = (os.path.basename(filename), function)
             cumulative[key] = cumulative.get(key, 0.0) + cumtime
-        step = cumulative[("throughput.py", "step")]
+        both = lambda file: (cumulative.get((file, "forward"), 0.0)  # noqa: E731
+                             + cumulative.get((file, "backward"), 0.0))
         parts = {
-            "Linear layers (matmuls, bias)": cumulative[("linear.py", "forward")]
-            + cumulative[("linear.py", "backward")],
-            "Adam": cumulative[("optim.py", "step")],
+            "Linear layers (matmuls, bias)": both("linear.py"),
+            "Bernoulli likelihood": both("bernoulli.py"),
+            "ReLU": both("activations.py"),
+            "KL and reparameterization": both("kl.py") + both("reparameterize.py"),
             "zero_grad": cumulative[("module.py", "zero_grad")],
+            "Adam": cumulative[("optim.py", "step")],
         }
-        parts["the rest (ReLU, likelihood, KL, sampling, checks)"] = step - sum(parts.values())
+        step = cumulative[("throughput.py", "step")]
+        parts["the rest (sampling, input checks, glue)"] = step - sum(parts.values())
         return {key: 1000 * value / steps for key, value in parts.items()}
+
+    def optimizer_cost(self, repeats=200):
+        """Adam's step alone, against one in-place pass over every parameter (ms).
+
+        Adam reads and writes about 14 parameter-sized arrays' worth of memory
+        per step, so the ratio says how close it runs to that many passes.
+        The model and optimizer are restored afterwards.
+        """
+        model_state, opt_state = self.model.state_dict(), self.opt.state_dict()
+        params = [param for _, param, _ in self.model.parameters()]
+        one_pass = seconds_per_call(lambda: [np.multiply(p, 1.0, out=p) for p in params],
+                                    repeats)
+        adam = seconds_per_call(self.opt.step, repeats)
+        self.model.load_state_dict(model_state)
+        self.opt.load_state_dict(opt_state)
+        return {"adam_alone_ms": 1000 * adam, "parameter_pass_ms": 1000 * one_pass}
 
 
 class TorchWorker:
@@ -216,6 +236,8 @@ def worker_main(name, seed, eval_examples):
             report = {"peak_memory_mb": peak_memory_mb()}   # before evaluation adds its own
             report["matmul_floor_ms"] = 1000 * worker.matmul_floor()
             report["profile_ms"] = worker.profile()
+            if name == "tinyvae":
+                report.update(worker.optimizer_cost())
             started = time.perf_counter()
             if worker.evaluate(x_test[:eval_examples], k=5000):
                 seconds = time.perf_counter() - started
@@ -281,6 +303,9 @@ def print_table(results):
     print("\ntinyvae step by profiler (cProfile, which adds its own overhead):")
     for key, value in results["tinyvae_profile_ms"].items():
         print(f"  {key:<52}{value:6.2f} ms")
+    adam, one_pass = results["tinyvae_adam_alone_ms"], results["tinyvae_parameter_pass_ms"]
+    print(f"Adam alone: {adam:.2f} ms, the time of {adam / one_pass:.1f} in-place passes "
+          f"over the parameters ({one_pass:.3f} ms each)")
 
 
 def main():
@@ -338,6 +363,8 @@ def main():
         "eval_ms_per_example": {n: reports[n].get("eval_ms_per_example") for n in names},
         "memory_budget_mb": reports["tinyvae"]["memory_budget_mb"],
         "tinyvae_profile_ms": reports["tinyvae"]["profile_ms"],
+        "tinyvae_adam_alone_ms": reports["tinyvae"]["adam_alone_ms"],
+        "tinyvae_parameter_pass_ms": reports["tinyvae"]["parameter_pass_ms"],
     }
     results["tinyvae_speedup"] = {n: median[n] / median["tinyvae"] for n in names[1:]}
     print_table(results)
