@@ -127,6 +127,16 @@ def plot_methods(ax, curves):
                     label=f"{method} (test)")
     ax.set_xlabel("# training samples evaluated")
     ax.grid(alpha=0.3)
+    # A method that starts thousands of nats lower (wake-sleep at Nz = 200) would
+    # flatten every other curve; the axis stops 3 AEVB-ranges below AEVB's lowest point.
+    aevb = curves.get("AEVB")
+    if aevb is not None:
+        lowest, highest = min(aevb["train"] + aevb["test"]), max(aevb["train"] + aevb["test"])
+        bottom = lowest - 3 * (highest - lowest)
+        values = [v for c in curves.values() if c for v in c["train"] + c["test"]]
+        if min(values) < bottom:
+            top = max(values)
+            ax.set_ylim(bottom, top + 0.05 * (top - bottom))
 
 
 def figure2(path, dataset, curves, z_dims):
