@@ -26,24 +26,28 @@ are constants), and adds parameter gradients into ``module.grads``.
 import numpy as np
 
 
-ABSOLUTE_FLOOR = 1e-4
+ABSOLUTE_FLOOR = 1e-3
 
 
-def rel_error(analytic, numeric):
+def rel_error(analytic, numeric, s_scale=1.0):
     """Relative error of two arrays: ||a - n|| / (||a|| + ||n||), 0 when equal.
 
     Norm-wise, so entries much smaller than the rest (whose finite
     differences are mostly round-off) do not dominate: a correct float64
     backward gives about 1e-9, a wrong one 1e-2 or more. Where the arrays
-    differ most is reported separately. ``ABSOLUTE_FLOOR`` keeps an array
-    whose gradient is almost zero from failing on round-off alone.
+    differ most is reported separately. A floor of ``ABSOLUTE_FLOOR`` times
+    ``s_scale`` (the size |s| of the scalar being differentiated, at least 1)
+    keeps an array whose gradient is almost zero from failing on round-off.
     """
     analytic, numeric = np.asarray(analytic, np.float64), np.asarray(numeric, np.float64)
     if not (np.isfinite(analytic).all() and np.isfinite(numeric).all()):
         return float("inf")  # a NaN or infinite gradient is never right
-    # The floor compares arrays with a tiny gradient in absolute terms: a difference
-    # below 1e-6 * 1e-4 = 1e-10 is the round-off of a central difference in float64.
-    scale = np.linalg.norm(analytic) + np.linalg.norm(numeric) + ABSOLUTE_FLOOR
+    # The floor compares arrays with a tiny gradient in absolute terms. A central
+    # difference of s in float64 has round-off of about 1e-16 |s| / h = 1e-11 |s| per
+    # entry (more when s sums larger terms that cancel), so differences below
+    # tol * floor = 1e-9 |s| are round-off, not a wrong backward.
+    floor = ABSOLUTE_FLOOR * max(1.0, s_scale)
+    scale = np.linalg.norm(analytic) + np.linalg.norm(numeric) + floor
     return float(np.linalg.norm(analytic - numeric) / scale)
 
 
@@ -96,6 +100,7 @@ class GradcheckReport:
     def __init__(self, tol):
         self.tol = tol
         self.rows = []
+        self.s_scale = 1.0       # |s| at the checked point; set by the check functions
 
     def add(self, name, analytic, numeric):
         if analytic is None or np.shape(analytic) != numeric.shape:
@@ -106,7 +111,7 @@ class GradcheckReport:
         worst = np.unravel_index(np.argmax(diff), diff.shape) if diff.size else ()
         self.rows.append({
             "name": name, "shape": numeric.shape,
-            "rel_error": rel_error(analytic, numeric),
+            "rel_error": rel_error(analytic, numeric, self.s_scale),
             "worst_index": tuple(int(i) for i in worst),
             "analytic": float(analytic[worst]) if diff.size else 0.0,
             "numeric": float(numeric[worst]) if diff.size else 0.0,
@@ -143,6 +148,7 @@ def _check(forward, backward, inputs, n_grads, rng, h, report):
         _require_float64(f"input {i}", x)
     outputs = _as_tuple(forward(*inputs))
     dys = tuple(rng.standard_normal(np.shape(y)) for y in outputs)
+    report.s_scale = abs(_weighted_sum(outputs, dys))
     returned = backward(*dys)
     analytic = () if returned is None else _as_tuple(returned)  # None: no input gradients
     if n_grads is not None and len(analytic) != n_grads:
@@ -225,7 +231,7 @@ def check_loss(model, loss_fn, h=1e-5, tol=1e-6, rng=None, verbose=False):
     report = GradcheckReport(tol)
     dloss = float(rng.standard_normal())
     before = _prefill_grads(model, rng)
-    loss_fn()
+    report.s_scale = abs(loss_fn() * dloss)
     model.backward(dloss)
     analytic = {name: _accumulated(before, name, grad) for name, _, grad in model.parameters()}
     for name, param, _ in model.parameters():
