@@ -1,28 +1,72 @@
 """tinyvae: variational autoencoders in NumPy, every backward pass by hand.
 
-Read the source in this order: module, linear, activations, mlp,
-reparameterize, gaussian, bernoulli, kl, vae, optim, gradcheck, evaluation,
-gradient_variance, weight_prior, wake_sleep, then train, checkpoint and the
-data modules (batching, datasets, mnist, synthetic_digits, frey, binarized_mnist).
+Read it like a book, in this order:
+
+    nn/             Part I    the module protocol, Linear, activations, MLP
+    distributions/  Part II   reparameterization, Gaussian, Bernoulli, KL
+    models/         Part III  what p(z), q(z|x) and p(x|z) are; the VAE
+    objectives/     Part IV   the bounds: SGVB A and B, IWAE, score function, wake-sleep
+    optim.py                  Adam (Algorithm 1), SGD, AdaGrad
+    gradcheck.py              the proof of every backward pass
+    evaluation.py             L_k, active units, gradient variance
+    train.py                  the one training loop, fit
+    checkpoint.py, plots.py, files.py, validation.py, data/   the plumbing
+
+Everything public is also here, flat: ``tv.VAE``, ``tv.Adam``, ``tv.fit``, ...
 """
 
-from . import gradcheck
-from .activations import ELU, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh, sigmoid, softplus
-from .batching import batches, binarize
-from .bernoulli import BernoulliLogLikelihood
+from . import _aliases, gradcheck
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .datasets import Dataset, load_dataset
-from .evaluation import active_units, log_likelihood
-from .gaussian import GaussianLogDensity
-from .kl import GaussianKL, StandardNormalKL
-from .linear import Linear, init_weights
-from .mlp import MLP
-from .module import Module, Sequential
+from .data import Dataset, batches, binarize, load_dataset
+from .distributions import (
+    BernoulliLogDensity,
+    BernoulliLogLikelihood,
+    GaussianKL,
+    GaussianLogDensity,
+    Reparameterize,
+    StandardNormalKL,
+    StandardNormalLogDensity,
+    sample_eps,
+)
+from .evaluation import active_units, gradient_variance, log_likelihood
+from .models import (
+    VAE,
+    BernoulliLikelihood,
+    GaussianLikelihood,
+    GaussianPosterior,
+    StandardNormalPrior,
+)
+from .nn import (
+    ELU,
+    MLP,
+    LeakyReLU,
+    Linear,
+    Module,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softplus,
+    Tanh,
+    init_weights,
+    logsumexp,
+    sigmoid,
+    softplus,
+)
+from .objectives import (
+    ESTIMATORS,
+    IWAE,
+    SGVB_A,
+    SGVB_B,
+    Objective,
+    ScoreFunction,
+    WakeSleep,
+    add_weight_prior,
+    make_objective,
+)
 from .optim import SGD, AdaGrad, Adam, Optimizer
-from .reparameterize import Reparameterize, sample_eps
+from .objectives.wake_sleep import fit_wake_sleep
 from .train import History, TrainingDiverged, fit
-from .vae import VAE
-from .wake_sleep import WakeSleep, fit_wake_sleep
-from .weight_prior import add_weight_prior
 
-__version__ = "0.1.0"
+_aliases.install()
+
+__version__ = "0.2.0"

@@ -13,7 +13,7 @@ import zipfile
 
 import numpy as np
 
-from .atomic import atomic_write
+from .files import atomic_write
 
 
 class CheckpointError(ValueError):

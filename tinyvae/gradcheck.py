@@ -18,9 +18,11 @@ Use it on your own layer::
     print(report)            # one row per input and parameter
     assert report.passed()   # every relative error below 1e-6
 
-``check_module`` follows the module protocol: ``backward`` returns gradients
-for the *leading* inputs of ``forward`` (trailing inputs such as data or noise
-are constants), and adds parameter gradients into ``module.grads``.
+``check_module`` follows the module protocol: ``backward`` returns one
+gradient per input of ``forward`` (a bare array for a single input), with
+``None`` for inputs that are data or noise, which are then not checked, and
+adds parameter gradients into ``module.grads``. (A tuple shorter than the
+inputs leaves the trailing ones unchecked, the rule of tinyvae 0.1.)
 """
 
 import numpy as np
@@ -149,14 +151,21 @@ def _check(forward, backward, inputs, n_grads, rng, h, report):
     outputs = _as_tuple(forward(*inputs))
     dys = tuple(rng.standard_normal(np.shape(y)) for y in outputs)
     report.s_scale = abs(_weighted_sum(outputs, dys))
-    returned = backward(*dys)
-    analytic = () if returned is None else _as_tuple(returned)  # None: no input gradients
-    if n_grads is not None and len(analytic) != n_grads:
-        raise ValueError(f"backward returned {len(analytic)} gradients, expected {n_grads} "
-                         f"(one per differentiable leading input)")
-    for i, grad in enumerate(analytic):
+    analytic = _as_tuple(backward(*dys))  # one gradient per input, None for data and noise
+    if len(analytic) > len(inputs):
+        raise ValueError(
+            f"backward returned {len(analytic)} gradients for {len(inputs)} inputs "
+            "(expected one per input, None for data and noise)"
+        )
+    checked = [i for i, grad in enumerate(analytic) if grad is not None]
+    if n_grads is not None and len(checked) != n_grads:
+        raise ValueError(
+            f"backward returned {len(checked)} gradients, expected {n_grads} "
+            "(one per differentiable input)"
+        )
+    for i in checked:
         numeric = numerical_gradient(lambda: forward(*inputs), inputs[i], dys, h)
-        report.add(f"input {i}", grad, numeric)
+        report.add(f"input {i}", analytic[i], numeric)
     return dys
 
 
@@ -164,9 +173,9 @@ def check_function(forward, backward, *inputs, n_grads=None, rng=None, h=1e-5, t
     """Check ``backward`` against finite differences of ``forward``.
 
     ``forward(*inputs)`` returns an array or a tuple of arrays;
-    ``backward(*dys)`` (called once, right after a forward) returns the
-    gradients of the leading inputs, an array or a tuple; ``n_grads`` says
-    how many there must be. Inputs must be float64 arrays. Returns a
+    ``backward(*dys)`` (called once, right after a forward) returns one
+    gradient per input, an array or a tuple, ``None`` for a constant;
+    ``n_grads`` says how many must not be ``None``. Inputs must be float64 arrays. Returns a
     ``GradcheckReport``.
     """
     report = GradcheckReport(tol)
@@ -197,7 +206,7 @@ def check_module(module, *inputs, n_grads=None, rng=None, h=1e-5, tol=1e-6, verb
     """Check a module's input gradients and every parameter's gradient.
 
     ``module`` and ``inputs`` must be float64; ``n_grads`` is the number of
-    leading inputs that backward must return gradients for. Parameter
+    inputs that backward must return gradients (not ``None``) for. Parameter
     gradients must be accumulated (added) into ``module.grads``: they are
     prefilled with random values to check that. Returns a
     ``GradcheckReport``; prints it when ``verbose``.

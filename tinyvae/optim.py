@@ -119,58 +119,81 @@ class AdaGrad(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam, Algorithm 1 of Kingma & Ba (2014).
+    """Adam, Algorithm 1 of Kingma & Ba (2014); ``bias_correction=False`` drops lines 8-9.
 
         t <- t + 1
-        m <- beta1 m + (1 - beta1) g            (biased first moment)
-        v <- beta2 v + (1 - beta2) g^2          (biased second raw moment)
-        m_hat = m / (1 - beta1^t)               (bias corrections, Adam section 3)
-        v_hat = v / (1 - beta2^t)
-        theta <- theta - lr m_hat / (sqrt(v_hat) + eps)
+        g_t = gradient of the loss at theta_{t-1}
+        m_t = beta1 m_{t-1} + (1 - beta1) g_t          (biased first moment estimate)
+        v_t = beta2 v_{t-1} + (1 - beta2) g_t^2        (biased second raw moment estimate)
+        m_hat_t = m_t / (1 - beta1^t)                  (bias-corrected, Adam section 3)
+        v_hat_t = v_t / (1 - beta2^t)
+        theta_t = theta_{t-1} - lr m_hat_t / (sqrt(v_hat_t) + eps)
 
-    The update is computed in place in one scratch buffer per parameter: on a
-    VAE with 650k parameters, allocating a fresh temporary for each of the
-    dozen array operations made this step cost as much as the whole backward
-    pass. The last line is regrouped so that the bias corrections become two
-    scalars (the rewriting of Adam section 2, with eps scaled to stay exact):
+    Without the bias corrections, m and v start at 0 and stay too small for
+    the first ~1/(1 - beta2) steps (Adam section 3 and Figure 4 show what
+    that costs). ``bias_corrected_moments(name)`` returns m_hat and v_hat of
+    one parameter, to look at.
 
-        lr m_hat / (sqrt(v_hat) + eps) = step_size m / (sqrt(v) + eps sqrt(c2)),
-        step_size = lr sqrt(c2) / c1,   c1 = 1 - beta1^t,   c2 = 1 - beta2^t.
+    ``step`` computes the same update in place, through one scratch buffer
+    per parameter and no other temporaries, in twelve array operations; the
+    comments map each to its line of Algorithm 1. The last line is regrouped
+    as Adam section 2 suggests, so that the corrections become two scalars:
 
-    That is the same number up to rounding (tests: 1e-13 in float64 against a
-    literal transcription and torch.optim.Adam), in twelve array passes.
+        lr m_hat / (sqrt(v_hat) + eps) = step_size m / (sqrt(v) + eps_hat),
+        step_size = lr sqrt(c2) / c1,  eps_hat = eps sqrt(c2),  c1 = 1 - beta1^t,  c2 = 1 - beta2^t,
+
+    the same number up to rounding (the tests check it against a literal
+    transcription and against torch.optim.Adam).
     """
 
     hyperparameters = ("lr", "beta1", "beta2", "eps")
 
-    def __init__(self, parameters, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    def __init__(self, parameters, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+                 bias_correction=True):
         super().__init__(parameters)
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.bias_correction = bool(bias_correction)
         self.m = self._slot("m")
         self.v = self._slot("v")
         # scratch space, not state: never saved in checkpoints
         self.scratch = {name: np.empty_like(param) for name, param, _ in self.parameters}
 
+    def __repr__(self):
+        text = super().__repr__()
+        # only when off, so that runs saved before the option existed still resume
+        return text if self.bias_correction else text[:-1] + ", bias_correction=False)"
+
+    def corrections(self):
+        """``(c1, c2) = (1 - beta1^t, 1 - beta2^t)``, or ``(1, 1)`` without bias correction."""
+        if not self.bias_correction:
+            return 1.0, 1.0
+        return 1.0 - self.beta1**self.t, 1.0 - self.beta2**self.t
+
+    def bias_corrected_moments(self, name):
+        """``(m_hat, v_hat)`` of the parameter ``name`` after the last step (copies)."""
+        c1, c2 = self.corrections()
+        return self.m[name] / c1, self.v[name] / c2
+
     def step(self):
         self.t += 1
-        correction1 = 1.0 - self.beta1 ** self.t
-        correction2 = 1.0 - self.beta2 ** self.t
-        step_size = self.lr * math.sqrt(correction2) / correction1
-        eps = self.eps * math.sqrt(correction2)
+        c1, c2 = self.corrections()
+        step_size = self.lr * math.sqrt(c2) / c1
+        eps_hat = self.eps * math.sqrt(c2)
         for name, param, grad in self.parameters:
             m, v, tmp = self.m[name], self.v[name], self.scratch[name]
-            # m <- beta1 m + (1 - beta1) g
+            # m_t = beta1 m_{t-1} + (1 - beta1) g_t
             np.multiply(grad, 1.0 - self.beta1, out=tmp)
             m *= self.beta1
             m += tmp
-            # v <- beta2 v + (1 - beta2) g^2
+            # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
             np.square(grad, out=tmp)
             tmp *= 1.0 - self.beta2
             v *= self.beta2
             v += tmp
-            # theta <- theta - step_size m / (sqrt(v) + eps sqrt(c2))
+            # theta_t = theta_{t-1} - lr m_hat_t / (sqrt(v_hat_t) + eps)
+            #         = theta_{t-1} - step_size m_t / (sqrt(v_t) + eps_hat)
             np.sqrt(v, out=tmp)
-            tmp += eps
+            tmp += eps_hat
             np.divide(m, tmp, out=tmp)
             tmp *= step_size
             param -= tmp

@@ -44,8 +44,8 @@ class Linear(Module):
     Backward: dL/dx = dL/dy W^T,  dL/dW = x^T dL/dy,  dL/db = sum_batch dL/dy
 
     With ``input_grad=False`` (a first layer fed with data) backward skips
-    dL/dx and returns None: nobody needs the gradient of the data, and for the
-    encoder's first layer that product is a sixth of a VAE's matmul work.
+    the product for dL/dx and returns None, the protocol's gradient of data:
+    nobody needs the gradient of the data.
     """
 
     def __init__(self, in_features, out_features, init="glorot_uniform", rng=None,

@@ -6,14 +6,15 @@ from .activations import ACTIVATIONS
 from .linear import Linear
 from .module import Sequential
 
+
 class MLP(Sequential):
     """``in_dim -> hidden[0] -> ... -> hidden[-1] -> out_dim``.
 
     Every hidden layer is followed by ``activation``; the output layer is
     linear, so the caller decides what the outputs mean (logits, ``mu`` and
-    ``logvar``, ...). ``init`` names a scheme of ``tinyvae.linear.init_weights``.
-    Glorot is the default for every activation: on the MNIST VAE of
-    ``demos/vae.py`` (ReLU) it ends 10 epochs about 1.4 nats better than He.
+    ``logvar``, ...). ``init`` names a scheme of ``tinyvae.nn.linear.init_weights``.
+    Glorot is the default for every activation (the README compares it with
+    He's on the MNIST VAE of ``demos/vae.py``).
     ``input_grad=False`` makes backward skip the gradient of the input (use it
     when the input is data) and return None.
     """

@@ -11,7 +11,7 @@ the sample into the encoder.
 
 import numpy as np
 
-from .module import Module, unbroadcast
+from ..nn.module import Module, unbroadcast
 
 
 def sample_eps(rng, shape, dtype=np.float32):
@@ -29,8 +29,8 @@ class Reparameterize(Module):
 
     ``mu`` and ``logvar`` have shape (B, J). ``eps`` has shape (B, J) or
     (L, B, J) for L samples per example; ``z`` then has the shape of ``eps``.
-    ``backward(dz) -> (dmu, dlogvar)``, summed over the L samples. ``eps`` is a
-    constant (the noise), so it gets no gradient.
+    ``backward(dz) -> (dmu, dlogvar, None)``, summed over the L samples; ``eps``
+    is noise, so its gradient is ``None``.
     """
 
     def forward(self, mu, logvar, eps):
@@ -45,4 +45,4 @@ class Reparameterize(Module):
         # dz/dlogvar = eps * dsigma/dlogvar = eps * sigma / 2
         dlogvar = dz * eps * (0.5 * sigma)
         # with L samples every sample's path adds to the same (mu, logvar)
-        return unbroadcast(dmu, mu_shape), unbroadcast(dlogvar, logvar_shape)
+        return unbroadcast(dmu, mu_shape), unbroadcast(dlogvar, logvar_shape), None

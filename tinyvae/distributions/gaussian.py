@@ -1,15 +1,16 @@
-"""The log-density of a diagonal Gaussian and its gradients (MATH.md section 4).
+"""The log-density of a diagonal Gaussian, and of the standard normal, with gradients.
 
     log N(x; mu, sigma^2) = -1/2 sum_j [ log 2 pi + logvar_j + (x_j - mu_j)^2 / sigma_j^2 ]
 
-summed over the last axis. It is the likelihood of the Gaussian decoder for
-continuous data (AEVB appendix C.2, learned log-variance) and the density of
-q(z|x) and p(z) in the Monte Carlo ELBO.
+summed over the last axis (AEVB appendix B writes out the same terms). It is
+the likelihood of the Gaussian decoder for continuous data (AEVB appendix
+C.2, learned log-variance), the density of q(z|x) at a given z, and with
+mu = 0, logvar = 0 the prior p(z) = N(0, I).
 """
 
 import numpy as np
 
-from .module import Module, unbroadcast
+from ..nn.module import Module, unbroadcast
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -37,5 +38,24 @@ class GaussianLogDensity(Module):
         dx = -dmu
         # d/dlogvar = 1/2 ((x - mu)^2 / sigma^2 - 1)
         dlogvar = g * 0.5 * (diff * diff * inv_var - 1.0)
-        return (unbroadcast(dx, x_shape), unbroadcast(dmu, mu_shape),
-                unbroadcast(dlogvar, logvar_shape))
+        return (
+            unbroadcast(dx, x_shape),
+            unbroadcast(dmu, mu_shape),
+            unbroadcast(dlogvar, logvar_shape),
+        )
+
+
+class StandardNormalLogDensity(Module):
+    """``forward(z) -> log N(z; 0, I) = -1/2 sum_j (log 2 pi + z_j^2)``, over the last axis.
+
+    ``backward(dlogp) -> dz``.
+    """
+
+    def forward(self, z):
+        self.cache = z
+        return -0.5 * np.sum(LOG_2PI + z * z, axis=-1)
+
+    def backward(self, dlogp):
+        z = self._pop_cache()
+        # d/dz = -z
+        return -dlogp[..., None] * z

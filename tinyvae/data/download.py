@@ -31,7 +31,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .atomic import atomic_write
+from ..files import atomic_write
 
 __all__ = [
     "DataNotFoundError",

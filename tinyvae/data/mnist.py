@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write
+from ..files import atomic_write
 from .download import CorruptDataError, find_files, verify_files
 
 __all__ = [

@@ -8,7 +8,7 @@ set, estimated from a minibatch of M of the N points:
 
 whose gradient adds theta to the gradient of -J: plain weight decay.
 ``tinyvae.fit(..., scale_to_dataset=True, weight_prior=True)`` trains on J
-by calling ``model.backward(dloss=N)`` and then this function.
+by calling ``objective.backward(dloss=N)`` and then this regularizer.
 """
 
 import numpy as np
@@ -16,6 +16,8 @@ import numpy as np
 
 def add_weight_prior(model, scale=1.0):
     """Add d/dtheta [scale/2 ||theta||^2] = scale * theta into every gradient.
+
+    ``model`` is anything with ``parameters()``: a model or an objective.
 
     Returns the penalty scale/2 ||theta||^2 (in nats, for the whole model).
     """

@@ -1,25 +1,13 @@
 """Elementwise nonlinearities, each with its derivative written next to it.
 
 Every activation caches only what its derivative needs: a mask, the input or
-the output. ``sigmoid`` and ``softplus`` are also plain functions, in
-numerically stable forms that never take exp of a positive number (the
-Bernoulli likelihood writes softplus out the same way in bernoulli.py).
+the output. Sigmoid and Softplus use the stable forms of ``functional.py``.
 """
 
 import numpy as np
 
+from .functional import sigmoid, softplus
 from .module import Module
-
-
-def sigmoid(x):
-    """1 / (1 + exp(-x)), without overflow: exp is only taken of -|x| <= 0."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def softplus(x):
-    """log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), finite for any x."""
-    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
 class ReLU(Module):

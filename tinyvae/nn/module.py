@@ -1,22 +1,35 @@
-"""The module protocol that every trainable piece of tinyvae follows.
+"""The module protocol that every differentiable piece of tinyvae follows.
 
 A ``Module`` is a function with memory, in the spirit of Torch7's ``nn``:
 
-* ``forward(x)`` computes the output and keeps in ``self.cache`` exactly what
-  the backward pass will need;
-* ``backward(dy)`` takes the gradient of the loss with respect to the output,
-  returns the gradient with respect to the input, and **adds** the gradients
-  with respect to the parameters into ``self.grads`` (accumulation, so a
-  parameter used twice gets both contributions);
-* ``zero_grad()`` resets the accumulated gradients: zeroing is explicit.
+* ``forward(*inputs)`` computes the output (an array, or a tuple of arrays)
+  and keeps in ``self.cache`` exactly what the backward pass will need;
+* ``backward(*grad_outputs)`` takes one upstream gradient per output and
+  returns one gradient per input, in the same order: an array for a module
+  with one input, a tuple for several, and ``None`` in place of the gradient
+  of an input that is data, a label or noise. It **adds** the gradients of
+  the parameters into ``self.grads`` (a parameter used twice gets both
+  contributions); ``zero_grad()`` resets them: zeroing is explicit.
 
-Parameters live in ``self.params`` by short name (``"W"``, ``"b"``); a model made
-of modules lists them recursively with qualified names such as
+A flow step, for example, is ``forward(z, h) -> (z_new, log_det)`` and
+``backward(dz_new, dlog_det) -> (dz, dh)``. Noise is always an input: no
+module draws random numbers, so each one is a deterministic function that a
+gradient check can test.
+
+Parameters live in ``self.params`` by short name (``"W"``, ``"b"``); a model
+made of modules lists them recursively with qualified names such as
 ``"encoder.layers.0.W"``. Those names key the optimizer state and checkpoints.
+A parameter reachable by two paths (a network that two parts of a model use)
+is listed once, under the first name found.
 
 A backward pass consumes its cache: calling ``backward`` twice, or without a
-``forward`` before it, raises an error instead of silently reusing stale values.
+``forward`` before it, raises an error instead of silently reusing stale
+values. To apply one module twice before either backward, use
+``shared_copy()``: the copy shares the parameters and gradients and keeps its
+own cache (Torch7's ``clone("weight", "bias", "gradWeight", "gradBias")``).
 """
+
+import copy
 
 import numpy as np
 
@@ -51,6 +64,16 @@ class Module:
         cache, self.cache = self.cache, None
         return cache
 
+    def clear_cache(self):
+        """Forget every forward cache in this module and its children.
+
+        Evaluation code calls this so that a later ``backward`` cannot consume
+        values computed for another purpose.
+        """
+        self.cache = None
+        for _, child in self.children():
+            child.clear_cache()
+
     # -- parameters ------------------------------------------------------------
     def add_param(self, name, value):
         """Register a parameter and a zero gradient of the same shape and dtype."""
@@ -68,21 +91,21 @@ class Module:
                         yield f"{attr}.{i}", item
 
     def parameters(self, prefix=""):
-        """Yield ``(qualified_name, param, grad)`` for this module and its children."""
+        """Yield ``(qualified_name, param, grad)`` for this module and its children.
+
+        Each parameter array appears once, under the first name that reaches it.
+        """
+        seen = set()
+        for name, param, grad in self._all_parameters(prefix):
+            if id(param) not in seen:
+                seen.add(id(param))
+                yield name, param, grad
+
+    def _all_parameters(self, prefix):
         for name, value in self.params.items():
             yield prefix + name, value, self.grads[name]
         for child_name, child in self.children():
-            yield from child.parameters(prefix + child_name + ".")
-
-    def clear_cache(self):
-        """Forget every forward cache in this module and its children.
-
-        Evaluation code calls this so that a later ``backward`` cannot consume
-        values computed for another purpose.
-        """
-        self.cache = None
-        for _, child in self.children():
-            child.clear_cache()
+            yield from child._all_parameters(prefix + child_name + ".")
 
     def zero_grad(self):
         for _, _, grad in self.parameters():
@@ -90,6 +113,22 @@ class Module:
 
     def num_parameters(self):
         return sum(param.size for _, param, _ in self.parameters())
+
+    def shared_copy(self):
+        """The same module with its own cache: parameters and gradients are shared.
+
+        Use it to apply a module twice before either backward; the gradients
+        of both applications add up in the one ``grads`` dict.
+        """
+        twin = copy.copy(self)  # the same params and grads dicts
+        twin.cache = None
+        for attr, value in vars(self).items():
+            if isinstance(value, Module):
+                setattr(twin, attr, value.shared_copy())
+            elif isinstance(value, list) and any(isinstance(v, Module) for v in value):
+                setattr(twin, attr, [v.shared_copy() if isinstance(v, Module) else v
+                                     for v in value])
+        return twin
 
     # -- dtype and state -------------------------------------------------------
     def astype(self, dtype):
@@ -104,8 +143,9 @@ class Module:
             raise TypeError(f"astype expects a floating dtype, got {dtype}")
         self.dtype = dtype
         for name in list(self.params):
-            self.params[name] = self.params[name].astype(dtype)
-            self.grads[name] = self.grads[name].astype(dtype)
+            if self.params[name].dtype != dtype:  # a shared module is reached twice
+                self.params[name] = self.params[name].astype(dtype)
+                self.grads[name] = self.grads[name].astype(dtype)
         for _, child in self.children():
             child.astype(dtype)
         self.cache = None
@@ -154,11 +194,8 @@ class Sequential(Module):
 
     def backward(self, dy):
         # Chain rule: dL/dx = J_1^T ... J_n^T dL/dy, applied from the last layer down.
-        for i in range(len(self.layers) - 1, -1, -1):
-            dy = self.layers[i].backward(dy)
-            if dy is None and i > 0:
-                raise RuntimeError(f"layer {i} returned no input gradient (input_grad=False) "
-                                   "but is not the first layer")
+        for layer in reversed(self.layers):
+            dy = layer.backward(dy)
         return dy
 
     def __repr__(self):
@@ -178,27 +215,3 @@ def unbroadcast(grad, shape):
         if size == 1 and grad.shape[axis] != 1:
             grad = grad.sum(axis=axis, keepdims=True)
     return grad
-
-
-def check_input(x, name, ndim=None, last_dim=None, dtype=None):
-    """Validate an input array and return it; raise a clear error otherwise.
-
-    Checks, in order: it is a NumPy floating array, the number of axes, the
-    size of the last axis, the dtype, and that every value is finite.
-    """
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{name}: expected a NumPy array, got {type(x).__name__}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{name}: expected a floating-point array, got dtype {x.dtype}")
-    if ndim is not None and x.ndim != ndim:
-        raise ValueError(f"{name}: expected {ndim} axes, got shape {x.shape}")
-    if last_dim is not None and x.shape[-1] != last_dim:
-        raise ValueError(f"{name}: expected last axis of size {last_dim}, got shape {x.shape}")
-    if dtype is not None and x.dtype != dtype:
-        raise TypeError(
-            f"{name}: expected dtype {np.dtype(dtype)} (the model's dtype), got {x.dtype}; "
-            f"convert the data with .astype({np.dtype(dtype).name}) or the model with .astype()"
-        )
-    if not np.isfinite(x).all():
-        raise ValueError(f"{name}: contains NaN or infinity")
-    return x

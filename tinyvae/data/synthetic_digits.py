@@ -46,7 +46,7 @@ from matplotlib.patches import PathPatch
 from matplotlib.textpath import TextPath
 from matplotlib.transforms import Affine2D
 
-from .atomic import atomic_write
+from ..files import atomic_write
 from .download import cache_dir
 
 __all__ = ["make_synthetic_digits", "load_synthetic_digits"]

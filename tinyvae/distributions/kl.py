@@ -11,7 +11,12 @@ example. The first is the regularizer of SGVB estimator B (AEVB eq. 10).
 
 import numpy as np
 
-from .module import Module
+from ..nn.module import Module
+
+
+def standard_normal_kl(mu, logvar):
+    """KL(N(mu, exp(logvar)) || N(0, I)) summed over the last axis (AEVB appendix B)."""
+    return 0.5 * np.sum(np.exp(logvar) + mu * mu - 1.0 - logvar, axis=-1)
 
 
 class StandardNormalKL(Module):

@@ -1,0 +1,41 @@
+"""The module paths of tinyvae 0.1, which was one flat folder, kept importable.
+
+``import tinyvae.wake_sleep``, ``from tinyvae.batching import batches`` and
+the like keep working: each old path names the module that now holds the
+same code. New code imports from the new places (or from ``tinyvae``).
+"""
+
+import importlib
+import sys
+
+OLD_PATHS = {
+    "module": "nn.module",
+    "linear": "nn.linear",
+    "activations": "nn.activations",
+    "mlp": "nn.mlp",
+    "reparameterize": "distributions.reparameterize",
+    "gaussian": "distributions.gaussian",
+    "bernoulli": "distributions.bernoulli",
+    "kl": "distributions.kl",
+    "vae": "models.vae",
+    "wake_sleep": "objectives.wake_sleep",
+    "weight_prior": "objectives.weight_prior",
+    "gradient_variance": "evaluation",
+    "atomic": "files",
+    "batching": "data.batching",
+    "datasets": "data.datasets",
+    "download": "data.download",
+    "mnist": "data.mnist",
+    "frey": "data.frey",
+    "binarized_mnist": "data.binarized_mnist",
+    "synthetic_digits": "data.synthetic_digits",
+}
+
+
+def install():
+    """Register every old path as another name of its new module."""
+    package = sys.modules[__package__]
+    for old, new in OLD_PATHS.items():
+        module = importlib.import_module(f"{__package__}.{new}")
+        sys.modules[f"{__package__}.{old}"] = module
+        setattr(package, old, module)

@@ -1,0 +1,14 @@
+"""Part III: what p and q are -- priors, posteriors, likelihoods and the models they make.
+
+Read prior.py, posterior.py (q(z|x)), likelihood.py (p(x|z)), then vae.py.
+"""
+
+from .likelihood import BernoulliLikelihood, GaussianLikelihood
+from .posterior import GaussianPosterior
+from .prior import StandardNormalPrior
+from .vae import VAE
+
+__all__ = [
+    "VAE", "BernoulliLikelihood", "GaussianLikelihood", "GaussianPosterior",
+    "StandardNormalPrior",
+]

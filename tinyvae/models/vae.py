@@ -1,0 +1,192 @@
+"""The variational autoencoder of AEVB: what p and q are, and nothing about training.
+
+    generative model    p(z) = N(0, I)                         (prior.py)
+                        p(x|z) Bernoulli or Gaussian, from an MLP decoder (likelihood.py)
+    recognition model   q(z|x) = N(mu, diag exp(logvar)), from an MLP encoder (posterior.py)
+
+A model exposes these three parts, ``model.prior``, ``model.posterior`` and
+``model.likelihood``; the bounds it is trained with live in
+``tinyvae.objectives`` and use only those parts. ``model.loss``,
+``model.backward`` and ``model.elbo`` remain as shortcuts to the objectives.
+"""
+
+import numpy as np
+
+from ..distributions.reparameterize import sample_eps
+from ..nn.mlp import MLP
+from ..nn.module import Module
+from ..validation import check_input
+from .likelihood import BernoulliLikelihood, GaussianLikelihood
+from .posterior import GaussianPosterior
+from .prior import StandardNormalPrior
+
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+class VAE(Module):
+    """A VAE with MLP encoder and decoder.
+
+    The encoder maps x (B, x_dim) to 2 * z_dim numbers, ``mu`` and
+    ``logvar``. The decoder mirrors the encoder's hidden sizes and outputs
+    Bernoulli logits (x_dim numbers) or, for ``likelihood="gaussian"``, a
+    mean and a log-variance per pixel (2 * x_dim numbers). ``bounded_mean``
+    squashes the Gaussian mean into (0, 1) (AEVB appendix C.2).
+    ``estimator`` is the bound that ``loss`` and ``tinyvae.fit`` use unless
+    told otherwise (a name from ``tinyvae.objectives.ESTIMATORS``).
+    """
+
+    def __init__(
+        self,
+        x_dim,
+        hidden=(400,),
+        z_dim=20,
+        activation="relu",
+        likelihood="bernoulli",
+        init="glorot_uniform",
+        rng=None,
+        dtype=np.float32,
+        bounded_mean=False,
+        estimator="B",
+    ):
+        super().__init__()
+        from ..objectives import resolve_estimator  # the names of the bounds
+
+        if likelihood not in LIKELIHOODS:
+            raise ValueError(f"unknown likelihood {likelihood!r}; expected one of {LIKELIHOODS}")
+        if bounded_mean and likelihood != "gaussian":
+            raise ValueError("bounded_mean=True only applies to likelihood='gaussian'")
+        resolve_estimator(estimator)
+        if rng is None:
+            rng = np.random.default_rng()
+        hidden = tuple(int(h) for h in hidden)
+        self.x_dim, self.hidden, self.z_dim = int(x_dim), hidden, int(z_dim)
+        self.activation, self.likelihood_name, self.init = activation, likelihood, init
+        self.bounded_mean, self.estimator = bool(bounded_mean), estimator
+        self.dtype = np.dtype(dtype)
+
+        out_dim = self.x_dim if likelihood == "bernoulli" else 2 * self.x_dim
+        # the encoder's input is data: its backward need not compute dL/dx
+        self.encoder = MLP(
+            self.x_dim, hidden, 2 * self.z_dim, activation, init, rng, dtype, input_grad=False
+        )
+        self.decoder = MLP(self.z_dim, hidden[::-1], out_dim, activation, init, rng, dtype)
+        # the three parts the objectives use; they hold the two networks above
+        self.prior = StandardNormalPrior(self.z_dim, self.dtype)
+        self.posterior = GaussianPosterior(self.encoder, self.z_dim)
+        if likelihood == "bernoulli":
+            self.likelihood = BernoulliLikelihood(self.decoder)
+        else:
+            self.likelihood = GaussianLikelihood(self.decoder, self.x_dim, self.bounded_mean)
+
+    def config(self):
+        """The constructor arguments that fix the architecture (saved in checkpoints)."""
+        return {
+            "x_dim": self.x_dim,
+            "hidden": list(self.hidden),
+            "z_dim": self.z_dim,
+            "activation": self.activation,
+            "likelihood": self.likelihood_name,
+            "bounded_mean": self.bounded_mean,
+        }
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"VAE({args})"
+
+    def astype(self, dtype):
+        super().astype(dtype)
+        self.prior.dtype = self.dtype
+        return self
+
+    # -- checking what comes in -------------------------------------------------
+    def check_data(self, x):
+        """Validate data before anything runs, so bad input changes no cache."""
+        x = check_input(x, "x", ndim=2, last_dim=self.x_dim, dtype=self.dtype)
+        if len(x) == 0:
+            raise ValueError("x: expected at least one example, got an empty batch")
+        if self.likelihood_name == "bernoulli" and (x.min() < 0 or x.max() > 1):
+            raise ValueError(
+                "x: Bernoulli data must lie in [0, 1]; got values in "
+                f"[{x.min():.4g}, {x.max():.4g}] (scale pixels to [0, 1] first)"
+            )
+        return x
+
+    def check_z(self, z):
+        return check_input(z, "z", ndim=2, last_dim=self.z_dim, dtype=self.dtype)
+
+    def noise(self, batch, rng=None, eps=None, n_samples=1):
+        """eps of shape (L, B, z_dim): checked if given, else drawn from ``rng``."""
+        if eps is None:
+            if rng is None:
+                raise ValueError("pass rng= (a numpy Generator) or the noise itself as eps=")
+            if n_samples < 1:
+                raise ValueError(f"n_samples must be >= 1, got {n_samples}")
+            return sample_eps(rng, (n_samples, batch, self.z_dim), self.dtype)
+        eps = check_input(eps, "eps", last_dim=self.z_dim, dtype=self.dtype)
+        if eps.ndim == 2:
+            eps = eps[None]
+        if eps.ndim != 3 or eps.shape[1] != batch:
+            raise ValueError(
+                f"eps: expected shape ({batch}, {self.z_dim}) or (L, {batch}, {self.z_dim}), "
+                f"got {eps.shape}"
+            )
+        return eps
+
+    # -- using a trained model ---------------------------------------------------
+    def encode(self, x):
+        """q(z|x): ``(mu, logvar)``, each of shape (B, z_dim). Keeps no cache."""
+        return self.posterior.encode(self.check_data(x))
+
+    def decode(self, z):
+        """The decoder's output for z: Bernoulli logits, or ``(mu_x, logvar_x)``."""
+        return self.likelihood.decode(self.check_z(z))
+
+    def decode_mean(self, z):
+        """E[x|z], the mean of p(x|z), for latent codes z of shape (n, z_dim)."""
+        return self.likelihood.mean(self.check_z(np.asarray(z, dtype=self.dtype)))
+
+    def reconstruct(self, x, rng):
+        """E[x|z] for one z ~ q(z|x): probabilities, or mu_x for the Gaussian decoder."""
+        x = self.check_data(x)
+        z, _ = self.posterior.sample(x, sample_eps(rng, (len(x), self.z_dim), self.dtype))
+        return self.likelihood.mean(z)
+
+    def sample(self, n, rng):
+        """E[x|z] for n draws z ~ p(z) = N(0, I)."""
+        if int(n) != n or n < 1:
+            raise ValueError(f"sample: n must be a positive integer, got {n!r}")
+        return self.likelihood.mean(self.prior.sample(int(n), rng))
+
+    # -- shortcuts to tinyvae.objectives, kept from 0.1 ---------------------------
+    def loss(self, x, rng=None, eps=None, n_samples=1, estimator=None, baseline=False):
+        """Batch mean of -bound in nats per example; ``backward()`` then computes the gradient.
+
+        The same as ``tinyvae.objectives.make_objective(self, estimator or
+        self.estimator, n_samples, baseline).loss(x, rng=rng, eps=eps)``; with
+        ``eps`` given, its leading axis sets L.
+        """
+        from ..objectives import make_objective
+
+        objective = make_objective(self, estimator or self.estimator, n_samples, baseline)
+        loss = objective.loss(x, rng=rng, eps=eps)
+        self.cache = objective  # its backward is ours
+        return loss
+
+    def backward(self, dloss=1.0):
+        """Add d(dloss * loss)/dparams into every parameter's ``grads``."""
+        objective = self._pop_cache()
+        objective.backward(dloss)
+
+    def elbo(self, x, rng=None, eps=None, n_samples=1, batch_size=1000, estimator="B"):
+        """Per-example bound, shape (B,), evaluated in chunks; keeps no cache.
+
+        With the default estimator B (or "A") this is an estimate of the ELBO
+        with sampled z; other estimators give their own bound (for "iwae",
+        the importance-weighted bound, which is not an ELBO). The same as
+        ``make_objective(self, estimator, n_samples).bound(x, ...)``.
+        """
+        from ..objectives import make_objective
+
+        return make_objective(self, estimator, n_samples).bound(
+            x, rng=rng, eps=eps, batch_size=batch_size
+        )

@@ -1,0 +1,59 @@
+"""Part IV: how a model is trained -- the bounds, their estimators and gradients.
+
+Read objective.py (the contract), then sgvb.py (AEVB's estimators A and B),
+iwae.py, score_function.py, wake_sleep.py and weight_prior.py.
+"""
+
+from .iwae import IWAE
+from .objective import Objective
+from .score_function import ScoreFunction
+from .sgvb import SGVB_A, SGVB_B, elbo_objective
+from .wake_sleep import WakeSleep
+from .weight_prior import add_weight_prior
+
+# Every estimator by its short name (as in the papers) and its descriptive one.
+ESTIMATORS = {
+    "B": SGVB_B,
+    "sgvb_b": SGVB_B,
+    "A": SGVB_A,
+    "sgvb_a": SGVB_A,
+    "iwae": IWAE,
+    "score": ScoreFunction,
+    "score_function": ScoreFunction,
+}
+
+
+def resolve_estimator(name):
+    """The objective class for an estimator name; a clear error for an unknown one."""
+    if not isinstance(name, str) or name not in ESTIMATORS:
+        raise ValueError(f"unknown estimator {name!r}; expected one of {sorted(ESTIMATORS)}")
+    return ESTIMATORS[name]
+
+
+def make_objective(model, estimator, n_samples=1, baseline=False):
+    """The objective that trains ``model`` with ``estimator`` and ``n_samples`` samples.
+
+    ``baseline`` (the leave-one-out baseline) applies to the score-function
+    estimator only.
+    """
+    cls = resolve_estimator(estimator)
+    if cls is ScoreFunction:
+        return ScoreFunction(model, n_samples, baseline=baseline)
+    if baseline:
+        raise ValueError(f"baseline=True applies to the score-function estimator, not {estimator!r}")
+    return cls(model, n_samples)
+
+
+__all__ = [
+    "ESTIMATORS",
+    "IWAE",
+    "SGVB_A",
+    "SGVB_B",
+    "Objective",
+    "ScoreFunction",
+    "WakeSleep",
+    "add_weight_prior",
+    "elbo_objective",
+    "make_objective",
+    "resolve_estimator",
+]

@@ -1,0 +1,105 @@
+"""What every training objective provides, and the bookkeeping they all share.
+
+An objective holds a model and turns a batch into a number to minimize:
+
+    loss = objective.loss(x, rng=rng)   # batch mean of -bound, nats per example
+    objective.backward(dloss=1.0)       # adds d(dloss * loss)/dtheta into the grads
+    objective.parameters()              # what the optimizer updates
+
+An estimator implements two methods. ``forward(x, eps)`` returns the
+per-example bound, shape (B,), from noise ``eps`` of shape (L, B, J), and
+keeps in the model's parts what its backward needs. ``backward_bound(dbound,
+L)`` takes d(objective)/d(bound_b) for each example and sends it back through
+the model's parts. Keeping the upstream gradient per example (not one scalar)
+lets an objective weight its examples, as the semi-supervised one will.
+"""
+
+import numpy as np
+
+
+class Objective:
+    """Base class: ``loss``, ``backward``, ``bound`` and ``evaluate`` on top of ``forward``."""
+
+    name = None  # the short name, e.g. "B"
+
+    def __init__(self, model, n_samples=1):
+        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
+            raise TypeError(f"n_samples must be an integer, got {n_samples!r}")
+        if n_samples < 1:
+            raise ValueError(f"n_samples must be >= 1, got {n_samples}")
+        self.model, self.n_samples = model, int(n_samples)
+        self.cache = None
+
+    def __repr__(self):
+        return f"{type(self).__name__}(n_samples={self.n_samples})"
+
+    # -- what an estimator implements ------------------------------------------------
+    def forward(self, x, eps):
+        raise NotImplementedError
+
+    def backward_bound(self, dbound, n_samples):
+        raise NotImplementedError
+
+    def check_noise(self, eps):
+        """Refuse noise the estimator cannot use (called before any forward pass)."""
+
+    # -- what training uses ------------------------------------------------------------
+    def parameters(self):
+        return self.model.parameters()
+
+    def zero_grad(self):
+        self.model.zero_grad()
+
+    def clear_cache(self):
+        self.cache = None
+        self.model.clear_cache()
+
+    def loss(self, x, rng=None, eps=None):
+        """Batch mean of -bound, in nats per example, for one draw of the noise.
+
+        Pass ``rng`` to draw ``eps`` (with ``n_samples`` samples per example),
+        or ``eps`` itself, shape (B, J) or (L, B, J), to make the loss a
+        deterministic function of the parameters. ``backward()`` follows.
+        """
+        x = self.model.check_data(x)
+        eps = self.model.noise(len(x), rng, eps, self.n_samples)  # (L, B, J)
+        self.check_noise(eps)
+        bound = self.forward(x, eps)  # (B,)
+        self.cache = eps.shape[:2]
+        return float(-bound.mean())
+
+    def backward(self, dloss=1.0):
+        """Add d(dloss * loss)/dtheta into every parameter's ``grads``."""
+        if self.cache is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward() called without a matching loss(); "
+                "each loss() allows exactly one backward()"
+            )
+        (L, B), self.cache = self.cache, None
+        # loss = -1/B sum_b bound_b, so every example's bound gets -dloss / B
+        self.backward_bound(np.full(B, -dloss / B, dtype=self.model.dtype), L)
+
+    # -- what evaluation uses ----------------------------------------------------------
+    def bound(self, x, rng=None, eps=None, batch_size=1000):
+        """The per-example bound, shape (B,), computed in chunks; keeps no cache."""
+        x = self.model.check_data(x)
+        eps = self.model.noise(len(x), rng, eps, self.n_samples)
+        self.check_noise(eps)
+        out = np.empty(len(x), dtype=self.model.dtype)
+        for start in range(0, len(x), batch_size):
+            stop = start + batch_size
+            out[start:stop] = self.forward(x[start:stop], eps[:, start:stop])
+        self.clear_cache()
+        return out
+
+    def evaluate(self, x, rng):
+        """Mean -ELBO per example over ``x``, z sampled: the test loss ``tinyvae.fit`` reports.
+
+        The ELBO of the model whatever the training bound (estimator B where
+        the posterior has a closed-form KL, else A), with this objective's
+        number of samples, so that runs with different bounds compare.
+        """
+        from .sgvb import elbo_objective
+
+        bound = elbo_objective(self.model, self.n_samples).bound(x, rng=rng)
+        return float(-np.mean(bound, dtype=np.float64))

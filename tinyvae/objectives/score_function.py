@@ -1,0 +1,56 @@
+"""The score-function ("naive", REINFORCE) gradient estimator of AEVB section 2.2.
+
+The bound's value is estimator A's, 1/L sum_l f(z_l) with f = log w, but the
+encoder's gradient does not go through the sample z; it uses
+
+    grad_phi E_q[f(z)] ~ 1/L sum_l (f(z_l) - b_l) grad_phi log q(z_l|x),
+
+with z held fixed. AEVB shows this has too high a variance to be practical.
+The optional leave-one-out baseline b_l, the mean of f over the other L - 1
+samples, does not depend on z_l, so it keeps the estimator unbiased while
+lowering its variance. The decoder's gradient is the ordinary one.
+"""
+
+import numpy as np
+
+from .objective import Objective
+
+
+class ScoreFunction(Objective):
+    """Estimator A's value with the score-function gradient for the encoder."""
+
+    name = "score"
+
+    def __init__(self, model, n_samples=1, baseline=False):
+        super().__init__(model, n_samples)
+        if not hasattr(model.posterior, "log_prob"):
+            raise TypeError(
+                "the score-function estimator needs log q(z|x) at a given z (log_prob); "
+                f"{type(model.posterior).__name__} has none"
+            )
+        self.baseline = bool(baseline)
+
+    def __repr__(self):
+        return f"ScoreFunction(n_samples={self.n_samples}, baseline={self.baseline})"
+
+    def check_noise(self, eps):
+        if self.baseline and len(eps) < 2:
+            raise ValueError("the leave-one-out baseline needs n_samples >= 2")
+
+    def forward(self, x, eps):
+        posterior = self.model.posterior
+        z, _ = posterior.sample(x, eps)  # no gradient flows through z
+        log_q = posterior.log_prob(z, x)  # (L, B); caches the encoder for the score
+        log_px = self.model.likelihood.forward(x, z)  # caches the decoder
+        self.log_w = log_px + self.model.prior.log_prob(z) - log_q
+        return self.log_w.mean(axis=0)
+
+    def backward_bound(self, dbound, n_samples):
+        L = n_samples
+        # the decoder: d bound / d log p(x|z_l) = 1/L, as in estimator A
+        self.model.likelihood.backward(np.broadcast_to(dbound / L, (L, len(dbound))))
+        # the encoder: 1/L sum_l (f_l - b_l) d log q(z_l|x) / dphi
+        f, self.log_w = self.log_w, None
+        if self.baseline:
+            f = f - (f.sum(axis=0) - f) / (L - 1)  # minus the mean of the other L - 1
+        self.model.posterior.log_prob_backward((dbound / L * f).astype(self.model.dtype))

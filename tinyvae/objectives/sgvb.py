@@ -1,0 +1,79 @@
+"""The SGVB estimators of the ELBO (AEVB section 2.3), A and B.
+
+For L samples z_l = g(eps_l, x) ~ q(z|x) (the reparameterization trick,
+AEVB section 2.4) and log importance weights
+
+    log w_l = log p(x|z_l) + log p(z_l) - log q(z_l|x),
+
+    estimator A (AEVB eq. 6)    bound = 1/L sum_l log w_l
+    estimator B (AEVB eq. 10)   bound = -KL(q(z|x) || p(z)) + 1/L sum_l log p(x|z_l)
+
+B computes the KL in closed form (AEVB appendix B) and has lower variance;
+A needs only samples and densities, so it works for any posterior, a
+normalizing flow included. B refuses a posterior without a closed-form KL.
+"""
+
+import numpy as np
+
+from .objective import Objective
+
+
+def log_weights_forward(model, x, eps):
+    """log w_l = log p(x|z_l) + log p(z_l) - log q(z_l|x) for z_l ~ q(z|x): shape (L, B)."""
+    z, log_q = model.posterior.forward(x, eps)  # (L, B, J), (L, B)
+    return model.likelihood.forward(x, z) + model.prior.forward(z) - log_q
+
+
+def log_weights_backward(model, dlog_w):
+    """Backward of ``log_weights_forward`` for dL/dlog w of shape (L, B)."""
+    # z reaches log w through log p(x|z) and log p(z); log q gets -dlog_w
+    _, dz = model.likelihood.backward(dlog_w)
+    dz += model.prior.backward(dlog_w)
+    model.posterior.backward(dz, -dlog_w)
+
+
+class SGVB_A(Objective):
+    """SGVB estimator A (AEVB eq. 6): bound = 1/L sum_l log w_l."""
+
+    name = "A"
+
+    def forward(self, x, eps):
+        return log_weights_forward(self.model, x, eps).mean(axis=0)
+
+    def backward_bound(self, dbound, n_samples):
+        # d bound / d log w_l = 1/L
+        dlog_w = np.broadcast_to(dbound / n_samples, (n_samples, len(dbound)))
+        log_weights_backward(self.model, dlog_w)
+
+
+class SGVB_B(Objective):
+    """SGVB estimator B (AEVB eq. 10): bound = 1/L sum_l log p(x|z_l) - KL(q(z|x) || p(z))."""
+
+    name = "B"
+
+    def __init__(self, model, n_samples=1):
+        super().__init__(model, n_samples)
+        if not hasattr(model.posterior, "forward_kl"):
+            raise TypeError(
+                "SGVB estimator B needs a posterior with a closed-form KL from the prior "
+                f"(forward_kl); {type(model.posterior).__name__} has none. "
+                "Use estimator 'A' or 'iwae', which need only samples and densities."
+            )
+
+    def forward(self, x, eps):
+        z, kl = self.model.posterior.forward_kl(x, eps)  # (L, B, J), (B,)
+        log_px = self.model.likelihood.forward(x, z)  # (L, B)
+        return log_px.mean(axis=0) - kl
+
+    def backward_bound(self, dbound, n_samples):
+        # d bound / d log p(x|z_l) = 1/L;  d bound / d KL = -1
+        dlog_px = np.broadcast_to(dbound / n_samples, (n_samples, len(dbound)))
+        _, dz = self.model.likelihood.backward(dlog_px)
+        self.model.posterior.backward_kl(dz, -dbound)
+
+
+def elbo_objective(model, n_samples=1):
+    """Estimator B where the posterior allows it, else A: the ELBO either way."""
+    if hasattr(model.posterior, "forward_kl"):
+        return SGVB_B(model, n_samples)
+    return SGVB_A(model, n_samples)
