@@ -18,15 +18,17 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from tinyvae.datasets import load_dataset
+from tinyvae.data.datasets import load_dataset
 
 
 class TorchVAE(nn.Module):
     def __init__(self, x_dim=784, hidden=400, z_dim=20):
         super().__init__()
-        self.enc, self.enc_mu, self.enc_logvar = (nn.Linear(x_dim, hidden),
-                                                  nn.Linear(hidden, z_dim),
-                                                  nn.Linear(hidden, z_dim))
+        self.enc, self.enc_mu, self.enc_logvar = (
+            nn.Linear(x_dim, hidden),
+            nn.Linear(hidden, z_dim),
+            nn.Linear(hidden, z_dim),
+        )
         self.dec, self.dec_out = nn.Linear(z_dim, hidden), nn.Linear(hidden, x_dim)
 
     def forward(self, x):
@@ -58,9 +60,10 @@ def iwae_bound(model, x, k, max_rows=2000):
             z = mu + torch.exp(0.5 * logvar) * eps
             logits = model.dec_out(F.relu(model.dec(z)))
             log_px = -F.binary_cross_entropy_with_logits(
-                logits, x.expand_as(logits), reduction="none").sum(-1)
-            log_pz = -0.5 * (z ** 2 + log_2pi).sum(-1)
-            log_qz = -0.5 * (eps ** 2 + logvar + log_2pi).sum(-1)
+                logits, x.expand_as(logits), reduction="none"
+            ).sum(-1)
+            log_pz = -0.5 * (z**2 + log_2pi).sum(-1)
+            log_qz = -0.5 * (eps**2 + logvar + log_2pi).sum(-1)
             log_w.append(log_px + log_pz - log_qz)
         return torch.logsumexp(torch.cat(log_w), dim=0) - math.log(k)
 
@@ -95,8 +98,10 @@ def main():
         history["train_loss"].append(total / len(x_train))
         history["test_loss"].append(test / len(x_test))
         history["seconds"].append(time.perf_counter() - started)
-        print(f"epoch {epoch:3d}  train loss {history['train_loss'][-1]:8.3f}  "
-              f"test loss {history['test_loss'][-1]:8.3f}  ({history['seconds'][-1]:.1f} s)")
+        print(
+            f"epoch {epoch:3d}  train loss {history['train_loss'][-1]:8.3f}  "
+            f"test loss {history['test_loss'][-1]:8.3f}  ({history['seconds'][-1]:.1f} s)"
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"torch_version": torch.__version__, "history": history}, f, indent=2)

@@ -40,7 +40,7 @@ import numpy as np
 import tinyvae as tv
 
 BATCH, X_DIM, HIDDEN, Z_DIM = 128, 784, 400, 20
-FRAMEWORKS = ("tinyvae", "pytorch eager", "pytorch compiled")
+FRAMEWORKS = ("tinyvae", "tinyvae baseline", "pytorch eager", "pytorch compiled")
 
 
 def load_data(seed):
@@ -76,7 +76,11 @@ def matmul_operands(array):
     (nobody needs the gradient of the data). Transposes are views, as in the step.
     """
     x, h, z = array((BATCH, X_DIM)), array((BATCH, HIDDEN)), array((BATCH, Z_DIM))
-    d_out, d_h, d_mu_logvar = array((BATCH, X_DIM)), array((BATCH, HIDDEN)), array((BATCH, 2 * Z_DIM))
+    d_out, d_h, d_mu_logvar = (
+        array((BATCH, X_DIM)),
+        array((BATCH, HIDDEN)),
+        array((BATCH, 2 * Z_DIM)),
+    )
     W1, W2 = array((X_DIM, HIDDEN)), array((HIDDEN, 2 * Z_DIM))
     W3, W4 = array((Z_DIM, HIDDEN)), array((HIDDEN, X_DIM))
     forward = [(x, W1), (h, W2), (z, W3), (h, W4)]
@@ -94,11 +98,13 @@ class TinyvaeWorker:
         self.rng = np.random.default_rng(seed)
         self.model = tv.VAE(X_DIM, (HIDDEN,), Z_DIM, rng=self.rng)
         self.opt = tv.Adam(self.model.parameters(), lr=1e-3)
+        # the step of tinyvae.fit: estimator B as an objective (a 0.1 baseline has none)
+        self.objective = tv.SGVB_B(self.model) if hasattr(tv, "SGVB_B") else self.model
 
     def step(self, x):
-        self.model.loss(x, rng=self.rng)
+        self.objective.loss(x, rng=self.rng)
         self.model.zero_grad()
-        self.model.backward()
+        self.objective.backward()
         self.opt.step()
 
     def epoch(self, limit=None):
@@ -114,6 +120,7 @@ class TinyvaeWorker:
         def products():
             for a, b in operands:
                 a @ b
+
         return seconds_per_call(products, repeats)
 
     def evaluate(self, x, k):
@@ -121,7 +128,7 @@ class TinyvaeWorker:
 
     def profile(self, steps=200):
         """Milliseconds per step by part of the code, from cProfile's cumulative times."""
-        batches = [self.x_train[i * BATCH:(i + 1) * BATCH] for i in range(steps)]
+        batches = [self.x_train[i * BATCH : (i + 1) * BATCH] for i in range(steps)]
         profiler = cProfile.Profile()
         profiler.enable()
         for x in batches:
@@ -132,8 +139,10 @@ class TinyvaeWorker:
         for (filename, _, function), (_, _, _, cumtime, _) in stats.items():
             key = (os.path.basename(filename), function)
             cumulative[key] = cumulative.get(key, 0.0) + cumtime
-        both = lambda file: (cumulative.get((file, "forward"), 0.0)  # noqa: E731
-                             + cumulative.get((file, "backward"), 0.0))
+
+        def both(file):
+            return cumulative.get((file, "forward"), 0.0) + cumulative.get((file, "backward"), 0.0)
+
         parts = {
             "Linear layers (matmuls, bias)": both("linear.py"),
             "Bernoulli likelihood": both("bernoulli.py"),
@@ -155,8 +164,7 @@ class TinyvaeWorker:
         """
         model_state, opt_state = self.model.state_dict(), self.opt.state_dict()
         params = [param for _, param, _ in self.model.parameters()]
-        one_pass = seconds_per_call(lambda: [np.multiply(p, 1.0, out=p) for p in params],
-                                    repeats)
+        one_pass = seconds_per_call(lambda: [np.multiply(p, 1.0, out=p) for p in params], repeats)
         adam = seconds_per_call(self.opt.step, repeats)
         self.model.load_state_dict(model_state)
         self.opt.load_state_dict(opt_state)
@@ -184,7 +192,7 @@ class TorchWorker:
         for i, start in enumerate(range(0, len(self.x_train), BATCH)):
             if i == limit:
                 break
-            x = self.x_train[order[start:start + BATCH]]
+            x = self.x_train[order[start : start + BATCH]]
             loss = self.loss_sum(self.model, x) / len(x)
             self.opt.zero_grad()
             loss.backward()
@@ -197,6 +205,7 @@ class TorchWorker:
         def products():
             for a, b in operands:
                 a @ b
+
         with torch.no_grad():
             return seconds_per_call(products, repeats)
 
@@ -207,16 +216,22 @@ class TorchWorker:
 def worker_main(name, seed, eval_examples):
     """Serve the parent: one JSON line per command read from stdin."""
     x_train, x_test, data_name = load_data(seed)
-    if name == "tinyvae":
+    if name.startswith("tinyvae"):
         worker = TinyvaeWorker(x_train, x_test, seed)
     else:
         worker = TorchWorker(x_train, x_test, seed, compiled=name == "pytorch compiled")
     # A whole epoch of warm-up: allocations, caches, thread pools, and for
     # torch.compile both batch sizes (60000 = 468 x 128 + 96) compiled.
     worker.epoch()
-    threads = ({"pytorch": worker.torch.get_num_threads()} if name != "tinyvae"
-               else {"numpy (OpenBLAS)": os.environ.get("OPENBLAS_NUM_THREADS")
-                     or os.environ.get("OMP_NUM_THREADS") or "one per core"})
+    threads = (
+        {"pytorch": worker.torch.get_num_threads()}
+        if not name.startswith("tinyvae")
+        else {
+            "numpy (OpenBLAS)": os.environ.get("OPENBLAS_NUM_THREADS")
+            or os.environ.get("OMP_NUM_THREADS")
+            or "one per core"
+        }
+    )
     reply = lambda message: print(json.dumps(message), flush=True)  # noqa: E731
     reply({"data": data_name, "threads": threads, "n_train": len(x_train)})
     for command in sys.stdin:
@@ -226,9 +241,9 @@ def worker_main(name, seed, eval_examples):
             worker.epoch()
             reply({"seconds": time.perf_counter() - started})
         elif command == "report":
-            report = {"peak_memory_mb": peak_memory_mb()}   # before evaluation adds its own
+            report = {"peak_memory_mb": peak_memory_mb()}  # before evaluation adds its own
             report["matmul_floor_ms"] = 1000 * worker.matmul_floor()
-            if name != "pytorch compiled":   # whose evaluation is not compiled: eager's
+            if name != "pytorch compiled":  # whose evaluation is not compiled: eager's
                 started = time.perf_counter()
                 worker.evaluate(x_test[:eval_examples], k=5000)
                 seconds = time.perf_counter() - started
@@ -247,13 +262,28 @@ def worker_main(name, seed, eval_examples):
 
 # -- the parent: alternate the workers, then print the table --------------------
 class Worker:
-    def __init__(self, name, seed, eval_examples):
+    def __init__(self, name, seed, eval_examples, baseline=None):
         script = os.path.abspath(__file__)
+        env = dict(os.environ)
+        if name == "tinyvae baseline":  # import tinyvae from the other checkout
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [baseline, env.get("PYTHONPATH")]))
         self.process = subprocess.Popen(
-            [sys.executable, script, "--worker", name, "--seed", str(seed),
-             "--eval-examples", str(eval_examples)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            cwd=os.path.dirname(script))
+            [
+                sys.executable,
+                script,
+                "--worker",
+                name,
+                "--seed",
+                str(seed),
+                "--eval-examples",
+                str(eval_examples),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=os.path.dirname(script),
+            env=env,
+        )
         self.hello = self._read()
 
     def _read(self):
@@ -274,8 +304,10 @@ class Worker:
 
 def print_table(results):
     names = list(results["examples_per_second"])
-    print(f"\ndata: {results['data']}; batch {BATCH}; "
-          f"{results['machine']['cores']} cores; threads: {results['threads']}")
+    print(
+        f"\ndata: {results['data']}; batch {BATCH}; "
+        f"{results['machine']['cores']} cores; threads: {results['threads']}"
+    )
     print(f"{'':<34}" + "".join(f"{name:>18}" for name in names))
     rows = [
         ("training examples/s", results["examples_per_second"], "{:.0f}"),
@@ -290,16 +322,22 @@ def print_table(results):
         print(f"{label:<34}" + "".join(f"{cell:>18}" for cell in cells))
     print()
     for name, ratio in results["tinyvae_speedup"].items():
-        print(f"tinyvae / {name} training throughput: {ratio:.2f}x "
-              "(median over rounds of the ratio of epoch times)")
-    print(f"tinyvae peak memory target (2 x training set + parameters + Adam's m and v): "
-          f"{results['memory_budget_mb']:.0f} MB")
+        print(
+            f"tinyvae / {name} training throughput: {ratio:.2f}x "
+            "(median over rounds of the ratio of epoch times)"
+        )
+    print(
+        f"tinyvae peak memory target (2 x training set + parameters + Adam's m and v): "
+        f"{results['memory_budget_mb']:.0f} MB"
+    )
     print("\ntinyvae step by profiler (cProfile, which adds its own overhead):")
     for key, value in results["tinyvae_profile_ms"].items():
         print(f"  {key:<52}{value:6.2f} ms")
     adam, one_pass = results["tinyvae_adam_alone_ms"], results["tinyvae_parameter_pass_ms"]
-    print(f"Adam alone: {adam:.2f} ms, the time of {adam / one_pass:.1f} in-place passes "
-          f"over the parameters ({one_pass:.3f} ms each)")
+    print(
+        f"Adam alone: {adam:.2f} ms, the time of {adam / one_pass:.1f} in-place passes "
+        f"over the parameters ({one_pass:.3f} ms each)"
+    )
 
 
 def main():
@@ -307,17 +345,36 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs per framework")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if present")
-    parser.add_argument("--no-compile", action="store_true",
-                        help="skip torch.compile (its compilation takes about half a minute)")
-    parser.add_argument("--eval-examples", type=int, default=20,
-                        help="test examples for timing the L_5000 evaluation")
+    parser.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="skip torch.compile (its compilation takes about half a minute)",
+    )
+    parser.add_argument(
+        "--eval-examples",
+        type=int,
+        default=20,
+        help="test examples for timing the L_5000 evaluation",
+    )
     parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        metavar="DIR",
+        help="also time the tinyvae of another checkout (e.g. a git worktree of an "
+        "older commit) in the same alternating run",
+    )
     parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker_main(args.worker, args.seed, args.eval_examples)
 
     names = ["tinyvae"]
+    if args.baseline:
+        if not os.path.isfile(os.path.join(args.baseline, "tinyvae", "__init__.py")):
+            parser.error(f"--baseline {args.baseline}: no tinyvae/ package in that folder")
+        args.baseline = os.path.abspath(args.baseline)
+        names.append("tinyvae baseline")
     if args.no_torch:
         pass
     elif importlib.util.find_spec("torch") is None:
@@ -326,15 +383,18 @@ def main():
         names.append("pytorch eager")
         if not args.no_compile:
             names.append("pytorch compiled")
-    workers = {name: Worker(name, args.seed, args.eval_examples) for name in names}
+    workers = {name: Worker(name, args.seed, args.eval_examples, args.baseline) for name in names}
     hello = workers["tinyvae"].hello
 
     seconds = {name: [] for name in names}
     for repeat in range(args.repeats):
         for name, worker in workers.items():
             seconds[name].append(worker.ask("epoch")["seconds"])
-            print(f"  epoch {repeat + 1}/{args.repeats}: {name:<14}"
-                  f"{hello['n_train'] / seconds[name][-1]:8.0f} examples/s", flush=True)
+            print(
+                f"  epoch {repeat + 1}/{args.repeats}: {name:<14}"
+                f"{hello['n_train'] / seconds[name][-1]:8.0f} examples/s",
+                flush=True,
+            )
     reports = {name: worker.ask("report") for name, worker in workers.items()}
     for worker in workers.values():
         worker.close()
@@ -343,16 +403,21 @@ def main():
     steps_per_epoch = -(-hello["n_train"] // BATCH)
     ms_per_step = {name: 1000 * value / steps_per_epoch for name, value in median.items()}
     results = {
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                    "python": platform.python_version(), "numpy": np.__version__},
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+        },
         "data": hello["data"],
         "threads": {k: v for w in workers.values() for k, v in w.hello["threads"].items()},
         "epoch_seconds": seconds,
         "examples_per_second": {n: hello["n_train"] / value for n, value in median.items()},
         "ms_per_step": ms_per_step,
         "matmul_floor_ms": {n: reports[n]["matmul_floor_ms"] for n in names},
-        "step_over_matmul_floor": {n: ms_per_step[n] / reports[n]["matmul_floor_ms"]
-                                   for n in names},
+        "step_over_matmul_floor": {
+            n: ms_per_step[n] / reports[n]["matmul_floor_ms"] for n in names
+        },
         "peak_memory_mb": {n: reports[n]["peak_memory_mb"] for n in names},
         "eval_ms_per_example": {n: reports[n].get("eval_ms_per_example") for n in names},
         "memory_budget_mb": reports["tinyvae"]["memory_budget_mb"],
@@ -363,11 +428,12 @@ def main():
     # The speed-up is the median over rounds of the ratio of epoch times within a
     # round: machine speed that drifts between rounds cancels in each ratio.
     results["tinyvae_speedup"] = {
-        n: float(np.median(np.array(seconds[n]) / np.array(seconds["tinyvae"])))
-        for n in names[1:]}
+        n: float(np.median(np.array(seconds[n]) / np.array(seconds["tinyvae"]))) for n in names[1:]
+    }
     print_table(results)
     if args.json:
-        from tinyvae.atomic import atomic_write
+        from tinyvae.files import atomic_write
+
         with atomic_write(args.json) as f:
             f.write(json.dumps(results, indent=2).encode())
 

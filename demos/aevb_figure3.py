@@ -25,19 +25,21 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import tinyvae as tv
-from aevb_figures import plot_methods, train
-from tinyvae.atomic import write_json
+from aevb_common import plot_methods, train
 from tinyvae.evaluation import log_likelihood
+from tinyvae.files import write_json
 from tinyvae.plots import save_figure
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--train-sizes", type=int, nargs="+", default=[1000, 50000])
-    parser.add_argument("--samples", type=float, default=2e6,
-                        help="training samples evaluated per run")
+    parser.add_argument(
+        "--samples", type=float, default=2e6, help="training samples evaluated per run"
+    )
     parser.add_argument("--evaluations", type=int, default=8)
     parser.add_argument("--k-curve", type=int, default=500)
     parser.add_argument("--k-final", type=int, default=5000)
@@ -45,6 +47,18 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=os.path.join("out", "aevb-figure3"))
     return parser.parse_args(argv)
+
+
+def curve_evaluator(model, curve, checkpoints, images, k, rng):
+    """A step callback that appends L_k of each image set to ``curve`` at ``checkpoints``."""
+
+    def evaluate(step):
+        if step in checkpoints:
+            curve["samples"].append(step * 100)
+            for name, x in images.items():
+                curve[name].append(float(log_likelihood(model, x, k, rng).mean()))
+
+    return evaluate
 
 
 def main(argv=None):
@@ -66,26 +80,41 @@ def main(argv=None):
             model = tv.VAE(784, (100,), 3, activation="tanh", init="aevb_normal", rng=rng)
             curve = {"samples": [], "train": [], "test": []}
 
-            def evaluate(step, k=args.k_curve):
-                curve["samples"].append(step * 100)
-                for name, x in (("train", x_train_eval), ("test", x_test_eval)):
-                    curve[name].append(float(log_likelihood(model, x, k, eval_rng).mean()))
-
-            train(model, method, x_train, steps, rng, args.lr, True, evaluate, checkpoints)
-            final = {name: float(log_likelihood(model, x, args.k_final, eval_rng).mean())
-                     for name, x in (("train", x_train_eval), ("test", x_test_eval))}
+            evaluate = curve_evaluator(
+                model,
+                curve,
+                checkpoints,
+                {"train": x_train_eval, "test": x_test_eval},
+                args.k_curve,
+                eval_rng,
+            )
+            train(model, method, x_train, steps, rng, args.lr, True, evaluate)
+            final = {
+                name: float(log_likelihood(model, x, args.k_final, eval_rng).mean())
+                for name, x in (("train", x_train_eval), ("test", x_test_eval))
+            }
             results["runs"][f"{method} N={n_train}"] = {
-                "curve": curve, "final": final, "seconds": time.perf_counter() - started}
-            print(f"N_train={n_train:<6} {method:<11} L_{args.k_final}: train {final['train']:8.2f}"
-                  f"  test {final['test']:8.2f}  ({time.perf_counter() - started:.0f} s)",
-                  flush=True)
+                "curve": curve,
+                "final": final,
+                "seconds": time.perf_counter() - started,
+            }
+            print(
+                f"N_train={n_train:<6} {method:<11} L_{args.k_final}: train {final['train']:8.2f}"
+                f"  test {final['test']:8.2f}  ({time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
         write_json(os.path.join(args.out, "figure3.json"), results)
 
     fig = Figure(figsize=(4.2 * len(args.train_sizes), 3.4))
     for i, n_train in enumerate(args.train_sizes):
         ax = fig.add_subplot(1, len(args.train_sizes), i + 1)
-        plot_methods(ax, {method: results["runs"][f"{method} N={n_train}"]["curve"]
-                          for method in ("AEVB", "wake-sleep")})
+        plot_methods(
+            ax,
+            {
+                method: results["runs"][f"{method} N={n_train}"]["curve"]
+                for method in ("AEVB", "wake-sleep")
+            },
+        )
         ax.set_title(f"N_train = {n_train}", fontsize=9)
         if i == 0:
             ax.set_ylabel(f"marginal log-likelihood (L_{args.k_curve})")

@@ -32,72 +32,58 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import tinyvae as tv
-from tinyvae.atomic import write_json
+from aevb_common import plot_methods, train
+from tinyvae.files import write_json
 from tinyvae.plots import manifold_grid_codes, save_figure, tile
-from tinyvae.wake_sleep import WakeSleep
-from tinyvae.weight_prior import add_weight_prior
 
 SETUPS = {
-    "mnist": {"hidden": 500, "likelihood": "bernoulli", "figure2": [3, 5, 10, 20, 200],
-              "extra": [2]},
+    "mnist": {
+        "hidden": 500,
+        "likelihood": "bernoulli",
+        "figure2": [3, 5, 10, 20, 200],
+        "extra": [2],
+    },
     "frey": {"hidden": 200, "likelihood": "gaussian", "figure2": [2, 5, 10, 20], "extra": []},
 }
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--mnist-samples", type=float, default=1e6,
-                        help="training samples evaluated per MNIST run")
-    parser.add_argument("--frey-samples", type=float, default=1e6,
-                        help="training samples evaluated per Frey Face run")
+    parser.add_argument(
+        "--mnist-samples", type=float, default=1e6, help="training samples evaluated per MNIST run"
+    )
+    parser.add_argument(
+        "--frey-samples",
+        type=float,
+        default=1e6,
+        help="training samples evaluated per Frey Face run",
+    )
     parser.add_argument("--lr", type=float, default=0.02, help="AdaGrad step size")
-    parser.add_argument("--evaluations", type=int, default=12,
-                        help="log-spaced points on each curve")
+    parser.add_argument(
+        "--evaluations", type=int, default=12, help="log-spaced points on each curve"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-wake-sleep", action="store_true")
     parser.add_argument("--out", default=os.path.join("out", "aevb-figures"))
     return parser.parse_args(argv)
 
 
-def train(model, method, x_train, steps, rng, lr, binary, on_checkpoint, checkpoints):
-    """AEVB's training setup, by AEVB or wake-sleep, for ``steps`` minibatches of 100.
-
-    Calls ``on_checkpoint(step)`` after each step listed in ``checkpoints``.
-    """
-    optimizer = tv.AdaGrad(model.parameters(), lr=lr)
-    wake_sleep = WakeSleep(model) if method == "wake-sleep" else None
-    n_data, step = len(x_train), 0
-    while step < steps:
-        for x in tv.batches(x_train, 100, rng, drop_last=True):
-            if binary:
-                x = tv.binarize(x, rng)
-            model.zero_grad()
-            # the gradient of N/M sum_i (-bound_i) is N times that of the batch mean
-            if wake_sleep is None:
-                model.loss(x, rng=rng)
-                model.backward(dloss=n_data)
-            else:
-                wake_sleep.wake_loss(x, rng=rng)
-                wake_sleep.wake_backward(dloss=n_data)
-                wake_sleep.sleep_loss(len(x), rng=rng)
-                wake_sleep.sleep_backward(dloss=n_data)
-            add_weight_prior(model)       # MAP: the N(0, I) prior on every parameter
-            optimizer.step()
-            step += 1
-            if step in checkpoints:
-                on_checkpoint(step)
-            if step == steps:
-                break
-
-
 def train_curve(method, data, z_dim, setup, budget, args, rng):
     """Train one model, evaluating the bound at log-spaced sample counts."""
     binary = setup["likelihood"] == "bernoulli"
-    model = tv.VAE(data.x_train.shape[1], (setup["hidden"],), z_dim, activation="tanh",
-                   likelihood=setup["likelihood"], bounded_mean=not binary,
-                   init="aevb_normal", rng=rng)
+    model = tv.VAE(
+        data.x_train.shape[1],
+        (setup["hidden"],),
+        z_dim,
+        activation="tanh",
+        likelihood=setup["likelihood"],
+        bounded_mean=not binary,
+        init="aevb_normal",
+        rng=rng,
+    )
     steps = int(budget // 100)
     checkpoints = set(np.unique(np.geomspace(10, steps, args.evaluations).astype(int)))
     eval_rng = np.random.default_rng([args.seed, 2])
@@ -107,44 +93,25 @@ def train_curve(method, data, z_dim, setup, budget, args, rng):
         x_test_eval = tv.binarize(x_test_eval, eval_rng)
     curve = {"samples": [], "train": [], "test": []}
 
+    elbo = tv.SGVB_B(model)  # the bound is estimated with one sample of z per image
+
     def evaluate(step):
-        curve["samples"].append(step * 100)
-        curve["train"].append(float(model.elbo(x_train_eval, rng=eval_rng).mean()))
-        curve["test"].append(float(model.elbo(x_test_eval, rng=eval_rng).mean()))
+        if step in checkpoints:
+            curve["samples"].append(step * 100)
+            curve["train"].append(float(elbo.bound(x_train_eval, rng=eval_rng).mean()))
+            curve["test"].append(float(elbo.bound(x_test_eval, rng=eval_rng).mean()))
 
-    train(model, method, data.x_train, steps, rng, args.lr, binary, evaluate, checkpoints)
+    train(model, method, data.x_train, steps, rng, args.lr, binary, evaluate)
     return model, curve
-
-
-def plot_methods(ax, curves):
-    """Train (solid) and test (dashed) curves per method against samples evaluated."""
-    for (method, curve), colour in zip(curves.items(), ("#d62728", "#1f77b4")):
-        if curve is None:
-            continue
-        ax.semilogx(curve["samples"], curve["train"], "-", color=colour,
-                    label=f"{method} (train)")
-        ax.semilogx(curve["samples"], curve["test"], "--", color=colour,
-                    label=f"{method} (test)")
-    ax.set_xlabel("# training samples evaluated")
-    ax.grid(alpha=0.3)
-    # A method that starts thousands of nats lower (wake-sleep at Nz = 200) would
-    # flatten every other curve; the axis stops 3 AEVB-ranges below AEVB's lowest point.
-    aevb = curves.get("AEVB")
-    if aevb is not None:
-        lowest, highest = min(aevb["train"] + aevb["test"]), max(aevb["train"] + aevb["test"])
-        bottom = lowest - 3 * (highest - lowest)
-        values = [v for c in curves.values() if c for v in c["train"] + c["test"]]
-        if min(values) < bottom:
-            top = max(values)
-            ax.set_ylim(bottom, top + 0.05 * (top - bottom))
 
 
 def figure2(path, dataset, curves, z_dims):
     fig = Figure(figsize=(3.2 * len(z_dims), 3.2))
     for i, z_dim in enumerate(z_dims):
         ax = fig.add_subplot(1, len(z_dims), i + 1)
-        plot_methods(ax, {method: curves.get(f"{method} Nz={z_dim}")
-                          for method in ("AEVB", "wake-sleep")})
+        plot_methods(
+            ax, {method: curves.get(f"{method} Nz={z_dim}") for method in ("AEVB", "wake-sleep")}
+        )
         ax.set_title(f"{dataset}, Nz = {z_dim}", fontsize=9)
         if i == 0:
             ax.set_ylabel("lower bound (nats per example)")
@@ -168,8 +135,9 @@ def figure5(path, models, shape, rng):
     fig = Figure(figsize=(3 * len(models), 3.4))
     for i, (z_dim, model) in enumerate(sorted(models.items())):
         ax = fig.add_subplot(1, len(models), i + 1)
-        ax.imshow(tile(model.sample(100, rng).reshape(-1, *shape), 10, 10), cmap="gray",
-                  vmin=0, vmax=1)
+        ax.imshow(
+            tile(model.sample(100, rng).reshape(-1, *shape), 10, 10), cmap="gray", vmin=0, vmax=1
+        )
         ax.set_title(f"MNIST samples, Nz = {z_dim}", fontsize=9)
         ax.axis("off")
     save_figure(fig, path)
@@ -195,19 +163,25 @@ def main(argv=None):
                 key = f"{method} Nz={z_dim}"
                 curves[key] = curve
                 results["seconds"][f"{dataset} {key}"] = time.perf_counter() - started
-                print(f"{dataset:<6} {key:<18} bound after {curve['samples'][-1]:.1e} samples: "
-                      f"train {curve['train'][-1]:9.2f}  test {curve['test'][-1]:9.2f}  "
-                      f"({results['seconds'][f'{dataset} {key}']:.0f} s)", flush=True)
+                print(
+                    f"{dataset:<6} {key:<18} bound after {curve['samples'][-1]:.1e} samples: "
+                    f"train {curve['train'][-1]:9.2f}  test {curve['test'][-1]:9.2f}  "
+                    f"({results['seconds'][f'{dataset} {key}']:.0f} s)",
+                    flush=True,
+                )
                 if method == "AEVB" and z_dim == 2:
                     manifold_models[dataset] = model
                 if method == "AEVB" and dataset == "mnist" and z_dim in (2, 5, 10, 20):
                     sample_models[z_dim] = model
         write_json(os.path.join(args.out, "figures.json"), results)
-        figure2(os.path.join(args.out, f"figure2_{dataset}.png"), dataset, curves,
-                setup["figure2"])
+        figure2(os.path.join(args.out, f"figure2_{dataset}.png"), dataset, curves, setup["figure2"])
     figure4(os.path.join(args.out, "figure4.png"), manifold_models, shapes)
-    figure5(os.path.join(args.out, "figure5.png"), sample_models, shapes["mnist"],
-            np.random.default_rng(args.seed))
+    figure5(
+        os.path.join(args.out, "figure5.png"),
+        sample_models,
+        shapes["mnist"],
+        np.random.default_rng(args.seed),
+    )
     return results
 
 

@@ -22,25 +22,29 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import tinyvae as tv
-from tinyvae.atomic import write_json
 from tinyvae.evaluation import active_units, log_likelihood
+from tinyvae.files import write_json
 from tinyvae.plots import save_figure
 
-PAPER = {"VAE (k=1)": {"nll": 86.76, "active_units": 19},
-         "IWAE (k=5)": {"nll": 85.54, "active_units": 22}}
+PAPER = {
+    "VAE (k=1)": {"nll": 86.76, "active_units": 19},
+    "IWAE (k=5)": {"nll": 85.54, "active_units": 22},
+}
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--k-train", type=int, default=5, help="samples of the IWAE")
     parser.add_argument("--k-eval", type=int, default=5000, help="k of the L_k evaluation")
-    parser.add_argument("--test-subset", type=int, default=1000,
-                        help="test images for L_k (0: all 10000)")
+    parser.add_argument(
+        "--test-subset", type=int, default=1000, help="test images for L_k (0: all 10000)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=os.path.join("out", "iwae-table"))
     parser.add_argument("--no-progress", action="store_true")
@@ -53,8 +57,8 @@ def main(argv=None):
     print(f"writing results to {args.out}/")
     data = tv.load_dataset("mnist", data_dir=args.data_dir)
     test_rng = np.random.default_rng([args.seed, 1])
-    x_test = tv.binarize(data.x_test, test_rng)          # binarized once, like the paper
-    subset = x_test[:args.test_subset or len(x_test)]
+    x_test = tv.binarize(data.x_test, test_rng)  # binarized once, like the paper
+    subset = x_test[: args.test_subset or len(x_test)]
 
     runs = {"VAE (k=1)": ("B", 1), f"IWAE (k={args.k_train})": ("iwae", args.k_train)}
     results = {"settings": vars(args), "paper": PAPER, "models": {}}
@@ -62,25 +66,40 @@ def main(argv=None):
     for name, (estimator, k) in runs.items():
         rng = np.random.default_rng(args.seed)
         model = tv.VAE(784, (200, 200), 50, activation="tanh", rng=rng, estimator=estimator)
-        optimizer = tv.Adam(model.parameters(), lr=args.lr, eps=1e-4)   # eps as in IWAE
+        optimizer = tv.Adam(model.parameters(), lr=args.lr, eps=1e-4)  # eps as in IWAE
         print(f"{name}: training {args.epochs} epochs")
         started = time.perf_counter()
-        histories[name] = tv.fit(model, optimizer, data.x_train, x_test, epochs=args.epochs,
-                                 batch_size=args.batch_size, rng=rng, binarize=True,
-                                 n_samples=k, progress=not args.no_progress)
+        histories[name] = tv.fit(
+            model,
+            optimizer,
+            data.x_train,
+            x_test,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            rng=rng,
+            binarize=True,
+            n_samples=k,
+            progress=not args.no_progress,
+        )
         train_seconds = time.perf_counter() - started
         started = time.perf_counter()
         ll = log_likelihood(model, subset, k=args.k_eval, rng=rng)
         count, variances = active_units(model, x_test)
         results["models"][name] = {
-            "test_nll": float(-ll.mean()), "test_nll_stderr": float(ll.std() / np.sqrt(len(ll))),
-            "active_units": count, "unit_variances": variances.tolist(),
+            "test_nll": float(-ll.mean()),
+            "test_nll_stderr": float(ll.std() / np.sqrt(len(ll))),
+            "active_units": count,
+            "unit_variances": variances.tolist(),
             "final_test_elbo": -histories[name].test_loss[-1],
-            "epochs": args.epochs, "train_seconds": train_seconds,
+            "epochs": args.epochs,
+            "train_seconds": train_seconds,
             "eval_seconds": time.perf_counter() - started,
-            "history": histories[name].to_dict()}
-        print(f"{name}: -L_{args.k_eval} = {-ll.mean():.2f} nats on {len(subset)} test images, "
-              f"{count} active units")
+            "history": histories[name].to_dict(),
+        }
+        print(
+            f"{name}: -L_{args.k_eval} = {-ll.mean():.2f} nats on {len(subset)} test images, "
+            f"{count} active units"
+        )
     write_json(os.path.join(args.out, "iwae.json"), results)
 
     fig = Figure(figsize=(5, 3.5))
@@ -96,8 +115,12 @@ def main(argv=None):
     fig = Figure(figsize=(5, 3.5))
     ax = fig.add_subplot()
     for name, model_results in results["models"].items():
-        ax.semilogy(sorted(model_results["unit_variances"], reverse=True), "o-", ms=3,
-                    label=f"{name}: {model_results['active_units']} active")
+        ax.semilogy(
+            sorted(model_results["unit_variances"], reverse=True),
+            "o-",
+            ms=3,
+            label=f"{name}: {model_results['active_units']} active",
+        )
     ax.axhline(1e-2, color="grey", ls="--", lw=1)
     ax.set_xlabel("latent unit (sorted)")
     ax.set_ylabel("Var_x E[z_u | x]")

@@ -38,4 +38,5 @@ def install():
     for old, new in OLD_PATHS.items():
         module = importlib.import_module(f"{__package__}.{new}")
         sys.modules[f"{__package__}.{old}"] = module
-        setattr(package, old, module)
+        if not hasattr(package, old):  # tv.gradient_variance stays the function
+            setattr(package, old, module)

@@ -24,8 +24,7 @@ def save_checkpoint(path, model, optimizer=None, rng=None, **metadata):
     """Write a checkpoint atomically. ``metadata`` must be JSON-serializable."""
     arrays = {f"model/{name}": param for name, param, _ in model.parameters()}
     if optimizer is not None:
-        arrays.update({f"optimizer/{key}": value
-                       for key, value in optimizer.state_dict().items()})
+        arrays.update({f"optimizer/{key}": value for key, value in optimizer.state_dict().items()})
         metadata["optimizer"] = type(optimizer).__name__
     if rng is not None:
         arrays["rng_state"] = np.array(json.dumps(rng.bit_generator.state))
@@ -46,8 +45,8 @@ def read_checkpoint(path):
         raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
         raise CheckpointError(
-            f"{path}: not a readable tinyvae checkpoint (.npz written by save_checkpoint): "
-            f"{error}") from error
+            f"{path}: not a readable tinyvae checkpoint (.npz written by save_checkpoint): {error}"
+        ) from error
     if "metadata" not in arrays:
         raise CheckpointError(f"{path}: no 'metadata' entry; not a tinyvae checkpoint")
     return arrays, json.loads(str(arrays.pop("metadata")))
@@ -61,23 +60,28 @@ def load_checkpoint(path, model, optimizer=None, rng=None):
     any state is modified.
     """
     arrays, metadata = read_checkpoint(path)
-    model_state = {key[len("model/"):]: value for key, value in arrays.items()
-                   if key.startswith("model/")}
+    model_state = {
+        key[len("model/") :]: value for key, value in arrays.items() if key.startswith("model/")
+    }
     saved_config = metadata.get("model_config")
     if hasattr(model, "config") and saved_config is not None and saved_config != model.config():
         raise CheckpointError(
-            f"{path} holds a model with {saved_config}, "
-            f"but this model has {model.config()}")
+            f"{path} holds a model with {saved_config}, but this model has {model.config()}"
+        )
 
     optimizer_state = None
     if optimizer is not None:
-        optimizer_state = {key[len("optimizer/"):]: value for key, value in arrays.items()
-                           if key.startswith("optimizer/")}
+        optimizer_state = {
+            key[len("optimizer/") :]: value
+            for key, value in arrays.items()
+            if key.startswith("optimizer/")
+        }
         saved_name = metadata.get("optimizer")
         if saved_name != type(optimizer).__name__:
             raise CheckpointError(
                 f"{path} holds {saved_name or 'no'} optimizer state, "
-                f"expected {type(optimizer).__name__}")
+                f"expected {type(optimizer).__name__}"
+            )
     rng_state = None
     if rng is not None:
         if "rng_state" not in arrays:
@@ -86,7 +90,8 @@ def load_checkpoint(path, model, optimizer=None, rng=None):
         if rng_state.get("bit_generator") != type(rng.bit_generator).__name__:
             raise CheckpointError(
                 f"{path} holds {rng_state.get('bit_generator')} RNG state, but the generator "
-                f"given uses {type(rng.bit_generator).__name__}")
+                f"given uses {type(rng.bit_generator).__name__}"
+            )
         try:  # try the state on a scratch generator of the same kind first
             type(rng.bit_generator)().state = rng_state
         except (TypeError, ValueError, KeyError) as error:

@@ -27,7 +27,6 @@ inputs leaves the trailing ones unchecked, the rule of tinyvae 0.1.)
 
 import numpy as np
 
-
 ABSOLUTE_FLOOR = 1e-3
 
 
@@ -102,7 +101,7 @@ class GradcheckReport:
     def __init__(self, tol):
         self.tol = tol
         self.rows = []
-        self.s_scale = 1.0       # |s| at the checked point; set by the check functions
+        self.s_scale = 1.0  # |s| at the checked point; set by the check functions
 
     def add(self, name, analytic, numeric):
         if analytic is None or np.shape(analytic) != numeric.shape:
@@ -111,13 +110,16 @@ class GradcheckReport:
         diff = np.abs(analytic - numeric)
         diff = np.where(np.isfinite(diff), diff, np.inf)
         worst = np.unravel_index(np.argmax(diff), diff.shape) if diff.size else ()
-        self.rows.append({
-            "name": name, "shape": numeric.shape,
-            "rel_error": rel_error(analytic, numeric, self.s_scale),
-            "worst_index": tuple(int(i) for i in worst),
-            "analytic": float(analytic[worst]) if diff.size else 0.0,
-            "numeric": float(numeric[worst]) if diff.size else 0.0,
-        })
+        self.rows.append(
+            {
+                "name": name,
+                "shape": numeric.shape,
+                "rel_error": rel_error(analytic, numeric, self.s_scale),
+                "worst_index": tuple(int(i) for i in worst),
+                "analytic": float(analytic[worst]) if diff.size else 0.0,
+                "numeric": float(numeric[worst]) if diff.size else 0.0,
+            }
+        )
 
     @property
     def max_error(self):
@@ -128,8 +130,10 @@ class GradcheckReport:
         return all(row["rel_error"] < tol for row in self.rows)  # False for NaN too
 
     def __str__(self):
-        header = f"{'name':<28} {'shape':<14} {'rel error':>11}  {'worst at':<12} " \
-                 f"{'analytic':>12} {'numeric':>12}"
+        header = (
+            f"{'name':<28} {'shape':<14} {'rel error':>11}  {'worst at':<12} "
+            f"{'analytic':>12} {'numeric':>12}"
+        )
         lines = [header, "-" * len(header)]
         for row in self.rows:
             flag = "" if row["rel_error"] < self.tol else "   <-- FAIL"
@@ -139,8 +143,9 @@ class GradcheckReport:
                 f"{row['numeric']:>12.5g}{flag}"
             )
         verdict = "PASSED" if self.passed() else "FAILED"
-        lines.append(f"{verdict}: largest relative error {self.max_error:.2e} "
-                     f"(tolerance {self.tol:.0e})")
+        lines.append(
+            f"{verdict}: largest relative error {self.max_error:.2e} (tolerance {self.tol:.0e})"
+        )
         return "\n".join(lines)
 
 
@@ -179,8 +184,15 @@ def check_function(forward, backward, *inputs, n_grads=None, rng=None, h=1e-5, t
     ``GradcheckReport``.
     """
     report = GradcheckReport(tol)
-    _check(forward, backward, inputs, n_grads, np.random.default_rng(0) if rng is None else rng,
-           h, report)
+    _check(
+        forward,
+        backward,
+        inputs,
+        n_grads,
+        np.random.default_rng(0) if rng is None else rng,
+        h,
+        report,
+    )
     return report
 
 
@@ -197,8 +209,10 @@ def _accumulated(before, name, grad):
     """What backward added to a gradient, or a clear error if it replaced the array."""
     array, prefill = before[name]
     if grad is not array:
-        raise ValueError(f"backward replaced the array grads[{name!r}]; it must add into it "
-                         "in place (an optimizer holds the original array)")
+        raise ValueError(
+            f"backward replaced the array grads[{name!r}]; it must add into it "
+            "in place (an optimizer holds the original array)"
+        )
     return grad - prefill
 
 

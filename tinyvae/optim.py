@@ -20,8 +20,8 @@ class Optimizer:
         self.parameters = list(parameters)
         if not self.parameters:
             raise ValueError("optimizer got an empty parameter list")
-        self.t = 0                 # number of steps taken
-        self.state = {}            # slot name -> {parameter name -> array}
+        self.t = 0  # number of steps taken
+        self.state = {}  # slot name -> {parameter name -> array}
 
     def _slot(self, slot):
         """A zero array per parameter for a piece of state such as Adam's ``m``."""
@@ -41,8 +41,9 @@ class Optimizer:
 
     def check_state_dict(self, flat):
         """Raise ValueError unless ``flat`` fits this optimizer's parameters."""
-        expected = {"t"} | {f"{slot}/{name}" for slot, arrays in self.state.items()
-                            for name in arrays}
+        expected = {"t"} | {
+            f"{slot}/{name}" for slot, arrays in self.state.items() for name in arrays
+        }
         if set(flat) != expected:
             missing, unexpected = sorted(expected - set(flat)), sorted(set(flat) - expected)
             raise ValueError(
@@ -100,7 +101,7 @@ class SGD(Optimizer):
 class AdaGrad(Optimizer):
     """AdaGrad (Duchi et al. 2011), the optimizer of the AEVB experiments.
 
-        s <- s + g^2;   theta <- theta - lr * g / (sqrt(s) + eps)
+    s <- s + g^2;   theta <- theta - lr * g / (sqrt(s) + eps)
     """
 
     hyperparameters = ("lr", "eps")
@@ -148,8 +149,7 @@ class Adam(Optimizer):
 
     hyperparameters = ("lr", "beta1", "beta2", "eps")
 
-    def __init__(self, parameters, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
-                 bias_correction=True):
+    def __init__(self, parameters, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True):
         super().__init__(parameters)
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.bias_correction = bool(bias_correction)

@@ -25,7 +25,7 @@ def tile(images, rows, cols, pad=1):
     """Arrange up to ``rows * cols`` images of shape (h, w) into one padded array."""
     n, h, w = images.shape
     cells = np.ones((rows * cols, h + pad, w + pad), dtype=np.float32)
-    cells[:n, :h, :w] = images[:rows * cols]
+    cells[:n, :h, :w] = images[: rows * cols]
     # (rows, cols, h', w') -> (rows, h', cols, w'): rows of images side by side
     grid = cells.reshape(rows, cols, h + pad, w + pad).transpose(0, 2, 1, 3)
     grid = grid.reshape(rows * (h + pad), cols * (w + pad))
@@ -49,8 +49,14 @@ def reconstruction_grid(path, originals, reconstructions, image_shape, cols=12, 
     originals = np.asarray(originals[:n]).reshape(pairs, cols, -1)
     reconstructions = np.asarray(reconstructions[:n]).reshape(pairs, cols, -1)
     interleaved = np.stack([originals, reconstructions], axis=1).reshape(-1, originals.shape[-1])
-    image_grid(path, interleaved, image_shape, 2 * pairs, cols,
-               "odd rows: test images, even rows: reconstructions (mean of p(x|z), z ~ q(z|x))")
+    image_grid(
+        path,
+        interleaved,
+        image_shape,
+        2 * pairs,
+        cols,
+        "odd rows: test images, even rows: reconstructions (mean of p(x|z), z ~ q(z|x))",
+    )
 
 
 def learning_curves(path, history, ylabel):
@@ -79,8 +85,9 @@ def latent_scatter(path, mu, labels, title):
         points, axes = np.c_[mu[:, 0], np.zeros(len(mu))], ("z1 (posterior mean)", "")
     fig = Figure(figsize=(5.5, 4.5))
     ax = fig.add_subplot()
-    scatter = ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", s=3, alpha=0.7,
-                         vmin=-0.5, vmax=9.5)
+    scatter = ax.scatter(
+        points[:, 0], points[:, 1], c=labels, cmap="tab10", s=3, alpha=0.7, vmin=-0.5, vmax=9.5
+    )
     fig.colorbar(scatter, ax=ax, ticks=range(10), label="label")
     ax.set_xlabel(axes[0])
     ax.set_ylabel(axes[1])
@@ -103,5 +110,11 @@ def manifold_grid_codes(n):
 def manifold(path, model, image_shape, n=20):
     """Decoder means over a grid of the 2-D latent space (AEVB Figure 4)."""
     images = model.decode_mean(manifold_grid_codes(n))
-    image_grid(path, images, image_shape, n, n,
-               "learned 2-D manifold: mean of p(x|z) on a grid of prior quantiles")
+    image_grid(
+        path,
+        images,
+        image_shape,
+        n,
+        n,
+        "learned 2-D manifold: mean of p(x|z) on a grid of prior quantiles",
+    )

@@ -141,7 +141,9 @@ def fit(
             history = History(**metadata["history"])
             start = metadata["epoch"]
 
-    steps_per_epoch = len(x_train) // batch_size if drop_last else math.ceil(len(x_train) / batch_size)
+    steps_per_epoch = (
+        len(x_train) // batch_size if drop_last else math.ceil(len(x_train) / batch_size)
+    )
     step = start * steps_per_epoch
     for epoch in range(start + 1, epochs + 1):
         if max_steps is not None and step >= max_steps:
@@ -195,8 +197,12 @@ def fit(
             )
         if checkpoint is not None:
             save_checkpoint(
-                checkpoint, net, optimizer, rng, epoch=epoch, history=history.to_dict(),
+                checkpoint,
+                net,
+                optimizer,
+                rng,
+                epoch=epoch,
+                history=history.to_dict(),
                 settings=settings,
             )
     return history
-

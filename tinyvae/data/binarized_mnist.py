@@ -186,8 +186,15 @@ def find_binarized_mnist(data_dir: str | os.PathLike | None = None, download: bo
         (or were not allowed to be) downloaded. The message says where to
         put them.
     """
-    return find_files("binarized MNIST", BINARIZED_MNIST_FILES, BINARIZED_MNIST_MIRRORS, SUBFOLDER, data_dir, download,
-                      loader="load_binarized_mnist")
+    return find_files(
+        "binarized MNIST",
+        BINARIZED_MNIST_FILES,
+        BINARIZED_MNIST_MIRRORS,
+        SUBFOLDER,
+        data_dir,
+        download,
+        loader="load_binarized_mnist",
+    )
 
 
 def load_binarized_mnist(

@@ -138,7 +138,8 @@ def load_dataset(
             images_train, labels_train, images_test, labels_test = load_synthetic_digits(seed=seed)
         else:
             images_train, labels_train, images_test, labels_test = load_mnist(
-                data_dir=data_dir, download=download)
+                data_dir=data_dir, download=download
+            )
         x_train, x_test = _as_vectors(images_train), _as_vectors(images_test)
         y_train, y_test = labels_train.astype(np.int64), labels_test.astype(np.int64)
         image_shape = images_train.shape[1:]

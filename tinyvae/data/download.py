@@ -13,7 +13,7 @@ rules it follows are the ones a careful person would follow by hand:
    wrong with each URL and where to put the file by hand for offline use.
 
 The same "write to a temporary file, then rename" idea is used for every
-file tinyvae writes (:mod:`tinyvae.atomic`).
+file tinyvae writes (:mod:`tinyvae.files`).
 
 Files are cached under :func:`cache_dir`; the environment variable
 ``TINYVAE_CACHE`` moves the cache, and ``TINYVAE_DATA`` names a directory of
@@ -148,8 +148,9 @@ def fetch(
         put the file for offline use.
     """
     if isinstance(urls, (str, bytes)):
-        raise TypeError(f"urls must be a list of mirror URLs, got the single string {urls!r}; "
-                        f"wrap it in a list")
+        raise TypeError(
+            f"urls must be a list of mirror URLs, got the single string {urls!r}; wrap it in a list"
+        )
     if not urls:
         raise ValueError(f"urls must list at least one mirror for {filename!r}, got none")
     sha256 = sha256.lower()
@@ -185,8 +186,9 @@ def fetch(
     )
 
 
-def find_files(title, files, mirrors, subfolder, data_dir=None, download=True,
-               loader="load_dataset"):
+def find_files(
+    title, files, mirrors, subfolder, data_dir=None, download=True, loader="load_dataset"
+):
     """Return the folder holding every file of ``files`` (name -> sha256).
 
     Looks, in order, in ``data_dir``, in ``$TINYVAE_DATA`` (in both cases
@@ -198,8 +200,7 @@ def find_files(title, files, mirrors, subfolder, data_dir=None, download=True,
     Raises ``DataNotFoundError`` with a message that says where to put the
     files for offline use.
     """
-    roots = [Path(root).expanduser() for root in (data_dir, os.environ.get("TINYVAE_DATA"))
-             if root]
+    roots = [Path(root).expanduser() for root in (data_dir, os.environ.get("TINYVAE_DATA")) if root]
     searched = [folder for root in roots for folder in (root, root / subfolder)]
     searched.append(cache_dir() / subfolder)
 
@@ -209,15 +210,19 @@ def find_files(title, files, mirrors, subfolder, data_dir=None, download=True,
     def instructions(folder):
         listing = "\n".join(f"  {name}  (sha256 {sha})" for name, sha in files.items())
         what = "this file" if len(files) == 1 else f"these {len(files)} files"
-        return (f"To use {title} offline, put {what}:\n{listing}\n(from {mirrors[0]})\n"
-                f"in {folder}\n"
-                f"or in a directory of your choice (directly or in its {subfolder}/ subfolder) "
-                f"and\npoint the TINYVAE_DATA environment variable, or {loader}(data_dir=...), "
-                "at it.")
+        return (
+            f"To use {title} offline, put {what}:\n{listing}\n(from {mirrors[0]})\n"
+            f"in {folder}\n"
+            f"or in a directory of your choice (directly or in its {subfolder}/ subfolder) "
+            f"and\npoint the TINYVAE_DATA environment variable, or {loader}(data_dir=...), "
+            "at it."
+        )
 
     if data_dir is not None and not any(holds(folder) for folder in searched[:2]):
-        raise DataNotFoundError(f"{data_dir} (and its {subfolder}/ subfolder) holds no "
-                                f"{title} files.\n" + instructions(Path(data_dir).expanduser()))
+        raise DataNotFoundError(
+            f"{data_dir} (and its {subfolder}/ subfolder) holds no "
+            f"{title} files.\n" + instructions(Path(data_dir).expanduser())
+        )
     for folder in searched:
         if holds(folder):
             return folder
@@ -227,15 +232,18 @@ def find_files(title, files, mirrors, subfolder, data_dir=None, download=True,
         looked = "\n".join(f"  {folder}" for folder in searched)
         raise DataNotFoundError(
             f"{title} not found. Looked for {', '.join(files)} in:\n{looked}\n"
-            "and download=False, so nothing was downloaded.\n" + instructions(target))
+            "and download=False, so nothing was downloaded.\n" + instructions(target)
+        )
     for name, sha in files.items():
         try:
             fetch(name, [mirror + name for mirror in mirrors], sha, target)
         except DataNotFoundError as error:
             # one file failing usually means no network: stop rather than repeat it
             tried = "\n".join(f"  {url}\n    -> {reason}" for url, reason in error.failures)
-            raise DataNotFoundError(f"Could not download {title}. Tried:\n{tried}\n"
-                                    + instructions(target), error.failures) from error
+            raise DataNotFoundError(
+                f"Could not download {title}. Tried:\n{tried}\n" + instructions(target),
+                error.failures,
+            ) from error
     return target
 
 
@@ -249,4 +257,5 @@ def verify_files(directory, files, title):
                 f"  expected sha256 {expected}\n"
                 f"  found    sha256 {actual}\n"
                 f"The file is damaged or not the original {title} file. Delete it so that "
-                "tinyvae downloads it again, or replace it with a good copy.")
+                "tinyvae downloads it again, or replace it with a good copy."
+            )

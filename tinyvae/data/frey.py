@@ -147,8 +147,9 @@ def find_frey(data_dir: str | os.PathLike | None = None, download: bool = True) 
         (or was not allowed to be) downloaded. The message says where to
         put it.
     """
-    return find_files("Frey Face", FREY_FILES, FREY_MIRRORS, SUBFOLDER, data_dir, download,
-                      loader="load_frey")
+    return find_files(
+        "Frey Face", FREY_FILES, FREY_MIRRORS, SUBFOLDER, data_dir, download, loader="load_frey"
+    )
 
 
 def load_frey(

@@ -157,8 +157,9 @@ def find_mnist(data_dir: str | os.PathLike | None = None, download: bool = True)
         (or were not allowed to be) downloaded. The message says where to
         put them.
     """
-    return find_files("MNIST", MNIST_FILES, MNIST_MIRRORS, "mnist", data_dir, download,
-                      loader="load_mnist")
+    return find_files(
+        "MNIST", MNIST_FILES, MNIST_MIRRORS, "mnist", data_dir, download, loader="load_mnist"
+    )
 
 
 def load_mnist(

@@ -317,13 +317,18 @@ def _read_cache(path: Path, n_train: int, n_test: int):
         with np.load(path, allow_pickle=False) as stored:
             arrays = {name: stored[name] for name in expected}
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
-        warnings.warn(f"ignoring unreadable cache file {path} ({error}); regenerating it",
-                      stacklevel=3)
+        warnings.warn(
+            f"ignoring unreadable cache file {path} ({error}); regenerating it", stacklevel=3
+        )
         return None
-    if any(arrays[name].shape != shape or arrays[name].dtype != np.uint8
-           for name, shape in expected.items()):
-        warnings.warn(f"ignoring cache file {path}: unexpected array shapes or dtypes; "
-                      f"regenerating it", stacklevel=3)
+    if any(
+        arrays[name].shape != shape or arrays[name].dtype != np.uint8
+        for name, shape in expected.items()
+    ):
+        warnings.warn(
+            f"ignoring cache file {path}: unexpected array shapes or dtypes; regenerating it",
+            stacklevel=3,
+        )
         return None
     return tuple(arrays[name] for name in expected)
 
@@ -358,6 +363,8 @@ def load_synthetic_digits(
             with atomic_write(path) as f:
                 np.savez(f, **dict(zip(("x_train", "y_train", "x_test", "y_test"), arrays)))
         except OSError as error:
-            warnings.warn(f"could not write the cache file {path} ({error}); "
-                          f"continuing without it", stacklevel=2)
+            warnings.warn(
+                f"could not write the cache file {path} ({error}); continuing without it",
+                stacklevel=2,
+            )
     return arrays

@@ -9,7 +9,14 @@ from .kl import GaussianKL, StandardNormalKL, standard_normal_kl
 from .reparameterize import Reparameterize, sample_eps
 
 __all__ = [
-    "LOG_2PI", "BernoulliLogDensity", "BernoulliLogLikelihood", "GaussianKL",
-    "GaussianLogDensity", "Reparameterize", "StandardNormalKL", "StandardNormalLogDensity",
-    "sample_eps", "standard_normal_kl",
+    "LOG_2PI",
+    "BernoulliLogDensity",
+    "BernoulliLogLikelihood",
+    "GaussianKL",
+    "GaussianLogDensity",
+    "Reparameterize",
+    "StandardNormalKL",
+    "StandardNormalLogDensity",
+    "sample_eps",
+    "standard_normal_kl",
 ]

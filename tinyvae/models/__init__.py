@@ -9,6 +9,9 @@ from .prior import StandardNormalPrior
 from .vae import VAE
 
 __all__ = [
-    "VAE", "BernoulliLikelihood", "GaussianLikelihood", "GaussianPosterior",
+    "VAE",
+    "BernoulliLikelihood",
+    "GaussianLikelihood",
+    "GaussianPosterior",
     "StandardNormalPrior",
 ]

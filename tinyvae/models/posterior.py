@@ -128,7 +128,9 @@ class GaussianPosterior(Module):
         """``(z, log_q)`` for noise ``eps`` given the parameters from ``encode``."""
         mu, logvar = params
         z = mu + np.exp(0.5 * logvar) * eps
-        log_q = -0.5 * (np.sum(eps * eps, axis=-1) + np.sum(logvar, axis=-1) + mu.shape[-1] * LOG_2PI)
+        log_q = -0.5 * (
+            np.sum(eps * eps, axis=-1) + np.sum(logvar, axis=-1) + mu.shape[-1] * LOG_2PI
+        )
         return z, log_q
 
     def sample(self, x, eps):

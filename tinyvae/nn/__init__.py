@@ -10,7 +10,20 @@ from .mlp import MLP
 from .module import Module, Sequential, unbroadcast
 
 __all__ = [
-    "ACTIVATIONS", "ELU", "LeakyReLU", "Linear", "MLP", "Module", "ReLU", "Sequential",
-    "Sigmoid", "Softplus", "Tanh", "init_weights", "logsumexp", "sigmoid", "softplus",
+    "ACTIVATIONS",
+    "ELU",
+    "LeakyReLU",
+    "Linear",
+    "MLP",
+    "Module",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softplus",
+    "Tanh",
+    "init_weights",
+    "logsumexp",
+    "sigmoid",
+    "softplus",
     "unbroadcast",
 ]

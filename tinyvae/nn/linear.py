@@ -48,8 +48,15 @@ class Linear(Module):
     nobody needs the gradient of the data.
     """
 
-    def __init__(self, in_features, out_features, init="glorot_uniform", rng=None,
-                 dtype=np.float32, input_grad=True):
+    def __init__(
+        self,
+        in_features,
+        out_features,
+        init="glorot_uniform",
+        rng=None,
+        dtype=np.float32,
+        input_grad=True,
+    ):
         super().__init__()
         self.input_grad = input_grad
         if rng is None:
@@ -63,16 +70,16 @@ class Linear(Module):
     def forward(self, x):
         self.cache = x
         y = x @ self.params["W"]
-        y += self.params["b"]              # in place: no second (B, out) array
+        y += self.params["b"]  # in place: no second (B, out) array
         return y
 
     def backward(self, dy):
         x = self._pop_cache()
-        self.grads["W"] += x.T @ dy        # dL/dW_ij = sum_n x_ni dL/dy_nj
+        self.grads["W"] += x.T @ dy  # dL/dW_ij = sum_n x_ni dL/dy_nj
         self.grads["b"] += dy.sum(axis=0)  # b is added to every row of the batch
         if not self.input_grad:
             return None
-        return dy @ self.params["W"].T     # dL/dx_ni = sum_j dL/dy_nj W_ij
+        return dy @ self.params["W"].T  # dL/dx_ni = sum_j dL/dy_nj W_ij
 
     def __repr__(self):
         return f"Linear({self.in_features}, {self.out_features})"

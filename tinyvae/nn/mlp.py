@@ -19,8 +19,17 @@ class MLP(Sequential):
     when the input is data) and return None.
     """
 
-    def __init__(self, in_dim, hidden, out_dim, activation="relu", init="glorot_uniform",
-                 rng=None, dtype=np.float32, input_grad=True):
+    def __init__(
+        self,
+        in_dim,
+        hidden,
+        out_dim,
+        activation="relu",
+        init="glorot_uniform",
+        rng=None,
+        dtype=np.float32,
+        input_grad=True,
+    ):
         if activation not in ACTIVATIONS:
             raise ValueError(
                 f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}"
@@ -32,8 +41,11 @@ class MLP(Sequential):
             raise ValueError(f"layer sizes must be positive integers, got {sizes}")
         layers = []
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layers.append(Linear(fan_in, fan_out, init=init, rng=rng, dtype=dtype,
-                                 input_grad=input_grad or i > 0))
+            layers.append(
+                Linear(
+                    fan_in, fan_out, init=init, rng=rng, dtype=dtype, input_grad=input_grad or i > 0
+                )
+            )
             if i < len(sizes) - 2:
                 layers.append(ACTIVATIONS[activation]())
         super().__init__(*layers)

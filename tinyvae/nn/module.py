@@ -126,8 +126,9 @@ class Module:
             if isinstance(value, Module):
                 setattr(twin, attr, value.shared_copy())
             elif isinstance(value, list) and any(isinstance(v, Module) for v in value):
-                setattr(twin, attr, [v.shared_copy() if isinstance(v, Module) else v
-                                     for v in value])
+                setattr(
+                    twin, attr, [v.shared_copy() if isinstance(v, Module) else v for v in value]
+                )
         return twin
 
     # -- dtype and state -------------------------------------------------------

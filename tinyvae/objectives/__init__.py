@@ -40,7 +40,9 @@ def make_objective(model, estimator, n_samples=1, baseline=False):
     if cls is ScoreFunction:
         return ScoreFunction(model, n_samples, baseline=baseline)
     if baseline:
-        raise ValueError(f"baseline=True applies to the score-function estimator, not {estimator!r}")
+        raise ValueError(
+            f"baseline=True applies to the score-function estimator, not {estimator!r}"
+        )
     return cls(model, n_samples)
 
 

@@ -65,8 +65,11 @@ class WakeSleep(Objective):
     def _pending(self, phase):
         """What the ``phase`` forward stored, checked to be still intact; forgets it."""
         if self.cache is None or phase not in self.cache:
-            last = "no forward is pending" if self.cache is None else \
-                f"the last forward was {'/'.join(self.cache)}_loss()"
+            last = (
+                "no forward is pending"
+                if self.cache is None
+                else f"the last forward was {'/'.join(self.cache)}_loss()"
+            )
             raise RuntimeError(
                 f"{phase}_backward() called without a matching {phase}_loss() ({last}); "
                 f"call {phase}_loss() first"
@@ -151,7 +154,8 @@ class WakeSleep(Objective):
                 raise ValueError(f"sleep_loss: x has {len(x)} rows, expected n = {n}")
         if x is None and rng is None:
             raise ValueError(
-                "sleep_loss: pass rng= (a numpy Generator) to dream, or the dream itself as z= and x="
+                "sleep_loss: pass rng= (a numpy Generator) to dream, "
+                "or the dream itself as z= and x="
             )
         if z is None:
             z, x = self.dream(n, rng)
@@ -213,13 +217,30 @@ class WakeSleep(Objective):
 
 
 def fit_wake_sleep(
-    wake_sleep, optimizer, x_train, x_test, *, epochs, rng, batch_size=100, binarize=False,
-    progress=True, verbose=True,
+    wake_sleep,
+    optimizer,
+    x_train,
+    x_test,
+    *,
+    epochs,
+    rng,
+    batch_size=100,
+    binarize=False,
+    progress=True,
+    verbose=True,
 ):
     """``tinyvae.fit(wake_sleep, ...)`` under its 0.1 name; the losses are -ELBO per example."""
     from ..train import fit  # the one training loop, which itself imports the objectives
 
     return fit(
-        wake_sleep, optimizer, x_train, x_test, epochs=epochs, rng=rng, batch_size=batch_size,
-        binarize=binarize, progress=progress, verbose=verbose,
+        wake_sleep,
+        optimizer,
+        x_train,
+        x_test,
+        epochs=epochs,
+        rng=rng,
+        batch_size=batch_size,
+        binarize=binarize,
+        progress=progress,
+        verbose=verbose,
     )

@@ -23,6 +23,6 @@ def add_weight_prior(model, scale=1.0):
     """
     penalty = 0.0
     for _, param, grad in model.parameters():
-        grad += scale * param          # d/dtheta (theta^2 / 2) = theta
+        grad += scale * param  # d/dtheta (theta^2 / 2) = theta
         penalty += 0.5 * scale * float(np.vdot(param, param))
     return penalty
