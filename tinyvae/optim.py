@@ -31,6 +31,11 @@ class Optimizer:
     def step(self):
         raise NotImplementedError
 
+    def zero_grad(self):
+        """Set the gradient of every parameter this optimizer updates to zero."""
+        for _, _, grad in self.parameters:
+            grad.fill(0.0)
+
     def state_dict(self):
         """Flat dict of arrays: ``"t"`` and ``"<slot>/<parameter name>"``."""
         flat = {"t": np.array(self.t)}

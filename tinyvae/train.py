@@ -168,7 +168,7 @@ def fit(
                     f"loss became {loss} at epoch {epoch}, example {count}: training stopped"
                     f"{kept}. Try a smaller learning rate."
                 )
-            objective.zero_grad()
+            optimizer.zero_grad()  # the gradients of exactly what the optimizer updates
             objective.backward(dloss)  # N/M sum_i of the bound with scale_to_dataset
             if weight_prior:
                 add_weight_prior(objective)  # MAP: -log N(theta; 0, I)

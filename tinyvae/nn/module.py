@@ -85,31 +85,40 @@ class Module:
         for attr, value in vars(self).items():
             if isinstance(value, Module):
                 yield attr, value
-            elif isinstance(value, (list, tuple)):
+            elif isinstance(value, list):
                 for i, item in enumerate(value):
                     if isinstance(item, Module):
                         yield f"{attr}.{i}", item
 
-    def parameters(self, prefix=""):
-        """Yield ``(qualified_name, param, grad)`` for this module and its children.
+    def modules(self, prefix=""):
+        """Yield ``(qualified_name, module)`` for this module and every sub-module, once.
 
-        Each parameter array appears once, under the first name that reaches it.
+        A module reachable by two paths (a network that two parts of a model
+        use) is visited once, under the first name found.
         """
-        seen = set()
-        for name, param, grad in self._all_parameters(prefix):
-            if id(param) not in seen:
-                seen.add(id(param))
-                yield name, param, grad
+        seen, stack = set(), [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            # reversed, so that children come out in the order they were assigned
+            stack.extend(
+                (name + child_name + ".", child)
+                for child_name, child in reversed(list(module.children()))
+            )
 
-    def _all_parameters(self, prefix):
-        for name, value in self.params.items():
-            yield prefix + name, value, self.grads[name]
-        for child_name, child in self.children():
-            yield from child._all_parameters(prefix + child_name + ".")
+    def parameters(self, prefix=""):
+        """Yield ``(qualified_name, param, grad)`` for this module and its children."""
+        for module_prefix, module in self.modules(prefix):
+            for name, param in module.params.items():
+                yield module_prefix + name, param, module.grads[name]
 
     def zero_grad(self):
-        for _, _, grad in self.parameters():
-            grad.fill(0.0)
+        for _, module in self.modules():
+            for grad in module.grads.values():
+                grad.fill(0.0)
 
     def num_parameters(self):
         return sum(param.size for _, param, _ in self.parameters())
