@@ -51,8 +51,8 @@ def test_adam_follows_algorithm_1():
     def adam(theta, g, t, s):
         s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
         s["v"] = b2 * s.get("v", 0.0) + (1 - b2) * g * g
-        m_hat = s["m"] / (1 - b1 ** t)
-        v_hat = s["v"] / (1 - b2 ** t)
+        m_hat = s["m"] / (1 - b1**t)
+        v_hat = s["v"] / (1 - b2**t)
         return theta - alpha * m_hat / (math.sqrt(v_hat) + eps)
 
     np.testing.assert_allclose(run(tv.Adam, lr=alpha), by_hand(adam), rtol=1e-13)
@@ -81,8 +81,10 @@ def test_sgd_with_momentum_follows_its_equations():
 
 
 def test_plain_sgd_is_gradient_descent():
-    np.testing.assert_allclose(run(tv.SGD, steps=1, lr=0.1)[0],
-                               np.array([1.0, -2.0, 0.5]) * (1 - 0.1 * np.array([1, 10, 0.1])))
+    np.testing.assert_allclose(
+        run(tv.SGD, steps=1, lr=0.1)[0],
+        np.array([1.0, -2.0, 0.5]) * (1 - 0.1 * np.array([1, 10, 0.1])),
+    )
 
 
 def test_adagrad_follows_its_equations():

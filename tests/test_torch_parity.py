@@ -11,9 +11,14 @@ import tinyvae as tv
 
 torch = pytest.importorskip("torch", reason="PyTorch is an optional oracle: pip install torch")
 
-TORCH_ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "elu": torch.nn.functional.elu,
-                     "sigmoid": torch.sigmoid, "softplus": torch.nn.functional.softplus,
-                     "leaky_relu": torch.nn.functional.leaky_relu}
+TORCH_ACTIVATIONS = {
+    "relu": torch.relu,
+    "tanh": torch.tanh,
+    "elu": torch.nn.functional.elu,
+    "sigmoid": torch.sigmoid,
+    "softplus": torch.nn.functional.softplus,
+    "leaky_relu": torch.nn.functional.leaky_relu,
+}
 
 
 def torch_mlp(x, weights, activation):
@@ -27,24 +32,27 @@ def torch_mlp(x, weights, activation):
 
 def torch_vae_loss(model, x, eps, tensors):
     """Estimator B written with torch operations; ``tensors`` maps names to leaves."""
+
     def layers(prefix, mlp):
         linears = [i for i, layer in enumerate(mlp.layers) if isinstance(layer, tv.Linear)]
-        return [(tensors[f"{prefix}.layers.{i}.W"], tensors[f"{prefix}.layers.{i}.b"])
-                for i in linears]
+        return [
+            (tensors[f"{prefix}.layers.{i}.W"], tensors[f"{prefix}.layers.{i}.b"]) for i in linears
+        ]
 
     J = model.z_dim
     h = torch_mlp(x, layers("encoder", model.encoder), model.activation)
     mu, logvar = h[:, :J], h[:, J:]
-    z = mu + torch.exp(0.5 * logvar) * eps                      # (L, B, J)
+    z = mu + torch.exp(0.5 * logvar) * eps  # (L, B, J)
     out = torch_mlp(z, layers("decoder", model.decoder), model.activation)
     if model.likelihood == "bernoulli":
         log_px = -torch.nn.functional.binary_cross_entropy_with_logits(
-            out, x.expand_as(out), reduction="none").sum(-1)
+            out, x.expand_as(out), reduction="none"
+        ).sum(-1)
     else:
         D = model.x_dim
         normal = torch.distributions.Normal(out[..., :D], torch.exp(0.5 * out[..., D:]))
         log_px = normal.log_prob(x).sum(-1)
-    kl = -0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp(), dim=-1)
+    kl = -0.5 * torch.sum(1 + logvar - mu**2 - logvar.exp(), dim=-1)
     return -(log_px.mean(0) - kl).mean()
 
 
@@ -52,8 +60,15 @@ def torch_vae_loss(model, x, eps, tensors):
 @pytest.mark.parametrize("activation", ["relu", "tanh", "softplus"])
 def test_vae_loss_and_gradients_match_torch(likelihood, activation):
     rng = np.random.default_rng(0)
-    model = tv.VAE(x_dim=10, hidden=(7, 6), z_dim=3, activation=activation,
-                   likelihood=likelihood, rng=rng, dtype=np.float64)
+    model = tv.VAE(
+        x_dim=10,
+        hidden=(7, 6),
+        z_dim=3,
+        activation=activation,
+        likelihood=likelihood,
+        rng=rng,
+        dtype=np.float64,
+    )
     x = rng.uniform(size=(8, 10))
     eps = rng.standard_normal((2, 8, 3))
 
@@ -61,15 +76,17 @@ def test_vae_loss_and_gradients_match_torch(likelihood, activation):
     model.zero_grad()
     model.backward()
 
-    tensors = {name: torch.tensor(param, requires_grad=True)
-               for name, param, _ in model.parameters()}
+    tensors = {
+        name: torch.tensor(param, requires_grad=True) for name, param, _ in model.parameters()
+    }
     torch_loss = torch_vae_loss(model, torch.tensor(x), torch.tensor(eps), tensors)
     torch_loss.backward()
 
     assert loss == pytest.approx(torch_loss.item(), rel=1e-12)
     for name, _, grad in model.parameters():
-        np.testing.assert_allclose(grad, tensors[name].grad.numpy(), rtol=1e-9, atol=1e-12,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            grad, tensors[name].grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name
+        )
 
 
 def test_adam_matches_torch_optim_adam():

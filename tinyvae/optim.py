@@ -175,7 +175,11 @@ class Adam(Optimizer):
         return 1.0 - self.beta1**self.t, 1.0 - self.beta2**self.t
 
     def bias_corrected_moments(self, name):
-        """``(m_hat, v_hat)`` of the parameter ``name`` after the last step (copies)."""
+        """The moments the last update divided, for parameter ``name`` (copies).
+
+        ``(m_hat, v_hat) = (m / c1, v / c2)`` with bias correction; without it,
+        ``c1 = c2 = 1`` and they are the raw ``(m, v)``.
+        """
         c1, c2 = self.corrections()
         return self.m[name] / c1, self.v[name] / c2
 

@@ -110,15 +110,21 @@ class Module:
             )
 
     def parameters(self, prefix=""):
-        """Yield ``(qualified_name, param, grad)`` for this module and its children."""
+        """Yield ``(qualified_name, param, grad)`` for this module and its children.
+
+        Each parameter array appears once, under the first name that reaches it
+        (a shared copy's parameters are its original's).
+        """
+        seen = set()
         for module_prefix, module in self.modules(prefix):
             for name, param in module.params.items():
-                yield module_prefix + name, param, module.grads[name]
+                if id(param) not in seen:
+                    seen.add(id(param))
+                    yield module_prefix + name, param, module.grads[name]
 
     def zero_grad(self):
-        for _, module in self.modules():
-            for grad in module.grads.values():
-                grad.fill(0.0)
+        for _, _, grad in self.parameters():
+            grad.fill(0.0)
 
     def num_parameters(self):
         return sum(param.size for _, param, _ in self.parameters())

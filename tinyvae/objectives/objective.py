@@ -40,8 +40,14 @@ class Objective:
     def backward_bound(self, dbound, n_samples):
         raise NotImplementedError
 
-    def check_noise(self, eps):
-        """Refuse noise the estimator cannot use (called before any forward pass)."""
+    def check_samples(self, n_samples):
+        """Refuse a number of samples the estimator cannot use, before any noise is drawn."""
+
+    def _samples_in(self, eps):
+        """L: the leading axis of (L, B, J) noise, 1 for (B, J), n_samples if none is given."""
+        if eps is None:
+            return self.n_samples
+        return 1 if np.ndim(eps) == 2 else len(eps)
 
     # -- what training uses ------------------------------------------------------------
     def parameters(self):
@@ -62,8 +68,8 @@ class Objective:
         deterministic function of the parameters. ``backward()`` follows.
         """
         x = self.model.check_data(x)
+        self.check_samples(self._samples_in(eps))
         eps = self.model.noise(len(x), rng, eps, self.n_samples)  # (L, B, J)
-        self.check_noise(eps)
         bound = self.forward(x, eps)  # (B,)
         self.cache = eps.shape[:2]
         return float(-bound.mean())
@@ -83,8 +89,8 @@ class Objective:
     def bound(self, x, rng=None, eps=None, batch_size=1000):
         """The per-example bound, shape (B,), computed in chunks; keeps no cache."""
         x = self.model.check_data(x)
+        self.check_samples(self._samples_in(eps))
         eps = self.model.noise(len(x), rng, eps, self.n_samples)
-        self.check_noise(eps)
         out = np.empty(len(x), dtype=self.model.dtype)
         for start in range(0, len(x), batch_size):
             stop = start + batch_size

@@ -33,8 +33,8 @@ class ScoreFunction(Objective):
     def __repr__(self):
         return f"ScoreFunction(n_samples={self.n_samples}, baseline={self.baseline})"
 
-    def check_noise(self, eps):
-        if self.baseline and len(eps) < 2:
+    def check_samples(self, n_samples):
+        if self.baseline and n_samples < 2:
             raise ValueError("the leave-one-out baseline needs n_samples >= 2")
 
     def forward(self, x, eps):

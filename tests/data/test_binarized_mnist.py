@@ -1,4 +1,4 @@
-"""tinyvae.binarized_mnist: the .amat text layout, checksums, where the files are looked for.
+"""tinyvae.data.binarized_mnist: the .amat text layout, checksums, where the files are looked for.
 
 Everything runs on small fake files the tests write by hand, except the
 ``test_real_*`` tests, which run only when ``TINYVAE_DATA`` names a directory
@@ -17,15 +17,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from tinyvae import binarized_mnist
-from tinyvae.binarized_mnist import (
+from tinyvae.data import binarized_mnist
+from tinyvae.data.binarized_mnist import (
     BINARIZED_MNIST_FILES,
     find_binarized_mnist,
     load_binarized_mnist,
     read_amat,
 )
-from tinyvae.datasets import load_dataset
-from tinyvae.download import CorruptDataError, DataNotFoundError, sha256_of
+from tinyvae.data.datasets import load_dataset
+from tinyvae.data.download import CorruptDataError, DataNotFoundError, sha256_of
 
 # Read before the autouse fixture below hides it from the other tests.
 REAL_DATA = os.environ.get("TINYVAE_DATA")
@@ -69,7 +69,7 @@ def patch_checksums(monkeypatch, directory):
 def corrupt(tmp_path, raw, offset, replacement):
     """Write ``raw`` with the bytes at ``offset`` replaced; return the path."""
     raw = bytearray(raw)
-    raw[offset:offset + len(replacement)] = replacement
+    raw[offset : offset + len(replacement)] = replacement
     path = tmp_path / "bad.amat"
     path.write_bytes(bytes(raw))
     return path
@@ -79,8 +79,9 @@ def corrupt(tmp_path, raw, offset, replacement):
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(images=arrays(np.uint8, st.tuples(st.integers(1, 5), st.just(784)),
-                     elements=st.integers(0, 1)))
+@given(
+    images=arrays(np.uint8, st.tuples(st.integers(1, 5), st.just(784)), elements=st.integers(0, 1))
+)
 def test_read_amat_round_trip(tmp_path, images):
     path = tmp_path / "a.amat"
     path.write_bytes(amat_bytes(images))
@@ -94,7 +95,9 @@ def test_layout_is_the_documented_one(tmp_path):
     # First image: value k is k % 2. Second image: all ones but the last.
     images = np.stack([np.arange(784) % 2, np.r_[np.ones(783), 0]]).astype(np.uint8)
     raw = amat_bytes(images)
-    assert len(raw) == 2 * LINE and raw[:8] == b"0 1 0 1 " and raw[LINE - 4:LINE + 2] == b"0 1\n1 "
+    assert (
+        len(raw) == 2 * LINE and raw[:8] == b"0 1 0 1 " and raw[LINE - 4 : LINE + 2] == b"0 1\n1 "
+    )
     (tmp_path / "a.amat").write_bytes(raw)
     np.testing.assert_array_equal(read_amat(tmp_path / "a.amat"), images)
 
@@ -111,8 +114,11 @@ def test_bad_value_names_file_line_and_value(tmp_path):
 def test_bad_separator_is_reported(tmp_path):
     raw = amat_bytes(random_images(3))
     path = corrupt(tmp_path, raw, 2 * LINE + 5, b"\t")  # line 3, after value 3
-    with pytest.raises(CorruptDataError, match=r"line 3: expected a single space after value 3 "
-                                               r"\(byte 6\), found '\\t'"):
+    with pytest.raises(
+        CorruptDataError,
+        match=r"line 3: expected a single space after value 3 "
+        r"\(byte 6\), found '\\t'",
+    ):
         read_amat(path)
 
 
@@ -129,8 +135,9 @@ def test_line_of_wrong_length_is_reported(tmp_path, n_values):
     lines = amat_bytes(random_images(3)).splitlines(keepends=True)
     lines[1] = (" ".join("1" * n_values) + "\n").encode()
     (tmp_path / "a.amat").write_bytes(b"".join(lines))
-    with pytest.raises(CorruptDataError,
-                       match=rf"line 2: expected 1568 bytes .*found {2 * n_values}$"):
+    with pytest.raises(
+        CorruptDataError, match=rf"line 2: expected 1568 bytes .*found {2 * n_values}$"
+    ):
         read_amat(tmp_path / "a.amat")
 
 

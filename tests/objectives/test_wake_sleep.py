@@ -1,16 +1,19 @@
-"""Wake-sleep: each phase's gradient against finite differences, on its own network only."""
+"""tinyvae.objectives.wake_sleep: the wake and sleep phases, and wake-sleep training.
+
+Each phase's gradient is checked against finite differences, on its own network only.
+"""
 
 import numpy as np
 import pytest
+from helpers import prototype_data, smallest_relu_input
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import tinyvae as tv
 from tinyvae.gradcheck import check_loss
+from tinyvae.objectives import WakeSleep
+from tinyvae.objectives.wake_sleep import fit_wake_sleep
 from tinyvae.train import evaluate
-from tinyvae.wake_sleep import WakeSleep, fit_wake_sleep
-from test_gradients import smallest_relu_input
-from test_train import prototype_data  # the same toy data as AEVB training
 
 TOL = 1e-6
 LIKELIHOODS = ["bernoulli", "gaussian", "gaussian_bounded"]
@@ -21,9 +24,16 @@ seeds = st.integers(0, 2**32 - 1)
 
 def make_vae(likelihood, hidden, rng, activation="relu", x_dim=5, z_dim=2):
     """A float64 VAE with random parameters (gradient tests keep ReLU inputs off kinks)."""
-    vae = tv.VAE(x_dim=x_dim, hidden=hidden, z_dim=z_dim, activation=activation,
-                 likelihood=likelihood.split("_")[0], bounded_mean="bounded" in likelihood,
-                 rng=rng, dtype=np.float64)
+    vae = tv.VAE(
+        x_dim=x_dim,
+        hidden=hidden,
+        z_dim=z_dim,
+        activation=activation,
+        likelihood=likelihood.split("_")[0],
+        bounded_mean="bounded" in likelihood,
+        rng=rng,
+        dtype=np.float64,
+    )
     for _, param, _ in vae.parameters():
         param[...] = rng.normal(0, 0.5, param.shape)
     return vae
@@ -66,7 +76,7 @@ def test_sleep_gradient_of_the_encoder(likelihood, activation, n, hidden, seed):
     rng = np.random.default_rng(seed)
     vae = make_vae(likelihood, hidden, rng, activation)
     ws = WakeSleep(vae)
-    z, x = ws.dream(n, rng)                   # a fixed dream: the loss is deterministic
+    z, x = ws.dream(n, rng)  # a fixed dream: the loss is deterministic
     assume(activation != "relu" or smallest_relu_input(vae, x, np.zeros_like(z)) > 1e-3)
     phase = Phase(ws, vae.encoder, "encoder.", ws.sleep_backward)
     report = check_loss(phase, lambda: ws.sleep_loss(n, z=z, x=x), rng=rng)
@@ -125,11 +135,13 @@ def test_step_updates_both_networks_and_returns_both_losses():
     vae = tv.VAE(x_dim=5, hidden=(4,), z_dim=2, rng=rng)
     ws = WakeSleep(vae)
     before = vae.state_dict()
-    wake, sleep = ws.step(rng.uniform(size=(3, 5)).astype(np.float32),
-                          tv.Adam(vae.parameters(), lr=1e-2), rng)
+    wake, sleep = ws.step(
+        rng.uniform(size=(3, 5)).astype(np.float32), tv.Adam(vae.parameters(), lr=1e-2), rng
+    )
     assert np.isfinite(wake) and np.isfinite(sleep)
-    changed = {name for name, value in vae.state_dict().items()
-               if not np.array_equal(value, before[name])}
+    changed = {
+        name for name, value in vae.state_dict().items() if not np.array_equal(value, before[name])
+    }
     assert changed == set(before)
     assert all(value.dtype == np.float32 for value in vae.state_dict().values())
 
@@ -144,27 +156,27 @@ def test_backward_without_its_forward_raises():
     with pytest.raises(RuntimeError, match=r"sleep_loss\(\) first"):
         ws.sleep_backward()
 
-    ws.wake_loss(x, rng=rng)                  # a wake forward is not a sleep forward
+    ws.wake_loss(x, rng=rng)  # a wake forward is not a sleep forward
     with pytest.raises(RuntimeError, match=r"last forward was wake_loss"):
         ws.sleep_backward()
-    ws.sleep_loss(2, rng=rng)                 # and a sleep forward replaces a wake forward
+    ws.sleep_loss(2, rng=rng)  # and a sleep forward replaces a wake forward
     with pytest.raises(RuntimeError, match=r"last forward was sleep_loss"):
         ws.wake_backward()
     ws.sleep_backward()
     with pytest.raises(RuntimeError, match="sleep_loss"):
-        ws.sleep_backward()                   # one backward per forward
+        ws.sleep_backward()  # one backward per forward
 
     ws.wake_loss(x, rng=rng)
-    vae.loss(x, rng=rng)                      # overwrites the decoder's activations
+    vae.loss(x, rng=rng)  # overwrites the decoder's activations
     with pytest.raises(RuntimeError, match=r"vae.loss\(\)"):
         ws.wake_backward()
     ws.wake_loss(x, rng=rng)
-    vae.elbo(x, rng=rng)                      # clears them
+    vae.elbo(x, rng=rng)  # clears them
     with pytest.raises(RuntimeError, match="forward"):
         ws.wake_backward()
     ws.sleep_loss(2, rng=rng)
     with pytest.raises(RuntimeError, match="forward"):
-        vae.backward()                        # the VAE's own loss was not computed
+        vae.backward()  # the VAE's own loss was not computed
 
 
 def test_bad_input_raises_a_clear_error_and_changes_nothing():
@@ -185,7 +197,7 @@ def test_bad_input_raises_a_clear_error_and_changes_nothing():
         ws.wake_loss(x)
     with pytest.raises(ValueError, match="eps"):
         ws.wake_loss(x, eps=rng.normal(size=(3, 2)))
-    ws.wake_backward()                        # the failed calls left the good forward intact
+    ws.wake_backward()  # the failed calls left the good forward intact
 
     z, dreamed = ws.dream(3, rng)
     for n in (0, -1, 2.5, True):
@@ -204,15 +216,24 @@ def test_bad_input_raises_a_clear_error_and_changes_nothing():
 
 
 def test_wake_sleep_training_improves_the_test_elbo_by_a_clear_margin():
+    # the same toy data as AEVB training in tests/test_train.py
     x_train, x_test = prototype_data(1200, seed=0), prototype_data(300, seed=1)
     rng = np.random.default_rng(0)
     vae = tv.VAE(x_dim=32, hidden=(24,), z_dim=2, rng=rng)
     before = evaluate(vae, x_test, rng)
-    history = fit_wake_sleep(WakeSleep(vae), tv.Adam(vae.parameters(), lr=3e-3), x_train,
-                             x_test, epochs=25, batch_size=50, rng=rng, progress=False,
-                             verbose=False)
+    history = fit_wake_sleep(
+        WakeSleep(vae),
+        tv.Adam(vae.parameters(), lr=3e-3),
+        x_train,
+        x_test,
+        epochs=25,
+        batch_size=50,
+        rng=rng,
+        progress=False,
+        verbose=False,
+    )
     # untrained: more than log 2 per bit (22 nats); the data can be coded in about 11.
-    # Wake-sleep gets there more slowly than AEVB (test_train.py: < 15 in 12 epochs).
+    # Wake-sleep gets there more slowly than AEVB (tests/test_train.py: < 15 in 12 epochs).
     assert before > 20
     assert history.test_loss[-1] < 14
     assert history.epoch == list(range(1, 26))

@@ -1,9 +1,22 @@
-"""The VAE's public behaviour: shapes, determinism, the bound, and clear errors."""
+"""tinyvae.models.vae: the VAE's public behaviour and its whole backward pass.
+
+Shapes, determinism, the bound, clear errors, and the gradient of the loss
+through every estimator against finite differences.
+"""
 
 import numpy as np
 import pytest
+from helpers import smallest_relu_input
+from hypothesis import assume, example, given
+from hypothesis import strategies as st
 
 import tinyvae as tv
+from tinyvae.gradcheck import check_loss
+
+TOL = 1e-6
+batch = st.integers(1, 6)
+dim = st.integers(1, 5)
+seeds = st.integers(0, 2**32 - 1)
 
 
 @pytest.fixture
@@ -42,15 +55,16 @@ def test_elbo_is_reconstruction_minus_kl(model, x):
     z = mu + np.exp(0.5 * logvar) * eps
     logits = model.decode(z)
     log_px = np.sum(x * logits - tv.softplus(logits), axis=1)
-    kl = 0.5 * np.sum(np.exp(logvar) + mu ** 2 - 1 - logvar, axis=1)
+    kl = 0.5 * np.sum(np.exp(logvar) + mu**2 - 1 - logvar, axis=1)
     np.testing.assert_allclose(model.elbo(x, eps=eps), log_px - kl, rtol=1e-5)
 
 
 def test_chunked_evaluation_equals_one_pass(model):
     x = (np.random.default_rng(5).uniform(size=(7, 12)) > 0.5).astype(np.float32)
     eps = np.random.default_rng(6).standard_normal((2, 7, 3), dtype=np.float32)
-    np.testing.assert_allclose(model.elbo(x, eps=eps), model.elbo(x, eps=eps, batch_size=3),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        model.elbo(x, eps=eps), model.elbo(x, eps=eps, batch_size=3), rtol=1e-6
+    )
 
 
 def test_more_samples_average_out_the_noise(model, x):
@@ -88,8 +102,12 @@ def test_backward_needs_a_fresh_loss(model, x):
 def test_evaluation_between_loss_and_backward_is_caught(model, x):
     """encode/decode/reconstruct would overwrite the activations backward needs."""
     rng = np.random.default_rng(0)
-    for use in (lambda: model.encode(x), lambda: model.decode(np.zeros((2, 3), np.float32)),
-                lambda: model.reconstruct(x, rng), lambda: model.sample(2, rng)):
+    for use in (
+        lambda: model.encode(x),
+        lambda: model.decode(np.zeros((2, 3), np.float32)),
+        lambda: model.reconstruct(x, rng),
+        lambda: model.sample(2, rng),
+    ):
         model.loss(x, rng=rng)
         use()
         with pytest.raises(RuntimeError, match="forward"):
@@ -107,11 +125,17 @@ def test_public_helpers_validate_their_input(model, x):
 
 def test_parameters_have_qualified_names_and_float32(model):
     names = [name for name, _, _ in model.parameters()]
-    assert names == ["encoder.layers.0.W", "encoder.layers.0.b",
-                     "encoder.layers.2.W", "encoder.layers.2.b",
-                     "decoder.layers.0.W", "decoder.layers.0.b",
-                     "decoder.layers.2.W", "decoder.layers.2.b"]
-    assert model.encoder.layers[2].params["W"].shape == (8, 6)   # to (mu, logvar)
+    assert names == [
+        "encoder.layers.0.W",
+        "encoder.layers.0.b",
+        "encoder.layers.2.W",
+        "encoder.layers.2.b",
+        "decoder.layers.0.W",
+        "decoder.layers.0.b",
+        "decoder.layers.2.W",
+        "decoder.layers.2.b",
+    ]
+    assert model.encoder.layers[2].params["W"].shape == (8, 6)  # to (mu, logvar)
     assert all(param.dtype == np.float32 for _, param, _ in model.parameters())
     assert model.num_parameters() == 12 * 8 + 8 + 8 * 6 + 6 + 3 * 8 + 8 + 8 * 12 + 12
 
@@ -133,26 +157,29 @@ def test_samples_and_reconstructions_are_probabilities(model, x):
     assert model.sample(4, rng).shape == (4, 12)
 
 
-@pytest.mark.parametrize("bad, error, message", [
-    (np.zeros((5, 11), np.float32), ValueError, "last axis of size 12"),
-    (np.zeros(12, np.float32), ValueError, "expected 2 axes"),
-    (np.zeros((5, 12), np.float64), TypeError, "expected dtype float32"),
-    (np.zeros((5, 12), np.uint8), TypeError, "floating-point"),
-    (np.full((5, 12), np.nan, np.float32), ValueError, "NaN"),
-    (np.full((5, 12), 255, np.float32), ValueError, r"\[0, 1\]"),
-    (np.zeros((0, 12), np.float32), ValueError, "at least one example"),
-    ([[0.0] * 12], TypeError, "NumPy array"),
-])
+@pytest.mark.parametrize(
+    "bad, error, message",
+    [
+        (np.zeros((5, 11), np.float32), ValueError, "last axis of size 12"),
+        (np.zeros(12, np.float32), ValueError, "expected 2 axes"),
+        (np.zeros((5, 12), np.float64), TypeError, "expected dtype float32"),
+        (np.zeros((5, 12), np.uint8), TypeError, "floating-point"),
+        (np.full((5, 12), np.nan, np.float32), ValueError, "NaN"),
+        (np.full((5, 12), 255, np.float32), ValueError, r"\[0, 1\]"),
+        (np.zeros((0, 12), np.float32), ValueError, "at least one example"),
+        ([[0.0] * 12], TypeError, "NumPy array"),
+    ],
+)
 def test_bad_input_gets_a_clear_error_before_any_state_changes(model, x, bad, error, message):
     model.loss(x, rng=np.random.default_rng(0))
     model.backward()
     expected = {name: grad.copy() for name, _, grad in model.parameters()}
     model.zero_grad()
 
-    model.loss(x, rng=np.random.default_rng(0))       # leaves a valid cache
+    model.loss(x, rng=np.random.default_rng(0))  # leaves a valid cache
     with pytest.raises(error, match=message):
         model.loss(bad, rng=np.random.default_rng(0))
-    model.backward()                                   # must still be the good call's
+    model.backward()  # must still be the good call's
     for name, _, grad in model.parameters():
         np.testing.assert_array_equal(grad, expected[name])
 
@@ -178,8 +205,37 @@ def test_bad_constructor_arguments_are_rejected():
 def test_gaussian_decoder_for_continuous_data():
     rng = np.random.default_rng(0)
     model = tv.VAE(x_dim=6, hidden=(5,), z_dim=2, likelihood="gaussian", rng=rng)
-    x = rng.normal(size=(4, 6)).astype(np.float32)   # any real values are allowed
+    x = rng.normal(size=(4, 6)).astype(np.float32)  # any real values are allowed
     loss = model.loss(x, rng=rng)
     assert np.isfinite(loss)
-    assert model.decoder.layers[-1].params["W"].shape == (5, 12)   # mu_x and logvar_x
+    assert model.decoder.layers[-1].params["W"].shape == (5, 12)  # mu_x and logvar_x
     assert model.sample(3, rng).shape == (3, 6)
+
+
+@pytest.mark.parametrize("estimator", ["B", "A", "iwae"])
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian", "gaussian_bounded"])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@given(B=batch, L=st.integers(1, 3), hidden=st.lists(dim, max_size=2), seed=seeds)
+# gradients of ~1e-6 whose finite differences are mostly round-off (see gradcheck.rel_error)
+@example(B=3, L=2, hidden=[1, 1], seed=263)
+def test_whole_vae_loss_backward(estimator, likelihood, activation, B, L, hidden, seed):
+    rng = np.random.default_rng(seed)
+    model = tv.VAE(
+        x_dim=5,
+        hidden=hidden,
+        z_dim=2,
+        activation=activation,
+        likelihood=likelihood.split("_")[0],
+        bounded_mean="bounded" in likelihood,
+        rng=rng,
+        dtype=np.float64,
+    )
+    for _, param, _ in model.parameters():
+        param[...] = rng.normal(0, 0.5, param.shape)
+    x = rng.uniform(size=(B, 5))
+    eps = rng.normal(size=(L, B, 2))
+    # a finite difference that steps across a ReLU kink measures no derivative
+    assume(activation != "relu" or smallest_relu_input(model, x, eps) > 1e-3)
+    report = check_loss(model, lambda: model.loss(x, eps=eps, estimator=estimator), rng=rng)
+    assert report.passed(TOL), str(report)
+    assert len(report.rows) == len(list(model.parameters()))

@@ -1,4 +1,4 @@
-"""tinyvae.frey: reading the MAT-file, checksums, where the file is looked for.
+"""tinyvae.data.frey: reading the MAT-file, checksums, where the file is looked for.
 
 Everything runs on small fake files written by the tests with
 ``scipy.io.savemat`` (those tests are skipped without SciPy), except the
@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinyvae import frey
-from tinyvae.datasets import Dataset, load_dataset, split_frey
-from tinyvae.download import CorruptDataError, DataNotFoundError, sha256_of
-from tinyvae.frey import FREY_FILES, find_frey, load_frey, read_frey
+from tinyvae.data import frey
+from tinyvae.data.datasets import Dataset, load_dataset
+from tinyvae.data.download import CorruptDataError, DataNotFoundError, sha256_of
+from tinyvae.data.frey import FREY_FILES, find_frey, load_frey, read_frey
 
 try:
     import scipy.io as sio
@@ -266,17 +266,6 @@ def test_download_into_cache_from_a_mirror(tmp_path, monkeypatch):
 # --- through the datasets entry point -------------------------------------------
 
 
-def test_split_frey_is_a_fixed_partition():
-    faces = np.arange(1965)[:, None, None] * np.ones((1, 28, 20), dtype=np.int64)
-    train, test = split_frey(faces)
-    assert len(train) == 1769 and len(test) == 196  # the last 10 % (rounded down) is test
-    ids_train, ids_test = train[:, 0, 0], test[:, 0, 0]
-    assert sorted(np.concatenate([ids_train, ids_test])) == list(range(1965))  # a partition
-    order = np.random.default_rng(0).permutation(1965)  # as documented
-    np.testing.assert_array_equal(ids_test, order[1769:])
-    np.testing.assert_array_equal(split_frey(faces)[1], test)  # the same every time
-
-
 @needs_scipy
 def test_load_dataset_frey_gives_flat_float_vectors(tmp_path, monkeypatch):
     faces = write_fake_frey(tmp_path / "data", n=20)
@@ -300,11 +289,6 @@ def test_load_dataset_seed_does_not_change_the_frey_split(tmp_path, monkeypatch)
     b = load_dataset("frey", data_dir=tmp_path / "data", seed=123, download=False)
     np.testing.assert_array_equal(a.x_test, b.x_test)
     np.testing.assert_array_equal(a.x_train, b.x_train)
-
-
-def test_load_dataset_lists_frey_among_the_names():
-    with pytest.raises(ValueError, match="'faces'.*'frey'"):
-        load_dataset("faces")
 
 
 # --- the real thing -------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""tinyvae.synthetic_digits: the offline default dataset.
+"""tinyvae.data.synthetic_digits: the offline default dataset.
 
 Small sizes keep these fast; rendering the glyph templates (about a second)
 happens once per test session.
@@ -7,8 +7,8 @@ happens once per test session.
 import numpy as np
 import pytest
 
-from tinyvae import synthetic_digits
-from tinyvae.synthetic_digits import load_synthetic_digits, make_synthetic_digits
+from tinyvae.data import synthetic_digits
+from tinyvae.data.synthetic_digits import load_synthetic_digits, make_synthetic_digits
 
 N = 500
 
@@ -56,8 +56,14 @@ def test_labels_cover_all_digits_evenly(sample):
 def test_pixel_range_and_background(sample):
     images = sample[0]
     assert images.max() == 255  # white strokes reach full intensity
-    border = np.concatenate([images[:, :2].ravel(), images[:, -2:].ravel(),
-                             images[:, :, :2].ravel(), images[:, :, -2:].ravel()])
+    border = np.concatenate(
+        [
+            images[:, :2].ravel(),
+            images[:, -2:].ravel(),
+            images[:, :, :2].ravel(),
+            images[:, :, -2:].ravel(),
+        ]
+    )
     assert np.mean(border == 0) > 0.95  # black background at the edges
     assert 0.05 < images.mean() / 255 < 0.3  # about MNIST's 0.13 of ink
 
@@ -145,8 +151,13 @@ def test_corrupt_cache_is_regenerated(private_cache, damage):
     elif damage == "truncate":
         path.write_bytes(path.read_bytes()[:5000])
     else:
-        np.savez(path, x_train=np.zeros((3, 28, 28), np.uint8), y_train=np.zeros(3, np.uint8),
-                 x_test=np.zeros((1, 28, 28), np.uint8), y_test=np.zeros(1, np.uint8))
+        np.savez(
+            path,
+            x_train=np.zeros((3, 28, 28), np.uint8),
+            y_train=np.zeros(3, np.uint8),
+            x_test=np.zeros((1, 28, 28), np.uint8),
+            y_test=np.zeros(1, np.uint8),
+        )
     with pytest.warns(UserWarning, match="regenerating"):
         again = load_synthetic_digits(seed=4, n_train=200, n_test=50)
     for a, b in zip(good, again):
@@ -157,7 +168,7 @@ def test_corrupt_cache_is_regenerated(private_cache, damage):
 
 
 def test_load_dataset_synthetic(monkeypatch):
-    from tinyvae import datasets
+    from tinyvae.data import datasets
 
     def small(seed):
         return load_synthetic_digits(seed=seed, n_train=50, n_test=20, cache=False)
@@ -168,6 +179,6 @@ def test_load_dataset_synthetic(monkeypatch):
     assert data.name == "synthetic" and data.image_shape == (28, 28)
     assert data.x_train.shape == (50, 784) and data.x_test.shape == (20, 784)
     assert data.x_train.dtype == np.float32 and data.y_train.dtype == np.int64
-    assert 0 <= data.x_train.min() and data.x_train.max() <= 1
+    assert data.x_train.min() >= 0 and data.x_train.max() <= 1
     np.testing.assert_array_equal(data.x_train, x_train.reshape(50, -1).astype(np.float32) / 255)
     np.testing.assert_array_equal(data.y_train, y_train)

@@ -1,16 +1,14 @@
-"""tinyvae.download: checksummed fetching from mirrors, without the network.
+"""tinyvae.data.download: checksummed fetching from mirrors, without the network.
 
 Mirrors are simulated with ``file://`` URLs pointing into a temporary folder.
 """
 
 import hashlib
-from pathlib import Path
 
 import pytest
 
-from tinyvae import download
-from tinyvae.atomic import atomic_write
-from tinyvae.download import DataNotFoundError, cache_dir, fetch, sha256_of
+from tinyvae.data import download
+from tinyvae.data.download import DataNotFoundError, cache_dir, fetch, sha256_of
 
 CONTENT = b"tinyvae test payload\n" * 1000
 GOOD_SHA = hashlib.sha256(CONTENT).hexdigest()
@@ -119,19 +117,3 @@ def test_cache_dir_precedence(monkeypatch, tmp_path):
     assert cache_dir() == tmp_path / "xdg" / "tinyvae"
     monkeypatch.setenv("TINYVAE_CACHE", str(tmp_path / "mine"))
     assert cache_dir() == tmp_path / "mine"
-
-
-def test_atomic_write_keeps_old_file_on_error(tmp_path):
-    path = tmp_path / "file.txt"
-    path.write_bytes(b"old")
-    with pytest.raises(RuntimeError):
-        with atomic_write(path) as f:
-            f.write(b"half of the new")
-            raise RuntimeError("crash while writing")
-    assert path.read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["file.txt"]
-
-    with atomic_write(path) as f:
-        f.write(b"new")
-    assert path.read_bytes() == b"new"
-    assert Path(path).stat().st_mode & 0o777 == 0o644

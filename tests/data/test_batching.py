@@ -1,11 +1,11 @@
-"""tinyvae.batching: epochs of minibatches, and dynamic binarization."""
+"""tinyvae.data.batching: epochs of minibatches, and dynamic binarization."""
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinyvae.batching import batches, binarize
+from tinyvae.data.batching import batches, binarize
 
 sizes = st.integers(min_value=0, max_value=200)
 batch_sizes = st.integers(min_value=1, max_value=64)

@@ -1,0 +1,74 @@
+"""tinyvae.distributions.bernoulli: the Bernoulli log-likelihood's value, stability and backward."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinyvae.distributions.bernoulli import BernoulliLogLikelihood
+from tinyvae.gradcheck import check_module
+
+TOL = 1e-6
+batch = st.integers(1, 6)
+dim = st.integers(1, 5)
+seeds = st.integers(0, 2**32 - 1)
+shapes = st.tuples(st.integers(1, 8), st.integers(1, 6))
+
+
+@given(shape=shapes, seed=seeds)
+def test_bernoulli_equals_the_naive_formula_where_safe(shape, seed):
+    rng = np.random.default_rng(seed)
+    # beyond |l| ~ 12 the naive log(1 - p) itself loses digits, so stay inside
+    logits = np.clip(rng.normal(0, 5, shape), -12, 12)
+    x = rng.uniform(size=shape)
+    p = 1 / (1 + np.exp(-logits))
+    naive = np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=-1)
+    np.testing.assert_allclose(BernoulliLogLikelihood().forward(logits, x), naive, rtol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bernoulli_is_finite_for_huge_logits(dtype):
+    logits = np.array([[1e4, -1e4, 1e4, -1e4]], dtype=dtype)
+    x = np.array([[1.0, 0.0, 0.0, 1.0]], dtype=dtype)
+    module = BernoulliLogLikelihood()
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is fine
+        log_p = module.forward(logits, x)
+        grad = module.backward(np.ones(1, dtype=dtype))
+    # right answers cost ~0 nats, confidently wrong ones cost |logit| nats each
+    assert log_p[0] == pytest.approx(-2e4, rel=1e-6)
+    np.testing.assert_array_equal(grad, [[0, 0, -1, 1]])
+    assert log_p.dtype == dtype
+
+
+def test_bernoulli_of_an_empty_batch_is_empty():
+    log_p = BernoulliLogLikelihood().forward(np.zeros((0, 3)), np.zeros((0, 3)))
+    assert log_p.shape == (0,)
+
+
+@pytest.mark.parametrize(
+    "bad, found",
+    [(255.0, r"values in \[0.5, 255\]"), (-0.5, r"values in \[-0.5, 0.5\]"), (np.nan, "NaN")],
+)
+def test_bernoulli_rejects_targets_outside_unit_interval(bad, found):
+    with pytest.raises(ValueError, match=r"\[0, 1\]; got " + found):
+        BernoulliLogLikelihood().forward(np.zeros((1, 2)), np.array([[0.5, bad]]))
+
+
+@given(shape=shapes, seed=seeds)
+def test_bernoulli_equals_a_log_sigmoid_formula_for_large_logits(shape, seed):
+    """x log sigmoid(l) + (1 - x) log sigmoid(-l), with log sigmoid(l) = -logaddexp(0, -l)."""
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(0, 200, shape)
+    x = rng.uniform(size=shape)
+    reference = np.sum(-x * np.logaddexp(0, -logits) - (1 - x) * np.logaddexp(0, logits), -1)
+    np.testing.assert_allclose(BernoulliLogLikelihood().forward(logits, x), reference, rtol=1e-12)
+
+
+@given(L=st.integers(0, 3), B=batch, D=dim, seed=seeds)
+def test_bernoulli_backward(L, B, D, seed):
+    """Against central finite differences in float64, with a random upstream gradient."""
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(0, 3, size=(L, B, D) if L else (B, D))
+    x = rng.uniform(size=(B, D))
+    report = check_module(BernoulliLogLikelihood(), logits, x, n_grads=1, rng=rng)
+    assert report.passed(TOL), str(report)

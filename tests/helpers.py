@@ -1,0 +1,91 @@
+"""Helpers shared by several test files (imported as ``from helpers import ...``).
+
+``setup.cfg`` puts ``tests/`` on the path (``pythonpath = tests``), so test
+files in any sub-folder can import this module.
+"""
+
+import math
+
+import numpy as np
+
+import tinyvae as tv
+
+# --- ReLU kinks in gradient checks --------------------------------------------
+
+
+def smallest_relu_input(model, x, eps):
+    """The smallest |input| of any ReLU in the VAE for this x and noise."""
+    smallest = np.inf
+
+    def run(mlp, h):
+        nonlocal smallest
+        for layer in mlp.layers:
+            if isinstance(layer, tv.ReLU):
+                smallest = min(smallest, np.abs(h).min())
+            h = layer.forward(h)
+        return h
+
+    h = run(model.encoder, x)
+    mu, logvar = h[:, : model.z_dim], h[:, model.z_dim :]
+    run(model.decoder, (mu + np.exp(0.5 * logvar) * eps).reshape(-1, model.z_dim))
+    model.clear_cache()
+    return smallest
+
+
+# --- a learnable toy dataset and the model that trains on it --------------------
+
+
+def prototype_data(n, seed, D=32, n_prototypes=6, flip=0.05):
+    """Binary vectors: random prototypes with a few bits flipped, a learnable toy."""
+    rng = np.random.default_rng(seed)
+    prototypes = np.random.default_rng(1234).uniform(size=(n_prototypes, D)) > 0.5
+    x = prototypes[rng.integers(n_prototypes, size=n)]
+    x ^= rng.uniform(size=x.shape) < flip
+    return x.astype(np.float32)
+
+
+def make_vae_adam(seed=0):
+    """A VAE for ``prototype_data``, its Adam optimizer and the generator that made it."""
+    rng = np.random.default_rng(seed)
+    model = tv.VAE(x_dim=32, hidden=(24,), z_dim=2, rng=rng)
+    return model, tv.Adam(model.parameters(), lr=3e-3), rng
+
+
+# --- a VAE whose log p(x) is known ----------------------------------------------
+#
+# A linear-Gaussian VAE, p(z) = N(0, I), p(x|z) = N(z Wm + bm, s2 I), has
+# log p(x) = log N(x; bm, Wm^T Wm + s2 I) in closed form. If the rows of Wm are
+# orthogonal its posterior is a diagonal Gaussian, so a linear encoder can be
+# set to the exact posterior, and then every importance weight equals p(x).
+
+D, J, S2 = 6, 2, 0.3
+
+
+def linear_gaussian_vae(exact_posterior, seed=0):
+    """The model, 200 draws x from it and their exact log p(x)."""
+    rng = np.random.default_rng(seed)
+    model = tv.VAE(x_dim=D, hidden=(), z_dim=J, likelihood="gaussian", rng=rng, dtype=np.float64)
+    q, _ = np.linalg.qr(rng.normal(size=(D, J)))
+    Wm = (q * np.array([1.5, 0.7])).T  # (J, D), orthogonal rows
+    bm = rng.normal(size=D)
+    dec = model.decoder.layers[0]
+    dec.params["W"][...] = np.concatenate([Wm, np.zeros((J, D))], axis=1)
+    dec.params["b"][...] = np.concatenate([bm, np.full(D, math.log(S2))])
+    # exact posterior: Sigma = (I + Wm Wm^T / s2)^-1, mu = (x - bm) Wm^T Sigma / s2
+    sigma = np.linalg.inv(np.eye(J) + Wm @ Wm.T / S2)
+    A = Wm.T @ sigma / S2
+    enc = model.encoder.layers[0]
+    enc.params["W"][...] = np.concatenate([A, np.zeros((D, J))], axis=1)
+    enc.params["b"][...] = np.concatenate([-bm @ A, np.log(np.diag(sigma))])
+    if not exact_posterior:  # a worse encoder: the bounds get loose
+        enc.params["W"][...] *= 0.7
+        enc.params["b"][J:] -= 0.5
+    cov = Wm.T @ Wm + S2 * np.eye(D)
+    x = rng.multivariate_normal(bm, cov, size=200)
+    diff = x - bm
+    log_px = -0.5 * (
+        D * math.log(2 * math.pi)
+        + np.linalg.slogdet(cov)[1]
+        + np.sum(diff @ np.linalg.inv(cov) * diff, axis=1)
+    )
+    return model, x, log_px
