@@ -63,9 +63,8 @@ from .objectives import (
     add_weight_prior,
     make_objective,
 )
-from .objectives.wake_sleep import fit_wake_sleep
 from .optim import SGD, AdaGrad, Adam, Optimizer
-from .train import History, TrainingDiverged, fit
+from .train import History, TrainingDiverged, fit, fit_wake_sleep
 
 _aliases.install()
 

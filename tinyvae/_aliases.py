@@ -7,6 +7,7 @@ same code. New code imports from the new places (or from ``tinyvae``).
 
 import importlib
 import sys
+import types
 
 OLD_PATHS = {
     "module": "nn.module",
@@ -18,7 +19,7 @@ OLD_PATHS = {
     "bernoulli": "distributions.bernoulli",
     "kl": "distributions.kl",
     "vae": "models.vae",
-    "wake_sleep": "objectives.wake_sleep",
+    "wake_sleep": ("objectives.wake_sleep", "train"),  # the objective and its loop
     "weight_prior": "objectives.weight_prior",
     "gradient_variance": "evaluation",
     "atomic": "files",
@@ -36,7 +37,13 @@ def install():
     """Register every old path as another name of its new module."""
     package = sys.modules[__package__]
     for old, new in OLD_PATHS.items():
-        module = importlib.import_module(f"{__package__}.{new}")
+        if isinstance(new, tuple):  # one old file whose code now lives in two
+            module = types.ModuleType(f"{__package__}.{old}", f"tinyvae 0.1's {old}.py")
+            for part in new:
+                public = vars(importlib.import_module(f"{__package__}.{part}"))
+                module.__dict__.update({k: v for k, v in public.items() if not k.startswith("_")})
+        else:
+            module = importlib.import_module(f"{__package__}.{new}")
         sys.modules[f"{__package__}.{old}"] = module
         if not hasattr(package, old):  # tv.gradient_variance stays the function
             setattr(package, old, module)

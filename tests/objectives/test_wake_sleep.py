@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 import tinyvae as tv
 from tinyvae.gradcheck import check_loss
 from tinyvae.objectives import WakeSleep
-from tinyvae.objectives.wake_sleep import fit_wake_sleep
-from tinyvae.train import evaluate
+from tinyvae.train import evaluate, fit_wake_sleep
 
 TOL = 1e-6
 LIKELIHOODS = ["bernoulli", "gaussian", "gaussian_bounded"]

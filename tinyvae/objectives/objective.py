@@ -97,15 +97,3 @@ class Objective:
             out[start:stop] = self.forward(x[start:stop], eps[:, start:stop])
         self.clear_cache()
         return out
-
-    def evaluate(self, x, rng):
-        """Mean -ELBO per example over ``x``, z sampled: the test loss ``tinyvae.fit`` reports.
-
-        The ELBO of the model whatever the training bound (estimator B where
-        the posterior has a closed-form KL, else A), with this objective's
-        number of samples, so that runs with different bounds compare.
-        """
-        from .sgvb import elbo_objective
-
-        bound = elbo_objective(self.model, self.n_samples).bound(x, rng=rng)
-        return float(-np.mean(bound, dtype=np.float64))

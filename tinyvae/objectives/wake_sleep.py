@@ -214,33 +214,3 @@ class WakeSleep(Objective):
         self.backward()
         optimizer.step()
         return self.last_losses
-
-
-def fit_wake_sleep(
-    wake_sleep,
-    optimizer,
-    x_train,
-    x_test,
-    *,
-    epochs,
-    rng,
-    batch_size=100,
-    binarize=False,
-    progress=True,
-    verbose=True,
-):
-    """``tinyvae.fit(wake_sleep, ...)`` under its 0.1 name; the losses are -ELBO per example."""
-    from ..train import fit  # the one training loop, which itself imports the objectives
-
-    return fit(
-        wake_sleep,
-        optimizer,
-        x_train,
-        x_test,
-        epochs=epochs,
-        rng=rng,
-        batch_size=batch_size,
-        binarize=binarize,
-        progress=progress,
-        verbose=verbose,
-    )
