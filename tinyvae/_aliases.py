@@ -10,7 +10,7 @@ import sys
 import types
 
 OLD_PATHS = {
-    "module": "nn.module",
+    "module": ("nn.module", "validation"),  # 0.1 kept check_input there
     "linear": "nn.linear",
     "activations": "nn.activations",
     "mlp": "nn.mlp",
@@ -18,7 +18,7 @@ OLD_PATHS = {
     "gaussian": "distributions.gaussian",
     "bernoulli": "distributions.bernoulli",
     "kl": "distributions.kl",
-    "vae": "models.vae",
+    "vae": ("models.vae", "nn.functional", "objectives"),  # logsumexp, ESTIMATORS
     "wake_sleep": ("objectives.wake_sleep", "train"),  # the objective and its loop
     "weight_prior": "objectives.weight_prior",
     "gradient_variance": "evaluation",

@@ -125,7 +125,7 @@ class AdaGrad(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam, Algorithm 1 of Kingma & Ba (2014); ``bias_correction=False`` drops lines 8-9.
+    """Adam, Algorithm 1 of Kingma & Ba (2014); ``bias_correction=False`` drops m_hat and v_hat.
 
         t <- t + 1
         g_t = gradient of the loss at theta_{t-1}

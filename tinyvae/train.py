@@ -39,7 +39,8 @@ class TrainingDiverged(RuntimeError):
 
 @dataclass
 class History:
-    """Per-epoch numbers: losses are -ELBO in nats per example."""
+    """Per-epoch numbers in nats per example: ``train_loss`` the running mean of the
+    objective's loss (-bound), ``test_loss`` -ELBO on the test set with z sampled."""
 
     epoch: list = field(default_factory=list)
     train_loss: list = field(default_factory=list)
@@ -48,6 +49,23 @@ class History:
 
     def to_dict(self):
         return asdict(self)
+
+
+def check_optimizer(optimizer, objective):
+    """The optimizer must update the model's own arrays (not ones ``astype`` replaced)."""
+    own = {id(param) for _, param, _ in objective.parameters()}
+    stale = [name for name, param, _ in optimizer.parameters if id(param) not in own]
+    if stale:
+        raise ValueError(
+            f"the optimizer holds arrays that are not the model's parameters ({stale[0]!r}, ...): "
+            "it was probably made before model.astype(), which replaces the arrays. "
+            "Make the optimizer after converting the model."
+        )
+
+
+def parameters_finite(model):
+    """True if no parameter holds NaN or infinity."""
+    return all(np.isfinite(param).all() for _, param, _ in model.parameters())
 
 
 def evaluate(model, x, rng, n_samples=1):
@@ -116,13 +134,24 @@ def fit(
     net.check_data(x_train)
     if x_test is not None:
         net.check_data(x_test)  # now, not after a whole epoch of training
+    objective.check_samples(objective.n_samples)
+    check_optimizer(optimizer, objective)
+    if max_steps is not None and (
+        isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1
+    ):
+        raise ValueError(f"max_steps must be a positive integer or None, got {max_steps!r}")
+    if drop_last and len(x_train) < batch_size:
+        raise ValueError(
+            f"drop_last=True with {len(x_train)} training examples and batch_size={batch_size} "
+            "leaves no batch at all"
+        )
     # Everything that shapes the run beyond the model and the optimizer's arrays:
     # resuming with different values would not continue the same run.
     settings = {
         "batch_size": batch_size,
         "binarize": binarize,
         "n_samples": objective.n_samples,
-        "estimator": estimator if objective is not model else objective.name,
+        "estimator": objective.name,
         "scale_to_dataset": scale_to_dataset,
         "weight_prior": weight_prior,
         "optimizer": repr(optimizer),
@@ -132,30 +161,39 @@ def fit(
     if drop_last:
         settings["drop_last"] = True
     dloss = float(len(x_train)) if scale_to_dataset else 1.0
-    history, start = History(), 0
+    if drop_last:
+        steps_per_epoch = len(x_train) // batch_size
+    else:
+        steps_per_epoch = math.ceil(len(x_train) / batch_size)
+    history, start, step = History(), 0, 0
     if resume:
         if checkpoint is None:
             raise ValueError("resume=True needs checkpoint= (the file to resume from)")
         if os.path.exists(checkpoint):
-            saved = read_checkpoint(checkpoint)[1].get("settings")
-            if saved != settings:
+            saved = read_checkpoint(checkpoint)[1]
+            saved_settings = saved.get("settings")
+            if isinstance(saved_settings, dict) and saved_settings.get("estimator") is None:
+                saved_settings["estimator"] = objective.name  # 0.1 saved None for the default
+            if saved_settings != settings:
                 raise CheckpointError(
-                    f"{checkpoint} was written by a run with {saved}; this run has "
+                    f"{checkpoint} was written by a run with {saved_settings}; this run has "
                     f"{settings}. Resume with the same settings, or start a new run."
+                )
+            if saved.get("partial_epoch"):
+                raise CheckpointError(
+                    f"{checkpoint} was saved by a run that max_steps stopped in the middle of "
+                    f"epoch {saved.get('epoch')}; it cannot be continued exactly. Start a new run."
                 )
             metadata = load_checkpoint(checkpoint, net, optimizer, rng)
             history = History(**metadata["history"])
             start = metadata["epoch"]
+            step = metadata.get("steps", start * steps_per_epoch)  # 0.1 did not save steps
 
-    steps_per_epoch = (
-        len(x_train) // batch_size if drop_last else math.ceil(len(x_train) / batch_size)
-    )
-    step = start * steps_per_epoch
     for epoch in range(start + 1, epochs + 1):
         if max_steps is not None and step >= max_steps:
             break
         started = time.perf_counter()
-        total, count = 0.0, 0
+        total, count, first_step = 0.0, 0, step
         bar = tqdm(
             batches(x_train, batch_size, rng, drop_last=drop_last),
             total=steps_per_epoch,
@@ -189,11 +227,16 @@ def fit(
                 break
         bar.close()
 
+        test_loss = evaluate(net, x_test, rng, objective.n_samples) if x_test is not None else None
+        if (test_loss is not None and not np.isfinite(test_loss)) or not parameters_finite(net):
+            kept = f"; the last good checkpoint is {checkpoint}" if checkpoint else ""
+            raise TrainingDiverged(
+                f"after epoch {epoch} the test loss is {test_loss} or a parameter is not finite: "
+                f"training stopped{kept}. Try a smaller learning rate."
+            )
         history.epoch.append(epoch)
         history.train_loss.append(total / count)
-        history.test_loss.append(
-            evaluate(net, x_test, rng, objective.n_samples) if x_test is not None else float("nan")
-        )
+        history.test_loss.append(float("nan") if test_loss is None else test_loss)
         history.seconds.append(time.perf_counter() - started)
         if verbose:
             test = f"  test loss {history.test_loss[-1]:8.3f}" if x_test is not None else ""
@@ -202,14 +245,17 @@ def fit(
                 f"({history.seconds[-1]:.1f} s)"
             )
         if checkpoint is not None:
+            partial = {"partial_epoch": True} if step - first_step < steps_per_epoch else {}
             save_checkpoint(
                 checkpoint,
                 net,
                 optimizer,
                 rng,
                 epoch=epoch,
+                steps=step,
                 history=history.to_dict(),
                 settings=settings,
+                **partial,
             )
     return history
 

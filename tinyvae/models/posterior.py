@@ -22,7 +22,8 @@ With z = mu + sigma * eps, the log-density at the sample needs no division:
 
     log q(z|x) = -1/2 sum_j [ log 2 pi + logvar_j + eps_j^2 ]
 
-which is how the IAF paper writes it (Kingma et al. 2016, eq. 9 with no flow steps).
+which is how the IAF paper writes log q(z_T|x) (Kingma et al. 2016, section 3),
+here with no flow steps.
 """
 
 import numpy as np
@@ -38,9 +39,9 @@ class GaussianPosterior(Module):
 
     ``encoder`` maps x (B, D) to 2 * z_dim numbers: the first ``z_dim`` are
     ``mu``, the rest ``logvar``. ``eps`` has shape (B, J) or (L, B, J); z and
-    the per-sample outputs then have its leading shape. Backward passes
-    return ``(None, None)``: x is data and eps is noise; the gradients go
-    into the encoder's parameters.
+    the per-sample outputs then have its leading shape. The backward passes of
+    ``forward`` and ``forward_kl`` return ``(None, None)``: x is data and eps
+    is noise; the gradients go into the encoder's parameters.
     """
 
     def __init__(self, encoder, z_dim):
@@ -57,13 +58,19 @@ class GaussianPosterior(Module):
     def _encoder_backward(self, dmu, dlogvar):
         self.encoder.backward(np.concatenate([dmu, dlogvar], axis=1))
 
+    @staticmethod
+    def _log_q_at_sample(logvar, eps):
+        """log q(z|x) at z = mu + sigma eps: -1/2 sum_j (log 2 pi + logvar_j + eps_j^2)."""
+        J = eps.shape[-1]
+        return -0.5 * (np.sum(eps * eps, axis=-1) + np.sum(logvar, axis=-1) + J * LOG_2PI)
+
     # -- a sample and its log-density (estimator A, IWAE) ------------------------
     def forward(self, x, eps):
         mu, logvar = self._params(x)
         z = self.reparameterize.forward(mu, logvar, eps)  # (L, B, J)
-        log_q = -0.5 * (np.sum(eps * eps, axis=-1) + np.sum(logvar, axis=-1) + self.z_dim * LOG_2PI)
+        # which forward ran; a new tuple each time, so objectives can tell it is still theirs
         self.cache = ("sample", len(x))
-        return z, log_q
+        return z, self._log_q_at_sample(logvar, eps)
 
     def backward(self, dz, dlog_q):
         self._pop_phase("sample")
@@ -101,11 +108,11 @@ class GaussianPosterior(Module):
         return log_q
 
     def log_prob_backward(self, dlog_q):
-        """Gradient of log q(z|x) in the encoder's parameters; z is held fixed."""
+        """Gradients of log q(z|x): ``(dz, None)``, and the encoder's parameters' in grads."""
         self._pop_phase("log_prob")
-        _, dmu, dlogvar = self.density.backward(dlog_q)
+        dz, dmu, dlogvar = self.density.backward(dlog_q)
         self._encoder_backward(dmu, dlogvar)
-        return None, None
+        return dz, None
 
     def _pop_phase(self, phase):
         found, _ = self._pop_cache()

@@ -19,10 +19,12 @@ class StandardNormalPrior(Module):
 
     def forward(self, z):
         """log p(z) summed over the latent dimensions: (..., J) -> (...)."""
+        self.cache = z.shape  # a new object per forward: objectives check it is still ours
         return self.density.forward(z)
 
     def backward(self, dlog_p):
         """dlog p(z)/dz = -z, times the upstream gradient."""
+        self._pop_cache()
         return self.density.backward(dlog_p)
 
     def log_prob(self, z):

@@ -93,11 +93,6 @@ class VAE(Module):
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"VAE({args})"
 
-    def astype(self, dtype):
-        super().astype(dtype)
-        self.prior.dtype = self.dtype
-        return self
-
     # -- checking what comes in -------------------------------------------------
     def check_data(self, x):
         """Validate data before anything runs, so bad input changes no cache."""

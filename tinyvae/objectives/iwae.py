@@ -21,16 +21,20 @@ class IWAE(Objective):
 
     name = "iwae"
 
+    @property
+    def weights(self):
+        """The normalized importance weights w_l / sum_l' w_l' of the last forward, (L, B)."""
+        return self.saved
+
     def forward(self, x, eps):
         log_w = log_weights_forward(self.model, x, eps)  # (L, B)
         L = len(eps)
         bound = logsumexp(log_w, axis=0) - math.log(L)
         # normalized importance weights w_l / sum_l' w_l' = exp(log w_l - logsumexp)
-        self.weights = np.exp(log_w - (bound + math.log(L)))
+        self.saved = np.exp(log_w - (bound + math.log(L)))
         return bound
 
     def backward_bound(self, dbound, n_samples):
         # d bound / d log w_l = w_l / sum_l' w_l'
-        dlog_w = (dbound * self.weights).astype(self.model.dtype, copy=False)
-        self.weights = None
+        dlog_w = (dbound * self.saved).astype(self.model.dtype, copy=False)
         log_weights_backward(self.model, dlog_w)

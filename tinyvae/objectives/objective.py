@@ -8,17 +8,41 @@ An objective holds a model and turns a batch into a number to minimize:
 
 An estimator implements two methods. ``forward(x, eps)`` returns the
 per-example bound, shape (B,), from noise ``eps`` of shape (L, B, J), and
-keeps in the model's parts what its backward needs. ``backward_bound(dbound,
-L)`` takes d(objective)/d(bound_b) for each example and sends it back through
-the model's parts. Keeping the upstream gradient per example (not one scalar)
-lets an objective weight its examples, as the semi-supervised one will.
+keeps in the model's parts what its backward needs (and anything else in
+``self.saved``). ``backward_bound(dbound, L)`` takes d(objective)/d(bound_b)
+for each example and sends it back through the model's parts. Keeping the
+upstream gradient per example (not one scalar) lets an objective weight its
+examples, as the semi-supervised one will.
+
+The activations live in the model's parts, which any other forward pass on
+the same model replaces. So ``loss`` notes which forward pass each part
+holds, and ``backward`` checks that they still hold it before it adds a
+single gradient: a backward never mixes two forward passes.
 """
 
 import numpy as np
 
 
+def pending_forwards(model):
+    """What each of the model's parts holds for a backward pass: ``[(part, cache)]``."""
+    parts = (model.posterior, model.prior, model.likelihood)
+    return [(part, part.cache) for part in parts if part.cache is not None]
+
+
+def check_pending(pending, caller):
+    """Raise unless every part still holds the forward pass noted in ``pending``."""
+    for part, cache in pending:
+        if part.cache is not cache:
+            raise RuntimeError(
+                f"{caller}: another forward pass on the same model (another objective's "
+                "loss(), model.loss() or an evaluation such as model.elbo() or model.encode()) "
+                "ran after loss() and replaced or cleared its activations; call loss() again. "
+                "No gradient was changed."
+            )
+
+
 class Objective:
-    """Base class: ``loss``, ``backward``, ``bound`` and ``evaluate`` on top of ``forward``."""
+    """Base class: ``loss``, ``backward`` and ``bound`` on top of ``forward``."""
 
     name = None  # the short name, e.g. "B"
 
@@ -29,6 +53,7 @@ class Objective:
             raise ValueError(f"n_samples must be >= 1, got {n_samples}")
         self.model, self.n_samples = model, int(n_samples)
         self.cache = None
+        self.saved = None  # what an estimator's backward needs beyond the parts' caches
 
     def __repr__(self):
         return f"{type(self).__name__}(n_samples={self.n_samples})"
@@ -57,7 +82,7 @@ class Objective:
         self.model.zero_grad()
 
     def clear_cache(self):
-        self.cache = None
+        self.cache = self.saved = None
         self.model.clear_cache()
 
     def loss(self, x, rng=None, eps=None):
@@ -70,8 +95,9 @@ class Objective:
         x = self.model.check_data(x)
         self.check_samples(self._samples_in(eps))
         eps = self.model.noise(len(x), rng, eps, self.n_samples)  # (L, B, J)
+        self.cache = None  # a forward that fails halfway leaves nothing to backpropagate
         bound = self.forward(x, eps)  # (B,)
-        self.cache = eps.shape[:2]
+        self.cache = (eps.shape[:2], pending_forwards(self.model))
         return float(-bound.mean())
 
     def backward(self, dloss=1.0):
@@ -81,9 +107,12 @@ class Objective:
                 f"{type(self).__name__}.backward() called without a matching loss(); "
                 "each loss() allows exactly one backward()"
             )
-        (L, B), self.cache = self.cache, None
+        (L, B), pending = self.cache
+        check_pending(pending, f"{type(self).__name__}.backward()")
+        self.cache = None
         # loss = -1/B sum_b bound_b, so every example's bound gets -dloss / B
         self.backward_bound(np.full(B, -dloss / B, dtype=self.model.dtype), L)
+        self.saved = None
 
     # -- what evaluation uses ----------------------------------------------------------
     def bound(self, x, rng=None, eps=None, batch_size=1000):
@@ -92,8 +121,10 @@ class Objective:
         self.check_samples(self._samples_in(eps))
         eps = self.model.noise(len(x), rng, eps, self.n_samples)
         out = np.empty(len(x), dtype=self.model.dtype)
-        for start in range(0, len(x), batch_size):
-            stop = start + batch_size
-            out[start:stop] = self.forward(x[start:stop], eps[:, start:stop])
-        self.clear_cache()
+        try:
+            for start in range(0, len(x), batch_size):
+                stop = start + batch_size
+                out[start:stop] = self.forward(x[start:stop], eps[:, start:stop])
+        finally:
+            self.clear_cache()
         return out

@@ -5,7 +5,9 @@ encoder's gradient does not go through the sample z; it uses
 
     grad_phi E_q[f(z)] ~ 1/L sum_l (f(z_l) - b_l) grad_phi log q(z_l|x),
 
-with z held fixed. AEVB shows this has too high a variance to be practical.
+with z held fixed. (f also depends on phi directly, through -log q(z|x); that
+term's expectation is -E_q[grad_phi log q] = 0, so it is left out.) AEVB
+shows this estimator has too high a variance to be practical.
 The optional leave-one-out baseline b_l, the mean of f over the other L - 1
 samples, does not depend on z_l, so it keeps the estimator unbiased while
 lowering its variance. The decoder's gradient is the ordinary one.
@@ -42,15 +44,16 @@ class ScoreFunction(Objective):
         z, _ = posterior.sample(x, eps)  # no gradient flows through z
         log_q = posterior.log_prob(z, x)  # (L, B); caches the encoder for the score
         log_px = self.model.likelihood.forward(x, z)  # caches the decoder
-        self.log_w = log_px + self.model.prior.log_prob(z) - log_q
-        return self.log_w.mean(axis=0)
+        log_w = log_px + self.model.prior.log_prob(z) - log_q
+        self.saved = log_w
+        return log_w.mean(axis=0)
 
     def backward_bound(self, dbound, n_samples):
         L = n_samples
         # the decoder: d bound / d log p(x|z_l) = 1/L, as in estimator A
         self.model.likelihood.backward(np.broadcast_to(dbound / L, (L, len(dbound))))
         # the encoder: 1/L sum_l (f_l - b_l) d log q(z_l|x) / dphi
-        f, self.log_w = self.log_w, None
+        f = self.saved  # log w, (L, B)
         if self.baseline:
             f = f - (f.sum(axis=0) - f) / (L - 1)  # minus the mean of the other L - 1
         self.model.posterior.log_prob_backward((dbound / L * f).astype(self.model.dtype))

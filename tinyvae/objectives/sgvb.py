@@ -15,7 +15,14 @@ normalizing flow included. B refuses a posterior without a closed-form KL.
 
 import numpy as np
 
+from ..models.prior import StandardNormalPrior
 from .objective import Objective
+
+
+def has_closed_form_kl(model):
+    """True if KL(q(z|x) || p(z)) is known in closed form: a posterior with
+    ``forward_kl`` (its KL from N(0, I)) and the prior N(0, I)."""
+    return hasattr(model.posterior, "forward_kl") and isinstance(model.prior, StandardNormalPrior)
 
 
 def log_weights_forward(model, x, eps):
@@ -53,10 +60,11 @@ class SGVB_B(Objective):
 
     def __init__(self, model, n_samples=1):
         super().__init__(model, n_samples)
-        if not hasattr(model.posterior, "forward_kl"):
+        if not has_closed_form_kl(model):
             raise TypeError(
                 "SGVB estimator B needs a posterior with a closed-form KL from the prior "
-                f"(forward_kl); {type(model.posterior).__name__} has none. "
+                f"(forward_kl, against the prior N(0, I)); {type(model.posterior).__name__} "
+                f"with {type(model.prior).__name__} has none. "
                 "Use estimator 'A' or 'iwae', which need only samples and densities."
             )
 
@@ -74,6 +82,6 @@ class SGVB_B(Objective):
 
 def elbo_objective(model, n_samples=1):
     """Estimator B where the posterior allows it, else A: the ELBO either way."""
-    if hasattr(model.posterior, "forward_kl"):
+    if has_closed_form_kl(model):
         return SGVB_B(model, n_samples)
     return SGVB_A(model, n_samples)

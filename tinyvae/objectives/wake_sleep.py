@@ -27,7 +27,8 @@ Everything goes through the model's public parts: ``posterior.sample`` and
 import numpy as np
 
 from ..validation import check_rng
-from .objective import Objective
+from .objective import Objective, check_pending
+from .sgvb import SGVB_B, has_closed_form_kl
 
 
 class WakeSleep(Objective):
@@ -50,8 +51,13 @@ class WakeSleep(Objective):
             )
         if not hasattr(vae.posterior, "log_prob"):
             raise TypeError("the sleep phase needs log q(z|x) at a dreamed z (posterior.log_prob)")
+        if not has_closed_form_kl(vae):
+            raise TypeError(
+                "wake-sleep reports the ELBO by estimator B, which needs a posterior with a "
+                "closed-form KL from the prior N(0, I)"
+            )
         super().__init__(vae, n_samples=1)
-        self.vae = vae
+        self.vae = vae  # the model, under its tinyvae 0.1 name
         self.wake_elbo = None  # batch mean ELBO of the last wake batch
 
     def __repr__(self):
@@ -62,8 +68,8 @@ class WakeSleep(Objective):
         self.cache = None
         self.vae.clear_cache()
 
-    def _pending(self, phase):
-        """What the ``phase`` forward stored, checked to be still intact; forgets it."""
+    def _check_phase(self, phase):
+        """Raise unless the ``phase`` forward is pending and its activations are intact."""
         if self.cache is None or phase not in self.cache:
             last = (
                 "no forward is pending"
@@ -74,15 +80,13 @@ class WakeSleep(Objective):
                 f"{phase}_backward() called without a matching {phase}_loss() ({last}); "
                 f"call {phase}_loss() first"
             )
-        part = self.vae.likelihood if phase == "wake" else self.vae.posterior
-        saved, part_cache = self.cache.pop(phase)
+        _, pending = self.cache[phase]
+        check_pending(pending, f"{phase}_backward() (after vae.loss()?)")
+
+    def _pop_phase(self, phase):
+        saved, _ = self.cache.pop(phase)
         if not self.cache:
             self.cache = None
-        if part.cache is not part_cache:
-            raise RuntimeError(
-                f"another forward pass (e.g. vae.loss() or vae.elbo()) ran after {phase}_loss() "
-                f"and replaced or cleared its activations; call {phase}_loss() again"
-            )
         return saved
 
     # -- wake: the generative parameters theta ------------------------------------------
@@ -109,12 +113,13 @@ class WakeSleep(Objective):
         eps = self.vae.noise(len(x), rng, eps, 1)  # (L, B, J)
         self.clear_cache()  # no stale activations survive
         log_px = self._wake_forward(x, eps)
-        self.cache = {"wake": (log_px.shape, self.vae.likelihood.cache)}
+        self.cache = {"wake": (log_px.shape, [(self.vae.likelihood, self.vae.likelihood.cache)])}
         return float(-log_px.mean())
 
     def wake_backward(self, dloss=1.0):
         """Add d(dloss * wake_loss)/dtheta into the decoder's ``grads`` only."""
-        L, B = self._pending("wake")
+        self._check_phase("wake")
+        L, B = self._pop_phase("wake")
         # wake_loss = -1/(L B) sum_lb log p(x_b|z_lb)
         dlog_px = np.full((L, B), -dloss / (L * B), dtype=self.vae.dtype)
         self.vae.likelihood.backward(dlog_px)  # dL/dz is dropped: z is data here
@@ -163,12 +168,13 @@ class WakeSleep(Objective):
             x = vae.likelihood.sample(z, rng)
         self.clear_cache()  # no stale activations survive
         log_q = vae.posterior.log_prob(z, x)  # (n,)
-        self.cache = {"sleep": (n, vae.posterior.cache)}
+        self.cache = {"sleep": (n, [(vae.posterior, vae.posterior.cache)])}
         return float(-log_q.mean())
 
     def sleep_backward(self, dloss=1.0):
         """Add d(dloss * sleep_loss)/dphi into the encoder's ``grads`` only."""
-        n = self._pending("sleep")
+        self._check_phase("sleep")
+        n = self._pop_phase("sleep")
         # sleep_loss = -1/n sum_b log q(z_b|x_b); the dreamed (z, x) get no gradient
         self.vae.posterior.log_prob_backward(np.full(n, -dloss / n, dtype=self.vae.dtype))
 
@@ -189,16 +195,22 @@ class WakeSleep(Objective):
         log_px = self._wake_forward(x, eps)
         log_q = self.vae.posterior.log_prob(z_dream, x_dream)
         self.cache = {
-            "wake": (log_px.shape, self.vae.likelihood.cache),
-            "sleep": (len(x), self.vae.posterior.cache),
+            "wake": (log_px.shape, [(self.vae.likelihood, self.vae.likelihood.cache)]),
+            "sleep": (len(x), [(self.vae.posterior, self.vae.posterior.cache)]),
         }
         self.last_losses = (float(-log_px.mean()), float(-log_q.mean()))
         return -self.wake_elbo
 
     def backward(self, dloss=1.0):
         """The wake gradient into the decoder and the sleep gradient into the encoder."""
+        self._check_phase("wake")  # both phases intact before either adds a gradient
+        self._check_phase("sleep")
         self.wake_backward(dloss)
         self.sleep_backward(dloss)
+
+    def bound(self, x, rng=None, eps=None, batch_size=1000):
+        """The ELBO per example (estimator B): what wake-sleep is judged by (AEVB Fig. 3)."""
+        return SGVB_B(self.vae).bound(x, rng=rng, eps=eps, batch_size=batch_size)
 
     def step(self, x, optimizer, rng):
         """One wake-sleep update: returns ``(wake_loss, sleep_loss)`` before the step.
