@@ -4,7 +4,7 @@
 
 computed with logsumexp. It is tighter than the ELBO for L > 1 and equals
 estimator A at L = 1. Its gradient weights each sample's gradient of log w_l
-by the normalized importance weight w_l / sum_l' w_l' (Burda et al. eq. 14).
+by the normalized importance weight w_l / sum_l' w_l' (Burda et al. 2015, section 3).
 """
 
 import math
