@@ -43,6 +43,9 @@ class Likelihood(Module):
 
     __hash__ = Module.__hash__
 
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
     def log_prob(self, x, z):
         """log p(x|z), keeping nothing for a backward pass."""
         log_px = self.forward(x, z)

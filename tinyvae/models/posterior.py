@@ -51,6 +51,9 @@ class GaussianPosterior(Module):
         self.kl = StandardNormalKL()
         self.density = GaussianLogDensity()
 
+    def __repr__(self):
+        return f"GaussianPosterior(z_dim={self.z_dim})"
+
     def _params(self, x):
         h = self.encoder.forward(x)
         return h[:, : self.z_dim], h[:, self.z_dim :]

@@ -17,6 +17,9 @@ class StandardNormalPrior(Module):
         self.z_dim, self.dtype = z_dim, dtype
         self.density = StandardNormalLogDensity()
 
+    def __repr__(self):
+        return f"StandardNormalPrior(z_dim={self.z_dim})"
+
     def forward(self, z):
         """log p(z) summed over the latent dimensions: (..., J) -> (...)."""
         self.cache = z.shape  # a new object per forward: objectives check it is still ours
