@@ -1,0 +1,28 @@
+"""The Gaussian posterior's log-density at its own sample, in float32, for any sigma."""
+
+import numpy as np
+import pytest
+
+from tinyvae.distributions import GaussianLogDensity
+from tinyvae.models.posterior import GaussianPosterior
+
+
+@pytest.mark.parametrize("sigma", [1.0, 1e-2, 1e-4, 1e-6])
+def test_log_q_at_the_sample_stays_exact_when_sigma_is_tiny_next_to_mu(sigma):
+    """log q(z|x) at z = mu + sigma eps is computed from eps, not from (z - mu)^2 / sigma^2:
+    in float32 z - mu cancels catastrophically once sigma << |mu| (an overconfident
+    posterior, as wake-sleep's sleep phase makes), which the density form suffers from."""
+    rng = np.random.default_rng(0)
+    mu = rng.normal(0, 2, (500, 3)).astype(np.float32)
+    logvar = np.full_like(mu, 2 * np.log(sigma))
+    eps = rng.standard_normal((20, 500, 3), dtype=np.float32)
+    exact = GaussianPosterior.sample_from(
+        (mu.astype(np.float64), logvar.astype(np.float64)), eps.astype(np.float64)
+    )[1]
+    z, log_q = GaussianPosterior.sample_from((mu, logvar), eps)
+    assert log_q.dtype == np.float32
+    np.testing.assert_allclose(log_q, exact, atol=1e-5)
+    # the density form of the same number is what loses it
+    if sigma <= 1e-4:
+        density = GaussianLogDensity().forward(z, mu, logvar)
+        assert np.abs(density - exact).max() > 1e-3
