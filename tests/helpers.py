@@ -7,6 +7,7 @@ files in any sub-folder can import this module.
 import math
 
 import numpy as np
+from hypothesis import strategies as st
 
 import tinyvae as tv
 
@@ -89,3 +90,11 @@ def linear_gaussian_vae(exact_posterior, seed=0):
         + np.sum(diff @ np.linalg.inv(cov) * diff, axis=1)
     )
     return model, x, log_px
+
+
+# The hypothesis strategies the gradient checks share: small shapes, any seed.
+TOL = 1e-6  # a correct float64 backward agrees with central differences far below this
+batch = st.integers(1, 6)
+dim = st.integers(1, 5)
+seeds = st.integers(0, 2**32 - 1)
+shapes = st.tuples(st.integers(1, 8), st.integers(1, 6))

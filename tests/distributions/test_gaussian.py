@@ -3,17 +3,12 @@
 import math
 
 import numpy as np
+from helpers import TOL, batch, dim, seeds, shapes
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tinyvae.distributions.gaussian import GaussianLogDensity
 from tinyvae.gradcheck import check_module
-
-TOL = 1e-6
-batch = st.integers(1, 6)
-dim = st.integers(1, 5)
-seeds = st.integers(0, 2**32 - 1)
-shapes = st.tuples(st.integers(1, 8), st.integers(1, 6))
 
 
 @given(shape=shapes, seed=seeds)

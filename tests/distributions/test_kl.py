@@ -2,18 +2,12 @@
 
 import numpy as np
 import pytest
+from helpers import TOL, batch, dim, seeds, shapes
 from hypothesis import given
-from hypothesis import strategies as st
 
 from tinyvae.distributions.gaussian import GaussianLogDensity
 from tinyvae.distributions.kl import GaussianKL, StandardNormalKL
 from tinyvae.gradcheck import check_module
-
-TOL = 1e-6
-batch = st.integers(1, 6)
-dim = st.integers(1, 5)
-seeds = st.integers(0, 2**32 - 1)
-shapes = st.tuples(st.integers(1, 8), st.integers(1, 6))
 
 
 @given(shape=shapes, seed=seeds)

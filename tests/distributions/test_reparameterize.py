@@ -2,16 +2,12 @@
 
 import numpy as np
 import pytest
+from helpers import TOL, batch, dim, seeds
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tinyvae.distributions.reparameterize import Reparameterize, sample_eps
 from tinyvae.gradcheck import check_module
-
-TOL = 1e-6
-batch = st.integers(1, 6)
-dim = st.integers(1, 5)
-seeds = st.integers(0, 2**32 - 1)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -6,17 +6,12 @@ through every estimator against finite differences.
 
 import numpy as np
 import pytest
-from helpers import smallest_relu_input
+from helpers import TOL, batch, dim, seeds, smallest_relu_input
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import tinyvae as tv
 from tinyvae.gradcheck import check_loss
-
-TOL = 1e-6
-batch = st.integers(1, 6)
-dim = st.integers(1, 5)
-seeds = st.integers(0, 2**32 - 1)
 
 
 @pytest.fixture

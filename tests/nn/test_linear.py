@@ -6,17 +6,12 @@ random upstream gradient, so a backward that is right only for dy = 1 fails.
 
 import numpy as np
 import pytest
+from helpers import TOL, batch, dim, seeds
 from hypothesis import given
-from hypothesis import strategies as st
 
 import tinyvae as tv
 from tinyvae.gradcheck import check_module
 from tinyvae.nn.linear import Linear
-
-TOL = 1e-6
-batch = st.integers(1, 6)
-dim = st.integers(1, 5)
-seeds = st.integers(0, 2**32 - 1)
 
 
 @pytest.mark.parametrize("init", ["glorot_uniform", "he_uniform", "aevb_normal", "pytorch"])

@@ -6,17 +6,13 @@ random upstream gradient, so a backward that is right only for dy = 1 fails.
 
 import numpy as np
 import pytest
+from helpers import TOL, batch, dim, seeds
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tinyvae.gradcheck import check_module
 from tinyvae.nn.activations import ACTIVATIONS
 from tinyvae.nn.mlp import MLP
-
-TOL = 1e-6
-batch = st.integers(1, 6)
-dim = st.integers(1, 5)
-seeds = st.integers(0, 2**32 - 1)
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
