@@ -98,3 +98,20 @@ batch = st.integers(1, 6)
 dim = st.integers(1, 5)
 seeds = st.integers(0, 2**32 - 1)
 shapes = st.tuples(st.integers(1, 8), st.integers(1, 6))
+
+
+def random_vae(likelihood, hidden, rng, activation="relu", x_dim=5, z_dim=2):
+    """A float64 VAE with N(0, 0.5^2) parameters; ``likelihood`` may be "gaussian_bounded"."""
+    vae = tv.VAE(
+        x_dim=x_dim,
+        hidden=hidden,
+        z_dim=z_dim,
+        activation=activation,
+        likelihood=likelihood.split("_")[0],
+        bounded_mean="bounded" in likelihood,
+        rng=rng,
+        dtype=np.float64,
+    )
+    for _, param, _ in vae.parameters():
+        param[...] = rng.normal(0, 0.5, param.shape)
+    return vae

@@ -156,7 +156,7 @@ def fit(
         "weight_prior": weight_prior,
         "optimizer": repr(optimizer),
     }
-    if baseline or getattr(objective, "baseline", False):
+    if getattr(objective, "baseline", False):
         settings["baseline"] = True
     if drop_last:
         settings["drop_last"] = True

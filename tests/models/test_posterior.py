@@ -1,10 +1,13 @@
-"""The Gaussian posterior's log-density at its own sample, in float32, for any sigma."""
+"""The posterior's and the prior's own gradients, and log q at the sample in float32."""
 
 import numpy as np
 import pytest
+from helpers import random_vae
 
 from tinyvae.distributions import GaussianLogDensity
+from tinyvae.gradcheck import check_function, check_module
 from tinyvae.models.posterior import GaussianPosterior
+from tinyvae.models.prior import StandardNormalPrior
 
 
 @pytest.mark.parametrize("sigma", [1.0, 1e-2, 1e-4, 1e-6])
@@ -26,3 +29,21 @@ def test_log_q_at_the_sample_stays_exact_when_sigma_is_tiny_next_to_mu(sigma):
     if sigma <= 1e-4:
         density = GaussianLogDensity().forward(z, mu, logvar)
         assert np.abs(density - exact).max() > 1e-3
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 4, 3)])
+def test_the_prior_gradient_in_z_passes_a_float64_check(shape):
+    z = np.random.default_rng(1).normal(size=shape)
+    report = check_module(StandardNormalPrior(3, np.float64), z, n_grads=1)
+    assert report.passed(), str(report)
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (3, 4, 2)])
+def test_log_q_at_a_given_z_has_the_right_gradient_in_z(shape):
+    """log_prob_backward returns dz (the encoder's gradients are checked by the sleep phase)."""
+    rng = np.random.default_rng(2)
+    posterior = random_vae("bernoulli", (3,), rng, activation="tanh").posterior
+    z, x = rng.normal(size=shape), rng.uniform(size=(4, 5))
+    report = check_function(posterior.log_prob, posterior.log_prob_backward, z, x, n_grads=1)
+    assert report.passed(), str(report)
+    assert [row["name"] for row in report.rows] == ["input 0"]

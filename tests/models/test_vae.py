@@ -6,7 +6,7 @@ through every estimator against finite differences.
 
 import numpy as np
 import pytest
-from helpers import TOL, batch, dim, seeds, smallest_relu_input
+from helpers import TOL, batch, dim, random_vae, seeds, smallest_relu_input
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
@@ -215,18 +215,7 @@ def test_gaussian_decoder_for_continuous_data():
 @example(B=3, L=2, hidden=[1, 1], seed=263)
 def test_whole_vae_loss_backward(estimator, likelihood, activation, B, L, hidden, seed):
     rng = np.random.default_rng(seed)
-    model = tv.VAE(
-        x_dim=5,
-        hidden=hidden,
-        z_dim=2,
-        activation=activation,
-        likelihood=likelihood.split("_")[0],
-        bounded_mean="bounded" in likelihood,
-        rng=rng,
-        dtype=np.float64,
-    )
-    for _, param, _ in model.parameters():
-        param[...] = rng.normal(0, 0.5, param.shape)
+    model = random_vae(likelihood, hidden, rng, activation)
     x = rng.uniform(size=(B, 5))
     eps = rng.normal(size=(L, B, 2))
     # a finite difference that steps across a ReLU kink measures no derivative

@@ -5,7 +5,7 @@ Each phase's gradient is checked against finite differences, on its own network 
 
 import numpy as np
 import pytest
-from helpers import prototype_data, smallest_relu_input
+from helpers import prototype_data, random_vae, smallest_relu_input
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -19,23 +19,6 @@ LIKELIHOODS = ["bernoulli", "gaussian", "gaussian_bounded"]
 batch = st.integers(1, 5)
 dim = st.integers(1, 4)
 seeds = st.integers(0, 2**32 - 1)
-
-
-def make_vae(likelihood, hidden, rng, activation="relu", x_dim=5, z_dim=2):
-    """A float64 VAE with random parameters (gradient tests keep ReLU inputs off kinks)."""
-    vae = tv.VAE(
-        x_dim=x_dim,
-        hidden=hidden,
-        z_dim=z_dim,
-        activation=activation,
-        likelihood=likelihood.split("_")[0],
-        bounded_mean="bounded" in likelihood,
-        rng=rng,
-        dtype=np.float64,
-    )
-    for _, param, _ in vae.parameters():
-        param[...] = rng.normal(0, 0.5, param.shape)
-    return vae
 
 
 class Phase:
@@ -57,7 +40,7 @@ class Phase:
 @given(B=batch, L=st.integers(1, 2), hidden=st.lists(dim, max_size=2), seed=seeds)
 def test_wake_gradient_of_the_decoder(likelihood, activation, B, L, hidden, seed):
     rng = np.random.default_rng(seed)
-    vae = make_vae(likelihood, hidden, rng, activation)
+    vae = random_vae(likelihood, hidden, rng, activation)
     ws = WakeSleep(vae)
     x, eps = rng.uniform(size=(B, 5)), rng.normal(size=(L, B, 2))
     # a finite difference that steps across a ReLU kink measures no derivative
@@ -73,7 +56,7 @@ def test_wake_gradient_of_the_decoder(likelihood, activation, B, L, hidden, seed
 @given(n=batch, hidden=st.lists(dim, max_size=2), seed=seeds)
 def test_sleep_gradient_of_the_encoder(likelihood, activation, n, hidden, seed):
     rng = np.random.default_rng(seed)
-    vae = make_vae(likelihood, hidden, rng, activation)
+    vae = random_vae(likelihood, hidden, rng, activation)
     ws = WakeSleep(vae)
     z, x = ws.dream(n, rng)  # a fixed dream: the loss is deterministic
     assume(activation != "relu" or smallest_relu_input(vae, x, np.zeros_like(z)) > 1e-3)
@@ -85,7 +68,7 @@ def test_sleep_gradient_of_the_encoder(likelihood, activation, n, hidden, seed):
 
 def test_sleep_loss_is_minus_the_gaussian_log_density_of_the_dream():
     rng = np.random.default_rng(0)
-    vae = make_vae("bernoulli", (3,), rng)
+    vae = random_vae("bernoulli", (3,), rng)
     ws = WakeSleep(vae)
     z, x = ws.dream(4, rng)
     assert set(np.unique(x)) <= {0.0, 1.0}
@@ -96,7 +79,7 @@ def test_sleep_loss_is_minus_the_gaussian_log_density_of_the_dream():
 
 def test_wake_loss_is_the_reconstruction_term_of_the_elbo():
     rng = np.random.default_rng(0)
-    vae = make_vae("gaussian", (3,), rng)
+    vae = random_vae("gaussian", (3,), rng)
     ws = WakeSleep(vae)
     x, eps = rng.uniform(size=(6, 5)), rng.normal(size=(6, 2))
     wake = ws.wake_loss(x, eps=eps)
@@ -110,7 +93,7 @@ def test_wake_loss_is_the_reconstruction_term_of_the_elbo():
 @pytest.mark.parametrize("likelihood", LIKELIHOODS)
 def test_each_phase_touches_only_its_own_network(likelihood):
     rng = np.random.default_rng(1)
-    vae = make_vae(likelihood, (4,), rng)
+    vae = random_vae(likelihood, (4,), rng)
     ws = WakeSleep(vae)
 
     def grads(network):
@@ -147,7 +130,7 @@ def test_step_updates_both_networks_and_returns_both_losses():
 
 def test_backward_without_its_forward_raises():
     rng = np.random.default_rng(0)
-    vae = make_vae("bernoulli", (3,), rng)
+    vae = random_vae("bernoulli", (3,), rng)
     ws = WakeSleep(vae)
     x = rng.uniform(size=(2, 5))
     with pytest.raises(RuntimeError, match=r"wake_loss\(\) first"):
@@ -180,7 +163,7 @@ def test_backward_without_its_forward_raises():
 
 def test_bad_input_raises_a_clear_error_and_changes_nothing():
     rng = np.random.default_rng(0)
-    vae = make_vae("bernoulli", (3,), rng)
+    vae = random_vae("bernoulli", (3,), rng)
     ws = WakeSleep(vae)
     x = rng.uniform(size=(2, 5))
     ws.wake_loss(x, rng=rng)

@@ -20,7 +20,7 @@ def check_bernoulli_data(x):
     if not (low >= 0 and high <= 1):
         found = "NaN" if np.isnan(low) or np.isnan(high) else f"values in [{low:.4g}, {high:.4g}]"
         raise ValueError(
-            f"Bernoulli targets must lie in [0, 1]; got {found} (scale pixels to [0, 1] first)"
+            f"x: Bernoulli data must lie in [0, 1]; got {found} (scale pixels to [0, 1] first)"
         )
 
 

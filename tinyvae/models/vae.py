@@ -12,6 +12,7 @@ A model exposes these three parts, ``model.prior``, ``model.posterior`` and
 
 import numpy as np
 
+from ..distributions.bernoulli import check_bernoulli_data
 from ..distributions.reparameterize import sample_eps
 from ..nn.mlp import MLP
 from ..nn.module import Module
@@ -99,11 +100,8 @@ class VAE(Module):
         x = check_input(x, "x", ndim=2, last_dim=self.x_dim, dtype=self.dtype)
         if len(x) == 0:
             raise ValueError("x: expected at least one example, got an empty batch")
-        if self.likelihood_name == "bernoulli" and (x.min() < 0 or x.max() > 1):
-            raise ValueError(
-                "x: Bernoulli data must lie in [0, 1]; got values in "
-                f"[{x.min():.4g}, {x.max():.4g}] (scale pixels to [0, 1] first)"
-            )
+        if self.likelihood_name == "bernoulli":
+            check_bernoulli_data(x)
         return x
 
     def check_z(self, z):
