@@ -3,9 +3,11 @@
 Everything is stored as plain arrays (no pickles): parameters under
 ``model/<name>``, optimizer state under ``optimizer/<key>``, and JSON text
 for the RNG state and metadata (epoch, history, the model's architecture).
-Files are written to a temporary file in the same folder and renamed into
-place, so a crash never leaves half a checkpoint; loading validates every
-array against the model before anything is changed.
+Files are written to a temporary file in the same folder, fsynced and
+renamed into place, so a crash never leaves half a checkpoint; parameters
+that are NaN or infinite are never saved (that would put a diverged run over
+a good checkpoint) and never loaded. Loading validates every array against
+the model before anything is changed.
 """
 
 import json
@@ -20,17 +22,36 @@ class CheckpointError(ValueError):
     """A checkpoint file is unreadable or does not fit the model it is loaded into."""
 
 
+def check_finite(arrays, path):
+    """Raise CheckpointError naming the first array that holds NaN or infinity."""
+    for key, value in arrays.items():
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            raise CheckpointError(
+                f"{path}: {key} holds NaN or infinity (the state of a diverged run); "
+                "a checkpoint keeps only finite numbers"
+            )
+
+
 def save_checkpoint(path, model, optimizer=None, rng=None, **metadata):
-    """Write a checkpoint atomically. ``metadata`` must be JSON-serializable."""
+    """Write a checkpoint atomically. ``metadata`` must be JSON-serializable.
+
+    Refuses (``CheckpointError``, nothing written) when a parameter or an
+    optimizer moment is NaN or infinite, so that a good file is never
+    replaced by a diverged state.
+    """
     arrays = {f"model/{name}": param for name, param, _ in model.parameters()}
     if optimizer is not None:
         arrays.update({f"optimizer/{key}": value for key, value in optimizer.state_dict().items()})
         metadata["optimizer"] = type(optimizer).__name__
+    check_finite(arrays, path)
     if rng is not None:
         arrays["rng_state"] = np.array(json.dumps(rng.bit_generator.state))
     if hasattr(model, "config"):
         metadata["model_config"] = model.config()
-    arrays["metadata"] = np.array(json.dumps(metadata))
+    try:
+        arrays["metadata"] = np.array(json.dumps(metadata))
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"metadata: expected JSON-serializable values, {error}") from None
 
     with atomic_write(path) as f:
         np.savez(f, **arrays)
@@ -38,18 +59,29 @@ def save_checkpoint(path, model, optimizer=None, rng=None, **metadata):
 
 def read_checkpoint(path):
     """Read a checkpoint into ``(arrays, metadata)`` without touching any model."""
+    what = "not a readable tinyvae checkpoint (an .npz written by save_checkpoint)"
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
+        data = np.load(path, allow_pickle=False)
     except FileNotFoundError:
-        raise
+        raise FileNotFoundError(f"{path}: no such checkpoint") from None
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
-        raise CheckpointError(
-            f"{path}: not a readable tinyvae checkpoint (.npz written by save_checkpoint): {error}"
-        ) from error
+        raise CheckpointError(f"{path}: {what}: {error}") from error
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise CheckpointError(f"{path}: {what}; it holds a single array (an .npy file)")
+    try:
+        with data:
+            arrays = {key: data[key] for key in data.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+        raise CheckpointError(f"{path}: {what}: {error}") from error
     if "metadata" not in arrays:
-        raise CheckpointError(f"{path}: no 'metadata' entry; not a tinyvae checkpoint")
-    return arrays, json.loads(str(arrays.pop("metadata")))
+        raise CheckpointError(f"{path}: no 'metadata' entry; {what}")
+    try:
+        metadata = json.loads(str(arrays.pop("metadata")))
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"{path}: damaged metadata (not JSON: {error})") from None
+    if not isinstance(metadata, dict):
+        raise CheckpointError(f"{path}: damaged metadata (expected a JSON object)")
+    return arrays, metadata
 
 
 def load_checkpoint(path, model, optimizer=None, rng=None):
@@ -60,6 +92,7 @@ def load_checkpoint(path, model, optimizer=None, rng=None):
     any state is modified.
     """
     arrays, metadata = read_checkpoint(path)
+    check_finite(arrays, path)
     model_state = {
         key[len("model/") :]: value for key, value in arrays.items() if key.startswith("model/")
     }
@@ -86,7 +119,12 @@ def load_checkpoint(path, model, optimizer=None, rng=None):
     if rng is not None:
         if "rng_state" not in arrays:
             raise CheckpointError(f"{path} holds no RNG state")
-        rng_state = json.loads(str(arrays["rng_state"]))
+        try:
+            rng_state = json.loads(str(arrays["rng_state"]))
+        except json.JSONDecodeError as error:
+            raise CheckpointError(f"{path}: damaged RNG state (not JSON: {error})") from None
+        if not isinstance(rng_state, dict):
+            raise CheckpointError(f"{path}: damaged RNG state (expected a JSON object)")
         if rng_state.get("bit_generator") != type(rng.bit_generator).__name__:
             raise CheckpointError(
                 f"{path} holds {rng_state.get('bit_generator')} RNG state, but the generator "

@@ -27,6 +27,7 @@ import numpy as np
 from .distributions.reparameterize import sample_eps
 from .nn.functional import logsumexp
 from .objectives import make_objective
+from .validation import check_float, check_int, check_rng
 
 
 def log_likelihood(model, x, k=5000, rng=None, batch_size=100, max_rows=2000):
@@ -35,8 +36,10 @@ def log_likelihood(model, x, k=5000, rng=None, batch_size=100, max_rows=2000):
     ``max_rows`` caps how many (sample, example) pairs go through the decoder
     at once; it sets the memory used, not the result.
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    k = check_int(k, "k")
+    batch_size = check_int(batch_size, "batch_size")
+    max_rows = check_int(max_rows, "max_rows")
+    check_rng(rng, "log_likelihood")
     x = model.check_data(x)
     posterior, prior, likelihood = model.posterior, model.prior, model.likelihood
     out = np.empty(len(x), dtype=np.float64)
@@ -55,8 +58,7 @@ def log_likelihood(model, x, k=5000, rng=None, batch_size=100, max_rows=2000):
 
 def active_units(model, x, threshold=1e-2):
     """``(count, variances)``: how many units have Var_x(E_q[z_u|x]) > threshold."""
-    if not (isinstance(threshold, (int, float)) and threshold >= 0):
-        raise ValueError(f"threshold must be a number >= 0, got {threshold!r}")
+    threshold = check_float(threshold, "threshold", 0)
     mu = model.posterior.mean(model.check_data(x))
     variances = np.var(mu.astype(np.float64), axis=0)
     return int(np.sum(variances > threshold)), variances
@@ -74,12 +76,14 @@ def gradient_variance(
     whose name starts with ``prefix`` (the encoder's by default: the
     decoder's gradient is the same for every estimator).
     """
+    n_draws = check_int(n_draws, "n_draws (a variance needs two)", minimum=2)
+    check_rng(rng, "gradient_variance")
     if isinstance(estimator, str):
         objective = make_objective(model, estimator, n_samples, baseline)
     else:
         objective = estimator
-    if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 2:
-        raise ValueError(f"n_draws must be an integer >= 2 (a variance needs two), got {n_draws!r}")
+    x = model.check_data(x)  # before the first zero_grad: bad data changes no gradient
+    objective.check_samples(objective.n_samples)
     names = [name for name, _, _ in model.parameters() if name.startswith(prefix)]
     if not names:
         raise ValueError(f"no parameter name starts with {prefix!r}")

@@ -8,6 +8,7 @@ older file of the same name survives until the new one is complete.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import tempfile
@@ -21,23 +22,76 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """Open ``path`` for binary writing so that it appears whole or not at all.
 
     Yields a file object for a temporary file in the same directory (created
-    if needed). When the ``with`` block ends normally the temporary file is
-    renamed to ``path`` with ``os.replace``, which is atomic on POSIX and
-    Windows; if the block raises, the temporary file is deleted and the
-    exception propagates, leaving any previous ``path`` untouched.
+    if needed), named ``.<name>.<pid>.<random>.part``. When the ``with`` block
+    ends normally the data is flushed and fsynced, the temporary file is
+    renamed to ``path`` with ``os.replace`` (atomic on POSIX and Windows) and
+    the directory is fsynced, so that after a power cut the file is either
+    the old one or the whole new one. If the block raises, the temporary
+    file is deleted and the exception propagates, leaving any previous
+    ``path`` untouched. A process killed mid-write cannot delete its
+    temporary file; the next write of the same ``path`` does.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    remove_leftovers(path)
+    fd, tmp_name = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".part"
+    )
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
+            f.flush()
+            os.fsync(f.fileno())  # the data is on disk before the name points at it
         os.chmod(tmp_name, 0o644)  # mkstemp makes owner-only files; data files are ordinary
         os.replace(tmp_name, path)
+        _fsync_directory(path.parent)  # and the rename itself
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+def remove_leftovers(path: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files that killed writers of ``path`` left; returns them.
+
+    Only files whose writer process no longer exists are removed, so a
+    write in progress in another process is never disturbed. (On systems
+    other than POSIX, where that cannot be asked safely, nothing is removed;
+    the leftovers are hidden files that no reader opens.)
+    """
+    path = Path(path)
+    removed = []
+    if os.name != "posix" or not path.parent.is_dir():
+        return removed
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.part"):
+        pid = leftover.name[len(path.name) + 2 :].split(".")[0]
+        if pid.isdigit() and not _process_exists(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+                removed.append(leftover)
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    """True if a process with this id exists (POSIX: signal 0 checks without sending)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, and belongs to someone else
+        return True
+    return True
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename inside ``directory`` durable (a no-op where directories cannot be opened)."""
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_json(path: str | os.PathLike, data) -> None:

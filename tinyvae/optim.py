@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from .validation import check_bool, check_float
+
 
 class Optimizer:
     """Holds the parameter list and the named state; subclasses define ``step``."""
@@ -19,7 +21,18 @@ class Optimizer:
     def __init__(self, parameters):
         self.parameters = list(parameters)
         if not self.parameters:
-            raise ValueError("optimizer got an empty parameter list")
+            raise ValueError("parameters: expected model.parameters(), got an empty list")
+        for entry in self.parameters:
+            if not (
+                isinstance(entry, tuple)
+                and len(entry) == 3
+                and isinstance(entry[0], str)
+                and all(isinstance(a, np.ndarray) for a in entry[1:])
+            ):
+                raise TypeError(
+                    "parameters: expected model.parameters(), (name, param, grad) triples, "
+                    f"got an entry {entry!r:.60}"
+                )
         self.t = 0  # number of steps taken
         self.state = {}  # slot name -> {parameter name -> array}
 
@@ -31,8 +44,23 @@ class Optimizer:
     def step(self):
         raise NotImplementedError
 
+    def check_parameters(self):
+        """Refuse to update arrays the model no longer uses.
+
+        ``model.astype`` replaces every parameter and gradient and makes the
+        old arrays read-only; an optimizer made before it would otherwise
+        update the old arrays and train nothing, without a word.
+        """
+        for name, param, grad in self.parameters:
+            if not (param.flags.writeable and grad.flags.writeable):
+                raise RuntimeError(
+                    f"{type(self).__name__}: parameter {name!r} is no longer the model's "
+                    "(model.astype() replaced it); make the optimizer after converting the model"
+                )
+
     def zero_grad(self):
         """Set the gradient of every parameter this optimizer updates to zero."""
+        self.check_parameters()
         for _, _, grad in self.parameters:
             grad.fill(0.0)
 
@@ -90,11 +118,13 @@ class SGD(Optimizer):
     hyperparameters = ("lr", "momentum")
 
     def __init__(self, parameters, lr=0.01, momentum=0.0):
+        self.lr = check_float(lr, "lr", 0, low_open=True)
+        self.momentum = check_float(momentum, "momentum", 0, 1, high_open=True)
         super().__init__(parameters)
-        self.lr, self.momentum = lr, momentum
         self.velocity = self._slot("velocity")
 
     def step(self):
+        self.check_parameters()
         self.t += 1
         for name, param, grad in self.parameters:
             v = self.velocity[name]
@@ -112,11 +142,13 @@ class AdaGrad(Optimizer):
     hyperparameters = ("lr", "eps")
 
     def __init__(self, parameters, lr=0.01, eps=1e-8):
+        self.lr = check_float(lr, "lr", 0, low_open=True)
+        self.eps = check_float(eps, "eps", 0, low_open=True)
         super().__init__(parameters)
-        self.lr, self.eps = lr, eps
         self.sum_sq = self._slot("sum_sq")
 
     def step(self):
+        self.check_parameters()
         self.t += 1
         for name, param, grad in self.parameters:
             s = self.sum_sq[name]
@@ -155,9 +187,13 @@ class Adam(Optimizer):
     hyperparameters = ("lr", "beta1", "beta2", "eps")
 
     def __init__(self, parameters, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True):
+        self.lr = check_float(lr, "lr", 0, low_open=True)
+        # 0 <= beta < 1: beta = 1 would never forget the first gradient (and divide by 1 - 1)
+        self.beta1 = check_float(beta1, "beta1", 0, 1, high_open=True)
+        self.beta2 = check_float(beta2, "beta2", 0, 1, high_open=True)
+        self.eps = check_float(eps, "eps", 0, low_open=True)
+        self.bias_correction = check_bool(bias_correction, "bias_correction")
         super().__init__(parameters)
-        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.bias_correction = bool(bias_correction)
         self.m = self._slot("m")
         self.v = self._slot("v")
         # scratch space, not state: never saved in checkpoints
@@ -184,6 +220,7 @@ class Adam(Optimizer):
         return self.m[name] / c1, self.v[name] / c2
 
     def step(self):
+        self.check_parameters()
         self.t += 1
         c1, c2 = self.corrections()
         step_size = self.lr * math.sqrt(c2) / c1

@@ -14,7 +14,7 @@ RNG and history; ``resume=True`` continues such a run exactly where it
 stopped, bit for bit. ``on_step(step)`` runs after every step: the AEVB
 figures evaluate their curves there. If the loss turns NaN or infinite,
 training stops with ``TrainingDiverged`` and the last good checkpoint is
-left untouched.
+left untouched: a state holding NaN or infinity is never saved.
 """
 
 import math
@@ -30,7 +30,7 @@ from .data.batching import batches
 from .data.batching import binarize as binarize_pixels
 from .objectives import Objective, elbo_objective, make_objective
 from .objectives.weight_prior import add_weight_prior
-from .validation import check_rng
+from .validation import check_bool, check_int, check_optional_int, check_rng
 
 
 class TrainingDiverged(RuntimeError):
@@ -63,9 +63,43 @@ def check_optimizer(optimizer, objective):
         )
 
 
-def parameters_finite(model):
-    """True if no parameter holds NaN or infinity."""
-    return all(np.isfinite(param).all() for _, param, _ in model.parameters())
+def state_finite(model, optimizer):
+    """True if no parameter and no optimizer moment holds NaN or infinity."""
+    arrays = [param for _, param, _ in model.parameters()]
+    arrays += [a for slot in optimizer.state.values() for a in slot.values()]
+    return all(np.isfinite(a).all() for a in arrays)
+
+
+def check_checkpoint_path(checkpoint):
+    """``None`` or a file path whose folder can be written: refuse now, not after an epoch."""
+    if checkpoint is None:
+        return None
+    try:
+        path = os.fspath(checkpoint)
+    except TypeError:
+        raise TypeError(
+            f"checkpoint: expected a file path or None, got {type(checkpoint).__name__}"
+        ) from None
+    if os.path.isdir(path):
+        raise ValueError(f"checkpoint: expected a file path, got the folder {path}")
+    folder = os.path.dirname(os.path.abspath(path))
+    existing = folder
+    while not os.path.isdir(existing):  # the first folder that exists (the rest is made)
+        existing = os.path.dirname(existing)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"checkpoint: cannot write into {existing} (for {path})")
+    return path
+
+
+def diverged(message, checkpoint, saved):
+    """``TrainingDiverged`` with where the last good state is, naming only a file that exists."""
+    if checkpoint is None:
+        where = ""
+    elif saved:
+        where = f"; the last good checkpoint is {checkpoint}"
+    else:
+        where = f"; no checkpoint was written ({checkpoint} does not exist)"
+    return TrainingDiverged(f"{message}: training stopped{where}. Try a smaller learning rate.")
 
 
 def evaluate(model, x, rng, n_samples=1):
@@ -120,7 +154,25 @@ def fit(
     stops after that many optimizer steps in total; ``on_step(step)`` is
     called after every step with the number of steps taken so far.
     """
+    # Every argument is checked before anything changes: the model, the optimizer,
+    # the caller's rng and the checkpoint file are untouched by a call that fails.
     check_rng(rng, "fit")
+    epochs = check_int(epochs, "epochs")
+    batch_size = check_int(batch_size, "batch_size")
+    max_steps = check_optional_int(max_steps, "max_steps")
+    for name, flag in (
+        ("binarize", binarize),
+        ("scale_to_dataset", scale_to_dataset),
+        ("weight_prior", weight_prior),
+        ("drop_last", drop_last),
+        ("resume", resume),
+        ("progress", progress),
+        ("verbose", verbose),
+    ):
+        check_bool(flag, name)
+    if on_step is not None and not callable(on_step):
+        raise TypeError(f"on_step: expected a function of the step number, got {on_step!r:.60}")
+    checkpoint = check_checkpoint_path(checkpoint)
     if isinstance(model, Objective):
         objective = model
         if estimator is not None or n_samples != 1 or baseline:
@@ -136,13 +188,10 @@ def fit(
         net.check_data(x_test)  # now, not after a whole epoch of training
     objective.check_samples(objective.n_samples)
     check_optimizer(optimizer, objective)
-    if max_steps is not None and (
-        isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1
-    ):
-        raise ValueError(f"max_steps must be a positive integer or None, got {max_steps!r}")
+    optimizer.check_parameters()
     if drop_last and len(x_train) < batch_size:
         raise ValueError(
-            f"drop_last=True with {len(x_train)} training examples and batch_size={batch_size} "
+            f"drop_last: True with {len(x_train)} training examples and batch_size={batch_size} "
             "leaves no batch at all"
         )
     # Everything that shapes the run beyond the model and the optimizer's arrays:
@@ -166,28 +215,19 @@ def fit(
     else:
         steps_per_epoch = math.ceil(len(x_train) / batch_size)
     history, start, step = History(), 0, 0
+    good_checkpoint = False  # whether `checkpoint` holds a good state of this run
     if resume:
         if checkpoint is None:
-            raise ValueError("resume=True needs checkpoint= (the file to resume from)")
+            raise ValueError("resume: True needs checkpoint= (the file to resume from)")
         if os.path.exists(checkpoint):
-            saved = read_checkpoint(checkpoint)[1]
-            saved_settings = saved.get("settings")
-            if isinstance(saved_settings, dict) and saved_settings.get("estimator") is None:
-                saved_settings["estimator"] = objective.name  # 0.1 saved None for the default
-            if saved_settings != settings:
-                raise CheckpointError(
-                    f"{checkpoint} was written by a run with {saved_settings}; this run has "
-                    f"{settings}. Resume with the same settings, or start a new run."
-                )
-            if saved.get("partial_epoch"):
-                raise CheckpointError(
-                    f"{checkpoint} was saved by a run that max_steps stopped in the middle of "
-                    f"epoch {saved.get('epoch')}; it cannot be continued exactly. Start a new run."
-                )
-            metadata = load_checkpoint(checkpoint, net, optimizer, rng)
-            history = History(**metadata["history"])
-            start = metadata["epoch"]
-            step = metadata.get("steps", start * steps_per_epoch)  # 0.1 did not save steps
+            history, start, step = resume_from(
+                checkpoint, net, optimizer, rng, settings, epochs, steps_per_epoch
+            )
+            good_checkpoint = True
+            if verbose:
+                tqdm.write(f"resuming from epoch {start} of {checkpoint}")
+        elif verbose:
+            tqdm.write(f"no checkpoint at {checkpoint}: starting a new run")
 
     for epoch in range(start + 1, epochs + 1):
         if max_steps is not None and step >= max_steps:
@@ -207,10 +247,10 @@ def fit(
                 x = binarize_pixels(x, rng)
             loss = objective.loss(x, rng=rng)
             if not np.isfinite(loss):
-                kept = f"; the last good checkpoint is {checkpoint}" if checkpoint else ""
-                raise TrainingDiverged(
-                    f"loss became {loss} at epoch {epoch}, example {count}: training stopped"
-                    f"{kept}. Try a smaller learning rate."
+                raise diverged(
+                    f"loss became {loss} at epoch {epoch}, example {count}",
+                    checkpoint,
+                    good_checkpoint,
                 )
             optimizer.zero_grad()  # the gradients of exactly what the optimizer updates
             objective.backward(dloss)  # N/M sum_i of the bound with scale_to_dataset
@@ -227,12 +267,18 @@ def fit(
                 break
         bar.close()
 
+        # The last step of the epoch may have made the parameters NaN although its
+        # loss was finite: look before saving, so a diverged state is never saved.
+        if not state_finite(net, optimizer):
+            raise diverged(
+                f"after epoch {epoch} a parameter or optimizer moment is not finite",
+                checkpoint,
+                good_checkpoint,
+            )
         test_loss = evaluate(net, x_test, rng, objective.n_samples) if x_test is not None else None
-        if (test_loss is not None and not np.isfinite(test_loss)) or not parameters_finite(net):
-            kept = f"; the last good checkpoint is {checkpoint}" if checkpoint else ""
-            raise TrainingDiverged(
-                f"after epoch {epoch} the test loss is {test_loss} or a parameter is not finite: "
-                f"training stopped{kept}. Try a smaller learning rate."
+        if test_loss is not None and not np.isfinite(test_loss):
+            raise diverged(
+                f"after epoch {epoch} the test loss is {test_loss}", checkpoint, good_checkpoint
             )
         history.epoch.append(epoch)
         history.train_loss.append(total / count)
@@ -257,7 +303,43 @@ def fit(
                 settings=settings,
                 **partial,
             )
+            good_checkpoint = True
     return history
+
+
+def resume_from(checkpoint, net, optimizer, rng, settings, epochs, steps_per_epoch):
+    """Restore a run saved by ``fit``: returns ``(history, epochs done, steps done)``.
+
+    Every check (same settings, a whole epoch, fewer epochs done than asked
+    for, readable history) comes before the model, optimizer and rng change.
+    """
+    saved = read_checkpoint(checkpoint)[1]
+    saved_settings = saved.get("settings")
+    if isinstance(saved_settings, dict) and saved_settings.get("estimator") is None:
+        saved_settings["estimator"] = settings["estimator"]  # 0.1 saved None for the default
+    if saved_settings != settings:
+        raise CheckpointError(
+            f"{checkpoint} was written by a run with {saved_settings}; this run has "
+            f"{settings}. Resume with the same settings, or start a new run."
+        )
+    if saved.get("partial_epoch"):
+        raise CheckpointError(
+            f"{checkpoint} was saved by a run that max_steps stopped in the middle of "
+            f"epoch {saved.get('epoch')}; it cannot be continued exactly. Start a new run."
+        )
+    try:
+        history = History(**saved["history"])
+        start = check_int(saved["epoch"], "epoch", minimum=1)
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{checkpoint}: damaged metadata ({error!r})") from None
+    if epochs < start:
+        raise ValueError(
+            f"epochs: {checkpoint} has already trained {start} epochs and epochs={epochs} "
+            f"asks for fewer; ask for more than {start} to train on"
+        )
+    load_checkpoint(checkpoint, net, optimizer, rng)
+    step = saved.get("steps", start * steps_per_epoch)  # 0.1 did not save steps
+    return history, start, step
 
 
 def fit_wake_sleep(

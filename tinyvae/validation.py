@@ -1,11 +1,108 @@
 """Checks at the door: validate an argument before any state changes.
 
-Every public entry point checks what comes in with these helpers, so a bad
-argument gets an error that names it, says what was expected and what came,
-before any parameter, cache or random state is touched.
+Every public entry point checks what comes in with these helpers, before it
+touches a parameter, a gradient, optimizer state, a cache, a file or the
+caller's random generator. A bad argument gets an error of one form,
+
+    lr: expected a finite number > 0, got -0.001
+    batch_size: expected an integer >= 1, got 1.5 (float)
+
+naming the argument, what was expected and what came. ``TypeError`` means
+the kind of value is wrong, ``ValueError`` that its value is.
 """
 
+import math
+import numbers
+
 import numpy as np
+
+
+def _got(value):
+    """How a message shows the value that came: its repr, with its type unless that is plain."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    if value is None or type(value) in (bool, int, str):
+        return text
+    return f"{text} ({type(value).__name__})"
+
+
+def check_int(value, name, minimum=1, maximum=None):
+    """An integer (not a bool, not 1.5, not 3.0) in ``[minimum, maximum]``; returns it as int."""
+    bounds = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an integer {bounds}, got {_got(value)}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{name}: expected an integer {bounds}, got {value}")
+    return int(value)
+
+
+def check_optional_int(value, name, minimum=1):
+    """``None``, or an integer >= ``minimum``."""
+    return None if value is None else check_int(value, name, minimum)
+
+
+def check_float(value, name, low=None, high=None, low_open=False, high_open=False):
+    """A finite real number in the interval given; returns it as float.
+
+    ``low``/``high`` are the bounds (``None`` for none); ``low_open`` and
+    ``high_open`` exclude them: ``check_float(lr, "lr", 0, low_open=True)``
+    asks for lr > 0, ``check_float(beta1, "beta1", 0, 1, high_open=True)``
+    for 0 <= beta1 < 1.
+    """
+    parts = []
+    if low is not None:
+        parts.append(f"{'>' if low_open else '>='} {low}")
+    if high is not None:
+        parts.append(f"{'<' if high_open else '<='} {high}")
+    expected = "a finite number" + (" " + " and ".join(parts) if parts else "")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected {expected}, got {_got(value)}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: expected {expected}, got {value}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        raise ValueError(f"{name}: expected {expected}, got {value!r}")
+    return value
+
+
+def check_bool(value, name):
+    """``True`` or ``False`` (NumPy's bool too); not 0, 1 or a string."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {_got(value)}")
+    return bool(value)
+
+
+def check_choice(value, name, choices):
+    """One of ``choices``; the message lists them."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name}: expected one of {sorted(choices)}, got {_got(value)}")
+    return value
+
+
+def check_sizes(values, name):
+    """A sequence of layer sizes, each an integer >= 1; returns a tuple of ints."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, np.ndarray)):
+        raise TypeError(
+            f"{name}: expected a list of layer sizes such as [400] or (500, 500), "
+            f"got {_got(values)}"
+        )
+    return tuple(check_int(v, f"{name}[{i}]") for i, v in enumerate(values))
+
+
+def check_dtype(dtype, name="dtype"):
+    """A floating NumPy dtype (float32 to train, float64 for gradient checks)."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"{name}: expected a floating dtype such as np.float32, got {_got(dtype)}"
+        ) from None
+    if dtype.kind != "f":
+        raise TypeError(f"{name}: expected a floating dtype such as np.float32, got {dtype}")
+    return dtype
 
 
 def check_input(x, name, ndim=None, last_dim=None, dtype=None):
@@ -32,11 +129,11 @@ def check_input(x, name, ndim=None, last_dim=None, dtype=None):
     return x
 
 
-def check_rng(rng, caller):
+def check_rng(rng, caller, name="rng"):
     """``rng`` must be a ``numpy.random.Generator``; say so naming ``caller``."""
     if not isinstance(rng, np.random.Generator):
         raise TypeError(
-            f"{caller} needs rng=np.random.default_rng(seed), a numpy.random.Generator; "
-            f"got {type(rng).__name__}"
+            f"{caller}: {name}: expected a numpy.random.Generator such as "
+            f"np.random.default_rng(seed), got {_got(rng)}"
         )
     return rng

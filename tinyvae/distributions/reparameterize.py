@@ -12,15 +12,12 @@ the sample into the encoder.
 import numpy as np
 
 from ..nn.module import Module, unbroadcast
+from ..validation import check_rng
 
 
 def sample_eps(rng, shape, dtype=np.float32):
     """Standard normal noise ``eps`` of the given shape, drawn from ``rng``."""
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "expected rng to be a numpy.random.Generator (np.random.default_rng(seed)), "
-            f"got {type(rng).__name__}"
-        )
+    check_rng(rng, "sample_eps")
     return rng.standard_normal(shape, dtype=dtype)
 
 

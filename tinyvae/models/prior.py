@@ -7,6 +7,7 @@ protocol; ``log_prob`` evaluates without keeping a cache, ``sample`` draws z.
 from ..distributions.gaussian import StandardNormalLogDensity
 from ..distributions.reparameterize import sample_eps
 from ..nn.module import Module
+from ..validation import check_int
 
 
 class StandardNormalPrior(Module):
@@ -38,4 +39,4 @@ class StandardNormalPrior(Module):
 
     def sample(self, n, rng):
         """n draws z ~ N(0, I), shape (n, J)."""
-        return sample_eps(rng, (n, self.z_dim), self.dtype)
+        return sample_eps(rng, (check_int(n, "n"), self.z_dim), self.dtype)

@@ -14,9 +14,19 @@ import numpy as np
 
 from ..distributions.bernoulli import check_bernoulli_data
 from ..distributions.reparameterize import sample_eps
+from ..nn.activations import ACTIVATIONS
+from ..nn.linear import INITS
 from ..nn.mlp import MLP
 from ..nn.module import Module
-from ..validation import check_input
+from ..validation import (
+    check_bool,
+    check_choice,
+    check_dtype,
+    check_input,
+    check_int,
+    check_rng,
+    check_sizes,
+)
 from .likelihood import BernoulliLikelihood, GaussianLikelihood
 from .posterior import GaussianPosterior
 from .prior import StandardNormalPrior
@@ -52,18 +62,21 @@ class VAE(Module):
         super().__init__()
         from ..objectives import resolve_estimator  # the names of the bounds
 
-        if likelihood not in LIKELIHOODS:
-            raise ValueError(f"unknown likelihood {likelihood!r}; expected one of {LIKELIHOODS}")
-        if bounded_mean and likelihood != "gaussian":
-            raise ValueError("bounded_mean=True only applies to likelihood='gaussian'")
+        # every argument is checked before the first weight is drawn from rng
+        self.x_dim = check_int(x_dim, "x_dim")
+        self.hidden = check_sizes(hidden, "hidden")
+        self.z_dim = check_int(z_dim, "z_dim")
+        self.activation = check_choice(activation, "activation", ACTIVATIONS)
+        self.likelihood_name = check_choice(likelihood, "likelihood", LIKELIHOODS)
+        self.init = check_choice(init, "init", INITS)
+        self.dtype = check_dtype(dtype)
+        self.bounded_mean = check_bool(bounded_mean, "bounded_mean")
+        if self.bounded_mean and likelihood != "gaussian":
+            raise ValueError("bounded_mean: True only applies to likelihood='gaussian'")
         resolve_estimator(estimator)
-        if rng is None:
-            rng = np.random.default_rng()
-        hidden = tuple(int(h) for h in hidden)
-        self.x_dim, self.hidden, self.z_dim = int(x_dim), hidden, int(z_dim)
-        self.activation, self.likelihood_name, self.init = activation, likelihood, init
-        self.bounded_mean, self.estimator = bool(bounded_mean), estimator
-        self.dtype = np.dtype(dtype)
+        self.estimator = estimator
+        rng = np.random.default_rng() if rng is None else check_rng(rng, "VAE")
+        hidden = self.hidden
 
         out_dim = self.x_dim if likelihood == "bernoulli" else 2 * self.x_dim
         # the encoder's input is data: its backward need not compute dL/dx
@@ -107,22 +120,33 @@ class VAE(Module):
     def check_z(self, z):
         return check_input(z, "z", ndim=2, last_dim=self.z_dim, dtype=self.dtype)
 
-    def noise(self, batch, rng=None, eps=None, n_samples=1):
-        """eps of shape (L, B, z_dim): checked if given, else drawn from ``rng``."""
+    def check_noise(self, batch, rng=None, eps=None):
+        """Check where the noise comes from, drawing nothing: ``eps`` (as (L, B, J)) or None.
+
+        Either ``eps`` itself, shape (B, z_dim) or (L, B, z_dim) with L >= 1,
+        or ``rng``, a numpy Generator to draw it from.
+        """
         if eps is None:
             if rng is None:
-                raise ValueError("pass rng= (a numpy Generator) or the noise itself as eps=")
-            if n_samples < 1:
-                raise ValueError(f"n_samples must be >= 1, got {n_samples}")
-            return sample_eps(rng, (n_samples, batch, self.z_dim), self.dtype)
+                raise ValueError("rng: pass rng= (a numpy Generator) or the noise itself as eps=")
+            check_rng(rng, "the noise eps")
+            return None
         eps = check_input(eps, "eps", last_dim=self.z_dim, dtype=self.dtype)
         if eps.ndim == 2:
             eps = eps[None]
-        if eps.ndim != 3 or eps.shape[1] != batch:
+        if eps.ndim != 3 or eps.shape[1] != batch or len(eps) == 0:
             raise ValueError(
-                f"eps: expected shape ({batch}, {self.z_dim}) or (L, {batch}, {self.z_dim}), "
-                f"got {eps.shape}"
+                f"eps: expected shape ({batch}, {self.z_dim}) or (L, {batch}, {self.z_dim}) "
+                f"with L >= 1, got {eps.shape}"
             )
+        return eps
+
+    def noise(self, batch, rng=None, eps=None, n_samples=1):
+        """eps of shape (L, B, z_dim): checked if given, else drawn from ``rng``."""
+        eps = self.check_noise(batch, rng, eps)
+        if eps is None:
+            n_samples = check_int(n_samples, "n_samples")
+            return sample_eps(rng, (n_samples, batch, self.z_dim), self.dtype)
         return eps
 
     # -- using a trained model ---------------------------------------------------
@@ -141,14 +165,15 @@ class VAE(Module):
     def reconstruct(self, x, rng):
         """E[x|z] for one z ~ q(z|x): probabilities, or mu_x for the Gaussian decoder."""
         x = self.check_data(x)
+        check_rng(rng, "reconstruct")
         z, _ = self.posterior.sample(x, sample_eps(rng, (len(x), self.z_dim), self.dtype))
         return self.likelihood.mean(z)
 
     def sample(self, n, rng):
         """E[x|z] for n draws z ~ p(z) = N(0, I)."""
-        if int(n) != n or n < 1:
-            raise ValueError(f"sample: n must be a positive integer, got {n!r}")
-        return self.likelihood.mean(self.prior.sample(int(n), rng))
+        n = check_int(n, "n")
+        check_rng(rng, "sample")
+        return self.likelihood.mean(self.prior.sample(n, rng))
 
     # -- shortcuts to tinyvae.objectives, kept from 0.1 ---------------------------
     def loss(self, x, rng=None, eps=None, n_samples=1, estimator=None, baseline=False):

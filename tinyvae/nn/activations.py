@@ -6,6 +6,7 @@ the output. Sigmoid and Softplus use the stable forms of ``functional.py``.
 
 import numpy as np
 
+from ..validation import check_float
 from .functional import sigmoid, softplus
 from .module import Module
 
@@ -28,7 +29,7 @@ class LeakyReLU(Module):
 
     def __init__(self, slope=0.01):
         super().__init__()
-        self.slope = slope
+        self.slope = check_float(slope, "slope", 0)
 
     def forward(self, x):
         positive = x > 0
@@ -45,7 +46,7 @@ class ELU(Module):
 
     def __init__(self, alpha=1.0):
         super().__init__()
-        self.alpha = alpha
+        self.alpha = check_float(alpha, "alpha", 0, low_open=True)
 
     def forward(self, x):
         positive = x > 0

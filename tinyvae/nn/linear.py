@@ -2,7 +2,10 @@
 
 import numpy as np
 
+from ..validation import check_bool, check_choice, check_dtype, check_int, check_rng
 from .module import Module
+
+INITS = ("glorot_uniform", "he_uniform", "aevb_normal", "pytorch")
 
 
 def init_weights(scheme, fan_in, fan_out, rng, dtype):
@@ -58,11 +61,12 @@ class Linear(Module):
         input_grad=True,
     ):
         super().__init__()
-        self.input_grad = input_grad
-        if rng is None:
-            rng = np.random.default_rng()
-        self.in_features, self.out_features = in_features, out_features
-        self.dtype = np.dtype(dtype)
+        self.in_features = check_int(in_features, "in_features")
+        self.out_features = check_int(out_features, "out_features")
+        check_choice(init, "init", INITS)
+        self.dtype = check_dtype(dtype)
+        self.input_grad = check_bool(input_grad, "input_grad")
+        rng = np.random.default_rng() if rng is None else check_rng(rng, "Linear")
         W, b = init_weights(init, in_features, out_features, rng, self.dtype)
         self.add_param("W", W)
         self.add_param("b", b)

@@ -2,8 +2,9 @@
 
 import numpy as np
 
+from ..validation import check_choice, check_dtype, check_int, check_rng, check_sizes
 from .activations import ACTIVATIONS
-from .linear import Linear
+from .linear import INITS, Linear
 from .module import Sequential
 
 
@@ -30,15 +31,16 @@ class MLP(Sequential):
         dtype=np.float32,
         input_grad=True,
     ):
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}"
-            )
-        if rng is None:
-            rng = np.random.default_rng()
-        sizes = [in_dim, *hidden, out_dim]
-        if any(int(n) != n or n < 1 for n in sizes):
-            raise ValueError(f"layer sizes must be positive integers, got {sizes}")
+        # every argument is checked before the first weight is drawn from rng
+        sizes = [
+            check_int(in_dim, "in_dim"),
+            *check_sizes(hidden, "hidden"),
+            check_int(out_dim, "out_dim"),
+        ]
+        check_choice(activation, "activation", ACTIVATIONS)
+        check_choice(init, "init", INITS)
+        dtype = check_dtype(dtype)
+        rng = np.random.default_rng() if rng is None else check_rng(rng, "MLP")
         layers = []
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(

@@ -33,6 +33,8 @@ import copy
 
 import numpy as np
 
+from ..validation import check_dtype
+
 
 class Module:
     """Base class: parameters, gradients, cache handling and recursion."""
@@ -151,17 +153,18 @@ class Module:
         """Convert every parameter (and gradient) to ``dtype``; returns self.
 
         Used to run gradient checks in float64 on a model trained in float32.
-        The arrays are replaced, so create optimizers *after* converting: an
-        optimizer made before would keep updating the old arrays.
+        The arrays are replaced, so create optimizers *after* converting. The
+        old arrays become read-only, so that an optimizer made before refuses
+        to step instead of updating arrays nobody uses.
         """
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"astype expects a floating dtype, got {dtype}")
+        dtype = check_dtype(dtype)
         self.dtype = dtype
         for name in list(self.params):
             if self.params[name].dtype != dtype:  # a shared module is reached twice
-                self.params[name] = self.params[name].astype(dtype)
-                self.grads[name] = self.grads[name].astype(dtype)
+                old_param, old_grad = self.params[name], self.grads[name]
+                self.params[name] = old_param.astype(dtype)
+                self.grads[name] = old_grad.astype(dtype)
+                old_param.flags.writeable = old_grad.flags.writeable = False
         for _, child in self.children():
             child.astype(dtype)
         self.cache = None

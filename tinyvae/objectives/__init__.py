@@ -4,6 +4,7 @@ Read objective.py (the contract), then sgvb.py (AEVB's estimators A and B),
 iwae.py, score_function.py, wake_sleep.py and weight_prior.py.
 """
 
+from ..validation import check_bool, check_choice
 from .iwae import IWAE
 from .objective import Objective
 from .score_function import ScoreFunction
@@ -25,9 +26,7 @@ ESTIMATORS = {
 
 def resolve_estimator(name):
     """The objective class for an estimator name; a clear error for an unknown one."""
-    if not isinstance(name, str) or name not in ESTIMATORS:
-        raise ValueError(f"unknown estimator {name!r}; expected one of {sorted(ESTIMATORS)}")
-    return ESTIMATORS[name]
+    return ESTIMATORS[check_choice(name, "estimator", ESTIMATORS)]
 
 
 def make_objective(model, estimator, n_samples=1, baseline=False):
@@ -39,9 +38,9 @@ def make_objective(model, estimator, n_samples=1, baseline=False):
     cls = resolve_estimator(estimator)
     if cls is ScoreFunction:
         return ScoreFunction(model, n_samples, baseline=baseline)
-    if baseline:
+    if check_bool(baseline, "baseline"):
         raise ValueError(
-            f"baseline=True applies to the score-function estimator, not {estimator!r}"
+            f"baseline: True applies to the score-function estimator, not {estimator!r}"
         )
     return cls(model, n_samples)
 

@@ -22,6 +22,8 @@ single gradient: a backward never mixes two forward passes.
 
 import numpy as np
 
+from ..validation import check_float, check_int
+
 
 def pending_forwards(model):
     """What each of the model's parts holds for a backward pass: ``[(part, cache)]``."""
@@ -47,11 +49,7 @@ class Objective:
     name = None  # the short name, e.g. "B"
 
     def __init__(self, model, n_samples=1):
-        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
-            raise TypeError(f"n_samples must be an integer, got {n_samples!r}")
-        if n_samples < 1:
-            raise ValueError(f"n_samples must be >= 1, got {n_samples}")
-        self.model, self.n_samples = model, int(n_samples)
+        self.model, self.n_samples = model, check_int(n_samples, "n_samples")
         self.cache = None
         self.saved = None  # what an estimator's backward needs beyond the parts' caches
 
@@ -93,15 +91,19 @@ class Objective:
         deterministic function of the parameters. ``backward()`` follows.
         """
         x = self.model.check_data(x)
+        eps = self.model.check_noise(len(x), rng, eps)
         self.check_samples(self._samples_in(eps))
+        # every argument is checked: from here on the parts' caches change
         eps = self.model.noise(len(x), rng, eps, self.n_samples)  # (L, B, J)
-        self.cache = None  # a forward that fails halfway leaves nothing to backpropagate
         bound = self.forward(x, eps)  # (B,)
+        # A forward that fails halfway keeps the previous cache, whose backward then
+        # refuses (check_pending): the parts it noted no longer hold its activations.
         self.cache = (eps.shape[:2], pending_forwards(self.model))
         return float(-bound.mean())
 
     def backward(self, dloss=1.0):
         """Add d(dloss * loss)/dtheta into every parameter's ``grads``."""
+        dloss = check_float(dloss, "dloss")
         if self.cache is None:
             raise RuntimeError(
                 f"{type(self).__name__}.backward() called without a matching loss(); "
@@ -118,6 +120,8 @@ class Objective:
     def bound(self, x, rng=None, eps=None, batch_size=1000):
         """The per-example bound, shape (B,), computed in chunks; keeps no cache."""
         x = self.model.check_data(x)
+        batch_size = check_int(batch_size, "batch_size")
+        eps = self.model.check_noise(len(x), rng, eps)
         self.check_samples(self._samples_in(eps))
         eps = self.model.noise(len(x), rng, eps, self.n_samples)
         out = np.empty(len(x), dtype=self.model.dtype)

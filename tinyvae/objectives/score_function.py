@@ -15,6 +15,7 @@ lowering its variance. The decoder's gradient is the ordinary one.
 
 import numpy as np
 
+from ..validation import check_bool
 from .objective import Objective
 
 
@@ -30,14 +31,16 @@ class ScoreFunction(Objective):
                 "the score-function estimator needs log q(z|x) at a given z (log_prob); "
                 f"{type(model.posterior).__name__} has none"
             )
-        self.baseline = bool(baseline)
+        self.baseline = check_bool(baseline, "baseline")
 
     def __repr__(self):
         return f"ScoreFunction(n_samples={self.n_samples}, baseline={self.baseline})"
 
     def check_samples(self, n_samples):
         if self.baseline and n_samples < 2:
-            raise ValueError("the leave-one-out baseline needs n_samples >= 2")
+            raise ValueError(
+                f"n_samples: the leave-one-out baseline needs n_samples >= 2, got {n_samples}"
+            )
 
     def forward(self, x, eps):
         posterior = self.model.posterior

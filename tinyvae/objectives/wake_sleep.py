@@ -26,7 +26,7 @@ Everything goes through the model's public parts: ``posterior.sample`` and
 
 import numpy as np
 
-from ..validation import check_rng
+from ..validation import check_float, check_int, check_rng
 from .objective import Objective, check_pending
 from .sgvb import SGVB_B, has_closed_form_kl
 
@@ -118,6 +118,7 @@ class WakeSleep(Objective):
 
     def wake_backward(self, dloss=1.0):
         """Add d(dloss * wake_loss)/dtheta into the decoder's ``grads`` only."""
+        dloss = check_float(dloss, "dloss")
         self._check_phase("wake")
         L, B = self._pop_phase("wake")
         # wake_loss = -1/(L B) sum_lb log p(x_b|z_lb)
@@ -132,9 +133,7 @@ class WakeSleep(Objective):
 
     @staticmethod
     def _check_n(n):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer (the number of dreams), got {n!r}")
-        return int(n)
+        return check_int(n, "n (the number of dreams)")
 
     def sleep_loss(self, n, rng=None, z=None, x=None):
         """Batch mean of -log q_phi(z|x) over n dreams (z, x) ~ p(z) p_theta(x|z).
@@ -173,6 +172,7 @@ class WakeSleep(Objective):
 
     def sleep_backward(self, dloss=1.0):
         """Add d(dloss * sleep_loss)/dphi into the encoder's ``grads`` only."""
+        dloss = check_float(dloss, "dloss")
         self._check_phase("sleep")
         n = self._pop_phase("sleep")
         # sleep_loss = -1/n sum_b log q(z_b|x_b); the dreamed (z, x) get no gradient
@@ -203,6 +203,7 @@ class WakeSleep(Objective):
 
     def backward(self, dloss=1.0):
         """The wake gradient into the decoder and the sleep gradient into the encoder."""
+        check_float(dloss, "dloss")
         self._check_phase("wake")  # both phases intact before either adds a gradient
         self._check_phase("sleep")
         self.wake_backward(dloss)
@@ -221,6 +222,8 @@ class WakeSleep(Objective):
         objective.
         """
         check_rng(rng, "WakeSleep.step")
+        self.vae.check_data(x)  # before zero_grad: bad data changes no gradient
+        optimizer.check_parameters()
         self.vae.zero_grad()
         self.loss(x, rng=rng)
         self.backward()
