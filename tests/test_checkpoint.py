@@ -7,7 +7,7 @@ import pytest
 from helpers import make_vae_adam
 
 import tinyvae as tv
-from tinyvae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from tinyvae.checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
 
 
 def test_checkpoint_from_another_architecture_is_rejected(tmp_path):
@@ -83,3 +83,63 @@ def test_a_partly_bad_checkpoint_changes_nothing(tmp_path, corrupt):
     for name, value in fresh.state_dict().items():
         np.testing.assert_array_equal(value, before[name])
     assert fresh_rng.bit_generator.state == rng_before and fresh_opt.t == 0
+
+
+def _small(seed=0):
+    model = tv.VAE(x_dim=6, hidden=(4,), z_dim=2, rng=np.random.default_rng(seed))
+    return model, tv.Adam(model.parameters())
+
+
+def test_non_finite_parameters_are_never_saved_over_a_good_file(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    model, opt = _small()
+    save_checkpoint(path, model, opt, epoch=1)
+    good = path.read_bytes()
+    model.decoder.layers[0].params["W"][1, 1] = np.inf
+    with pytest.raises(CheckpointError, match="model/decoder.layers.0.W holds NaN or infinity"):
+        save_checkpoint(path, model, opt, epoch=2)
+    assert path.read_bytes() == good
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.npz"]
+
+
+@pytest.mark.parametrize("key", ["model/encoder.layers.0.b", "optimizer/v/decoder.layers.0.W"])
+def test_a_checkpoint_holding_nan_is_refused_by_name(tmp_path, key):
+    path = tmp_path / "ckpt.npz"
+    model, opt = _small()
+    save_checkpoint(path, model, opt, epoch=1)
+    arrays, metadata = read_checkpoint(path)
+    arrays[key] = np.full_like(arrays[key], np.nan)
+    np.savez(path, metadata=np.array(json.dumps(metadata)), **arrays)
+    target, target_opt = _small(seed=1)
+    state = target.state_dict()
+    with pytest.raises(CheckpointError, match=f"{path}: {key} holds NaN"):
+        load_checkpoint(path, target, target_opt)
+    assert all(np.array_equal(target.state_dict()[k], v) for k, v in state.items())
+    assert target_opt.t == 0
+
+
+@pytest.mark.parametrize(
+    "write, message",
+    [
+        (lambda f: np.save(f, np.zeros(3)), "it holds a single array"),
+        (lambda f: np.savez(f, metadata=np.array("{not json")), "damaged metadata"),
+        (lambda f: np.savez(f, metadata=np.array("[1, 2]")), "damaged metadata"),
+        (lambda f: np.savez(f, weights=np.zeros(2)), "no 'metadata' entry"),
+        (lambda f: f.write(b"PK\x03\x04 truncated"), "not a readable tinyvae checkpoint"),
+    ],
+)
+def test_a_damaged_checkpoint_names_its_path(tmp_path, write, message):
+    path = tmp_path / "ckpt.npz"
+    with open(path, "wb") as f:
+        write(f)
+    model, opt = _small()
+    state = model.state_dict()
+    with pytest.raises(CheckpointError, match=f"{path}: .*{message}"):
+        load_checkpoint(path, model, opt)
+    assert all(np.array_equal(model.state_dict()[k], v) for k, v in state.items())
+
+
+def test_a_missing_checkpoint_names_its_path(tmp_path):
+    model, _ = _small()
+    with pytest.raises(FileNotFoundError, match="nothing.npz: no such checkpoint"):
+        load_checkpoint(tmp_path / "nothing.npz", model)

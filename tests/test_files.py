@@ -1,5 +1,9 @@
 """tinyvae.files: a file is replaced whole or not at all."""
 
+import os
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,3 +24,35 @@ def test_atomic_write_keeps_old_file_on_error(tmp_path):
         f.write(b"new")
     assert path.read_bytes() == b"new"
     assert Path(path).stat().st_mode & 0o777 == 0o644
+
+
+def test_a_killed_writer_leaves_a_part_file_that_the_next_write_removes(tmp_path):
+    path = tmp_path / "file.bin"
+    path.write_bytes(b"good")
+    # a writer killed mid-write: its process is gone, its temporary file is not
+    script = (
+        "import os, sys; from tinyvae.files import atomic_write\n"
+        "with atomic_write(sys.argv[1]) as f:\n"
+        "    f.write(b'half'); f.flush(); os._exit(1)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path)], check=False)
+    leftovers = list(tmp_path.glob(".file.bin.*.part"))
+    assert len(leftovers) == 1 and path.read_bytes() == b"good"
+
+    # a write in progress in a live process (ours) is left alone
+    alive = tmp_path / f".file.bin.{os.getpid()}.abc.part"
+    alive.write_bytes(b"in progress")
+    with atomic_write(path) as f:
+        f.write(b"new")
+    assert path.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [alive.name, "file.bin"]
+
+
+def test_the_data_and_the_rename_are_fsynced(tmp_path, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.fstat(fd)) or real_fsync(fd))
+    with atomic_write(tmp_path / "file.bin") as f:
+        f.write(b"data")
+    assert len(synced) == 2  # the temporary file, then the folder after the rename
+    assert stat.S_ISREG(synced[0].st_mode) and stat.S_ISDIR(synced[1].st_mode)

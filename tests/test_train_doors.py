@@ -1,12 +1,14 @@
 """fit checks its arguments before training, resumes only what it can resume exactly,
 and never writes a diverged state over a good checkpoint."""
 
+import json
+
 import numpy as np
 import pytest
 from helpers import prototype_data
 
 import tinyvae as tv
-from tinyvae.checkpoint import read_checkpoint
+from tinyvae.checkpoint import CheckpointError, read_checkpoint
 
 QUIET = {"progress": False, "verbose": False}
 
@@ -206,3 +208,61 @@ def test_parameters_that_turn_nan_at_the_end_of_an_epoch_never_reach_the_checkpo
         )
     np.testing.assert_array_equal(read_checkpoint(path)[0]["model/decoder.layers.0.W"], good)
     assert read_checkpoint(path)[1]["epoch"] == 1
+
+
+def test_a_run_that_diverges_in_its_first_epoch_names_no_file(tmp_path):
+    path = tmp_path / "run.npz"
+    model, opt, rng = small()
+
+    def poison(step):
+        model.decoder.layers[0].params["W"][0, 0] = np.nan
+
+    # one batch per epoch: the poisoned step is the last of the epoch
+    with pytest.raises(
+        tv.TrainingDiverged, match=r"no checkpoint was written \(.*run.npz does not"
+    ):
+        tv.fit(model, opt, prototype_data(30, seed=0), epochs=2, rng=rng, batch_size=30,
+               checkpoint=path, on_step=poison, **QUIET)  # fmt: skip
+    assert not path.exists()
+
+
+def test_a_diverged_loss_names_the_checkpoint_of_the_last_good_epoch(tmp_path):
+    path = tmp_path / "run.npz"
+    model, opt, rng = small()
+
+    def poison(step):
+        if step == 4:  # the first step of epoch 2: the next loss is NaN
+            model.decoder.layers[0].params["b"][:] = np.nan
+
+    with pytest.raises(tv.TrainingDiverged, match=f"loss became nan at epoch 2.*is {path}"):
+        tv.fit(model, opt, prototype_data(60, seed=0), epochs=3, rng=rng, batch_size=20,
+               checkpoint=path, on_step=poison, **QUIET)  # fmt: skip
+    assert read_checkpoint(path)[1]["epoch"] == 1
+
+
+def test_resuming_with_fewer_epochs_than_done_is_refused_and_equal_trains_nothing(tmp_path):
+    path = tmp_path / "run.npz"
+    model, opt, rng = small()
+    x = prototype_data(40, seed=0)
+    tv.fit(model, opt, x, epochs=2, rng=rng, checkpoint=path, **QUIET)
+    state, rng_state = model.state_dict(), rng.bit_generator.state
+    with pytest.raises(ValueError, match="already trained 2 epochs and epochs=1 asks for fewer"):
+        tv.fit(model, opt, x, epochs=1, rng=rng, checkpoint=path, resume=True, **QUIET)
+    history = tv.fit(model, opt, x, epochs=2, rng=rng, checkpoint=path, resume=True, **QUIET)
+    assert history.epoch == [1, 2]
+    assert all(np.array_equal(model.state_dict()[k], v) for k, v in state.items())
+    assert rng.bit_generator.state == rng_state
+
+
+def test_resuming_from_damaged_metadata_names_the_file_and_loads_nothing(tmp_path):
+    path = tmp_path / "run.npz"
+    model, opt, rng = small()
+    x = prototype_data(40, seed=0)
+    tv.fit(model, opt, x, epochs=1, rng=rng, checkpoint=path, **QUIET)
+    arrays, metadata = read_checkpoint(path)
+    del metadata["history"]
+    np.savez(path, metadata=np.array(json.dumps(metadata)), **arrays)
+    state = model.state_dict()
+    with pytest.raises(CheckpointError, match=f"{path}: damaged metadata"):
+        tv.fit(model, opt, x, epochs=2, rng=rng, checkpoint=path, resume=True, **QUIET)
+    assert all(np.array_equal(model.state_dict()[k], v) for k, v in state.items())

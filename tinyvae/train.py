@@ -19,6 +19,7 @@ left untouched: a state holding NaN or infinity is never saved.
 
 import math
 import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -71,7 +72,11 @@ def state_finite(model, optimizer):
 
 
 def check_checkpoint_path(checkpoint):
-    """``None`` or a file path whose folder can be written: refuse now, not after an epoch."""
+    """``None`` or a file path that can be written: refuse now, not after an epoch.
+
+    Makes the checkpoint's folder if needed and tries a scratch file in it,
+    which is deleted at once.
+    """
     if checkpoint is None:
         return None
     try:
@@ -83,11 +88,14 @@ def check_checkpoint_path(checkpoint):
     if os.path.isdir(path):
         raise ValueError(f"checkpoint: expected a file path, got the folder {path}")
     folder = os.path.dirname(os.path.abspath(path))
-    existing = folder
-    while not os.path.isdir(existing):  # the first folder that exists (the rest is made)
-        existing = os.path.dirname(existing)
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise PermissionError(f"checkpoint: cannot write into {existing} (for {path})")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise PermissionError(
+            f"checkpoint: cannot write into {folder} ({error.strerror or error})"
+        ) from None
     return path
 
 
@@ -172,7 +180,6 @@ def fit(
         check_bool(flag, name)
     if on_step is not None and not callable(on_step):
         raise TypeError(f"on_step: expected a function of the step number, got {on_step!r:.60}")
-    checkpoint = check_checkpoint_path(checkpoint)
     if isinstance(model, Objective):
         objective = model
         if estimator is not None or n_samples != 1 or baseline:
@@ -194,6 +201,7 @@ def fit(
             f"drop_last: True with {len(x_train)} training examples and batch_size={batch_size} "
             "leaves no batch at all"
         )
+    checkpoint = check_checkpoint_path(checkpoint)  # last: it may make the folder
     # Everything that shapes the run beyond the model and the optimizer's arrays:
     # resuming with different values would not continue the same run.
     settings = {

@@ -3,7 +3,7 @@
 Everything runs on small fake files the tests write by hand, except the
 ``test_real_*`` tests, which run only when ``TINYVAE_DATA`` names a directory
 holding the three real files (directly or in its ``binarized-mnist/``
-subfolder). No test touches the network: mirrors are ``file://`` URLs.
+subfolder). No test touches the network: mirrors are a web server on 127.0.0.1.
 """
 
 import hashlib
@@ -268,8 +268,8 @@ def test_missing_files_without_download(tmp_path, monkeypatch):
     assert not (tmp_path / "cache").exists()  # nothing created
 
 
-def test_unreachable_mirrors(tmp_path, monkeypatch):
-    dead = [(tmp_path / "dead1").as_uri() + "/", (tmp_path / "dead2").as_uri() + "/"]
+def test_unreachable_mirrors(tmp_path, monkeypatch, web_root):
+    dead = [web_root + "dead1/", web_root + "dead2/"]
     monkeypatch.setattr(binarized_mnist, "BINARIZED_MNIST_MIRRORS", tuple(dead))
     with pytest.raises(DataNotFoundError) as caught:
         load_binarized_mnist()
@@ -279,10 +279,10 @@ def test_unreachable_mirrors(tmp_path, monkeypatch):
     assert "TINYVAE_DATA" in message
 
 
-def test_download_into_cache_from_a_mirror(tmp_path, monkeypatch):
+def test_download_into_cache_from_a_mirror(tmp_path, monkeypatch, web_root):
     parts = write_fake_binarized_mnist(tmp_path / "mirror")
     patch_checksums(monkeypatch, tmp_path / "mirror")
-    mirror = (tmp_path / "mirror").as_uri() + "/"
+    mirror = web_root + "mirror/"
     monkeypatch.setattr(binarized_mnist, "BINARIZED_MNIST_MIRRORS", (mirror,))
     x_train, x_valid, x_test = load_binarized_mnist()  # verify=True, against the patched table
     cached = tmp_path / "cache" / "binarized-mnist"
@@ -365,5 +365,5 @@ def test_an_explicit_folder_without_the_files_is_an_error(tmp_path, monkeypatch)
     write_dir = tmp_path / "cache" / "binarized-mnist"
     monkeypatch.setenv("TINYVAE_CACHE", str(tmp_path / "cache"))
     write_dir.mkdir(parents=True)
-    with pytest.raises(DataNotFoundError, match="holds no"):
+    with pytest.raises(DataNotFoundError, match="the folder you named"):
         find_binarized_mnist(tmp_path / "typo", download=True)

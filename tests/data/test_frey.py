@@ -4,7 +4,7 @@ Everything runs on small fake files written by the tests with
 ``scipy.io.savemat`` (those tests are skipped without SciPy), except the
 ``test_real_*`` tests, which run only when ``TINYVAE_DATA`` names a directory
 holding the real ``frey_rawface.mat`` (directly or in its ``frey/``
-subfolder). No test touches the network: mirrors are ``file://`` URLs.
+subfolder). No test touches the network: mirrors are a web server on 127.0.0.1.
 """
 
 import hashlib
@@ -156,8 +156,10 @@ def test_missing_scipy_says_how_to_install_it(tmp_path, without_scipy):
     assert isinstance(caught.value.__cause__, ImportError)  # the original error is kept
 
 
-def test_missing_scipy_is_reported_before_any_download(tmp_path, monkeypatch, without_scipy):
-    monkeypatch.setattr(frey, "FREY_MIRRORS", ((tmp_path / "dead").as_uri() + "/",))
+def test_missing_scipy_is_reported_before_any_download(
+    tmp_path, monkeypatch, without_scipy, web_root
+):
+    monkeypatch.setattr(frey, "FREY_MIRRORS", (web_root + "dead/",))
     with pytest.raises(ImportError, match=r"tinyvae\[frey\]"):
         load_frey()  # download=True, nothing on disk: would otherwise try the mirror
     assert not (tmp_path / "cache").exists()
@@ -241,8 +243,8 @@ def test_missing_file_without_download(tmp_path, monkeypatch):
     assert not (tmp_path / "cache").exists()  # nothing created
 
 
-def test_unreachable_mirrors(tmp_path, monkeypatch):
-    dead = [(tmp_path / "dead1").as_uri() + "/", (tmp_path / "dead2").as_uri() + "/"]
+def test_unreachable_mirrors(tmp_path, monkeypatch, web_root):
+    dead = [web_root + "dead1/", web_root + "dead2/"]
     monkeypatch.setattr(frey, "FREY_MIRRORS", tuple(dead))
     with pytest.raises(DataNotFoundError) as caught:
         find_frey()
@@ -254,10 +256,10 @@ def test_unreachable_mirrors(tmp_path, monkeypatch):
 
 
 @needs_scipy
-def test_download_into_cache_from_a_mirror(tmp_path, monkeypatch):
+def test_download_into_cache_from_a_mirror(tmp_path, monkeypatch, web_root):
     faces = write_fake_frey(tmp_path / "mirror")
     patch_checksum(monkeypatch, tmp_path / "mirror")
-    monkeypatch.setattr(frey, "FREY_MIRRORS", ((tmp_path / "mirror").as_uri() + "/",))
+    monkeypatch.setattr(frey, "FREY_MIRRORS", (web_root + "mirror/",))
     loaded = load_frey()  # verify=True, against the patched table
     assert [p.name for p in (tmp_path / "cache" / "frey").iterdir()] == [FILENAME]
     np.testing.assert_array_equal(loaded, faces)
@@ -337,5 +339,5 @@ def test_an_explicit_folder_without_the_files_is_an_error(tmp_path, monkeypatch)
     write_dir = tmp_path / "cache" / "frey"
     monkeypatch.setenv("TINYVAE_CACHE", str(tmp_path / "cache"))
     write_dir.mkdir(parents=True)
-    with pytest.raises(DataNotFoundError, match="holds no"):
+    with pytest.raises(DataNotFoundError, match="the folder you named"):
         find_frey(tmp_path / "typo", download=True)

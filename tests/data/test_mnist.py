@@ -213,8 +213,8 @@ def test_missing_files_without_download(tmp_path):
         assert name in message and sha in message
 
 
-def test_unreachable_mirrors(tmp_path, monkeypatch):
-    dead = [(tmp_path / "dead1").as_uri() + "/", (tmp_path / "dead2").as_uri() + "/"]
+def test_unreachable_mirrors(tmp_path, monkeypatch, web_root):
+    dead = [web_root + "dead1/", web_root + "dead2/"]
     monkeypatch.setattr(mnist, "MNIST_MIRRORS", tuple(dead))
     with pytest.raises(DataNotFoundError) as caught:
         load_mnist()
@@ -225,11 +225,11 @@ def test_unreachable_mirrors(tmp_path, monkeypatch):
     assert "TINYVAE_DATA" in message
 
 
-def test_download_into_cache_from_a_mirror(tmp_path, monkeypatch):
+def test_download_into_cache_from_a_mirror(tmp_path, monkeypatch, web_root):
     arrays = write_fake_mnist(tmp_path / "mirror")
     checksums = {name: sha256_of(tmp_path / "mirror" / name) for name in arrays}
     monkeypatch.setattr(mnist, "MNIST_FILES", checksums)
-    monkeypatch.setattr(mnist, "MNIST_MIRRORS", ((tmp_path / "mirror").as_uri() + "/",))
+    monkeypatch.setattr(mnist, "MNIST_MIRRORS", (web_root + "mirror/",))
     x_train, y_train, x_test, y_test = load_mnist()  # verify=True, against the patched table
     assert sorted(p.name for p in (tmp_path / "cache" / "mnist").iterdir()) == sorted(arrays)
     np.testing.assert_array_equal(x_train, arrays["train-images-idx3-ubyte.gz"])
@@ -287,5 +287,5 @@ def test_an_explicit_folder_without_the_files_is_an_error(tmp_path, monkeypatch)
     write_dir = tmp_path / "cache" / "mnist"
     monkeypatch.setenv("TINYVAE_CACHE", str(tmp_path / "cache"))
     write_dir.mkdir(parents=True)
-    with pytest.raises(DataNotFoundError, match="holds no"):
+    with pytest.raises(DataNotFoundError, match="the folder you named"):
         find_mnist(tmp_path / "typo", download=True)

@@ -17,15 +17,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from ..validation import check_bool, check_int, check_rng
+
 __all__ = ["batches", "binarize"]
-
-
-def _check_rng(rng) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a np.random.Generator (e.g. np.random.default_rng(0)), "
-            f"got {type(rng).__name__}"
-        )
 
 
 def batches(
@@ -54,9 +48,8 @@ def batches(
     when iteration starts.
     """
     x = np.asarray(x)
-    is_integer = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
-    if not is_integer or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = check_int(batch_size, "batch_size")
+    shuffle, drop_last = check_bool(shuffle, "shuffle"), check_bool(drop_last, "drop_last")
     if x.ndim == 0:
         raise ValueError("x must have a first axis indexing examples, got a 0-dimensional array")
     if labels is not None:
@@ -70,7 +63,7 @@ def batches(
             raise TypeError(
                 "shuffle=True needs rng, a np.random.Generator such as np.random.default_rng(0)"
             )
-        _check_rng(rng)
+        check_rng(rng, "batches")
         order = rng.permutation(len(x))
     else:
         order = np.arange(len(x))
@@ -91,7 +84,7 @@ def binarize(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ``x`` holds grey levels in [0, 1] (floating point); the result has the
     same shape and dtype and contains only 0 and 1. Its expectation is ``x``.
     """
-    _check_rng(rng)
+    check_rng(rng, "binarize")
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):
         raise TypeError(

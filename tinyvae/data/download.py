@@ -1,37 +1,32 @@
-"""Getting data files onto disk safely: checksums, a cache directory, mirrors.
+"""Finding data files on disk, or downloading them, always checked by checksum.
 
-Every dataset tinyvae loads from the internet goes through :func:`fetch`. The
-rules it follows are the ones a careful person would follow by hand:
+A dataset is a few files, each with its published SHA-256 checksum.
+:func:`find_files` looks for all of them in one folder, trying in order
 
-1. If the file is already where it belongs and its SHA-256 checksum is the
-   published one, use it. Nothing is downloaded twice.
-2. Otherwise try each mirror in turn. The bytes are streamed into a temporary
-   file next to the destination, hashed on the way, and only renamed into
-   place (an atomic ``os.replace``) once the checksum matches. A crash or a
-   bad mirror therefore never leaves a half-written or wrong file behind.
-3. If every mirror fails, raise :class:`DataNotFoundError` saying what went
-   wrong with each URL and where to put the file by hand for offline use.
+1. the folder the caller names (``data_dir=``, the scripts' ``--data-dir``),
+2. the folder named by the environment variable ``TINYVAE_DATA``,
+3. the cache, :func:`cache_dir` (``$TINYVAE_CACHE``, else a per-user folder),
 
-The same "write to a temporary file, then rename" idea is used for every
-file tinyvae writes (:mod:`tinyvae.files`).
+each directly or in the dataset's subfolder (``mnist/``, ``frey/``, ...).
+Only if none holds them all are they downloaded into the cache.
 
-Files are cached under :func:`cache_dir`; the environment variable
-``TINYVAE_CACHE`` moves the cache, and ``TINYVAE_DATA`` names a directory of
-data files you downloaded yourself (the dataset loaders look there first).
+The downloading itself is done by pooch, the library SciPy and scikit-image
+use for the same job: it streams each file into a temporary file next to its
+destination, with a progress bar, and moves it into place only once its
+checksum matches. A failed or interrupted download therefore never leaves a
+half-written or wrong file behind. This module adds the search order, mirrors
+tried in turn, and errors that say what to do: :class:`DataNotFoundError`
+(with instructions for working offline) and :class:`CorruptDataError`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import os
-import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
-from ..files import atomic_write
+import pooch
+import requests
 
 __all__ = [
     "DataNotFoundError",
@@ -39,21 +34,15 @@ __all__ = [
     "cache_dir",
     "sha256_of",
     "fetch",
+    "find_files",
+    "verify_files",
 ]
-
-# Bytes read or written per step when hashing or downloading: large enough to
-# be fast, small enough that a 50 MB file never has to sit in memory at once.
-CHUNK_SIZE = 1 << 20
-
-# Seconds to wait for a mirror to answer before giving up on it.
-TIMEOUT_SECONDS = 60
 
 
 class DataNotFoundError(FileNotFoundError):
     """A data file is neither on disk nor obtainable from any mirror.
 
-    ``failures`` lists ``(url, reason)`` for every URL that was tried, so that
-    a caller fetching several files can write one message covering them all.
+    ``failures`` lists ``(url, reason)`` for every download that was tried.
     """
 
     def __init__(self, message: str, failures: Sequence[tuple[str, str]] = ()):
@@ -67,57 +56,31 @@ class CorruptDataError(ValueError):
 
 
 def cache_dir() -> Path:
-    """The directory where tinyvae keeps downloaded and generated data.
+    """The folder where tinyvae keeps downloaded and generated data.
 
-    ``$TINYVAE_CACHE`` if set, else ``$XDG_CACHE_HOME/tinyvae``, else
-    ``~/.cache/tinyvae``. The directory is not created here; whoever writes
-    into it creates it.
+    ``$TINYVAE_CACHE`` if set, else the user's cache folder as the operating
+    system defines it (``$XDG_CACHE_HOME/tinyvae`` or ``~/.cache/tinyvae`` on
+    Linux). The folder is not created here; whoever writes into it does.
     """
     if os.environ.get("TINYVAE_CACHE"):
         return Path(os.environ["TINYVAE_CACHE"]).expanduser()
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]).expanduser() / "tinyvae"
-    return Path.home() / ".cache" / "tinyvae"
+    return pooch.os_cache("tinyvae")
 
 
 def sha256_of(path: str | os.PathLike) -> str:
-    """Hex SHA-256 digest of the file at ``path``, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK_SIZE):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """Hex SHA-256 digest of the file at ``path`` (read in chunks)."""
+    return pooch.file_hash(str(path), alg="sha256")
 
 
-def _download(url: str, destination: Path, sha256: str, progress: bool) -> None:
-    """Stream ``url`` into ``destination``, hashing on the way.
-
-    The file is only put in place if its checksum equals ``sha256``;
-    otherwise :class:`CorruptDataError` is raised and nothing is left behind.
-    Network failures surface as ``OSError`` (``urllib.error.URLError`` is one)
-    or ``http.client.HTTPException``.
-    """
-    digest = hashlib.sha256()
-    with (
-        urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response,
-        atomic_write(destination) as out,
-        tqdm(
-            total=int(response.headers.get("Content-Length") or 0) or None,
-            unit="B",
-            unit_scale=True,
-            unit_divisor=1024,
-            desc=destination.name,
-            disable=not progress,
-        ) as bar,
-    ):
-        while chunk := response.read(CHUNK_SIZE):
-            digest.update(chunk)
-            out.write(chunk)
-            bar.update(len(chunk))
-        if digest.hexdigest() != sha256:
-            raise CorruptDataError(
-                f"checksum mismatch: expected sha256 {sha256}, got {digest.hexdigest()}"
-            )
+def _why(error: Exception) -> str:
+    """Why one download failed, in a few words rather than the network library's."""
+    if isinstance(error, requests.ConnectionError):
+        return "could not connect (no network, or the server is down)"
+    if isinstance(error, requests.Timeout):
+        return "the server did not answer in time"
+    if isinstance(error, requests.HTTPError):
+        return f"the server answered {error.response.status_code} {error.response.reason}"
+    return str(error)  # pooch's checksum mismatch, or a URL pooch cannot handle
 
 
 def fetch(
@@ -132,20 +95,20 @@ def fetch(
     Parameters
     ----------
     filename : name of the file inside ``directory``.
-    urls : full URLs of the file on each mirror, tried in order. Any scheme
-        ``urllib`` understands works, including ``file://`` (used by tests).
+    urls : full URLs of the file on each mirror (http, https or ftp), tried
+        in order.
     sha256 : the file's published SHA-256 checksum (64 hex digits).
     directory : where the file lives; created if missing.
-    progress : show a tqdm progress bar (in bytes) while downloading.
+    progress : show a progress bar (in bytes) while downloading.
 
-    An existing file with the right checksum is returned as is; one with the
-    wrong checksum is replaced by a fresh download.
+    An existing file with the right checksum is returned as is, without
+    touching the network; one with the wrong checksum is replaced by a fresh
+    download.
 
     Raises
     ------
     DataNotFoundError : no mirror delivered a file with the right checksum.
-        The message lists each URL with the reason it failed, and where to
-        put the file for offline use.
+        The message lists each URL with the reason it failed.
     """
     if isinstance(urls, (str, bytes)):
         raise TypeError(
@@ -156,99 +119,103 @@ def fetch(
     sha256 = sha256.lower()
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise ValueError(f"sha256 must be 64 hexadecimal digits, got {sha256!r}")
-
-    directory = Path(directory).expanduser()
-    target = directory / filename
-    if target.is_file() and sha256_of(target) == sha256:
-        return target
-    # Created here, so that an unwritable directory is reported as such and
-    # not as a failure of every mirror.
-    directory.mkdir(parents=True, exist_ok=True)
+    # Created here, so that an unwritable folder is reported as such and not
+    # as a failure of every mirror.
+    Path(directory).expanduser().mkdir(parents=True, exist_ok=True)
 
     failures = []
     for url in urls:
         try:
-            _download(url, target, sha256, progress)
-        except (OSError, ValueError, http.client.HTTPException) as error:
-            # OSError covers unreachable hosts, HTTP errors and timeouts;
-            # ValueError covers malformed URLs and our own checksum mismatch.
-            failures.append((url, str(error) or type(error).__name__))
+            path = pooch.retrieve(
+                url, f"sha256:{sha256}", fname=filename, path=directory, progressbar=progress
+            )
+        except (OSError, ValueError) as error:
+            # requests' network errors are OSErrors; pooch reports a wrong
+            # checksum (and a URL it cannot handle) as a ValueError.
+            failures.append((url, _why(error)))
             continue
-        return target
+        return Path(path)
 
-    tried = "\n".join(f"  {url}\n    -> {reason}" for url, reason in failures)
+    tried = "".join(f"\n  {url}: {reason}" for url, reason in failures)
     raise DataNotFoundError(
-        f"Could not download {filename}. Tried:\n{tried}\n"
-        f"To work offline, download {filename} yourself (sha256 {sha256}) and put it in\n"
-        f"  {directory}\n"
-        f"or in a directory named by the TINYVAE_DATA environment variable.",
+        f"Could not download {filename}:{tried}\n"
+        f"To work offline, download it yourself (sha256 {sha256}) and put it in\n"
+        f"  {directory}",
         failures,
     )
 
 
 def find_files(
-    title, files, mirrors, subfolder, data_dir=None, download=True, loader="load_dataset"
-):
+    title: str,
+    files: Mapping[str, str],
+    mirrors: Sequence[str],
+    subfolder: str,
+    data_dir: str | os.PathLike | None = None,
+    download: bool = True,
+    loader: str = "load_dataset",
+) -> Path:
     """Return the folder holding every file of ``files`` (name -> sha256).
 
-    Looks, in order, in ``data_dir``, in ``$TINYVAE_DATA`` (in both cases
-    directly or in ``subfolder``) and in ``cache_dir()/subfolder``. A
+    Looks in ``data_dir`` if given, else in ``$TINYVAE_DATA`` (in both cases
+    directly or in ``subfolder``) and then in ``cache_dir()/subfolder``. A
     ``data_dir`` given explicitly is final: if it lacks the files that is an
     error, since falling back elsewhere would hide a typo. If no folder holds
-    them and ``download`` is true, they are fetched into the cache.
+    them and ``download`` is true, they are fetched from ``mirrors`` (base
+    URLs ending in "/") into the cache. Only the files' presence is checked
+    here; :func:`verify_files` checks their contents.
 
-    Raises ``DataNotFoundError`` with a message that says where to put the
-    files for offline use.
+    Raises
+    ------
+    DataNotFoundError : the files are nowhere and were not (or could not be)
+        downloaded. The message says where tinyvae looked, which files it
+        needs, where to get them and how to point tinyvae at them. ``title``
+        and ``loader`` (the function the user called) are used in it.
     """
-    roots = [Path(root).expanduser() for root in (data_dir, os.environ.get("TINYVAE_DATA")) if root]
-    searched = [folder for root in roots for folder in (root, root / subfolder)]
-    searched.append(cache_dir() / subfolder)
-
-    def holds(folder):
-        return all((folder / name).is_file() for name in files)
-
-    def instructions(folder):
-        listing = "\n".join(f"  {name}  (sha256 {sha})" for name, sha in files.items())
-        what = "this file" if len(files) == 1 else f"these {len(files)} files"
-        return (
-            f"To use {title} offline, put {what}:\n{listing}\n(from {mirrors[0]})\n"
-            f"in {folder}\n"
-            f"or in a directory of your choice (directly or in its {subfolder}/ subfolder) "
-            f"and\npoint the TINYVAE_DATA environment variable, or {loader}(data_dir=...), "
-            "at it."
-        )
-
-    if data_dir is not None and not any(holds(folder) for folder in searched[:2]):
-        raise DataNotFoundError(
-            f"{data_dir} (and its {subfolder}/ subfolder) holds no "
-            f"{title} files.\n" + instructions(Path(data_dir).expanduser())
-        )
+    cache = cache_dir() / subfolder
+    explicit = data_dir is not None
+    root = data_dir if explicit else os.environ.get("TINYVAE_DATA")
+    searched = [Path(root).expanduser(), Path(root).expanduser() / subfolder] if root else []
+    if not explicit:
+        searched.append(cache)
     for folder in searched:
-        if holds(folder):
+        if all((folder / name).is_file() for name in files):
             return folder
 
-    target = cache_dir() / subfolder
-    if not download:
-        looked = "\n".join(f"  {folder}" for folder in searched)
-        raise DataNotFoundError(
-            f"{title} not found. Looked for {', '.join(files)} in:\n{looked}\n"
-            "and download=False, so nothing was downloaded.\n" + instructions(target)
+    def not_found(problem: str, failures: Sequence[tuple[str, str]] = ()) -> DataNotFoundError:
+        looked = "".join(f"\n  {folder}" for folder in searched)
+        width = max(map(len, files))
+        listing = "".join(f"\n  {name:<{width}}  sha256 {sha}" for name, sha in files.items())
+        what, them = ("this file", "it") if len(files) == 1 else ("these files", "them")
+        home = Path(data_dir).expanduser() if explicit else cache  # where the files belong
+        return DataNotFoundError(
+            f"{title} not found. Looked in:{looked}\n{problem}"
+            f"To use {title} offline, download {what} from {mirrors[0]}{listing}\n"
+            f"and put {them} in {home}\n"
+            f"or in a folder of your choice (directly or in its {subfolder}/ subfolder), "
+            "then point tinyvae at it:\n"
+            f'  TINYVAE_DATA=/that/folder   or   {loader}(data_dir="/that/folder")',
+            failures,
         )
+
+    if explicit:
+        raise not_found("That is the folder you named, so tinyvae looked nowhere else.\n")
+    if not download:
+        raise not_found("Nothing was downloaded, since download=False.\n")
     for name, sha in files.items():
         try:
-            fetch(name, [mirror + name for mirror in mirrors], sha, target)
+            fetch(name, [mirror + name for mirror in mirrors], sha, cache)
         except DataNotFoundError as error:
-            # one file failing usually means no network: stop rather than repeat it
-            tried = "\n".join(f"  {url}\n    -> {reason}" for url, reason in error.failures)
-            raise DataNotFoundError(
-                f"Could not download {title}. Tried:\n{tried}\n" + instructions(target),
-                error.failures,
-            ) from error
-    return target
+            # One file failing usually means no network: stop rather than repeat it.
+            tried = "".join(f"\n  {url}: {reason}" for url, reason in error.failures)
+            raise not_found(f"Downloading it failed:{tried}\n", error.failures) from None
+    return cache
 
 
-def verify_files(directory, files, title):
-    """Raise ``CorruptDataError`` unless every file in ``directory`` has its sha256."""
+def verify_files(directory: Path, files: Mapping[str, str], title: str) -> None:
+    """Raise ``CorruptDataError`` unless every file in ``directory`` has its sha256.
+
+    Nothing is changed on disk: a damaged file is reported, never deleted.
+    """
     for name, expected in files.items():
         actual = sha256_of(directory / name)
         if actual != expected:

@@ -6,6 +6,9 @@
                                                  (AEVB appendix C.2; with ``bounded_mean``
                                                  mu_x = sigmoid(.) lies in (0, 1))
 
+The Gaussian's log-variance has a floor, LOGVAR_MIN = log(1e-12) (a
+standard deviation of 1e-6), explained in ``GaussianLikelihood``.
+
 A likelihood follows the module protocol, ``forward(x, z) -> log p(x|z)`` and
 ``backward(dlog_px) -> (None, dz)`` (x is data), with z of shape (B, J) or
 (L, B, J) for L samples per example; the output is (B,) or (L, B). For
@@ -18,9 +21,11 @@ import numpy as np
 from ..distributions.bernoulli import BernoulliLogDensity
 from ..distributions.gaussian import GaussianLogDensity
 from ..distributions.reparameterize import sample_eps
-from ..nn.activations import Sigmoid
+from ..nn.activations import Floor, Sigmoid
 from ..nn.functional import sigmoid
 from ..nn.module import Module
+
+LOGVAR_MIN = -27.631021  # log(1e-12): the Gaussian decoder's variance is at least 1e-12
 
 
 class Likelihood(Module):
@@ -98,6 +103,16 @@ class GaussianLikelihood(Likelihood):
     The decoder outputs 2 * x_dim numbers: mu_x, then logvar_x. With
     ``bounded_mean=True`` mu_x passes through a sigmoid, as AEVB does for
     Frey Face (appendix C.2).
+
+    The decoder's second half, ``r``, becomes the log-variance through a
+    floor, logvar_x = max(r, LOGVAR_MIN), with gradient 1 above it and 0
+    below. Without it the likelihood is unbounded: on a pixel that is 0 or 1
+    in every image the mean can reach the data exactly (a float32 sigmoid
+    rounds to 1.0 above 17), (x - mu)^2 is 0, every step lowers logvar_x,
+    and exp(-logvar_x) overflows to infinity below -88, where inf * 0 is
+    NaN. At the floor (x - mu)^2 / sigma^2 stays below 1e12 per pixel, and
+    a trained decoder whose log-variances lie above it computes exactly
+    what it would without the floor.
     """
 
     name = "gaussian"
@@ -106,13 +121,15 @@ class GaussianLikelihood(Likelihood):
         super().__init__(decoder)
         self.x_dim, self.bounded_mean = x_dim, bounded_mean
         self.mean_sigmoid = Sigmoid() if bounded_mean else None
+        self.logvar_floor = Floor(LOGVAR_MIN)
         self.density = GaussianLogDensity()
 
     def _decode(self, z):
         out = self.decoder.forward(z)
-        mu_x, logvar_x = out[:, : self.x_dim], out[:, self.x_dim :]
+        mu_x, r = out[:, : self.x_dim], out[:, self.x_dim :]
         if self.bounded_mean:
             mu_x = self.mean_sigmoid.forward(mu_x)  # means in (0, 1), AEVB appendix C.2
+        logvar_x = self.logvar_floor.forward(r)  # max(r, LOGVAR_MIN)
         return mu_x, logvar_x
 
     def forward(self, x, z):
@@ -127,7 +144,9 @@ class GaussianLikelihood(Likelihood):
         dmu_x = dmu_x.reshape(-1, self.x_dim)
         if self.bounded_mean:
             dmu_x = self.mean_sigmoid.backward(dmu_x)
-        dout = np.concatenate([dmu_x, dlogvar_x.reshape(-1, self.x_dim)], axis=-1)
+        # d logvar_x / dr = 1 above the floor, 0 below it
+        dr = self.logvar_floor.backward(dlogvar_x.reshape(-1, self.x_dim))
+        dout = np.concatenate([dmu_x, dr], axis=-1)
         dz = self.decoder.backward(dout)
         return None, dz.reshape(z_shape)
 

@@ -22,6 +22,7 @@ from ..validation import (
     check_bool,
     check_choice,
     check_dtype,
+    check_float,
     check_input,
     check_int,
     check_rng,
@@ -192,6 +193,7 @@ class VAE(Module):
 
     def backward(self, dloss=1.0):
         """Add d(dloss * loss)/dparams into every parameter's ``grads``."""
+        check_float(dloss, "dloss")  # before the pending forward is taken
         objective = self._pop_cache()
         objective.backward(dloss)
 

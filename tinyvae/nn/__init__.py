@@ -3,7 +3,7 @@
 Read module.py (the contract), then linear.py, functional.py, activations.py, mlp.py.
 """
 
-from .activations import ACTIVATIONS, ELU, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from .activations import ACTIVATIONS, ELU, Floor, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from .functional import logsumexp, sigmoid, softplus
 from .linear import Linear, init_weights
 from .mlp import MLP
@@ -19,6 +19,7 @@ __all__ = [
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "Floor",
     "Softplus",
     "Tanh",
     "init_weights",

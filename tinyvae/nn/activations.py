@@ -98,6 +98,27 @@ class Softplus(Module):
         return dy * sigmoid(x)
 
 
+class Floor(Module):
+    """y = max(x, minimum);  dy/dx = 1 where x > minimum, else 0.
+
+    A hard lower bound, used for the Gaussian decoder's log-variance. Above
+    the floor it is the identity, bit for bit.
+    """
+
+    def __init__(self, minimum):
+        super().__init__()
+        self.minimum = check_float(minimum, "minimum")
+
+    def forward(self, x):
+        above = x > self.minimum
+        self.cache = above
+        return np.where(above, x, x.dtype.type(self.minimum))
+
+    def backward(self, dy):
+        above = self._pop_cache()
+        return dy * above
+
+
 ACTIVATIONS = {
     "relu": ReLU,
     "leaky_relu": LeakyReLU,
