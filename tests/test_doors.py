@@ -14,9 +14,11 @@ import pytest
 from helpers import prototype_data
 
 import tinyvae as tv
+from tinyvae.checkpoint import CheckpointError
 from tinyvae.data.batching import batches, binarize
+from tinyvae.data.datasets import load_dataset
 from tinyvae.nn import ELU, MLP, LeakyReLU, Linear
-from tinyvae.objectives import ScoreFunction, make_objective
+from tinyvae.objectives import ScoreFunction, add_weight_prior, make_objective
 
 QUIET = {"progress": False, "verbose": False}
 
@@ -29,6 +31,7 @@ class World:
         self.model = tv.VAE(x_dim=32, hidden=(8,), z_dim=2, rng=np.random.default_rng(1))
         self.opt = tv.Adam(self.model.parameters(), lr=1e-3)
         self.x = prototype_data(20, seed=0)
+        self.z = np.zeros((4, 2), np.float32)
         self.tmp = tmp_path
         # one step so that the optimizer has state worth protecting
         self.objective = tv.SGVB_B(self.model)
@@ -265,6 +268,20 @@ CASES = [
     ("batches rng", lambda w: batches(w.x, 4, 0), TypeError, "rng: "),
     ("binarize rng", lambda w: binarize(w.x, None), TypeError, "rng: "),
     ("binarize range", lambda w: binarize(w.x + 1, w.rng), ValueError, r"\[0, 1\]"),
+    ("dataset name", lambda w: load_dataset("cifar"), ValueError, r"name: .*got 'cifar'"),
+    ("dataset data_dir", lambda w: load_dataset("mnist", data_dir=5), TypeError, "data_dir: "),
+    ("dataset download", lambda w: load_dataset("mnist", download="n"), TypeError, "download: "),
+    ("dream rng", lambda w: tv.WakeSleep(w.model).dream(2, 0), TypeError, "rng: "),
+    ("dream n", lambda w: tv.WakeSleep(w.model).dream(-2, w.rng), ValueError, "n .*: expected"),
+    ("likelihood rng", lambda w: w.model.likelihood.sample(w.z, 0), TypeError, "rng: "),
+    ("prior rng", lambda w: w.model.prior.sample(3, None), TypeError, "rng: "),
+    ("weight prior", lambda w: add_weight_prior(w.model, math.nan), ValueError, "scale: "),
+    (
+        "checkpoint folder",
+        lambda w: tv.save_checkpoint(w.tmp, w.model, w.opt),
+        CheckpointError,
+        "path: expected a file name, got the folder",
+    ),
 ]
 
 

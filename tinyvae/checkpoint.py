@@ -11,6 +11,7 @@ the model before anything is changed.
 """
 
 import json
+import os
 import zipfile
 
 import numpy as np
@@ -39,6 +40,8 @@ def save_checkpoint(path, model, optimizer=None, rng=None, **metadata):
     optimizer moment is NaN or infinite, so that a good file is never
     replaced by a diverged state.
     """
+    if os.path.isdir(path):
+        raise CheckpointError(f"path: expected a file name, got the folder {path}")
     arrays = {f"model/{name}": param for name, param, _ in model.parameters()}
     if optimizer is not None:
         arrays.update({f"optimizer/{key}": value for key, value in optimizer.state_dict().items()})

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..validation import check_bool, check_choice
 from .binarized_mnist import load_binarized_mnist
 from .frey import load_frey
 from .mnist import load_mnist
@@ -132,6 +133,10 @@ def load_dataset(
 
     Grey levels are the stored 0..255 divided by 255.
     """
+    check_choice(name, "name", DATASET_NAMES)
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise TypeError(f"data_dir: expected a folder path or None, got {data_dir!r}")
+    check_bool(download, "download")
     y_train = y_test = x_valid = None  # unless the dataset has them
     if name in ("synthetic", "mnist"):
         if name == "synthetic":
@@ -147,14 +152,11 @@ def load_dataset(
         faces_train, faces_test = split_frey(load_frey(data_dir=data_dir, download=download))
         x_train, x_test = _as_vectors(faces_train), _as_vectors(faces_test)
         image_shape = faces_train.shape[1:]
-    elif name == "binarized_mnist":
+    else:  # "binarized_mnist"
         train, valid, test = load_binarized_mnist(data_dir=data_dir, download=download)
         # Already flat and already 0 or 1: only the dtype changes, no / 255.
         x_train, x_valid, x_test = (part.astype(np.float32) for part in (train, valid, test))
         image_shape = (28, 28)
-    else:
-        names = ", ".join(map(repr, DATASET_NAMES))
-        raise ValueError(f"unknown dataset {name!r}; expected one of {names}")
     return Dataset(
         name=name,
         x_train=x_train,

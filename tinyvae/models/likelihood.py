@@ -24,6 +24,7 @@ from ..distributions.reparameterize import sample_eps
 from ..nn.activations import Floor, Sigmoid
 from ..nn.functional import sigmoid
 from ..nn.module import Module
+from ..validation import check_rng
 
 LOGVAR_MIN = -27.631021  # log(1e-12): the Gaussian decoder's variance is at least 1e-12
 
@@ -93,6 +94,7 @@ class BernoulliLikelihood(Likelihood):
 
     def sample(self, z, rng):
         """Binary x ~ p(x|z): a uniform u in [0, 1) is below p with probability exactly p."""
+        check_rng(rng, "sample")
         p = self.mean(z)
         return (rng.random(p.shape) < p).astype(p.dtype)
 

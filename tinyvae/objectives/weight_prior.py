@@ -13,6 +13,8 @@ by calling ``objective.backward(dloss=N)`` and then this regularizer.
 
 import numpy as np
 
+from ..validation import check_float
+
 
 def add_weight_prior(model, scale=1.0):
     """Add d/dtheta [scale/2 ||theta||^2] = scale * theta into every gradient.
@@ -21,6 +23,7 @@ def add_weight_prior(model, scale=1.0):
 
     Returns the penalty scale/2 ||theta||^2 (in nats, for the whole model).
     """
+    scale = check_float(scale, "scale", 0)
     penalty = 0.0
     for _, param, grad in model.parameters():
         grad += scale * param  # d/dtheta (theta^2 / 2) = theta
