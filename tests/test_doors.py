@@ -374,3 +374,11 @@ def test_wake_sleep_step_with_bad_data_leaves_the_gradients_alone(tmp_path):
     with pytest.raises(ValueError, match="dloss: "):
         ws.wake_backward(math.nan)
     assert_unchanged(before, world)
+
+
+def test_a_part_refuses_bad_data_before_its_network_runs(tmp_path):
+    world = World(tmp_path)
+    before = world.snapshot()
+    with pytest.raises(ValueError, match=r"x: Bernoulli data must lie in \[0, 1\]"):
+        world.model.likelihood.forward(world.x * 3, world.z[:1].repeat(B, axis=0))
+    assert_unchanged(before, world)
