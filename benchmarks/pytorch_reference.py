@@ -3,80 +3,55 @@
 Same setup as ``python demos/vae.py --dataset mnist --no-binarize``:
 784-400-20, ReLU, Bernoulli cross-entropy on grey levels plus analytic KL,
 Adam 1e-3, batch 128, test loss with sampled z, in nats per example.
-PyTorch is an optional dependency of this script only (``pip install torch``).
+PyTorch is an optional dependency of this script only
+(``pip install torch==2.13.0``); ``--help`` works without it.
 
     python benchmarks/pytorch_reference.py --epochs 10 --json out/pytorch-reference.json
 """
 
-import argparse
-import json
-import math
+import os
+import sys
 import time
 
+# This clone's tinyvae, even when Python starts in the folder that holds the clone:
+# see "Running from the folder above a clone" in tinyvae/cli.py.
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 import numpy as np
-import torch
-from torch import nn
-from torch.nn import functional as F
 
+from tinyvae import cli
 from tinyvae.data.datasets import load_dataset
+from tinyvae.files import write_json
+
+TORCH_INSTALL = "pip install torch==2.13.0"
 
 
-class TorchVAE(nn.Module):
-    def __init__(self, x_dim=784, hidden=400, z_dim=20):
-        super().__init__()
-        self.enc, self.enc_mu, self.enc_logvar = (
-            nn.Linear(x_dim, hidden),
-            nn.Linear(hidden, z_dim),
-            nn.Linear(hidden, z_dim),
-        )
-        self.dec, self.dec_out = nn.Linear(z_dim, hidden), nn.Linear(hidden, x_dim)
-
-    def forward(self, x):
-        h = F.relu(self.enc(x))
-        mu, logvar = self.enc_mu(h), self.enc_logvar(h)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-        return self.dec_out(F.relu(self.dec(z))), mu, logvar
+def parse_args(argv=None):
+    parser = cli.parser(__doc__)
+    parser.add_argument("--data-dir", default=None, help=cli.DATA_DIR_HELP)
+    parser.add_argument("--epochs", type=cli.integer(1), default=10, help="passes through MNIST")
+    parser.add_argument("--seed", type=cli.integer(0), default=1, help="seed of every random draw")
+    parser.add_argument(
+        "--json", default=None, help="also write the per-epoch numbers to this file"
+    )
+    return parser.parse_args(argv)
 
 
-def loss_sum(model, x):
-    """Summed over the batch: Bernoulli cross-entropy plus KL(q || N(0, I))."""
-    logits, mu, logvar = model(x)
-    bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
-    kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-    return bce + kl
+def main(argv=None):
+    args = parse_args(argv)
+    with cli.user_errors():
+        return train(args)
 
 
-def iwae_bound(model, x, k, max_rows=2000):
-    """L_k (Burda et al. 2015, eq. 8) for each row of x, max_rows (sample, example)
-    pairs at a time, as tinyvae.log_likelihood does."""
-    log_2pi = math.log(2 * math.pi)
-    samples_per_chunk = max(1, max_rows // len(x))
-    with torch.no_grad():
-        h = F.relu(model.enc(x))
-        mu, logvar = model.enc_mu(h), model.enc_logvar(h)
-        log_w = []
-        for start in range(0, k, samples_per_chunk):
-            eps = torch.randn(min(samples_per_chunk, k - start), *mu.shape)
-            z = mu + torch.exp(0.5 * logvar) * eps
-            logits = model.dec_out(F.relu(model.dec(z)))
-            log_px = -F.binary_cross_entropy_with_logits(
-                logits, x.expand_as(logits), reduction="none"
-            ).sum(-1)
-            log_pz = -0.5 * (z**2 + log_2pi).sum(-1)
-            log_qz = -0.5 * (eps**2 + logvar + log_2pi).sum(-1)
-            log_w.append(log_px + log_pz - log_qz)
-        return torch.logsumexp(torch.cat(log_w), dim=0) - math.log(k)
+def train(args):
+    """Check PyTorch, the output folder and the data, then train and report per epoch."""
+    torch = cli.require("torch", TORCH_INSTALL)
+    from torch_vae import TorchVAE, loss_sum  # needs torch, now known to be there
 
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--json", default=None, help="write per-epoch numbers here")
-    args = parser.parse_args()
-
+    if args.json:
+        cli.check_writable(os.path.dirname(args.json) or ".")
+    data = load_dataset("mnist", data_dir=args.data_dir)
     torch.manual_seed(args.seed)
-    data = load_dataset("mnist")
     x_train, x_test = torch.from_numpy(data.x_train), torch.from_numpy(data.x_test)
     model = TorchVAE()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -100,11 +75,12 @@ def main():
         history["seconds"].append(time.perf_counter() - started)
         print(
             f"epoch {epoch:3d}  train loss {history['train_loss'][-1]:8.3f}  "
-            f"test loss {history['test_loss'][-1]:8.3f}  ({history['seconds'][-1]:.1f} s)"
+            f"test loss {history['test_loss'][-1]:8.3f}  ({history['seconds'][-1]:.1f} s)",
+            flush=True,
         )
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"torch_version": torch.__version__, "history": history}, f, indent=2)
+        write_json(args.json, {"torch_version": torch.__version__, "history": history})
+    return history
 
 
 if __name__ == "__main__":

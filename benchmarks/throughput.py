@@ -23,7 +23,6 @@ module, and Adam's step timed alone against one pass over the parameters.
     python benchmarks/throughput.py --json out/throughput.json --repeats 5
 """
 
-import argparse
 import cProfile
 import importlib.util
 import json
@@ -35,12 +34,16 @@ import subprocess
 import sys
 import time
 
+# This clone's tinyvae, even when Python starts in the folder that holds the clone:
+# see "Running from the folder above a clone" in tinyvae/cli.py. (A --baseline
+# worker's PYTHONPATH comes before this, so it imports the other checkout's.)
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 import numpy as np
 
 import tinyvae as tv
 
 BATCH, X_DIM, HIDDEN, Z_DIM = 128, 784, 400, 20
-FRAMEWORKS = ("tinyvae", "tinyvae baseline", "pytorch eager", "pytorch compiled")
 
 
 def load_data(seed):
@@ -179,7 +182,7 @@ class TorchWorker:
 
     def __init__(self, x_train, x_test, seed, compiled=False):
         import torch
-        from pytorch_reference import TorchVAE, iwae_bound, loss_sum
+        from torch_vae import TorchVAE, iwae_bound, loss_sum
 
         torch.manual_seed(seed)
         self.torch, self.iwae_bound = torch, iwae_bound
@@ -270,16 +273,7 @@ class Worker:
         if name == "tinyvae baseline":  # import tinyvae from the other checkout
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [baseline, env.get("PYTHONPATH")]))
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                script,
-                "--worker",
-                name,
-                "--seed",
-                str(seed),
-                "--eval-examples",
-                str(eval_examples),
-            ],
+            [sys.executable, script, "--worker", name, str(seed), str(eval_examples)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -342,10 +336,16 @@ def print_table(results):
     )
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=3, help="timed epochs per framework")
-    parser.add_argument("--seed", type=int, default=0)
+def parse_args(argv=None):
+    # Imported here, in the parent only: a --baseline worker imports an older
+    # tinyvae, which may have no cli module.
+    from tinyvae import cli
+
+    parser = cli.parser(__doc__)
+    parser.add_argument(
+        "--repeats", type=cli.integer(1), default=3, help="timed epochs per framework"
+    )
+    parser.add_argument("--seed", type=cli.integer(0), default=0, help="seed of every random draw")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if present")
     parser.add_argument(
         "--no-compile",
@@ -354,11 +354,11 @@ def main():
     )
     parser.add_argument(
         "--eval-examples",
-        type=int,
+        type=cli.integer(1, 10000),
         default=20,
         help="test examples for timing the L_5000 evaluation",
     )
-    parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument("--json", default=None, help="also write the results to this file")
     parser.add_argument(
         "--baseline",
         default=None,
@@ -366,21 +366,33 @@ def main():
         help="also time the tinyvae of another checkout (e.g. a git worktree of an "
         "older commit) in the same alternating run",
     )
-    parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.worker:
-        return worker_main(args.worker, args.seed, args.eval_examples)
-
-    names = ["tinyvae"]
+    args = parser.parse_args(argv)
     if args.baseline:
         if not os.path.isfile(os.path.join(args.baseline, "tinyvae", "__init__.py")):
             parser.error(f"--baseline {args.baseline}: no tinyvae/ package in that folder")
         args.baseline = os.path.abspath(args.baseline)
+    return args
+
+
+def main(argv=None):
+    from tinyvae import cli  # in the parent only, as in parse_args
+
+    args = parse_args(argv)
+    with cli.user_errors():
+        if args.json:
+            cli.check_writable(os.path.dirname(args.json) or ".")
+        return measure(args)
+
+
+def measure(args):
+    """Alternate the workers epoch by epoch, then print (and save) the table."""
+    names = ["tinyvae"]
+    if args.baseline:
         names.append("tinyvae baseline")
     if args.no_torch:
         pass
     elif importlib.util.find_spec("torch") is None:
-        print("PyTorch not importable: measuring tinyvae only (pip install torch)")
+        print("PyTorch not importable: measuring tinyvae only (pip install torch==2.13.0)")
     else:
         names.append("pytorch eager")
         if not args.no_compile:
@@ -434,11 +446,17 @@ def main():
     }
     print_table(results)
     if args.json:
-        from tinyvae.files import atomic_write
+        from tinyvae.files import write_json  # in the parent only, as in parse_args
 
-        with atomic_write(args.json) as f:
-            f.write(json.dumps(results, indent=2).encode())
+        write_json(args.json, results)
+    return results
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--worker"]:  # started by Worker: --worker NAME SEED EVAL_EXAMPLES
+        try:
+            worker_main(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        except KeyboardInterrupt:  # Ctrl-C reaches the workers too; the parent says so
+            sys.exit(130)
+    else:
+        main()

@@ -11,6 +11,8 @@ prior on the parameters. Wake-sleep trains the same networks the same way.
 
 import math
 
+from matplotlib.ticker import NullFormatter
+
 import tinyvae as tv
 
 COLOURS = {"AEVB": "#d62728", "wake-sleep": "#1f77b4"}
@@ -41,8 +43,14 @@ def train(model, method, x_train, steps, rng, lr, binary, on_step):
     )
 
 
-def plot_methods(ax, curves):
-    """Train (solid) and test (dashed) curves per method against samples evaluated."""
+def plot_methods(ax, curves, ylabel):
+    """Train (solid) and test (dashed) curves per method against samples evaluated.
+
+    A method that starts thousands of nats lower (wake-sleep at Nz = 200)
+    would flatten every other curve: the axis then stops 3 AEVB-ranges below
+    AEVB's lowest point, and a note under the panel gives the lowest value of
+    each method that goes below it.
+    """
     for method, curve in curves.items():
         if curve is None:
             continue
@@ -50,14 +58,23 @@ def plot_methods(ax, curves):
         ax.semilogx(curve["samples"], curve["train"], "-", color=colour, label=f"{method} (train)")
         ax.semilogx(curve["samples"], curve["test"], "--", color=colour, label=f"{method} (test)")
     ax.set_xlabel("# training samples evaluated")
+    ax.xaxis.set_minor_formatter(NullFormatter())  # labels at powers of 10 only
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    # A method that starts thousands of nats lower (wake-sleep at Nz = 200) would
-    # flatten every other curve; the axis stops 3 AEVB-ranges below AEVB's lowest point.
     aevb = curves.get("AEVB")
-    if aevb is not None:
-        lowest, highest = min(aevb["train"] + aevb["test"]), max(aevb["train"] + aevb["test"])
-        bottom = lowest - 3 * (highest - lowest)
-        values = [v for c in curves.values() if c for v in c["train"] + c["test"]]
-        if min(values) < bottom:
-            top = max(values)
-            ax.set_ylim(bottom, top + 0.05 * (top - bottom))
+    if aevb is None:
+        return
+    lowest, highest = min(aevb["train"] + aevb["test"]), max(aevb["train"] + aevb["test"])
+    bottom = lowest - 3 * (highest - lowest)
+    points = {method: c["train"] + c["test"] for method, c in curves.items() if c}
+    below = {method: values for method, values in points.items() if min(values) < bottom}
+    if below:
+        top = max(max(values) for values in points.values())
+        ax.set_ylim(bottom, top + 0.05 * (top - bottom))
+        note = "\n".join(
+            f"{method} lies below the axis ({min(values):.0f} to {max(values):.0f})"
+            if max(values) < bottom
+            else f"{method} starts below the axis (min {min(values):.0f})"
+            for method, values in below.items()
+        )
+        ax.text(0.5, -0.3, note, transform=ax.transAxes, fontsize=8, ha="center", va="top")

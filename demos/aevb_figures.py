@@ -18,23 +18,29 @@ Nz = 2, 5, 10, 20 (MNIST).
 
     python demos/aevb_figures.py                        # about 15 minutes on 2 cores
     python demos/aevb_figures.py --mnist-samples 2e5 --frey-samples 2e5   # a quick look
+    python demos/aevb_figures.py --datasets mnist       # MNIST only (Frey Face needs SciPy)
 
 Writes figure2_mnist.png, figure2_frey.png, figure4.png, figure5.png and
-figures.json (every curve) into the output folder.
+figures.json (every curve) into the output folder. The data of every
+dataset is loaded before the first model is trained.
 """
 
-import argparse
 import os
 import sys
 import time
+
+# This clone's tinyvae, even when Python starts in the folder that holds the clone:
+# see "Running from the folder above a clone" in tinyvae/cli.py.
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np
 from matplotlib.figure import Figure
 
 import tinyvae as tv
 from aevb_common import plot_methods, train
+from tinyvae import cli
 from tinyvae.files import write_json
-from tinyvae.plots import manifold_grid_codes, save_figure, tile
+from tinyvae.plots import draw_manifold, save_figure, tile
 
 SETUPS = {
     "mnist": {
@@ -46,29 +52,53 @@ SETUPS = {
     "frey": {"hidden": 200, "likelihood": "gaussian", "figure2": [2, 5, 10, 20], "extra": []},
 }
 
+# The curves are evaluated from step 10 on (log-spaced): a run needs at least
+# 10 minibatches of 100.
+MIN_SAMPLES = 1000
+
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
-    )
-    parser.add_argument("--data-dir", default=None)
+    parser = cli.parser(__doc__)
     parser.add_argument(
-        "--mnist-samples", type=float, default=1e6, help="training samples evaluated per MNIST run"
+        "--datasets",
+        nargs="+",
+        choices=list(SETUPS),
+        default=list(SETUPS),
+        help="which datasets' figures to draw (figure 5 needs mnist)",
+    )
+    parser.add_argument("--data-dir", default=None, help=cli.DATA_DIR_HELP)
+    parser.add_argument(
+        "--mnist-samples",
+        type=cli.positive_float,
+        default=1e6,
+        help=f"training samples evaluated per MNIST run (at least {MIN_SAMPLES})",
     )
     parser.add_argument(
         "--frey-samples",
-        type=float,
+        type=cli.positive_float,
         default=1e6,
-        help="training samples evaluated per Frey Face run",
+        help=f"training samples evaluated per Frey Face run (at least {MIN_SAMPLES})",
     )
-    parser.add_argument("--lr", type=float, default=0.02, help="AdaGrad step size")
+    parser.add_argument("--lr", type=cli.positive_float, default=0.02, help="AdaGrad step size")
     parser.add_argument(
-        "--evaluations", type=int, default=12, help="log-spaced points on each curve"
+        "--evaluations",
+        type=cli.integer(2),
+        default=12,
+        help="log-spaced points on each curve",
     )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-wake-sleep", action="store_true")
-    parser.add_argument("--out", default=os.path.join("out", "aevb-figures"))
-    return parser.parse_args(argv)
+    parser.add_argument("--seed", type=cli.integer(0), default=0, help="seed of every random draw")
+    parser.add_argument(
+        "--no-wake-sleep", action="store_true", help="train AEVB only (halves the time)"
+    )
+    parser.add_argument("--out", default=os.path.join("out", "aevb-figures"), help="output folder")
+    args = parser.parse_args(argv)
+    for option in ("mnist_samples", "frey_samples"):
+        if getattr(args, option) < MIN_SAMPLES:
+            parser.error(
+                f"--{option.replace('_', '-')} must be at least {MIN_SAMPLES} "
+                "(10 minibatches of 100: the curves start there)"
+            )
+    return args
 
 
 def train_curve(method, data, z_dim, setup, budget, args, rng):
@@ -106,28 +136,27 @@ def train_curve(method, data, z_dim, setup, budget, args, rng):
 
 
 def figure2(path, dataset, curves, z_dims):
-    fig = Figure(figsize=(3.2 * len(z_dims), 3.2))
+    fig = Figure(figsize=(3.2 * len(z_dims), 3.4))
     for i, z_dim in enumerate(z_dims):
         ax = fig.add_subplot(1, len(z_dims), i + 1)
         plot_methods(
-            ax, {method: curves.get(f"{method} Nz={z_dim}") for method in ("AEVB", "wake-sleep")}
+            ax,
+            {method: curves.get(f"{method} Nz={z_dim}") for method in ("AEVB", "wake-sleep")},
+            "lower bound (nats per example)",
         )
         ax.set_title(f"{dataset}, Nz = {z_dim}", fontsize=9)
-        if i == 0:
-            ax.set_ylabel("lower bound (nats per example)")
-            ax.legend(fontsize=7)
     fig.tight_layout()
+    fig.legend(*ax.get_legend_handles_labels(), loc="center left", bbox_to_anchor=(1, 0.5))
     save_figure(fig, path)
 
 
 def figure4(path, models, shapes):
-    fig = Figure(figsize=(10, 5.4))
+    fig = Figure(figsize=(5 * len(models), 5.4))
     for i, (name, model) in enumerate(models.items()):
         ax = fig.add_subplot(1, len(models), i + 1)
-        images = model.decode_mean(manifold_grid_codes(12)).reshape(-1, *shapes[name])
-        ax.imshow(tile(images, 12, 12), cmap="gray", vmin=0, vmax=1)
+        draw_manifold(ax, model, shapes[name], 12)
         ax.set_title(f"{name}: learned 2-D manifold (Nz = 2)", fontsize=9)
-        ax.axis("off")
+    fig.tight_layout()
     save_figure(fig, path)
 
 
@@ -145,13 +174,19 @@ def figure5(path, models, shape, rng):
 
 def main(argv=None):
     args = parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
+    with cli.user_errors():
+        return draw_figures(args)
+
+
+def draw_figures(args):
+    """Check the output folder and load every dataset, then train and draw."""
+    cli.check_writable(args.out)
     print(f"writing results to {args.out}/")
+    datasets = {name: tv.load_dataset(name, data_dir=args.data_dir) for name in args.datasets}
     results = {"settings": vars(args), "curves": {}, "seconds": {}}
-    manifold_models, sample_models, shapes = {}, {}, {}
-    for dataset, setup in SETUPS.items():
-        data = tv.load_dataset(dataset, data_dir=args.data_dir)
-        shapes[dataset] = data.image_shape
+    manifold_models, sample_models = {}, {}
+    for dataset, data in datasets.items():
+        setup = SETUPS[dataset]
         budget = args.mnist_samples if dataset == "mnist" else args.frey_samples
         curves = results["curves"].setdefault(dataset, {})
         methods = ["AEVB"] if args.no_wake_sleep else ["AEVB", "wake-sleep"]
@@ -175,15 +210,17 @@ def main(argv=None):
                     sample_models[z_dim] = model
         write_json(os.path.join(args.out, "figures.json"), results)
         figure2(os.path.join(args.out, f"figure2_{dataset}.png"), dataset, curves, setup["figure2"])
+    shapes = {name: data.image_shape for name, data in datasets.items()}
     figure4(os.path.join(args.out, "figure4.png"), manifold_models, shapes)
-    figure5(
-        os.path.join(args.out, "figure5.png"),
-        sample_models,
-        shapes["mnist"],
-        np.random.default_rng(args.seed),
-    )
+    if sample_models:
+        figure5(
+            os.path.join(args.out, "figure5.png"),
+            sample_models,
+            shapes["mnist"],
+            np.random.default_rng(args.seed),
+        )
     return results
 
 
 if __name__ == "__main__":
-    sys.exit(main() and 0)
+    main()

@@ -17,20 +17,26 @@ that the reparameterized estimators are far better, B better than A.
 Writes variance.png and variance.json into the output folder.
 """
 
-import argparse
 import os
 import sys
 
+# This clone's tinyvae, even when Python starts in the folder that holds the clone:
+# see "Running from the folder above a clone" in tinyvae/cli.py.
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 import tinyvae as tv
+from tinyvae import cli
 from tinyvae.data.datasets import DATASET_NAMES
 from tinyvae.evaluation import gradient_variance
 from tinyvae.files import write_json
 from tinyvae.plots import save_figure
 
 ESTIMATORS = [("score", False), ("score", True), ("A", False), ("B", False)]
+COLOURS = {"score function": "#d62728", "reparameterized": "#1f77b4"}
 
 
 def label(estimator, baseline):
@@ -38,35 +44,64 @@ def label(estimator, baseline):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    parser = cli.parser(__doc__)
+    parser.add_argument(
+        "--dataset",
+        choices=DATASET_NAMES,
+        default="mnist",
+        help="the images, binarized (frey needs SciPy)",
     )
-    parser.add_argument("--dataset", choices=DATASET_NAMES, default="mnist")
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--z-dim", type=int, default=20)
-    parser.add_argument("--hidden", type=int, default=500)
+    parser.add_argument("--data-dir", default=None, help=cli.DATA_DIR_HELP)
+    parser.add_argument("--z-dim", type=cli.integer(1), default=20, help="latent dimensions J")
+    parser.add_argument(
+        "--hidden", type=cli.integer(1), default=500, help="hidden units of encoder and decoder"
+    )
     parser.add_argument(
         "--train-epochs",
-        type=int,
+        type=cli.integer(1),
         default=1,
         help="epochs of estimator-B training before measuring",
     )
-    parser.add_argument("--draws", type=int, default=200, help="noise draws per estimator")
     parser.add_argument(
-        "--samples", type=int, nargs="+", default=[1, 10], help="values of L to measure at"
+        "--draws", type=cli.integer(2), default=200, help="noise draws per estimator"
     )
-    parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=os.path.join("out", "estimator-variance"))
+    parser.add_argument(
+        "--samples",
+        type=cli.integer(1),
+        nargs="+",
+        default=[1, 10],
+        help="values of L to measure at (the baseline needs L >= 2)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=cli.integer(1),
+        default=100,
+        help="minibatch size, for training and for the measured minibatch",
+    )
+    parser.add_argument("--seed", type=cli.integer(0), default=0, help="seed of every random draw")
+    parser.add_argument(
+        "--out", default=os.path.join("out", "estimator-variance"), help="output folder"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
+    with cli.user_errors():
+        return measure(args)
+
+
+def measure(args):
+    """Check the output folder and load the data, then train, measure and draw."""
+    cli.check_writable(args.out)
     print(f"writing results to {args.out}/")
     rng = np.random.default_rng(args.seed)
     data = tv.load_dataset(args.dataset, data_dir=args.data_dir)
+    if args.batch_size > len(data.x_train):
+        raise cli.UsageError(
+            f"--batch-size {args.batch_size} is larger than {args.dataset}'s "
+            f"{len(data.x_train)} training images"
+        )
     x_train = data.x_train if args.dataset == "binarized_mnist" else tv.binarize(data.x_train, rng)
     model = tv.VAE(
         x_train.shape[1], (args.hidden,), args.z_dim, activation="tanh", init="aevb_normal", rng=rng
@@ -78,7 +113,6 @@ def main(argv=None):
         epochs=args.train_epochs,
         batch_size=args.batch_size,
         rng=rng,
-        progress=False,
     )
     x = x_train[: args.batch_size]
 
@@ -108,18 +142,21 @@ def main(argv=None):
     ax = fig.add_subplot()
     keys = list(results["estimators"])
     values = [results["estimators"][k]["variance"] for k in keys]
-    colours = ["#d62728" if k.startswith("score") else "#1f77b4" for k in keys]
-    ax.bar(range(len(keys)), values, color=colours)
+    kinds = ["score function" if k.startswith("score") else "reparameterized" for k in keys]
+    ax.bar(range(len(keys)), values, color=[COLOURS[kind] for kind in kinds])
     ax.set_yscale("log")
     ax.set_xticks(range(len(keys)), keys, rotation=30, ha="right")
+    ax.set_xlabel("estimator and L, the samples of z per example")
     ax.set_ylabel("variance of the encoder gradient\n(mean over entries, log scale)")
     ax.set_title(
-        f"{args.dataset}, {args.draws} draws on one minibatch of {args.batch_size}", fontsize=9
+        f"{args.dataset}, binarized: {args.draws} draws on one minibatch of {args.batch_size}",
+        fontsize=9,
     )
+    ax.legend(handles=[Patch(color=colour, label=kind) for kind, colour in COLOURS.items()])
     ax.grid(axis="y", alpha=0.3)
     save_figure(fig, os.path.join(args.out, "variance.png"))
     return results
 
 
 if __name__ == "__main__":
-    sys.exit(main() and 0)
+    main()

@@ -3,6 +3,8 @@
     python demos/vae.py                          # synthetic digits, about a minute
     python demos/vae.py --z-dim 2                # adds the 2-D manifold (AEVB Fig. 4)
     python demos/vae.py --dataset mnist --no-binarize   # the pytorch/examples setup
+    python demos/vae.py --dataset frey --epochs 100     # faces: a Gaussian decoder
+    python demos/vae.py --resume --epochs 20     # 10 more epochs of the first run
 
 Writes into the output folder (printed at the start):
   reconstructions.png  test images and their reconstructions
@@ -19,41 +21,37 @@ import os
 import sys
 import time
 
+# This clone's tinyvae, even when Python starts in the folder that holds the clone:
+# see "Running from the folder above a clone" in tinyvae/cli.py.
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 import numpy as np
 
 import tinyvae as tv
-from tinyvae import plots
+from tinyvae import cli, plots
 from tinyvae.data.batching import binarize
-from tinyvae.data.datasets import DATASET_NAMES, load_dataset
+from tinyvae.data.datasets import DATASET_NAMES
 from tinyvae.files import write_json
-from tinyvae.train import fit
+from tinyvae.nn.activations import ACTIVATIONS
+from tinyvae.nn.linear import INITS
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description="Train a variational autoencoder (Kingma & Welling 2013) written in "
-        "NumPy with hand-written backprop, and save pictures of the result.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = cli.parser(__doc__)
     parser.add_argument(
         "--dataset",
         choices=DATASET_NAMES,
         default="synthetic",
-        help="synthetic digits need no download; mnist is read from "
-        "--data-dir, $TINYVAE_DATA or the cache, or downloaded",
+        help="synthetic digits need no download; the others are read from --data-dir, "
+        "$TINYVAE_DATA or the cache, or downloaded (frey needs SciPy)",
     )
-    parser.add_argument(
-        "--data-dir",
-        default=None,
-        help="folder holding the MNIST files (default: $TINYVAE_DATA, then "
-        "the cache, then a download)",
-    )
-    parser.add_argument("--epochs", type=int, default=10, help="passes through the data")
-    parser.add_argument("--seed", type=int, default=1, help="seed of every random draw")
-    parser.add_argument("--z-dim", type=int, default=20, help="latent dimensions J")
+    parser.add_argument("--data-dir", default=None, help=cli.DATA_DIR_HELP)
+    parser.add_argument("--epochs", type=cli.integer(1), default=10, help="passes through the data")
+    parser.add_argument("--seed", type=cli.integer(0), default=1, help="seed of every random draw")
+    parser.add_argument("--z-dim", type=cli.integer(1), default=20, help="latent dimensions J")
     parser.add_argument(
         "--hidden",
-        type=int,
+        type=cli.integer(1),
         nargs="+",
         default=[400],
         help="hidden layer sizes of the encoder (the decoder mirrors them)",
@@ -61,54 +59,103 @@ def parse_args(argv=None):
     parser.add_argument(
         "--activation",
         default="relu",
-        choices=sorted(tv.nn.ACTIVATIONS),
+        choices=sorted(ACTIVATIONS),
         help="nonlinearity of the hidden layers",
     )
     parser.add_argument(
-        "--init",
-        default="glorot_uniform",
-        choices=["glorot_uniform", "he_uniform", "aevb_normal", "pytorch"],
-        help="weight initialisation",
+        "--init", default="glorot_uniform", choices=INITS, help="weight initialisation"
     )
-    parser.add_argument("--batch-size", type=int, default=128, help="minibatch size M")
-    parser.add_argument("--lr", type=float, default=1e-3, help="Adam step size")
+    parser.add_argument("--batch-size", type=cli.integer(1), default=128, help="minibatch size M")
+    parser.add_argument("--lr", type=cli.positive_float, default=1e-3, help="Adam step size")
     parser.add_argument(
-        "--n-samples", type=int, default=1, help="L, samples of z per example in the ELBO estimate"
+        "--n-samples",
+        type=cli.integer(1),
+        default=1,
+        help="L, samples of z per example in the ELBO estimate",
+    )
+    parser.add_argument(
+        "--likelihood",
+        choices=["bernoulli", "gaussian"],
+        default=None,
+        help="p(x|z): gaussian (mean in (0, 1), AEVB appendix C.2) models grey levels; "
+        "bernoulli models binary pixels. Default: gaussian for --dataset frey unless "
+        "--binarize is given, bernoulli otherwise",
     )
     parser.add_argument(
         "--binarize",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="dynamically binarize the pixels (a true Bernoulli likelihood); "
-        "--no-binarize trains on grey levels with a Bernoulli-form "
-        "cross-entropy, as pytorch/examples does",
+        default=None,
+        help="dynamically binarize the pixels (a true Bernoulli likelihood); --no-binarize "
+        "trains on grey levels (with bernoulli a Bernoulli-form cross-entropy, as "
+        "pytorch/examples does). Default: on for bernoulli, off for gaussian",
     )
     parser.add_argument(
-        "--out", default=os.path.join("out", "vae-<dataset>-z<z-dim>"), help="output folder"
+        "--out",
+        default=os.path.join("out", "vae-<dataset>-z<z-dim>"),
+        help="output folder (<dataset> and <z-dim> are filled in)",
     )
-    parser.add_argument(
-        "--resume", action="store_true", help="continue from <out>/checkpoint.npz if it exists"
+    continuing = parser.add_mutually_exclusive_group()
+    continuing.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run saved in <out>/checkpoint.npz up to --epochs epochs in total",
+    )
+    continuing.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start a new run even though <out>/checkpoint.npz exists (it is replaced)",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     args = parser.parse_args(argv)
-    for name in ("epochs", "z_dim", "batch_size", "n_samples"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    if args.lr <= 0 or any(h < 1 for h in args.hidden):
-        parser.error("--lr and --hidden must be positive")
+
+    if args.likelihood is None:
+        grey_faces = args.dataset == "frey" and not args.binarize
+        args.likelihood = "gaussian" if grey_faces else "bernoulli"
+    if args.binarize is None:
+        args.binarize = args.likelihood == "bernoulli"
+    if args.likelihood == "gaussian" and args.binarize:
+        parser.error(
+            "--likelihood gaussian models grey levels; it cannot be combined with --binarize"
+        )
+    if args.likelihood == "gaussian" and args.dataset == "binarized_mnist":
+        parser.error(
+            "--likelihood gaussian models grey levels, but binarized_mnist's pixels are 0 or 1: "
+            "use --likelihood bernoulli"
+        )
     return args
+
+
+def describe(args):
+    """What the model is trained on, and what the reported loss means."""
+    if args.likelihood == "gaussian":
+        return (
+            "grey levels, Gaussian likelihood with means in (0, 1)",
+            "ELBO (nats per example; a density, can be > 0)",
+        )
+    if args.binarize:
+        return "dynamically binarized pixels, Bernoulli likelihood", "ELBO (nats per example)"
+    return (
+        "grey levels with Bernoulli cross-entropy (not a likelihood; for parity with "
+        "pytorch/examples)",
+        "-(BCE + KL) per example",
+    )
 
 
 def main(argv=None):
     args = parse_args(argv)
     out = args.out.replace("<dataset>", args.dataset).replace("<z-dim>", str(args.z_dim))
+    checkpoint = os.path.join(out, "checkpoint.npz")
+    with cli.user_errors(checkpoint):
+        return train_and_draw(args, out, checkpoint)
+
+
+def train_and_draw(args, out, checkpoint):
+    """Every check first (output folder, checkpoint, data), then the training and figures."""
     started = time.perf_counter()
-    try:
-        data = load_dataset(args.dataset, data_dir=args.data_dir)
-    except (FileNotFoundError, ImportError) as error:
-        sys.exit(f"error: {error}\n(demos/vae.py also accepts --data-dir FOLDER)")
-    os.makedirs(out, exist_ok=True)
-    print(f"writing results to {out}/")
+    cli.check_writable(out)
+    resume, message = cli.prepare_checkpoint(checkpoint, args.resume, args.overwrite, args.epochs)
+    print(f"writing results to {out}/; {message}")
+    data = tv.load_dataset(args.dataset, data_dir=args.data_dir)
     print(
         f"{args.dataset}: {len(data.x_train)} training and {len(data.x_test)} test images "
         f"({time.perf_counter() - started:.1f} s to load)"
@@ -124,24 +171,20 @@ def main(argv=None):
         hidden=args.hidden,
         z_dim=args.z_dim,
         activation=args.activation,
-        likelihood="bernoulli",
+        likelihood=args.likelihood,
+        bounded_mean=args.likelihood == "gaussian",
         init=args.init,
         rng=init_rng,
     )
     optimizer = tv.Adam(model.parameters(), lr=args.lr)
-    what = (
-        "dynamically binarized pixels, Bernoulli likelihood"
-        if args.binarize
-        else "grey levels with Bernoulli cross-entropy (not a likelihood; for parity with "
-        "pytorch/examples)"
-    )
+    what, ylabel = describe(args)
     print(f"{model} with {model.num_parameters():,} parameters; {what}")
     print(
         "loss = -ELBO (estimator B, analytic KL, "
         f"L={args.n_samples}) in nats per example; the test loss samples z"
     )
 
-    history = fit(
+    history = tv.fit(
         model,
         optimizer,
         data.x_train,
@@ -151,8 +194,8 @@ def main(argv=None):
         rng=train_rng,
         binarize=args.binarize,
         n_samples=args.n_samples,
-        checkpoint=os.path.join(out, "checkpoint.npz"),
-        resume=args.resume,
+        checkpoint=checkpoint,
+        resume=resume,
         progress=not args.no_progress,
     )
 
@@ -172,10 +215,13 @@ def main(argv=None):
         8,
         "samples: mean of p(x|z) for z ~ N(0, I)",
     )
-    ylabel = "ELBO (nats per example)" if args.binarize else "-(BCE + KL) per example"
-    plots.learning_curves(os.path.join(out, "elbo.png"), history, ylabel)
+    plots.learning_curves(
+        os.path.join(out, "elbo.png"),
+        history,
+        ylabel,
+        f"{args.dataset}, J = {args.z_dim}, {args.likelihood} likelihood",
+    )
     mu, _ = model.encode(x_test)
-    model.clear_cache()
     if data.y_test is not None:
         plots.latent_scatter(
             os.path.join(out, "latent.png"),
@@ -203,4 +249,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main() and 0)
+    main()

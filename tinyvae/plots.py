@@ -10,6 +10,7 @@ from statistics import NormalDist
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .files import atomic_write
 
@@ -59,14 +60,16 @@ def reconstruction_grid(path, originals, reconstructions, image_shape, cols=12, 
     )
 
 
-def learning_curves(path, history, ylabel):
+def learning_curves(path, history, ylabel, title="train and test ELBO per epoch"):
     """Train and test ELBO per epoch (ELBO = -loss; higher is better)."""
     fig = Figure(figsize=(5, 3.5))
     ax = fig.add_subplot()
     ax.plot(history.epoch, -np.asarray(history.train_loss), "o-", label="train")
     ax.plot(history.epoch, -np.asarray(history.test_loss), "s-", label="test")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend()
     save_figure(fig, path)
@@ -82,7 +85,7 @@ def latent_scatter(path, mu, labels, title):
     elif mu.shape[1] == 2:
         points, axes = mu, ("z1 (posterior mean)", "z2 (posterior mean)")
     else:
-        points, axes = np.c_[mu[:, 0], np.zeros(len(mu))], ("z1 (posterior mean)", "")
+        points, axes = np.c_[mu[:, 0], np.zeros(len(mu))], ("z1 (posterior mean)", "(J = 1)")
     fig = Figure(figsize=(5.5, 4.5))
     ax = fig.add_subplot()
     scatter = ax.scatter(
@@ -107,14 +110,30 @@ def manifold_grid_codes(n):
     return np.stack([z1.ravel(), z2.ravel()], axis=1)
 
 
+def draw_manifold(ax, model, image_shape, n=20):
+    """Draw decoder means over the grid of :func:`manifold_grid_codes` on ``ax``.
+
+    Five columns and rows are labelled with their z1 and z2: the steps in z
+    grow towards the edges, where the prior has little mass.
+    """
+    codes = manifold_grid_codes(n)
+    images = model.decode_mean(codes).reshape(-1, *image_shape)
+    ax.imshow(tile(images, n, n), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    h, w = image_shape
+    cells = np.linspace(0, n - 1, 5).round().astype(int)
+    z1, z2 = codes[:n, 0], codes[::n, 1]  # along the first row, down the first column
+    # cell j starts at pixel 1 + j (w + 1): one pixel of padding before every image
+    ax.set_xticks(1 + cells * (w + 1) + (w - 1) / 2, [f"{z1[j]:.1f}" for j in cells])
+    ax.set_yticks(1 + cells * (h + 1) + (h - 1) / 2, [f"{z2[i]:.1f}" for i in cells])
+    ax.tick_params(labelsize=7)
+    ax.set_xlabel("z1 (columns at equal steps of prior probability)", fontsize=8)
+    ax.set_ylabel("z2 (rows likewise)", fontsize=8)
+
+
 def manifold(path, model, image_shape, n=20):
     """Decoder means over a grid of the 2-D latent space (AEVB Figure 4)."""
-    images = model.decode_mean(manifold_grid_codes(n))
-    image_grid(
-        path,
-        images,
-        image_shape,
-        n,
-        n,
-        "learned 2-D manifold: mean of p(x|z) on a grid of prior quantiles",
-    )
+    fig = Figure(figsize=(n * image_shape[1] / 28 * 0.35 + 0.8, n * image_shape[0] / 28 * 0.35 + 1))
+    ax = fig.add_subplot()
+    draw_manifold(ax, model, image_shape, n)
+    ax.set_title("learned 2-D manifold: mean of p(x|z) on a grid of prior quantiles", fontsize=9)
+    save_figure(fig, path)

@@ -232,8 +232,6 @@ def fit(
                 checkpoint, net, optimizer, rng, settings, epochs, steps_per_epoch
             )
             good_checkpoint = True
-            if verbose:
-                tqdm.write(f"resuming from epoch {start} of {checkpoint}")
         elif verbose:
             tqdm.write(f"no checkpoint at {checkpoint}: starting a new run")
 

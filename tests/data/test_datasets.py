@@ -12,7 +12,9 @@ from tinyvae.data.datasets import load_dataset, split_frey
 
 
 def test_load_dataset_rejects_unknown_names():
-    with pytest.raises(ValueError, match=r"name: expected one of .*'mnist', 'synthetic'\], got 'cifar'"):
+    with pytest.raises(
+        ValueError, match=r"name: expected one of .*'mnist', 'synthetic'\], got 'cifar'"
+    ):
         load_dataset("cifar")
 
 

@@ -1,0 +1,275 @@
+"""Every demo and benchmark script fails fast and clearly: no training happens in these tests.
+
+``--help``, missing data and the namespace-package case run the scripts as
+a user does (a subprocess each, about a second); bad arguments call their
+``main`` in this process. Every message is short and has no traceback.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinyvae as tv
+from tinyvae import cli
+from tinyvae.checkpoint import save_checkpoint
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEMOS, BENCHMARKS = os.path.join(ROOT, "demos"), os.path.join(ROOT, "benchmarks")
+sys.path[:0] = [DEMOS, BENCHMARKS]
+
+SCRIPTS = {
+    "vae": DEMOS,
+    "aevb_figures": DEMOS,
+    "aevb_figure3": DEMOS,
+    "estimator_variance": DEMOS,
+    "iwae_table": DEMOS,
+    "throughput": BENCHMARKS,
+    "pytorch_reference": BENCHMARKS,
+}
+# the scripts that read data, with the arguments that make each read MNIST
+READ_MNIST = {
+    "vae": ["--dataset", "mnist"],
+    "aevb_figures": [],
+    "aevb_figure3": [],
+    "estimator_variance": [],
+    "iwae_table": [],
+}
+
+
+def script_path(name):
+    return os.path.join(SCRIPTS[name], f"{name}.py")
+
+
+def run(name, *args, env=None, cwd=None, pythonpath=None):
+    """Run a script as a user would; returns the CompletedProcess (text output)."""
+    env = dict(os.environ, MPLBACKEND="Agg", **(env or {}))
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath
+    return subprocess.run(
+        [sys.executable, script_path(name), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def main_of(name):
+    """The script's ``main``, imported as a module from its folder."""
+    return __import__(name).main
+
+
+def assert_short_error(result, code, *fragments):
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+# -- --help ----------------------------------------------------------------------------
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_help_runs_and_shows_defaults(name):
+    result = run(name, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage:") and "(default: " in result.stdout
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_every_option_has_a_help_text(name, monkeypatch):
+    parsers = []
+
+    def recording_parser(description):
+        parsers.append(make_parser(description))
+        return parsers[-1]
+
+    make_parser = cli.parser
+    monkeypatch.setattr(cli, "parser", recording_parser)
+    with pytest.raises(SystemExit):
+        __import__(name).parse_args(["--help"])
+    undocumented = [a.option_strings for a in parsers[0]._actions if not a.help]
+    assert undocumented == []
+
+
+def documented_commands():
+    """``(script, arguments)`` of every command the README and the scripts' docstrings show."""
+    paths = [os.path.join(ROOT, "README.md"), *map(script_path, SCRIPTS)]
+    texts = [Path(path).read_text() for path in paths]
+    pattern = r"python (?:demos|benchmarks)/(\w+)\.py((?: [^\s`#]+)*)"
+    return sorted(
+        {(name, args.strip()) for text in texts for name, args in re.findall(pattern, text)}
+    )
+
+
+@pytest.mark.parametrize("name, args", documented_commands())
+def test_documented_commands_parse(name, args):
+    """The commands in the README and the docstrings are valid for the scripts as they are."""
+    if args != "--help":
+        __import__(name).parse_args(args.split())
+
+
+def test_pytorch_reference_without_torch(tmp_path):
+    """--help works without PyTorch; a run says how to install it."""
+    fake = tmp_path / "no_torch" / "torch"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('No module named torch')\n")
+    hidden = str(tmp_path / "no_torch")
+    assert run("pytorch_reference", "--help", pythonpath=hidden).returncode == 0
+    result = run("pytorch_reference", "--epochs", "1", pythonpath=hidden)
+    assert_short_error(result, 1, "error: this needs torch", "pip install torch==2.13.0")
+
+
+# -- bad arguments: argparse's message and code 2, before anything is loaded --------------------
+BAD_ARGUMENTS = [
+    ("vae", ["--epochs", "0"], "argument --epochs: must be at least 1"),
+    ("vae", ["--seed=-1"], "argument --seed: must be at least 0"),
+    ("vae", ["--lr", "nan"], "argument --lr: expected a finite number above 0"),
+    ("vae", ["--hidden", "400", "-1"], "argument --hidden: must be at least 1"),
+    ("vae", ["--likelihood", "gaussian", "--binarize"], "cannot be combined with --binarize"),
+    ("vae", ["--dataset", "frey", "--binarize", "--likelihood", "gaussian"], "--binarize"),
+    ("vae", ["--dataset", "binarized_mnist", "--likelihood", "gaussian"], "0 or 1"),
+    ("vae", ["--resume", "--overwrite"], "not allowed with argument --resume"),
+    ("aevb_figures", ["--mnist-samples", "-5"], "argument --mnist-samples: expected a finite"),
+    ("aevb_figures", ["--frey-samples", "500"], "--frey-samples must be at least 1000"),
+    ("aevb_figures", ["--evaluations", "1"], "argument --evaluations: must be at least 2"),
+    ("aevb_figures", ["--datasets", "cifar"], "invalid choice: 'cifar'"),
+    ("aevb_figure3", ["--train-sizes", "1000", "50"], "argument --train-sizes: must be from 100"),
+    ("aevb_figure3", ["--samples", "inf"], "argument --samples: expected a finite"),
+    ("aevb_figure3", ["--k-final", "0"], "argument --k-final: must be at least 1"),
+    ("estimator_variance", ["--draws", "1"], "argument --draws: must be at least 2"),
+    ("estimator_variance", ["--samples", "1", "0"], "argument --samples: must be at least 1"),
+    ("estimator_variance", ["--z-dim", "2.5"], "argument --z-dim: expected a whole number"),
+    ("iwae_table", ["--epochs", "0"], "argument --epochs: must be at least 1"),
+    ("iwae_table", ["--test-subset", "20000"], "argument --test-subset: must be from 0 to 10000"),
+    ("iwae_table", ["--lr=-1e-3"], "argument --lr: expected a finite number above 0"),
+    ("throughput", ["--repeats", "0"], "argument --repeats: must be at least 1"),
+    ("throughput", ["--eval-examples", "0"], "argument --eval-examples: must be from 1"),
+    ("pytorch_reference", ["--epochs", "-1"], "argument --epochs: must be at least 1"),
+]
+
+
+@pytest.mark.parametrize("name, argv, message", BAD_ARGUMENTS)
+def test_bad_arguments_are_refused_with_a_message(name, argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main_of(name)(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_throughput_baseline_must_hold_tinyvae(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main_of("throughput")(["--baseline", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "no tinyvae/ package in that folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "name, argv", [("iwae_table", ["--epochs", "0"]), ("aevb_figures", ["--mnist-samples", "-5"])]
+)
+def test_bad_arguments_as_a_user_sees_them(name, argv):
+    assert_short_error(run(name, *argv), 2, "error: argument")
+
+
+# -- the output folder and the checkpoint, checked before the data ------------------------
+@pytest.mark.parametrize("name", READ_MNIST)
+def test_an_unwritable_output_folder_is_found_first(name, tmp_path, capsys):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    with pytest.raises(SystemExit) as exit_info:
+        main_of(name)([*READ_MNIST[name], "--out", str(blocked), "--data-dir", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert f"error: cannot write to the output folder {blocked}" in capsys.readouterr().err
+
+
+def test_json_of_the_benchmarks_must_be_writable(tmp_path, capsys):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    for name in ("pytorch_reference", "throughput"):
+        if name == "pytorch_reference":
+            pytest.importorskip("torch")
+        with pytest.raises(SystemExit) as exit_info:
+            main_of(name)(["--json", str(blocked / "results.json")])
+        assert exit_info.value.code == 2
+        assert "cannot write to the output folder" in capsys.readouterr().err
+
+
+def vae_run(tmp_path, *argv):
+    """vae.py on an empty --data-dir: anything past the checks stops at the data."""
+    empty = tmp_path / "no-data"
+    empty.mkdir(exist_ok=True)
+    out = tmp_path / "run"
+    argv = ["--dataset", "mnist", "--data-dir", str(empty), "--out", str(out), *argv]
+    return main_of("vae")(argv)
+
+
+def test_vae_refuses_to_replace_a_checkpoint(tmp_path, capsys):
+    checkpoint = tmp_path / "run" / "checkpoint.npz"
+    checkpoint.parent.mkdir()
+    checkpoint.write_bytes(b"an earlier run")
+    with pytest.raises(SystemExit) as exit_info:
+        vae_run(tmp_path)
+    assert exit_info.value.code == 2
+    assert "pass --resume to continue it or --overwrite" in capsys.readouterr().err
+    assert checkpoint.read_bytes() == b"an earlier run"
+    with pytest.raises(SystemExit) as exit_info:
+        vae_run(tmp_path, "--overwrite")  # accepted: now the missing data stops it
+    assert "error: MNIST not found" in capsys.readouterr().err
+    assert checkpoint.read_bytes() == b"an earlier run"
+
+
+def test_vae_resume_needs_a_checkpoint_with_fewer_epochs(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        vae_run(tmp_path, "--resume")
+    assert "error: --resume: no checkpoint at" in capsys.readouterr().err
+    model = tv.VAE(784, (3,), 2, rng=np.random.default_rng(0))
+    save_checkpoint(tmp_path / "run" / "checkpoint.npz", model, epoch=4)
+    with pytest.raises(SystemExit):
+        vae_run(tmp_path, "--resume", "--epochs", "3")
+    assert "--epochs 3 is fewer than the 4 epochs" in capsys.readouterr().err
+
+
+# -- missing data: the loader's instructions, no traceback, nothing trained -------------------
+@pytest.fixture
+def no_data(tmp_path, monkeypatch):
+    """An empty folder that is also $TINYVAE_DATA and the cache."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("TINYVAE_DATA", str(empty))
+    monkeypatch.setenv("TINYVAE_CACHE", str(empty))
+    return empty
+
+
+@pytest.mark.parametrize("name", READ_MNIST)
+def test_missing_data_stops_before_training(name, no_data, tmp_path, capsys):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        main_of(name)([*READ_MNIST[name], "--data-dir", str(no_data), "--out", str(out)])
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err.startswith("error: MNIST not found")
+    assert os.listdir(out) == []
+
+
+@pytest.mark.parametrize("name", ["vae", "pytorch_reference"])
+def test_missing_data_as_a_user_sees_it(name, no_data, tmp_path):
+    result = run(name, *READ_MNIST.get(name, []), "--data-dir", str(no_data), cwd=tmp_path)
+    assert_short_error(result, 1, "error: ")
+    if "needs torch" not in result.stderr:  # where PyTorch is installed
+        assert "MNIST not found" in result.stderr
+
+
+# -- started from the folder that holds the clone --------------------------------------------
+def test_scripts_import_their_own_clone_from_the_folder_above_it(tmp_path):
+    """With the folder above a clone on sys.path, ``import tinyvae`` finds the clone's folder
+    (no __init__.py) as a namespace package unless the script adds its clone (tinyvae.cli)."""
+    (tmp_path / "tinyvae").symlink_to(ROOT, target_is_directory=True)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = ["--dataset", "mnist", "--data-dir", str(empty), "--out", str(tmp_path / "out")]
+    result = run("vae", *argv, cwd=tmp_path, pythonpath=str(tmp_path))
+    assert_short_error(result, 1, "MNIST not found")  # tv.load_dataset was there
