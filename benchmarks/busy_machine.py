@@ -17,7 +17,6 @@ alternate, so slow drifts of the machine hit every setting alike; the table
 gives the median seconds per epoch.
 """
 
-import argparse
 import multiprocessing
 import os
 import statistics
@@ -25,7 +24,15 @@ import subprocess
 import sys
 import time
 
+# This clone's tinyvae, even when Python starts in the folder that holds the clone:
+# see "Running from the folder above a clone" in tinyvae/cli.py.
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 from tqdm.auto import tqdm
+
+from tinyvae import cli
+from tinyvae.data.datasets import load_dataset
+from tinyvae.files import write_json
 
 # The measured child: trains one epoch and prints its seconds (argv: dataset, data_dir).
 CHILD = """
@@ -64,54 +71,46 @@ def one_epoch(dataset, data_dir, threads):
         check=False,
     )
     if result.returncode != 0:
-        sys.exit(f"error: the training process failed:\n{result.stderr.strip()[-2000:]}")
+        raise RuntimeError(f"the timed training process failed:\n{result.stderr.strip()}")
     return float(result.stdout.strip().splitlines()[-1])
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description="Time one training epoch on an idle and on a busy machine, with "
-        "OpenBLAS's default threads and with OPENBLAS_NUM_THREADS=1.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = cli.parser(__doc__)
     parser.add_argument(
         "--dataset",
         default="mnist",
         choices=["mnist", "synthetic"],
         help="training set of the timed epoch (60,000 images either way)",
     )
+    parser.add_argument("--data-dir", default=None, help=cli.DATA_DIR_HELP)
     parser.add_argument(
-        "--data-dir",
-        default=None,
-        help="folder holding MNIST; None looks in $TINYVAE_DATA, then the cache",
-    )
-    parser.add_argument(
-        "--repeats", type=int, default=3, help="measurements of each of the four settings"
+        "--repeats",
+        type=cli.integer(1),
+        default=3,
+        help="measurements of each of the four settings",
     )
     parser.add_argument(
         "--load",
-        type=int,
+        type=cli.integer(1),
         default=os.cpu_count() or 2,
         help="processes spinning on the CPU to make the machine busy (one per core)",
     )
     parser.add_argument("--out", default=None, help="also write the numbers to this JSON file")
-    args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error(f"--repeats must be at least 1, got {args.repeats}")
-    if args.load < 1:
-        parser.error(f"--load must be at least 1, got {args.load}")
-    return args
+    return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    from tinyvae.data.datasets import load_dataset  # the data is there before any timing
+    with cli.user_errors():
+        if args.out:
+            cli.check_writable(os.path.dirname(os.path.abspath(args.out)))
+        load_dataset(args.dataset, data_dir=args.data_dir)  # the data is there before timing
+        measure(args)
 
-    try:
-        load_dataset(args.dataset, data_dir=args.data_dir)
-    except (FileNotFoundError, ValueError, ImportError) as error:
-        sys.exit(f"error: {error}")
 
+def measure(args):
+    """Time the four settings in turn, ``args.repeats`` times each; print the medians."""
     settings = [(busy, threads) for busy in (False, True) for threads in (None, 1)]
     seconds = {setting: [] for setting in settings}
     with tqdm(total=args.repeats * len(settings), desc="epochs", unit="epoch") as bar:
@@ -131,8 +130,10 @@ def main(argv=None):
                         p.join()
                 bar.update()
 
-    print(f"\none epoch of the default VAE on {args.dataset}, median of {args.repeats} "
-          f"({os.cpu_count()} cores; busy = {args.load} spinning processes)")  # fmt: skip
+    print(
+        f"\none epoch of the default VAE on {args.dataset}, median of {args.repeats} "
+        f"({os.cpu_count()} cores; busy = {args.load} spinning processes)"
+    )
     print(f"{'machine':8s} {'OpenBLAS threads':>17s} {'s / epoch':>10s}")
     rows = []
     for busy, threads in settings:
@@ -141,8 +142,6 @@ def main(argv=None):
         print(f"{'busy' if busy else 'idle':8s} {label:>17s} {median:10.1f}")
         rows.append({"busy": busy, "threads": label, "seconds": seconds[(busy, threads)]})
     if args.out:
-        from tinyvae.files import write_json
-
         write_json(args.out, {"dataset": args.dataset, "load": args.load, "runs": rows})
 
 

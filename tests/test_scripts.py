@@ -30,6 +30,7 @@ SCRIPTS = {
     "iwae_table": DEMOS,
     "throughput": BENCHMARKS,
     "pytorch_reference": BENCHMARKS,
+    "busy_machine": BENCHMARKS,
 }
 # the scripts that read data, with the arguments that make each read MNIST
 READ_MNIST = {
@@ -150,6 +151,7 @@ BAD_ARGUMENTS = [
     ("throughput", ["--repeats", "0"], "argument --repeats: must be at least 1"),
     ("throughput", ["--eval-examples", "0"], "argument --eval-examples: must be from 1"),
     ("pytorch_reference", ["--epochs", "-1"], "argument --epochs: must be at least 1"),
+    ("busy_machine", ["--load", "0"], "argument --load: must be at least 1"),
 ]
 
 
