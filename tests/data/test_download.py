@@ -252,6 +252,17 @@ def test_nothing_found_and_download_false(tmp_path, monkeypatch):
     assert not (tmp_path / "cache").exists() and not (tmp_path / "env").exists()
 
 
+def test_a_folder_that_is_both_tinyvae_data_and_the_cache_is_listed_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("TINYVAE_DATA", str(tmp_path / "cache"))
+    with pytest.raises(DataNotFoundError) as caught:
+        find_toy(download=False)
+    looked = str(caught.value).split("Nothing was downloaded")[0]
+    assert (
+        looked
+        == f"Toy not found. Looked in:\n  {tmp_path / 'cache'}\n  {tmp_path / 'cache' / 'toy'}\n"
+    )
+
+
 def test_failed_download_says_where_it_looked_and_what_to_do(tmp_path, web_root, closed_port):
     mirrors = [web_root + "empty/", closed_port]
     with pytest.raises(DataNotFoundError) as caught:

@@ -175,7 +175,7 @@ def find_files(
     explicit = data_dir is not None
     root = data_dir if explicit else os.environ.get("TINYVAE_DATA")
     searched = [Path(root).expanduser(), Path(root).expanduser() / subfolder] if root else []
-    if not explicit:
+    if not explicit and cache not in searched:  # TINYVAE_DATA may be the cache itself
         searched.append(cache)
     for folder in searched:
         if all((folder / name).is_file() for name in files):
