@@ -47,10 +47,10 @@ import importlib
 import math
 import os
 import sys
-import tempfile
 
 from .checkpoint import CheckpointError, read_checkpoint
 from .data.download import CorruptDataError
+from .files import make_writable_folder
 from .train import TrainingDiverged
 
 __all__ = [
@@ -145,9 +145,7 @@ def check_writable(folder):
     output folder is found before the training, not after it.
     """
     try:
-        os.makedirs(folder, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
+        make_writable_folder(folder)
     except OSError as error:
         raise UsageError(
             f"cannot write to the output folder {folder}: {error.strerror or error}"

@@ -51,6 +51,17 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         raise
 
 
+def make_writable_folder(folder: str | os.PathLike) -> None:
+    """Create ``folder`` if needed and prove that a file can be written in it.
+
+    A scratch file is created in it and deleted at once; ``OSError`` says why
+    not. Run it before long work whose results go there.
+    """
+    os.makedirs(folder, exist_ok=True)
+    with tempfile.TemporaryFile(dir=folder):
+        pass
+
+
 def remove_leftovers(path: str | os.PathLike) -> list[Path]:
     """Delete the temporary files that killed writers of ``path`` left; returns them.
 

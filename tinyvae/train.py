@@ -19,7 +19,6 @@ left untouched: a state holding NaN or infinity is never saved.
 
 import math
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -29,6 +28,7 @@ from tqdm.auto import tqdm
 from .checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
 from .data.batching import batches
 from .data.batching import binarize as binarize_pixels
+from .files import make_writable_folder
 from .objectives import Objective, elbo_objective, make_objective
 from .objectives.weight_prior import add_weight_prior
 from .validation import check_bool, check_int, check_optional_int, check_rng
@@ -89,9 +89,7 @@ def check_checkpoint_path(checkpoint):
         raise ValueError(f"checkpoint: expected a file path, got the folder {path}")
     folder = os.path.dirname(os.path.abspath(path))
     try:
-        os.makedirs(folder, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
+        make_writable_folder(folder)
     except OSError as error:
         raise PermissionError(
             f"checkpoint: cannot write into {folder} ({error.strerror or error})"
