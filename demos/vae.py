@@ -144,6 +144,7 @@ def describe(args):
 def main(argv=None):
     args = parse_args(argv)
     out = args.out.replace("<dataset>", args.dataset).replace("<z-dim>", str(args.z_dim))
+    args.out = out  # history.json records the folder itself
     checkpoint = os.path.join(out, "checkpoint.npz")
     with cli.user_errors(checkpoint):
         return train_and_draw(args, out, checkpoint)

@@ -67,10 +67,11 @@ def test_help_shows_defaults_except_none(capsys):
 
 
 # -- checks before the work -----------------------------------------------------------
-def test_check_writable_creates_the_folder_and_leaves_nothing_in_it(tmp_path):
-    folder = tmp_path / "a" / "b"
-    cli.check_writable(folder)
-    assert folder.is_dir() and os.listdir(folder) == []
+def test_check_writable_leaves_the_disk_as_it_was(tmp_path):
+    cli.check_writable(tmp_path / "a" / "b")
+    assert os.listdir(tmp_path) == []
+    cli.check_writable(tmp_path)
+    assert os.listdir(tmp_path) == []
 
 
 def test_check_writable_refuses_a_file_in_the_way(tmp_path):
@@ -235,11 +236,17 @@ def test_ctrl_c_names_the_last_checkpoint(tmp_path, capsys):
     assert exit_info.value.code == 130
     assert capsys.readouterr().err.strip() == "interrupted; no checkpoint was written yet"
 
-    write_checkpoint(path, 1)
     with pytest.raises(SystemExit) as exit_info, cli.user_errors(path):
+        write_checkpoint(path, 1)  # this run saved its first epoch
         raise KeyboardInterrupt
     assert exit_info.value.code == 130
     assert capsys.readouterr().err.strip() == f"interrupted; the last checkpoint is {path}"
+
+    with pytest.raises(SystemExit) as exit_info, cli.user_errors(path):
+        raise KeyboardInterrupt  # before this run saved anything
+    assert capsys.readouterr().err.strip() == (
+        f"interrupted; the last checkpoint is {path} (from before this run)"
+    )
 
     with pytest.raises(SystemExit) as exit_info, cli.user_errors():
         raise KeyboardInterrupt

@@ -40,6 +40,10 @@ class World:
         self.opt.step()
         self.objective.loss(self.x, rng=np.random.default_rng(3))  # pending
 
+    @staticmethod
+    def other_model():
+        return tv.VAE(x_dim=32, hidden=(8,), z_dim=2, rng=np.random.default_rng(9))
+
     def snapshot(self):
         return {
             "params": {n: p.copy() for n, p, _ in self.model.parameters()},
@@ -112,6 +116,24 @@ CASES = [
     ("AdaGrad eps=0", lambda w: tv.AdaGrad(w.model.parameters(), eps=0.0), ValueError, "eps: "),
     ("no parameters", lambda w: tv.Adam([]), ValueError, "parameters: .*empty"),
     ("not parameters", lambda w: tv.Adam([1, 2]), TypeError, r"parameters: .*triples"),
+    (
+        "parameters twice",
+        lambda w: tv.SGD(list(w.model.parameters()) * 2),
+        ValueError,
+        "parameters: a parameter is listed twice",
+    ),
+    (
+        "integer parameters",
+        lambda w: tv.SGD([("w", np.zeros(3, int), np.zeros(3, int))]),
+        TypeError,
+        "parameters: .*floating arrays",
+    ),
+    (
+        "gradient of another shape",
+        lambda w: tv.SGD([("w", np.zeros(3), np.zeros(4))]),
+        TypeError,
+        "of one shape",
+    ),
     # -- models and layers: sizes, names, dtypes, rng --------------------------------------
     (
         "hidden int",
@@ -131,6 +153,7 @@ CASES = [
     ("init", lambda w: tv.VAE(32, init="zeros", rng=w.rng), ValueError, "init: expected one of"),
     ("dtype int32", lambda w: tv.VAE(32, dtype=np.int32, rng=w.rng), TypeError, r"dtype: .*int32"),
     ("dtype junk", lambda w: tv.VAE(32, dtype="junk", rng=w.rng), TypeError, "dtype: "),
+    ("dtype float16", lambda w: tv.VAE(32, dtype=np.float16, rng=w.rng), TypeError, "dtype: "),
     ("VAE rng=0", lambda w: tv.VAE(32, rng=0), TypeError, r"VAE: rng: .*Generator.*got 0"),
     (
         "VAE legacy rng",
@@ -239,6 +262,24 @@ CASES = [
         "max_rows: ",
     ),
     ("L_k no rng", lambda w: tv.log_likelihood(w.model, w.x, k=2), TypeError, "rng: "),
+    (
+        "grad variance prefix",
+        lambda w: tv.gradient_variance(w.model, w.x, "A", 3, w.rng, prefix=3),
+        TypeError,
+        "prefix: ",
+    ),
+    (
+        "grad variance estimator",
+        lambda w: tv.gradient_variance(w.model, w.x, None, 3, w.rng),
+        TypeError,
+        "estimator: ",
+    ),
+    (
+        "grad variance other model",
+        lambda w: tv.gradient_variance(w.model, w.x, tv.SGVB_A(World.other_model()), 3, w.rng),
+        TypeError,
+        "an objective of this model",
+    ),
     ("active threshold", lambda w: tv.active_units(w.model, w.x, -1.0), ValueError, "threshold: "),
     ("active nan", lambda w: tv.active_units(w.model, w.x, math.nan), ValueError, "threshold: "),
     (
@@ -270,12 +311,25 @@ CASES = [
     ("binarize range", lambda w: binarize(w.x + 1, w.rng), ValueError, r"\[0, 1\]"),
     ("dataset name", lambda w: load_dataset("cifar"), ValueError, r"name: .*got 'cifar'"),
     ("dataset data_dir", lambda w: load_dataset("mnist", data_dir=5), TypeError, "data_dir: "),
+    ("dataset seed", lambda w: load_dataset("synthetic", seed=-1), ValueError, "seed: "),
     ("dataset download", lambda w: load_dataset("mnist", download="n"), TypeError, "download: "),
     ("dream rng", lambda w: tv.WakeSleep(w.model).dream(2, 0), TypeError, "rng: "),
     ("dream n", lambda w: tv.WakeSleep(w.model).dream(-2, w.rng), ValueError, "n .*: expected"),
     ("likelihood rng", lambda w: w.model.likelihood.sample(w.z, 0), TypeError, "rng: "),
     ("prior rng", lambda w: w.model.prior.sample(3, None), TypeError, "rng: "),
     ("weight prior", lambda w: add_weight_prior(w.model, math.nan), ValueError, "scale: "),
+    (
+        "save_checkpoint rng",
+        lambda w: tv.save_checkpoint(w.tmp / "c.npz", w.model, w.opt, rng=5),
+        TypeError,
+        "rng: ",
+    ),
+    (
+        "load_checkpoint rng",
+        lambda w: tv.load_checkpoint(w.tmp / "c.npz", w.model, w.opt, rng=5),
+        TypeError,
+        "rng: ",
+    ),
     (
         "checkpoint folder",
         lambda w: tv.save_checkpoint(w.tmp, w.model, w.opt),
@@ -308,6 +362,8 @@ FIT_CASES = [
     ("on_step", {"on_step": 3}, TypeError, "on_step: "),
     ("checkpoint type", {"checkpoint": 3}, TypeError, "checkpoint: expected a file path"),
     ("rng", {"rng": 0}, TypeError, "rng: "),
+    ("empty estimator", {"estimator": ""}, ValueError, "estimator: "),
+    ("checkpoint bytes", {"checkpoint": b"run.npz"}, TypeError, "checkpoint: "),
     ("drop_last", {"drop_last": True, "batch_size": 64}, ValueError, "drop_last: "),
     ("x_test width", {"x_test": np.zeros((3, 5), np.float32)}, ValueError, "x: expected last"),
 ]
@@ -337,7 +393,7 @@ def test_fit_refuses_a_checkpoint_it_cannot_write_before_training(tmp_path):
     world = World(tmp_path)
     (tmp_path / "a_file").write_text("not a folder")
     before = world.snapshot()
-    with pytest.raises(PermissionError, match="checkpoint: cannot write into"):
+    with pytest.raises(OSError, match="checkpoint: cannot write into"):
         fit(world, checkpoint=tmp_path / "a_file" / "run.npz")
     with pytest.raises(ValueError, match="checkpoint: expected a file path, got the folder"):
         fit(world, checkpoint=tmp_path)
@@ -382,3 +438,38 @@ def test_a_part_refuses_bad_data_before_its_network_runs(tmp_path):
     with pytest.raises(ValueError, match=r"x: Bernoulli data must lie in \[0, 1\]"):
         world.model.likelihood.forward(world.x * 3, world.z[:1].repeat(B, axis=0))
     assert_unchanged(before, world)
+
+
+@pytest.mark.parametrize("optimizer", [None, "adam", "another model's"])
+def test_fit_and_wake_sleep_refuse_an_optimizer_that_does_not_train_the_model(tmp_path, optimizer):
+    world = World(tmp_path)
+    if optimizer == "another model's":
+        optimizer = tv.Adam(World.other_model().parameters())
+        error, message = ValueError, "optimizer: it updates arrays that are not this model's"
+    else:
+        error, message = TypeError, "optimizer: expected a tinyvae optimizer"
+    before = world.snapshot()
+    with pytest.raises(error, match=message):
+        tv.fit(world.model, optimizer, world.x, epochs=1, rng=world.rng, **QUIET)
+    if not isinstance(optimizer, str | type(None)):
+        with pytest.raises(error, match=message):
+            tv.WakeSleep(world.model).step(world.x, optimizer, world.rng)
+    assert_unchanged(before, world)
+
+
+def test_a_gaussian_decoder_refuses_a_bad_rng_before_its_cache_changes():
+    model = tv.VAE(x_dim=6, hidden=(4,), z_dim=2, likelihood="gaussian",
+                   rng=np.random.default_rng(0))  # fmt: skip
+    x = np.random.default_rng(1).random((5, 6)).astype(np.float32)
+    model.loss(x, rng=np.random.default_rng(2))
+    with pytest.raises(TypeError, match="sample: rng: "):
+        model.likelihood.sample(np.zeros((3, 2), np.float32), "bad")
+    model.backward()  # the pending forward survived
+
+
+def test_numpy_flags_and_zero_dimensional_numbers_are_accepted(tmp_path):
+    world = World(tmp_path)
+    opt = tv.Adam(world.model.parameters(), lr=np.array(1e-3), beta1=np.float32(0.9))
+    tv.fit(world.model, opt, world.x, epochs=1, rng=world.rng, binarize=np.False_,
+           checkpoint=tmp_path / "run.npz", progress=np.False_, verbose=False)  # fmt: skip
+    assert (tmp_path / "run.npz").exists()

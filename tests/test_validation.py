@@ -92,8 +92,9 @@ def test_the_other_validators():
     with pytest.raises(ValueError, match=r"hidden\[1\]: expected an integer >= 1, got 0"):
         check_sizes((3, 0), "hidden")
     assert check_dtype("float64") == np.float64
-    with pytest.raises(TypeError, match="dtype: expected a floating dtype"):
-        check_dtype(np.int16)
+    for dtype in (np.int16, np.float16, None, "junk"):
+        with pytest.raises(TypeError, match="dtype: expected np.float32 or np.float64"):
+            check_dtype(dtype)
     with pytest.raises(TypeError, match=r"fit: rng: expected a numpy.random.Generator.*got 7"):
         check_rng(7, "fit")
     x = np.zeros((2, 3), np.float32)

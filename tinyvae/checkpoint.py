@@ -17,6 +17,7 @@ import zipfile
 import numpy as np
 
 from .files import atomic_write
+from .validation import check_rng
 
 
 class CheckpointError(ValueError):
@@ -42,6 +43,8 @@ def save_checkpoint(path, model, optimizer=None, rng=None, **metadata):
     """
     if os.path.isdir(path):
         raise CheckpointError(f"path: expected a file name, got the folder {path}")
+    if rng is not None:
+        check_rng(rng, "save_checkpoint")
     arrays = {f"model/{name}": param for name, param, _ in model.parameters()}
     if optimizer is not None:
         arrays.update({f"optimizer/{key}": value for key, value in optimizer.state_dict().items()})
@@ -94,6 +97,8 @@ def load_checkpoint(path, model, optimizer=None, rng=None):
     written for another architecture or optimizer. All checks happen before
     any state is modified.
     """
+    if rng is not None:
+        check_rng(rng, "load_checkpoint")
     arrays, metadata = read_checkpoint(path)
     check_finite(arrays, path)
     model_state = {

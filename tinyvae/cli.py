@@ -50,7 +50,7 @@ import sys
 
 from .checkpoint import CheckpointError, read_checkpoint
 from .data.download import CorruptDataError
-from .files import make_writable_folder
+from .files import check_writable_folder
 from .train import TrainingDiverged
 
 __all__ = [
@@ -139,13 +139,13 @@ def positive_float(text):
 
 # -- checks before the work -------------------------------------------------------
 def check_writable(folder):
-    """Create ``folder`` if needed and prove that a file can be written in it.
+    """Prove that files can be written into ``folder`` (made later, if it does not exist).
 
     Raises ``UsageError`` naming the folder otherwise, so that an unwritable
     output folder is found before the training, not after it.
     """
     try:
-        make_writable_folder(folder)
+        check_writable_folder(folder)
     except OSError as error:
         raise UsageError(
             f"cannot write to the output folder {folder}: {error.strerror or error}"
@@ -238,6 +238,14 @@ USER_ERRORS = (
 )
 
 
+def _modified(path):
+    """When the file at ``path`` was last written, or None if there is none."""
+    try:
+        return os.stat(path).st_mtime_ns if path is not None else None
+    except OSError:
+        return None
+
+
 @contextlib.contextmanager
 def user_errors(checkpoint=None):
     """Run the block; end the script with a short message if the user must act.
@@ -249,16 +257,19 @@ def user_errors(checkpoint=None):
     checkpoint is (``checkpoint``, the path the run saves to, if any) and
     exits with 130, the shell's code for an interrupt.
     """
+    earlier = _modified(checkpoint)  # a checkpoint of an earlier run, if any
     try:
         check_package()
         yield
     except KeyboardInterrupt:
         if checkpoint is None:
             message = "interrupted"
-        elif os.path.exists(checkpoint):
-            message = f"interrupted; the last checkpoint is {checkpoint}"
-        else:
+        elif _modified(checkpoint) is None:
             message = "interrupted; no checkpoint was written yet"
+        elif _modified(checkpoint) == earlier:
+            message = f"interrupted; the last checkpoint is {checkpoint} (from before this run)"
+        else:
+            message = f"interrupted; the last checkpoint is {checkpoint}"
         print(f"\n{message}", file=sys.stderr)
         raise SystemExit(130) from None
     except tuple(kind for kind, _ in USER_ERRORS) as error:

@@ -26,7 +26,7 @@ import numpy as np
 
 from .distributions.reparameterize import sample_eps
 from .nn.functional import logsumexp
-from .objectives import make_objective
+from .objectives import Objective, make_objective
 from .validation import check_float, check_int, check_rng
 
 
@@ -78,10 +78,17 @@ def gradient_variance(
     """
     n_draws = check_int(n_draws, "n_draws (a variance needs two)", minimum=2)
     check_rng(rng, "gradient_variance")
+    if not isinstance(prefix, str):
+        raise TypeError(f"prefix: expected the start of parameter names, got {prefix!r}")
     if isinstance(estimator, str):
         objective = make_objective(model, estimator, n_samples, baseline)
-    else:
+    elif isinstance(estimator, Objective) and estimator.model is model:
         objective = estimator
+    else:
+        raise TypeError(
+            "estimator: expected an estimator name such as 'A' or an objective of this model, "
+            f"got {estimator!r:.60}"
+        )
     x = model.check_data(x)  # before the first zero_grad: bad data changes no gradient
     objective.check_samples(objective.n_samples)
     names = [name for name, _, _ in model.parameters() if name.startswith(prefix)]

@@ -11,10 +11,15 @@ import contextlib
 import glob
 import json
 import os
+import re
+import socket
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+_HOST = socket.gethostname().replace(".", "_")  # names the machine in temporary names
 
 
 @contextlib.contextmanager
@@ -22,7 +27,7 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """Open ``path`` for binary writing so that it appears whole or not at all.
 
     Yields a file object for a temporary file in the same directory (created
-    if needed), named ``.<name>.<pid>.<random>.part``. When the ``with`` block
+    if needed), named ``.<name>.<host>.<pid>.<random>.part``. When the ``with`` block
     ends normally the data is flushed and fsynced, the temporary file is
     renamed to ``path`` with ``os.replace`` (atomic on POSIX and Windows) and
     the directory is fsynced, so that after a power cut the file is either
@@ -35,7 +40,7 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(path)
     fd, tmp_name = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".part"
+        dir=path.parent, prefix=f".{path.name}.{_HOST}.{os.getpid()}.", suffix=".part"
     )
     try:
         with os.fdopen(fd, "wb") as f:
@@ -51,33 +56,51 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         raise
 
 
-def make_writable_folder(folder: str | os.PathLike) -> None:
-    """Create ``folder`` if needed and prove that a file can be written in it.
+def check_writable_folder(folder: str | os.PathLike) -> None:
+    """Prove that files can be written into ``folder``, or raise ``OSError`` saying why.
 
-    A scratch file is created in it and deleted at once; ``OSError`` says why
-    not. Run it before long work whose results go there.
+    Run it before long work whose results go there. The folders it has to
+    create for the test (and a scratch file) are removed again, so a check
+    that passes, or fails, leaves the disk as it was; writing later makes them.
     """
-    os.makedirs(folder, exist_ok=True)
-    with tempfile.TemporaryFile(dir=folder):
-        pass
+    folder = Path(folder).absolute()
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    target = missing[0] if missing else folder
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=target):
+            pass
+    finally:
+        for created in missing:  # deepest first
+            with contextlib.suppress(OSError):
+                created.rmdir()
 
 
 def remove_leftovers(path: str | os.PathLike) -> list[Path]:
     """Delete the temporary files that killed writers of ``path`` left; returns them.
 
-    Only files whose writer process no longer exists are removed, so a
-    write in progress in another process is never disturbed. (On systems
-    other than POSIX, where that cannot be asked safely, nothing is removed;
-    the leftovers are hidden files that no reader opens.)
+    A leftover is removed only if its name is exactly that of a temporary
+    file of ``path`` written on this machine by a process that no longer
+    exists, so a write in progress, another machine's write to a shared
+    folder, or another file's temporary file is never touched. The cleanup
+    is best effort: what cannot be removed stays (no reader opens it). On
+    systems other than POSIX, where a process cannot be asked about safely,
+    nothing is removed.
     """
     path = Path(path)
     removed = []
     if os.name != "posix" or not path.parent.is_dir():
         return removed
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.{re.escape(_HOST)}\.(\d+)\.\w+\.part")
     for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.part"):
-        pid = leftover.name[len(path.name) + 2 :].split(".")[0]
-        if pid.isdigit() and not _process_exists(int(pid)):
-            with contextlib.suppress(FileNotFoundError):
+        match = pattern.fullmatch(leftover.name)
+        if match is None or _process_exists(int(match.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG(leftover.lstat().st_mode):
                 leftover.unlink()
                 removed.append(leftover)
     return removed

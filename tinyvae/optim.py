@@ -27,12 +27,16 @@ class Optimizer:
                 isinstance(entry, tuple)
                 and len(entry) == 3
                 and isinstance(entry[0], str)
-                and all(isinstance(a, np.ndarray) for a in entry[1:])
+                and all(isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in entry[1:])
+                and entry[1].shape == entry[2].shape
             ):
                 raise TypeError(
-                    "parameters: expected model.parameters(), (name, param, grad) triples, "
-                    f"got an entry {entry!r:.60}"
+                    "parameters: expected model.parameters(), (name, param, grad) triples of "
+                    f"floating arrays of one shape, got an entry {entry!r:.60}"
                 )
+        names = [name for name, _, _ in self.parameters]
+        if len(set(names)) < len(names) or len({id(p) for _, p, _ in self.parameters}) < len(names):
+            raise ValueError("parameters: a parameter is listed twice (it would be updated twice)")
         self.t = 0  # number of steps taken
         self.state = {}  # slot name -> {parameter name -> array}
 
@@ -57,6 +61,17 @@ class Optimizer:
                     f"{type(self).__name__}: parameter {name!r} is no longer the model's "
                     "(model.astype() replaced it); make the optimizer after converting the model"
                 )
+
+    def check_updates(self, model):
+        """Refuse to train ``model`` (or an objective) unless these are its parameters."""
+        self.check_parameters()
+        own = {id(param) for _, param, _ in model.parameters()}
+        foreign = [name for name, param, _ in self.parameters if id(param) not in own]
+        if foreign:
+            raise ValueError(
+                f"optimizer: it updates arrays that are not this model's parameters "
+                f"({foreign[0]!r}, ...); make it with tv.Adam(model.parameters()) for this model"
+            )
 
     def zero_grad(self):
         """Set the gradient of every parameter this optimizer updates to zero."""
@@ -118,8 +133,10 @@ class SGD(Optimizer):
     hyperparameters = ("lr", "momentum")
 
     def __init__(self, parameters, lr=0.01, momentum=0.0):
-        self.lr = check_float(lr, "lr", 0, low_open=True)
-        self.momentum = check_float(momentum, "momentum", 0, 1, high_open=True)
+        # checked, and kept as given: repr(optimizer) is part of a checkpoint's settings
+        check_float(lr, "lr", 0, low_open=True)
+        check_float(momentum, "momentum", 0, 1, high_open=True)
+        self.lr, self.momentum = lr, momentum
         super().__init__(parameters)
         self.velocity = self._slot("velocity")
 
@@ -142,8 +159,9 @@ class AdaGrad(Optimizer):
     hyperparameters = ("lr", "eps")
 
     def __init__(self, parameters, lr=0.01, eps=1e-8):
-        self.lr = check_float(lr, "lr", 0, low_open=True)
-        self.eps = check_float(eps, "eps", 0, low_open=True)
+        check_float(lr, "lr", 0, low_open=True)
+        check_float(eps, "eps", 0, low_open=True)
+        self.lr, self.eps = lr, eps
         super().__init__(parameters)
         self.sum_sq = self._slot("sum_sq")
 
@@ -187,11 +205,13 @@ class Adam(Optimizer):
     hyperparameters = ("lr", "beta1", "beta2", "eps")
 
     def __init__(self, parameters, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True):
-        self.lr = check_float(lr, "lr", 0, low_open=True)
+        check_float(lr, "lr", 0, low_open=True)
         # 0 <= beta < 1: beta = 1 would never forget the first gradient (and divide by 1 - 1)
-        self.beta1 = check_float(beta1, "beta1", 0, 1, high_open=True)
-        self.beta2 = check_float(beta2, "beta2", 0, 1, high_open=True)
-        self.eps = check_float(eps, "eps", 0, low_open=True)
+        check_float(beta1, "beta1", 0, 1, high_open=True)
+        check_float(beta2, "beta2", 0, 1, high_open=True)
+        check_float(eps, "eps", 0, low_open=True)
+        # kept as given: repr(optimizer) is part of a checkpoint's settings
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.bias_correction = check_bool(bias_correction, "bias_correction")
         super().__init__(parameters)
         self.m = self._slot("m")

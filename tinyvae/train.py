@@ -28,9 +28,10 @@ from tqdm.auto import tqdm
 from .checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
 from .data.batching import batches
 from .data.batching import binarize as binarize_pixels
-from .files import make_writable_folder
+from .files import check_writable_folder
 from .objectives import Objective, elbo_objective, make_objective
 from .objectives.weight_prior import add_weight_prior
+from .optim import Optimizer
 from .validation import check_bool, check_int, check_optional_int, check_rng
 
 
@@ -52,18 +53,6 @@ class History:
         return asdict(self)
 
 
-def check_optimizer(optimizer, objective):
-    """The optimizer must update the model's own arrays (not ones ``astype`` replaced)."""
-    own = {id(param) for _, param, _ in objective.parameters()}
-    stale = [name for name, param, _ in optimizer.parameters if id(param) not in own]
-    if stale:
-        raise ValueError(
-            f"the optimizer holds arrays that are not the model's parameters ({stale[0]!r}, ...): "
-            "it was probably made before model.astype(), which replaces the arrays. "
-            "Make the optimizer after converting the model."
-        )
-
-
 def state_finite(model, optimizer):
     """True if no parameter and no optimizer moment holds NaN or infinity."""
     arrays = [param for _, param, _ in model.parameters()]
@@ -81,6 +70,8 @@ def check_checkpoint_path(checkpoint):
         return None
     try:
         path = os.fspath(checkpoint)
+        if not isinstance(path, str):
+            raise TypeError
     except TypeError:
         raise TypeError(
             f"checkpoint: expected a file path or None, got {type(checkpoint).__name__}"
@@ -89,20 +80,22 @@ def check_checkpoint_path(checkpoint):
         raise ValueError(f"checkpoint: expected a file path, got the folder {path}")
     folder = os.path.dirname(os.path.abspath(path))
     try:
-        make_writable_folder(folder)
+        check_writable_folder(folder)
     except OSError as error:
-        raise PermissionError(
+        raise OSError(
             f"checkpoint: cannot write into {folder} ({error.strerror or error})"
         ) from None
     return path
 
 
 def diverged(message, checkpoint, saved):
-    """``TrainingDiverged`` with where the last good state is, naming only a file that exists."""
+    """``TrainingDiverged`` saying where the last good state is, if this run saved one."""
     if checkpoint is None:
         where = ""
     elif saved:
         where = f"; the last good checkpoint is {checkpoint}"
+    elif os.path.exists(checkpoint):
+        where = f"; this run wrote no checkpoint ({checkpoint} is an earlier run's, left untouched)"
     else:
         where = f"; no checkpoint was written ({checkpoint} does not exist)"
     return TrainingDiverged(f"{message}: training stopped{where}. Try a smaller learning rate.")
@@ -166,16 +159,18 @@ def fit(
     epochs = check_int(epochs, "epochs")
     batch_size = check_int(batch_size, "batch_size")
     max_steps = check_optional_int(max_steps, "max_steps")
-    for name, flag in (
-        ("binarize", binarize),
-        ("scale_to_dataset", scale_to_dataset),
-        ("weight_prior", weight_prior),
-        ("drop_last", drop_last),
-        ("resume", resume),
-        ("progress", progress),
-        ("verbose", verbose),
-    ):
-        check_bool(flag, name)
+    binarize = check_bool(binarize, "binarize")
+    scale_to_dataset = check_bool(scale_to_dataset, "scale_to_dataset")
+    weight_prior = check_bool(weight_prior, "weight_prior")
+    drop_last = check_bool(drop_last, "drop_last")
+    resume = check_bool(resume, "resume")
+    progress = check_bool(progress, "progress")
+    verbose = check_bool(verbose, "verbose")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            "optimizer: expected a tinyvae optimizer such as tv.Adam(model.parameters()), "
+            f"got {type(optimizer).__name__}"
+        )
     if on_step is not None and not callable(on_step):
         raise TypeError(f"on_step: expected a function of the step number, got {on_step!r:.60}")
     if isinstance(model, Objective):
@@ -186,14 +181,14 @@ def fit(
                 "not on fit"
             )
     else:
-        objective = make_objective(model, estimator or model.estimator, n_samples, baseline)
+        estimator = model.estimator if estimator is None else estimator
+        objective = make_objective(model, estimator, n_samples, baseline)
     net = objective.model
     net.check_data(x_train)
     if x_test is not None:
         net.check_data(x_test)  # now, not after a whole epoch of training
     objective.check_samples(objective.n_samples)
-    check_optimizer(optimizer, objective)
-    optimizer.check_parameters()
+    optimizer.check_updates(objective)
     if drop_last and len(x_train) < batch_size:
         raise ValueError(
             f"drop_last: True with {len(x_train)} training examples and batch_size={batch_size} "
@@ -322,9 +317,15 @@ def resume_from(checkpoint, net, optimizer, rng, settings, epochs, steps_per_epo
     if isinstance(saved_settings, dict) and saved_settings.get("estimator") is None:
         saved_settings["estimator"] = settings["estimator"]  # 0.1 saved None for the default
     if saved_settings != settings:
+        saved_settings = saved_settings if isinstance(saved_settings, dict) else {}
+        changed = ", ".join(
+            f"{key} {saved_settings.get(key)!r} -> {settings.get(key)!r}"
+            for key in sorted(set(saved_settings) | set(settings))
+            if saved_settings.get(key) != settings.get(key)
+        )
         raise CheckpointError(
-            f"{checkpoint} was written by a run with {saved_settings}; this run has "
-            f"{settings}. Resume with the same settings, or start a new run."
+            f"{checkpoint} was written by a run with other settings ({changed}). "
+            "Resume with the same settings, or start a new run."
         )
     if saved.get("partial_epoch"):
         raise CheckpointError(

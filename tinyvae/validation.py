@@ -56,6 +56,8 @@ def check_float(value, name, low=None, high=None, low_open=False, high_open=Fals
     if high is not None:
         parts.append(f"{'<' if high_open else '<='} {high}")
     expected = "a finite number" + (" " + " and ".join(parts) if parts else "")
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()  # a 0-d array, e.g. from np.float32(1e-3) * 2
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected {expected}, got {_got(value)}")
     value = float(value)
@@ -93,15 +95,16 @@ def check_sizes(values, name):
 
 
 def check_dtype(dtype, name="dtype"):
-    """A floating NumPy dtype (float32 to train, float64 for gradient checks)."""
+    """np.float32 (to train) or np.float64 (for gradient checks)."""
+    expected = f"{name}: expected np.float32 or np.float64"
+    if dtype is None:
+        raise TypeError(f"{expected}, got None")
     try:
         dtype = np.dtype(dtype)
     except TypeError:
-        raise TypeError(
-            f"{name}: expected a floating dtype such as np.float32, got {_got(dtype)}"
-        ) from None
-    if dtype.kind != "f":
-        raise TypeError(f"{name}: expected a floating dtype such as np.float32, got {dtype}")
+        raise TypeError(f"{expected}, got {_got(dtype)}") from None
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"{expected}, got {dtype}")
     return dtype
 
 
@@ -129,11 +132,12 @@ def check_input(x, name, ndim=None, last_dim=None, dtype=None):
     return x
 
 
-def check_rng(rng, caller, name="rng"):
-    """``rng`` must be a ``numpy.random.Generator``; say so naming ``caller``."""
+def check_rng(rng, caller=None, name="rng"):
+    """``rng`` must be a ``numpy.random.Generator``; the message names ``caller`` if given."""
     if not isinstance(rng, np.random.Generator):
+        where = f"{caller}: " if caller else ""
         raise TypeError(
-            f"{caller}: {name}: expected a numpy.random.Generator such as "
+            f"{where}{name}: expected a numpy.random.Generator such as "
             f"np.random.default_rng(seed), got {_got(rng)}"
         )
     return rng

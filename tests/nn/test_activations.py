@@ -41,3 +41,4 @@ def test_floor_is_the_identity_above_its_minimum_bit_for_bit():
     assert y.dtype == np.float32
     np.testing.assert_array_equal(y[x > -1], x[x > -1])
     assert (y[x <= -1] == -1).all()
+    assert np.isnan(Floor(-1.0).forward(np.array([np.nan]))).all()  # NaN is not hidden

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..validation import check_bool, check_choice
+from ..validation import check_bool, check_choice, check_int
 from .binarized_mnist import load_binarized_mnist
 from .frey import load_frey
 from .mnist import load_mnist
@@ -137,6 +137,7 @@ def load_dataset(
     if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
         raise TypeError(f"data_dir: expected a folder path or None, got {data_dir!r}")
     check_bool(download, "download")
+    check_int(seed, "seed", minimum=0)
     y_train = y_test = x_valid = None  # unless the dataset has them
     if name in ("synthetic", "mnist"):
         if name == "synthetic":

@@ -14,8 +14,8 @@ MAT-file holding a single variable ``ff``, a uint8 matrix of shape
     ff.T.reshape(-1, 28, 20)        # (1965, 28, 20): image, row, column
 
 Reading MAT-files is a chore we leave to SciPy (``scipy.io.loadmat``), an
-optional dependency: ``pip install "tinyvae[frey]"`` installs it. Everything
-else in tinyvae works without it.
+optional dependency: ``pip install scipy`` (or ``pip install -e ".[frey]"``
+from a clone) installs it. Everything else in tinyvae works without it.
 
 :func:`load_frey` finds the file (see :func:`find_frey` for where it looks),
 checks its SHA-256 checksum, parses it with :func:`read_frey` and returns
@@ -62,8 +62,8 @@ FREY_VARIABLE = "ff"
 SUBFOLDER = "frey"
 
 SCIPY_MISSING = (
-    'Reading the Frey Face file needs SciPy. Install it with  pip install "tinyvae[frey]"  '
-    "(or  pip install scipy)."
+    "Reading the Frey Face file needs SciPy. Install it with  pip install scipy  "
+    '(from a clone of tinyvae:  pip install -e ".[frey]").'
 )
 
 

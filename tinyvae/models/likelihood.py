@@ -159,5 +159,6 @@ class GaussianLikelihood(Likelihood):
 
     def sample(self, z, rng):
         """x = mu_x + exp(logvar_x / 2) * noise ~ p(x|z)."""
+        check_rng(rng, "sample")  # before decode clears the cache
         mu_x, logvar_x = self.decode(z)
         return mu_x + np.exp(0.5 * logvar_x) * sample_eps(rng, mu_x.shape, mu_x.dtype)

@@ -130,7 +130,7 @@ class VAE(Module):
         if eps is None:
             if rng is None:
                 raise ValueError("rng: pass rng= (a numpy Generator) or the noise itself as eps=")
-            check_rng(rng, "the noise eps")
+            check_rng(rng)
             return None
         eps = check_input(eps, "eps", last_dim=self.z_dim, dtype=self.dtype)
         if eps.ndim == 2:

@@ -110,9 +110,8 @@ class Floor(Module):
         self.minimum = check_float(minimum, "minimum")
 
     def forward(self, x):
-        above = x > self.minimum
-        self.cache = above
-        return np.where(above, x, x.dtype.type(self.minimum))
+        self.cache = x > self.minimum
+        return np.maximum(x, x.dtype.type(self.minimum))  # NaN stays NaN, for fit to see
 
     def backward(self, dy):
         above = self._pop_cache()

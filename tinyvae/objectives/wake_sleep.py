@@ -223,7 +223,7 @@ class WakeSleep(Objective):
         """
         check_rng(rng, "WakeSleep.step")
         self.vae.check_data(x)  # before zero_grad: bad data changes no gradient
-        optimizer.check_parameters()
+        optimizer.check_updates(self.vae)
         self.vae.zero_grad()
         self.loss(x, rng=rng)
         self.backward()
