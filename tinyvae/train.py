@@ -63,8 +63,8 @@ def state_finite(model, optimizer):
 def check_checkpoint_path(checkpoint):
     """``None`` or a file path that can be written: refuse now, not after an epoch.
 
-    Makes the checkpoint's folder if needed and tries a scratch file in it,
-    which is deleted at once.
+    Tries a scratch file in the checkpoint's folder; the check leaves the
+    disk as it was (``tinyvae.files.check_writable_folder``).
     """
     if checkpoint is None:
         return None
@@ -194,7 +194,7 @@ def fit(
             f"drop_last: True with {len(x_train)} training examples and batch_size={batch_size} "
             "leaves no batch at all"
         )
-    checkpoint = check_checkpoint_path(checkpoint)  # last: it may make the folder
+    checkpoint = check_checkpoint_path(checkpoint)  # a write test, so it comes last
     # Everything that shapes the run beyond the model and the optimizer's arrays:
     # resuming with different values would not continue the same run.
     settings = {
