@@ -20,9 +20,12 @@ Use it on your own layer::
 
 ``check_module`` follows the module protocol: ``backward`` returns one
 gradient per input of ``forward`` (a bare array for a single input), with
-``None`` for inputs that are data or noise, which are then not checked, and
-adds parameter gradients into ``module.grads``. (A tuple shorter than the
-inputs leaves the trailing ones unchecked, the rule of tinyvae 0.1.)
+``None`` for inputs that are data or noise (name them with ``constant=``),
+and adds parameter gradients into ``module.grads``. The checker never
+passes what it did not check: a missing ``return``, ``None`` where a
+gradient was due, a gradient for data, the wrong number or shape of
+gradients and a replaced ``grads`` array are failures, each with a sentence
+in the report.
 """
 
 import numpy as np
@@ -60,15 +63,14 @@ def numerical_gradient(f, x, dy, h=1e-5):
     (one pair of function evaluations per entry), so checks use small shapes.
     """
     grad = np.zeros_like(x)
-    flat_x, flat_grad = x.reshape(-1), grad.reshape(-1)  # views into x and grad
-    for i in range(flat_x.size):
-        original = flat_x[i]
-        flat_x[i] = original + h
+    for i in np.ndindex(x.shape):  # indexes x itself, also when it is a strided view
+        original = x[i]
+        x[i] = original + h
         plus = _weighted_sum(f(), dy)
-        flat_x[i] = original - h
+        x[i] = original - h
         minus = _weighted_sum(f(), dy)
-        flat_x[i] = original
-        flat_grad[i] = (plus - minus) / (2 * h)
+        x[i] = original
+        grad[i] = (plus - minus) / (2 * h)
     return grad
 
 
@@ -90,31 +92,66 @@ def _require_float64(name, array):
         )
 
 
-class GradcheckReport:
-    """One row per checked array: its relative error and where it is worst.
+GOOD, WRONG = 1e-7, 1e-2  # CS231n's bands for a relative error in float64
 
-    A row's ``rel_error`` is the norm-wise relative error of the whole array;
-    ``worst_index`` is the entry with the largest absolute difference, shown
-    with its analytic and numeric values so a bug can be located.
+
+def verdict(error):
+    """What a relative error says, in CS231n's bands."""
+    if error <= GOOD:
+        return "good"
+    if error > WRONG:
+        return "wrong"
+    return "look again (a kink? float32?)"
+
+
+class GradcheckReport:
+    """One row per checked array, and a sentence for everything that could not be checked.
+
+    A row's ``rel_error`` is the norm-wise relative error of the whole array,
+    with its ``verdict`` in CS231n's bands (<= 1e-7 good, > 1e-2 wrong, in
+    between look again); ``worst_index`` is the entry with the largest
+    absolute difference, shown with its analytic and numeric values so a bug
+    can be located. ``problems`` lists what made a check impossible: no
+    gradient returned, ``None`` where an array was due, a gradient for data,
+    the wrong number or shape of gradients, ``grads`` replaced instead of
+    added to. A report passes only if there are no problems, at least one
+    array was checked, and every error is below ``tol``; ``bool(report)`` is
+    ``report.passed()``, so ``assert report`` works.
     """
 
     def __init__(self, tol):
         self.tol = tol
         self.rows = []
+        self.problems = []
         self.s_scale = 1.0  # |s| at the checked point; set by the check functions
 
+    def problem(self, sentence):
+        self.problems.append(sentence)
+
     def add(self, name, analytic, numeric):
-        if analytic is None or np.shape(analytic) != numeric.shape:
-            got = "None" if analytic is None else np.shape(analytic)
-            raise ValueError(f"gradient of {name}: expected shape {numeric.shape}, got {got}")
+        """Compare one gradient with its finite differences (a problem if it cannot be)."""
+        if analytic is None:
+            self.problem(f"{name}: backward gave None, but it has a gradient")
+            return
+        if not isinstance(analytic, np.ndarray):
+            self.problem(f"{name}: expected an array, got {type(analytic).__name__}")
+            return
+        if analytic.shape != numeric.shape:
+            hint = " (transposed?)" if analytic.shape == numeric.shape[::-1] else ""
+            self.problem(
+                f"{name}: gradient has shape {analytic.shape}, expected {numeric.shape}{hint}"
+            )
+            return
         diff = np.abs(analytic - numeric)
         diff = np.where(np.isfinite(diff), diff, np.inf)
         worst = np.unravel_index(np.argmax(diff), diff.shape) if diff.size else ()
+        error = rel_error(analytic, numeric, self.s_scale)
         self.rows.append(
             {
                 "name": name,
                 "shape": numeric.shape,
-                "rel_error": rel_error(analytic, numeric, self.s_scale),
+                "rel_error": error,
+                "verdict": verdict(error),
                 "worst_index": tuple(int(i) for i in worst),
                 "analytic": float(analytic[worst]) if diff.size else 0.0,
                 "numeric": float(numeric[worst]) if diff.size else 0.0,
@@ -127,12 +164,17 @@ class GradcheckReport:
 
     def passed(self, tol=None):
         tol = self.tol if tol is None else tol
+        if self.problems or not self.rows:
+            return False
         return all(row["rel_error"] < tol for row in self.rows)  # False for NaN too
+
+    def __bool__(self):
+        return self.passed()
 
     def __str__(self):
         header = (
             f"{'name':<28} {'shape':<14} {'rel error':>11}  {'worst at':<12} "
-            f"{'analytic':>12} {'numeric':>12}"
+            f"{'analytic':>12} {'numeric':>12}  verdict"
         )
         lines = [header, "-" * len(header)]
         for row in self.rows:
@@ -140,59 +182,86 @@ class GradcheckReport:
             lines.append(
                 f"{row['name']:<28} {str(row['shape']):<14} {row['rel_error']:>11.2e}  "
                 f"{str(row['worst_index']):<12} {row['analytic']:>12.5g} "
-                f"{row['numeric']:>12.5g}{flag}"
+                f"{row['numeric']:>12.5g}  {row['verdict']}{flag}"
             )
-        verdict = "PASSED" if self.passed() else "FAILED"
-        lines.append(
-            f"{verdict}: largest relative error {self.max_error:.2e} (tolerance {self.tol:.0e})"
-        )
+        lines += [f"PROBLEM: {sentence}" for sentence in self.problems]
+        if not self.rows and not self.problems:
+            lines.append("PROBLEM: nothing was checked (no gradient and no parameter)")
+        if self.passed():
+            lines.append(
+                f"PASSED: largest relative error {self.max_error:.2e} (tolerance {self.tol:.0e})"
+            )
+        else:
+            failed = sum(not row["rel_error"] < self.tol for row in self.rows)
+            reasons = [f"{len(self.problems)} problem(s)"] if self.problems else []
+            if failed:
+                reasons.append(f"{failed} of {len(self.rows)} arrays above {self.tol:.0e}")
+            lines.append("FAILED: " + ("; ".join(reasons) or "nothing was checked"))
         return "\n".join(lines)
 
 
-def _check(forward, backward, inputs, n_grads, rng, h, report):
+def _differentiable(n_inputs, constant, n_grads):
+    """Which inputs must get a gradient: all but ``constant``; or the first ``n_grads``."""
+    if constant is not None:
+        constant = set(_as_tuple(constant))
+        return [i not in constant for i in range(n_inputs)]
+    if n_grads is not None:
+        return [i < n_grads for i in range(n_inputs)]
+    return [True] * n_inputs
+
+
+def _check(forward, backward, inputs, wanted, rng, h, report):
     """Shared core: random dy, one backward, finite differences per input."""
     for i, x in enumerate(inputs):
         _require_float64(f"input {i}", x)
     outputs = _as_tuple(forward(*inputs))
     dys = tuple(rng.standard_normal(np.shape(y)) for y in outputs)
     report.s_scale = abs(_weighted_sum(outputs, dys))
-    analytic = _as_tuple(backward(*dys))  # one gradient per input, None for data and noise
-    if len(analytic) > len(inputs):
-        raise ValueError(
-            f"backward returned {len(analytic)} gradients for {len(inputs)} inputs "
-            "(expected one per input, None for data and noise)"
+    returned = backward(*dys)  # one gradient per input, None for data and noise
+    if returned is None and any(wanted):
+        report.problem(
+            "backward returned nothing (a missing `return`?); expected a gradient for "
+            + ", ".join(f"input {i}" for i, w in enumerate(wanted) if w)
         )
-    checked = [i for i, grad in enumerate(analytic) if grad is not None]
-    if n_grads is not None and len(checked) != n_grads:
-        raise ValueError(
-            f"backward returned {len(checked)} gradients, expected {n_grads} "
-            "(one per differentiable input)"
+        return dys
+    analytic = (returned,) if len(inputs) == 1 and not isinstance(returned, tuple) else returned
+    if not isinstance(analytic, tuple) or len(analytic) != len(inputs):
+        count = len(analytic) if isinstance(analytic, tuple) else "one array"
+        report.problem(
+            f"backward returned {count} gradient(s) for {len(inputs)} inputs; "
+            "return a tuple with one per input (None for data and noise)"
         )
-    for i in checked:
+        return dys
+    for i, (grad, due) in enumerate(zip(analytic, wanted)):
+        if not due:
+            if grad is not None:
+                report.problem(
+                    f"input {i}: backward gave a gradient, but this input is data or noise "
+                    "(return None for it)"
+                )
+            continue
         numeric = numerical_gradient(lambda: forward(*inputs), inputs[i], dys, h)
-        report.add(f"input {i}", analytic[i], numeric)
+        report.add(f"input {i}", grad, numeric)
     return dys
 
 
-def check_function(forward, backward, *inputs, n_grads=None, rng=None, h=1e-5, tol=1e-6):
+def check_function(
+    forward, backward, *inputs, constant=None, n_grads=None, rng=None, h=1e-5, tol=1e-6
+):
     """Check ``backward`` against finite differences of ``forward``.
 
     ``forward(*inputs)`` returns an array or a tuple of arrays;
     ``backward(*dys)`` (called once, right after a forward) returns one
-    gradient per input, an array or a tuple, ``None`` for a constant;
-    ``n_grads`` says how many must not be ``None``. Inputs must be float64 arrays. Returns a
-    ``GradcheckReport``.
+    gradient per input (a bare array for a single input), ``None`` for the
+    inputs listed in ``constant`` (their indices: data, labels, noise). Every
+    other input must get a gradient. (``n_grads=k``, the older spelling, says
+    that the first k inputs have gradients and the rest are constant.)
+    Inputs must be float64 arrays. Returns a ``GradcheckReport``.
     """
     report = GradcheckReport(tol)
-    _check(
-        forward,
-        backward,
-        inputs,
-        n_grads,
-        np.random.default_rng(0) if rng is None else rng,
-        h,
-        report,
-    )
+    wanted = _differentiable(len(inputs), constant, n_grads)
+    rng = np.random.default_rng(0) if rng is None else rng
+    _check(forward, backward, inputs, wanted, rng, h, report)
     return report
 
 
@@ -205,36 +274,46 @@ def _prefill_grads(model, rng):
     return before
 
 
-def _accumulated(before, name, grad):
-    """What backward added to a gradient, or a clear error if it replaced the array."""
+def _accumulated(before, name, grad, report):
+    """What backward added to a gradient; a problem (and None) if it replaced the array."""
     array, prefill = before[name]
     if grad is not array:
-        raise ValueError(
-            f"backward replaced the array grads[{name!r}]; it must add into it "
-            "in place (an optimizer holds the original array)"
+        report.problem(
+            f"{name}: backward replaced the array grads[{name!r}]; add into it in place "
+            "(grads[...] += ...), an optimizer holds the original array"
         )
+        return None
     return grad - prefill
 
 
-def check_module(module, *inputs, n_grads=None, rng=None, h=1e-5, tol=1e-6, verbose=False):
+def _check_parameters(model, forward, dys, before, h, report):
+    """Compare what backward added to each parameter's grads with finite differences."""
+    for name, param, grad in model.parameters():
+        analytic = _accumulated(before, name, grad, report)
+        if analytic is not None:
+            report.add(name, analytic, numerical_gradient(forward, param, dys, h))
+
+
+def check_module(
+    module, *inputs, constant=None, n_grads=None, rng=None, h=1e-5, tol=1e-6, verbose=False
+):
     """Check a module's input gradients and every parameter's gradient.
 
-    ``module`` and ``inputs`` must be float64; ``n_grads`` is the number of
-    inputs that backward must return gradients (not ``None``) for. Parameter
-    gradients must be accumulated (added) into ``module.grads``: they are
-    prefilled with random values to check that. Returns a
+    ``module`` and ``inputs`` must be float64. ``constant`` lists the indices
+    of inputs that are data or noise (backward returns None for them); every
+    other input must get a gradient (``n_grads=k``: the first k do).
+    Parameter gradients must be accumulated (added) into ``module.grads``:
+    they are prefilled with random values to check that. Returns a
     ``GradcheckReport``; prints it when ``verbose``.
     """
     rng = np.random.default_rng(0) if rng is None else rng
     for name, param, _ in module.parameters():
         _require_float64(name, param)
     report = GradcheckReport(tol)
+    wanted = _differentiable(len(inputs), constant, n_grads)
     before = _prefill_grads(module, rng)
-    dys = _check(module.forward, module.backward, inputs, n_grads, rng, h, report)
-    analytic = {name: _accumulated(before, name, grad) for name, _, grad in module.parameters()}
-    for name, param, _ in module.parameters():
-        numeric = numerical_gradient(lambda: module.forward(*inputs), param, dys, h)
-        report.add(name, analytic[name], numeric)
+    dys = _check(module.forward, module.backward, inputs, wanted, rng, h, report)
+    _check_parameters(module, lambda: module.forward(*inputs), dys, before, h, report)
     module.clear_cache()  # the numeric forwards leave caches that no backward may use
     if verbose:
         print(report)
@@ -256,10 +335,7 @@ def check_loss(model, loss_fn, h=1e-5, tol=1e-6, rng=None, verbose=False):
     before = _prefill_grads(model, rng)
     report.s_scale = abs(loss_fn() * dloss)
     model.backward(dloss)
-    analytic = {name: _accumulated(before, name, grad) for name, _, grad in model.parameters()}
-    for name, param, _ in model.parameters():
-        numeric = numerical_gradient(loss_fn, param, dloss, h)
-        report.add(name, analytic[name], numeric)
+    _check_parameters(model, loss_fn, dloss, before, h, report)
     model.clear_cache()
     if verbose:
         print(report)
