@@ -1,0 +1,135 @@
+"""Exercise 2: the backward pass of a fully connected layer, y = x W + b.
+
+x is (B, in), W is (in, out), b is (out,), y is (B, out). Given dy = dL/dy,
+
+    dL/dx = dy W^T                 (B, out) @ (out, in)  -> (B, in)
+    dL/dW = x^T dy                 (in, B)  @ (B, out)   -> (in, out)
+    dL/db = sum over the batch of dy                     -> (out,)
+
+(each entry: dL/dW_ij = sum_n x_ni dy_nj; b is added to every row, so its
+gradient sums the rows). The parameter gradients are *added* into
+``self.grads["W"]`` and ``self.grads["b"]``: gradients accumulate, so a
+weight used twice gets both contributions. ``backward`` returns dL/dx.
+"""
+
+import numpy as np
+
+from ..nn.linear import Linear
+from .exercise import Exercise, Mistake, module_trial
+
+SKELETON = '''"""Exercise 2: the backward pass of a fully connected layer, y = x W + b.
+
+    dL/dx = dy W^T,   dL/dW = x^T dy,   dL/db = sum over the batch of dy
+
+Add the parameter gradients into self.grads["W"] and self.grads["b"] (+=),
+return dL/dx. Check it with:  python -m tinyvae.exercises check ex02_linear.py
+"""
+
+import tinyvae as tv
+
+
+class Linear(tv.Linear):
+    """tinyvae's Linear (its __init__ and forward), with your backward."""
+
+    def backward(self, dy):
+        x = self._pop_cache()  # the input of forward, (B, in)
+        W = self.params["W"]  # (in, out)
+        # TODO: add dL/dW and dL/db into self.grads["W"] and self.grads["b"],
+        # and return dL/dx.
+        raise NotImplementedError
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(2, Linear)
+'''
+
+
+def trial(linear, rng):
+    # a square layer, so that a transposed gradient has the right shape and its values show
+    layer = linear(4, 4, rng=np.random.default_rng(1), dtype=np.float64)
+    return module_trial(layer, {"x": rng.normal(size=(5, 4))}, rng=rng)
+
+
+class _TransposedDW(Linear):
+    def backward(self, dy):
+        x = self._pop_cache()
+        self.grads["W"] += dy.T @ x
+        self.grads["b"] += dy.sum(axis=0)
+        return dy @ self.params["W"].T
+
+
+class _DxWithoutTranspose(Linear):
+    def backward(self, dy):
+        x = self._pop_cache()
+        self.grads["W"] += x.T @ dy
+        self.grads["b"] += dy.sum(axis=0)
+        return dy @ self.params["W"]
+
+
+class _AveragedDb(Linear):
+    def backward(self, dy):
+        x = self._pop_cache()
+        self.grads["W"] += x.T @ dy
+        self.grads["b"] += dy.mean(axis=0)
+        return dy @ self.params["W"].T
+
+
+class _Overwrites(Linear):
+    def backward(self, dy):
+        x = self._pop_cache()
+        self.grads["W"][...] = x.T @ dy
+        self.grads["b"][...] = dy.sum(axis=0)
+        return dy @ self.params["W"].T
+
+
+class _IgnoresDyInDW(Linear):
+    def backward(self, dy):
+        x = self._pop_cache()
+        self.grads["W"] += x.T @ np.ones_like(dy)
+        self.grads["b"] += dy.sum(axis=0)
+        return dy @ self.params["W"].T
+
+
+EXERCISE = Exercise(
+    number=2,
+    slug="linear",
+    title="Linear: dW, db and dx of y = x W + b",
+    task=__doc__,
+    skeleton=SKELETON,
+    target="Linear",
+    reference=Linear,
+    trial=trial,
+    solution="tinyvae/nn/linear.py, Linear.backward",
+    hints=[
+        "Write down the shapes first: dW must be (in, out) like W, db (out,) like b, "
+        "dx (B, in) like x.",
+        "dL/dW_ij = sum over the batch n of x_ni * dy_nj. Which matrix product is that?",
+        "dW = x.T @ dy; db = dy.sum(axis=0); dx = dy @ W.T. Add the first two into "
+        "self.grads with +=, return the third.",
+    ],
+    mistakes=[
+        Mistake(
+            "transposed dW",
+            _TransposedDW,
+            "dW is the transpose of the right answer: dL/dW = x^T dy has W's shape (in, out)",
+        ),
+        Mistake(
+            "dx without the transpose",
+            _DxWithoutTranspose,
+            "dx uses W where W^T belongs: dL/dx = dy W^T",
+        ),
+        Mistake(
+            "averaged db",
+            _AveragedDb,
+            "db is B times too small: sum over the batch, don't average",
+        ),
+        Mistake(
+            "= for +=",
+            _Overwrites,
+            "you overwrote grads instead of adding to them: use +=, gradients accumulate",
+        ),
+        Mistake("dW ignores dy", _IgnoresDyInDW, "dW ignores dy: dL/dW = x^T dy"),
+    ],
+)

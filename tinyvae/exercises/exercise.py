@@ -1,0 +1,193 @@
+"""What an exercise is, and the checker that tells a learner what they got wrong.
+
+An exercise asks for one piece of a VAE: a backward pass, a stable formula,
+an update rule. It holds
+
+    task        what to implement, with the equation and where it comes from
+    skeleton    the file a learner starts from; its TODO raises NotImplementedError
+    hints       revealed one at a time, on request
+    reference   a right answer (usually the library's own code)
+    solution    where that answer lives in tinyvae's source
+    trial       runs an implementation on fixed inputs and returns named arrays
+    mistakes    the catalogue: wrong implementations learners write, with a diagnosis
+
+``check`` runs the trial on the learner's implementation and on the
+reference, with the same random inputs, and compares every array (a
+"cmp" of each intermediate gradient). Where one differs it says how: first by
+the catalogue (the learner's array equals what a known mistake produces), then
+by shape (transposed, summed), sign, a constant factor, zeros or NaN. The
+diagnosis comes from the numbers alone, never from reading the learner's code.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+RTOL, ATOL = 1e-6, 1e-9  # float64 answers computed another way agree far below this
+
+
+@dataclass
+class Mistake:
+    """A wrong implementation learners write, and what to tell someone who wrote it."""
+
+    name: str
+    implementation: object
+    diagnosis: str
+
+
+@dataclass
+class Exercise:
+    """One exercise; see the module docstring for what each field is."""
+
+    number: int
+    slug: str
+    title: str
+    task: str
+    skeleton: str
+    target: str  # the name the learner's file defines (a class or a function)
+    reference: object
+    trial: Callable[[object, np.random.Generator], dict]
+    solution: str
+    hints: list[str] = field(default_factory=list)
+    mistakes: list[Mistake] = field(default_factory=list)
+    seed: int = 0
+
+    @property
+    def filename(self):
+        """What ``start`` calls the learner's copy: ``ex02_linear.py``."""
+        return f"ex{self.number:02d}_{self.slug}.py"
+
+    def run(self, implementation):
+        """The trial's arrays for ``implementation``, always on the same random inputs."""
+        return self.trial(implementation, np.random.default_rng(self.seed))
+
+    def check(self, implementation):
+        """Compare ``implementation`` with the reference; returns a ``CheckResult``."""
+        result = CheckResult(self)
+        try:
+            got = self.run(implementation)
+        except NotImplementedError:
+            result.fail(
+                "not implemented yet: fill in the TODO region (it raises NotImplementedError)"
+            )
+            return result
+        except Exception as error:  # the learner's code raised: show where
+            frames = traceback.extract_tb(error.__traceback__)[-1:]
+            where = f" ({frames[0].filename}, line {frames[0].lineno})" if frames else ""
+            result.fail(f"your code raised {type(error).__name__}: {error}{where}")
+            return result
+        want = self.run(self.reference)
+        for name, expected in want.items():
+            if name not in got:
+                result.fail(f"{name}: missing from what your code returned")
+                continue
+            if got[name] is None:
+                result.fail(f"{name}: None; was it returned (a missing `return`)?")
+                continue
+            if not agrees(got[name], expected):
+                result.fail(f"{name}: {self.diagnose(name, got, expected)}")
+            else:
+                result.ok(name)
+        return result
+
+    def diagnose(self, name, got, expected):
+        """Why array ``name`` differs: a catalogued mistake if one matches, else its shape."""
+        for mistake in self.mistakes:
+            try:
+                theirs = self.run(mistake.implementation)
+            except Exception:  # a mistake that crashes on these inputs cannot match
+                continue
+            if name in theirs and agrees(got[name], theirs[name]):
+                return mistake.diagnosis
+        return describe_difference(np.asarray(got[name]), np.asarray(expected))
+
+
+class CheckResult:
+    """What ``Exercise.check`` found: one line per array, and whether all were right."""
+
+    def __init__(self, exercise):
+        self.exercise = exercise
+        self.lines = []
+        self.passed = True
+
+    def ok(self, name):
+        self.lines.append(f"  ok     {name}")
+
+    def fail(self, sentence):
+        self.passed = False
+        self.lines.append(f"  WRONG  {sentence}")
+
+    def __bool__(self):
+        return self.passed
+
+    def __str__(self):
+        ex = self.exercise
+        verdict = (
+            "PASSED: every array equals the reference."
+            if self.passed
+            else f"FAILED. `python -m tinyvae.exercises hint {ex.number}` gives a hint."
+        )
+        return "\n".join([f"Exercise {ex.number}: {ex.title}", *self.lines, verdict])
+
+
+def agrees(got, expected):
+    """Same shape and equal to float64 precision (NaN never agrees)."""
+    got, expected = np.asarray(got), np.asarray(expected)
+    if got.shape != expected.shape:
+        return False
+    return bool(np.allclose(got, expected, rtol=RTOL, atol=ATOL))
+
+
+def describe_difference(got, expected):
+    """A sentence on how ``got`` differs from ``expected``, from the numbers alone."""
+    if got.shape != expected.shape:
+        if got.shape == expected.shape[::-1] and agrees(got.T, expected):
+            return f"it is the transpose of the right answer (shape {got.shape})"
+        return f"it has shape {got.shape}, expected {expected.shape}"
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and agrees(got.T, expected):
+        return "it is the transpose of the right answer"
+    if not np.isfinite(got).all():
+        return "it holds NaN or infinity (an overflow? a log of 0?)"
+    if not got.any():
+        return "it is all zeros (was it computed, and returned or added?)"
+    if agrees(-got, expected):
+        return "its sign is flipped"
+    scale = np.vdot(got, expected) / np.vdot(got, got)
+    if agrees(scale * got, expected):
+        return f"it is {1 / scale:.4g} times the right answer (a missing or extra factor)"
+    worst = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
+    return (
+        f"largest difference at index {tuple(int(i) for i in worst)}: "
+        f"yours {got[worst]:.6g}, expected {expected[worst]:.6g}"
+    )
+
+
+# -- helpers that most trials use -------------------------------------------------------
+def module_trial(module, inputs, constant=(), rng=None):
+    """Run a module once: its output, the gradient of each input, the added parameter grads.
+
+    Parameter gradients are prefilled with random numbers and what backward
+    *added* is reported, so ``=`` in place of ``+=`` shows. Inputs listed in
+    ``constant`` (by name) are data: their gradient is not asked for. Returns
+    ``{"y": ..., "d<input>": ..., "d<param>": ...}``.
+    """
+    prefill = {}
+    for name, _, grad in module.parameters():
+        grad[...] = rng.standard_normal(grad.shape)
+        prefill[name] = grad.copy()
+    y = module.forward(*inputs.values())
+    dy = rng.standard_normal(np.shape(y))
+    grads = module.backward(dy)
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    out = {"y": y}
+    for (name, _), grad in zip(inputs.items(), grads):
+        if name not in constant:
+            out[f"d{name}"] = grad
+    for name, _, grad in module.parameters():
+        out[f"d{name}"] = grad - prefill[name]
+    return out
