@@ -20,6 +20,8 @@ def skeleton_target(exercise):
     """What a learner's untouched copy of the skeleton defines."""
     namespace = {"__name__": "skeleton"}
     exec(compile(exercise.skeleton, exercise.filename, "exec"), namespace)
+    if isinstance(exercise.target, tuple):
+        return tuple(namespace[name] for name in exercise.target)
     return namespace[exercise.target]
 
 

@@ -73,9 +73,12 @@ def load_learner_file(path, exercise):
         spec.loader.exec_module(module)
     except Exception as error:  # the learner's file does not even import: say where
         sys.exit(f"error: {path} does not run: {type(error).__name__}: {error}")
-    if not hasattr(module, exercise.target):
-        sys.exit(f"error: {path} defines no {exercise.target}; the exercise checks that name")
-    return getattr(module, exercise.target)
+    names = exercise.target if isinstance(exercise.target, tuple) else (exercise.target,)
+    missing = [name for name in names if not hasattr(module, name)]
+    if missing:
+        sys.exit(f"error: {path} defines no {missing[0]}; the exercise checks that name")
+    found = tuple(getattr(module, name) for name in names)
+    return found if isinstance(exercise.target, tuple) else found[0]
 
 
 def command_check(args):

@@ -48,7 +48,9 @@ class Exercise:
     title: str
     task: str
     skeleton: str
-    target: str  # the name the learner's file defines (a class or a function)
+    # the name the learner's file defines (a class or a function), or a tuple of names:
+    # then the implementation is the tuple of what they name, in that order
+    target: str | tuple[str, ...]
     reference: object
     trial: Callable[[object, np.random.Generator], dict]
     solution: str
