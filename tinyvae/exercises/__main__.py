@@ -67,6 +67,9 @@ def load_learner_file(path, exercise):
     """Import the learner's file and return what it defines under ``exercise.target``."""
     if not os.path.exists(path):
         sys.exit(f"error: no file {path}; `python -m tinyvae.exercises start N` writes one")
+    folder = os.path.dirname(os.path.abspath(path))
+    if folder not in sys.path:  # the capstone imports your earlier exercises from there
+        sys.path.insert(0, folder)
     spec = importlib.util.spec_from_file_location(f"learner_{exercise.slug}", path)
     module = importlib.util.module_from_spec(spec)
     try:

@@ -57,6 +57,9 @@ class Exercise:
     hints: list[str] = field(default_factory=list)
     mistakes: list[Mistake] = field(default_factory=list)
     seed: int = 0
+    # a relative tolerance for arrays that are not computed the same way twice (a training
+    # run in float32), by key; every other array must agree to float64 precision
+    tolerance: dict[str, float] = field(default_factory=dict)
 
     @property
     def filename(self):
@@ -66,6 +69,13 @@ class Exercise:
     def run(self, implementation):
         """The trial's arrays for ``implementation``, always on the same random inputs."""
         return self.trial(implementation, np.random.default_rng(self.seed))
+
+    def known(self, implementation):
+        """``run`` for the reference or a catalogued mistake, computed once per process."""
+        memo = self.__dict__.setdefault("_memo", {})
+        if id(implementation) not in memo:
+            memo[id(implementation)] = self.run(implementation)
+        return memo[id(implementation)]
 
     def check(self, implementation):
         """Compare ``implementation`` with the reference; returns a ``CheckResult``."""
@@ -82,7 +92,7 @@ class Exercise:
             where = f" ({frames[0].filename}, line {frames[0].lineno})" if frames else ""
             result.fail(f"your code raised {type(error).__name__}: {error}{where}")
             return result
-        want = self.run(self.reference)
+        want = self.known(self.reference)
         for name, expected in want.items():
             if name not in got:
                 result.fail(f"{name}: missing from what your code returned")
@@ -90,7 +100,7 @@ class Exercise:
             if got[name] is None:
                 result.fail(f"{name}: None; was it returned (a missing `return`)?")
                 continue
-            if not agrees(got[name], expected):
+            if not agrees(got[name], expected, self.tolerance.get(name, RTOL)):
                 result.fail(f"{name}: {self.diagnose(name, got, expected)}")
             else:
                 result.ok(name)
@@ -100,10 +110,10 @@ class Exercise:
         """Why array ``name`` differs: a catalogued mistake if one matches, else its shape."""
         for mistake in self.mistakes:
             try:
-                theirs = self.run(mistake.implementation)
+                theirs = self.known(mistake.implementation)
             except Exception:  # a mistake that crashes on these inputs cannot match
                 continue
-            if name in theirs and agrees(got[name], theirs[name]):
+            if name in theirs and agrees(got[name], theirs[name], self.tolerance.get(name, RTOL)):
                 return mistake.diagnosis
         return describe_difference(np.asarray(got[name]), np.asarray(expected))
 
@@ -136,12 +146,12 @@ class CheckResult:
         return "\n".join([f"Exercise {ex.number}: {ex.title}", *self.lines, verdict])
 
 
-def agrees(got, expected):
-    """Same shape and equal to float64 precision (NaN never agrees)."""
+def agrees(got, expected, rtol=RTOL):
+    """Same shape and equal to ``rtol`` (float64 precision by default; NaN never agrees)."""
     got, expected = np.asarray(got), np.asarray(expected)
     if got.shape != expected.shape:
         return False
-    return bool(np.allclose(got, expected, rtol=RTOL, atol=ATOL))
+    return bool(np.allclose(got, expected, rtol=rtol, atol=ATOL))
 
 
 def describe_difference(got, expected):

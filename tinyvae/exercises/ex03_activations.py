@@ -1,0 +1,287 @@
+"""Exercise 3: the backward passes of three activations, Tanh, Softplus and ELU.
+
+Each is elementwise, so dL/dx = dy * f'(x), where dy = dL/dy:
+
+    Tanh       y = tanh(x)                       f'(x) = 1 - y^2
+    Softplus   y = log(1 + exp(x))               f'(x) = sigmoid(x) = 1 / (1 + exp(-x))
+    ELU        y = x for x > 0,                  f'(x) = 1 for x > 0,
+                   alpha (exp(x) - 1) otherwise          alpha exp(x) = y + alpha otherwise
+
+Tanh is the hidden unit of the MLPs in AEVB (Kingma & Welling 2013,
+Appendix C), softplus that of the VAE in Kingma & Ba 2014, section 6.4;
+ELU is from Clevert, Unterthiner & Hochreiter 2016, section 3, where its
+derivative is written from the output, f(x) + alpha, as above.
+
+Each ``forward`` caches only what its derivative needs: Tanh the output y,
+Softplus the input x, ELU the mask x > 0 and the output y. Softplus must
+work for any x, even x = 800, where exp(x) overflows to inf: compute
+sigmoid without ever taking exp of a positive number. The ELU is checked
+with alpha = 0.7, so an alpha left out shows.
+"""
+
+import numpy as np
+
+from ..nn.activations import ELU, Softplus, Tanh
+from ..nn.functional import sigmoid, softplus
+from .exercise import Exercise, Mistake, module_trial
+
+SKELETON = '''"""Exercise 3: the backward passes of Tanh, Softplus and ELU.
+
+Elementwise, dL/dx = dy * f'(x):
+
+    Tanh       f'(x) = 1 - y^2                      (y = tanh(x), the cached output)
+    Softplus   f'(x) = sigmoid(x) = 1 / (1 + exp(-x))   (finite even at x = 800)
+    ELU        f'(x) = 1 for x > 0, y + alpha otherwise   (y = alpha (exp(x) - 1) there)
+
+Check it with:  python -m tinyvae.exercises check ex03_activations.py
+"""
+
+import numpy as np
+
+import tinyvae as tv
+
+
+class Tanh(tv.Tanh):
+    """tinyvae's Tanh (its forward caches y = tanh(x)), with your backward."""
+
+    def backward(self, dy):
+        y = self._pop_cache()  # the output tanh(x)
+        # TODO: return dL/dx from dy and the cached output y.
+        raise NotImplementedError
+
+
+class Softplus(tv.Softplus):
+    """tinyvae's Softplus (its forward caches the input x), with your backward."""
+
+    def backward(self, dy):
+        x = self._pop_cache()  # the input
+        # TODO: return dL/dx = dy * sigmoid(x), computed so that no exp overflows.
+        raise NotImplementedError
+
+
+class ELU(tv.ELU):
+    """tinyvae's ELU (self.alpha; its forward caches (x > 0, y)), with your backward."""
+
+    def backward(self, dy):
+        positive, y = self._pop_cache()  # the mask x > 0 and the output
+        # TODO: return dL/dx: dy where x > 0, dy * (the derivative from y) elsewhere.
+        raise NotImplementedError
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(3, (Tanh, Softplus, ELU))
+'''
+
+ALPHA = 0.7  # not 1, so that an ELU derivative without alpha differs
+
+
+def trial(activations, rng):
+    tanh, softplus_, elu = activations
+    x = rng.normal(scale=1.5, size=(4, 3))
+    out = {"tanh dx": module_trial(tanh(), {"x": x}, rng=rng)["dx"]}
+    x = rng.normal(scale=3.0, size=(4, 3))
+    x[0, 0], x[0, 1] = 800.0, -800.0  # exp(800) overflows float64
+    out["softplus dx"] = module_trial(softplus_(), {"x": x}, rng=rng)["dx"]
+    x = rng.normal(scale=2.0, size=(4, 3))
+    x[0, 0], x[0, 1] = 1.5, -1.5  # both branches, whatever the draw
+    out["elu dx"] = module_trial(elu(ALPHA), {"x": x}, rng=rng)["dx"]
+    return out
+
+
+# -- Tanh mistakes ----------------------------------------------------------------------
+class _TanhFromInput(Tanh):
+    def forward(self, x):
+        y = super().forward(x)
+        self.cache = x
+        return y
+
+    def backward(self, dy):
+        x = self._pop_cache()
+        return dy * (1 - x * x)
+
+
+class _TanhSechOfOutput(Tanh):
+    def backward(self, dy):
+        y = self._pop_cache()
+        return dy / np.cosh(y) ** 2
+
+
+class _TanhSigmoidDerivative(Tanh):
+    def backward(self, dy):
+        y = self._pop_cache()
+        return dy * y * (1 - y)
+
+
+class _TanhIgnoresDy(Tanh):
+    def backward(self, dy):
+        y = self._pop_cache()
+        return 1 - y * y
+
+
+# -- Softplus mistakes ------------------------------------------------------------------
+class _SoftplusExp(Softplus):
+    def backward(self, dy):
+        x = self._pop_cache()
+        with np.errstate(over="ignore"):
+            return dy * np.exp(x)
+
+
+class _SoftplusItself(Softplus):
+    def backward(self, dy):
+        x = self._pop_cache()
+        return dy * softplus(x)
+
+
+class _SoftplusSigmoidDerivative(Softplus):
+    def backward(self, dy):
+        x = self._pop_cache()
+        s = sigmoid(x)
+        return dy * s * (1 - s)
+
+
+class _SoftplusIgnoresDy(Softplus):
+    def backward(self, dy):
+        x = self._pop_cache()
+        return sigmoid(x)
+
+
+# -- ELU mistakes -----------------------------------------------------------------------
+class _EluForgetsAlpha(ELU):
+    def backward(self, dy):
+        positive, y = self._pop_cache()
+        return np.where(positive, dy, dy * (y + 1))
+
+
+class _EluExpWithoutAlpha(ELU):
+    def forward(self, x):
+        y = super().forward(x)
+        self.cache = (x > 0, x)
+        return y
+
+    def backward(self, dy):
+        positive, x = self._pop_cache()
+        return np.where(positive, dy, dy * np.exp(np.minimum(x, 0)))
+
+
+class _EluAlphaOnPositiveSide(ELU):
+    def backward(self, dy):
+        positive, y = self._pop_cache()
+        return np.where(positive, self.alpha * dy, dy * (y + self.alpha))
+
+
+class _EluNoMask(ELU):
+    def backward(self, dy):
+        _, y = self._pop_cache()
+        return dy * (y + self.alpha)
+
+
+class _EluIgnoresDy(ELU):
+    def backward(self, dy):
+        positive, y = self._pop_cache()
+        return np.where(positive, 1.0, y + self.alpha)
+
+
+EXERCISE = Exercise(
+    number=3,
+    slug="activations",
+    title="activations: the backward passes of Tanh, Softplus and ELU",
+    task=__doc__,
+    skeleton=SKELETON,
+    target=("Tanh", "Softplus", "ELU"),
+    reference=(Tanh, Softplus, ELU),
+    trial=trial,
+    solution="tinyvae/nn/activations.py, Tanh.backward, Softplus.backward and ELU.backward "
+    "(and sigmoid in tinyvae/nn/functional.py)",
+    hints=[
+        "Each backward is dy times the local derivative f'(x), elementwise; write f' in terms "
+        "of what the forward cached (Tanh: y, Softplus: x, ELU: the mask and y).",
+        "tanh' = 1 - tanh^2; softplus' is the logistic sigmoid; for x <= 0 the ELU's "
+        "derivative is alpha exp(x), and alpha (exp(x) - 1) + alpha = y + alpha. For a stable "
+        "sigmoid, take exp only of -|x| (tinyvae/nn/functional.py shows how).",
+        "Tanh: dy * (1 - y * y). Softplus: e = np.exp(-np.abs(x)); "
+        "dy * np.where(x >= 0, 1 / (1 + e), e / (1 + e)). "
+        "ELU: np.where(positive, dy, dy * (y + self.alpha)).",
+    ],
+    mistakes=[
+        Mistake(
+            "tanh derivative from the input",
+            (_TanhFromInput, Softplus, ELU),
+            "tanh dx uses 1 - x^2, from the input: the derivative is 1 - tanh(x)^2 = 1 - y^2, "
+            "from the cached output y",
+        ),
+        Mistake(
+            "tanh sech^2 of the output",
+            (_TanhSechOfOutput, Softplus, ELU),
+            "tanh dx applies sech^2 to the cached output y: sech^2(x) = 1 - tanh(x)^2, "
+            "so from y it is 1 - y^2",
+        ),
+        Mistake(
+            "tanh with the sigmoid's derivative",
+            (_TanhSigmoidDerivative, Softplus, ELU),
+            "tanh dx uses y (1 - y), the sigmoid's derivative: tanh's is 1 - y^2",
+        ),
+        Mistake(
+            "tanh ignores dy",
+            (_TanhIgnoresDy, Softplus, ELU),
+            "tanh dx ignores dy: multiply the local derivative 1 - y^2 by the upstream "
+            "gradient dy (the chain rule)",
+        ),
+        Mistake(
+            "softplus derivative exp(x)",
+            (Tanh, _SoftplusExp, ELU),
+            "softplus dx uses exp(x), which overflows to inf at x = 800 and is not the "
+            "derivative: d/dx log(1 + exp(x)) = exp(x) / (1 + exp(x)) = sigmoid(x), "
+            "computed with exp of -|x| only",
+        ),
+        Mistake(
+            "softplus derivative = softplus",
+            (Tanh, _SoftplusItself, ELU),
+            "softplus dx uses softplus(x) itself: d/dx log(1 + exp(x)) = "
+            "exp(x) / (1 + exp(x)) = sigmoid(x)",
+        ),
+        Mistake(
+            "softplus with the sigmoid's derivative",
+            (Tanh, _SoftplusSigmoidDerivative, ELU),
+            "softplus dx uses sigmoid(x) (1 - sigmoid(x)), the derivative of the sigmoid: "
+            "softplus's derivative is sigmoid(x) itself",
+        ),
+        Mistake(
+            "softplus ignores dy",
+            (Tanh, _SoftplusIgnoresDy, ELU),
+            "softplus dx ignores dy: multiply sigmoid(x) by the upstream gradient dy "
+            "(the chain rule)",
+        ),
+        Mistake(
+            "ELU forgets alpha",
+            (Tanh, Softplus, _EluForgetsAlpha),
+            "elu dx uses y + 1 where x <= 0, as if alpha were 1: the derivative of "
+            "alpha (exp(x) - 1) is alpha exp(x) = y + alpha (here alpha = 0.7)",
+        ),
+        Mistake(
+            "ELU exp(x) without alpha",
+            (Tanh, Softplus, _EluExpWithoutAlpha),
+            "elu dx uses exp(x) where x <= 0, without alpha: the derivative of "
+            "alpha (exp(x) - 1) is alpha exp(x) = y + alpha",
+        ),
+        Mistake(
+            "ELU alpha on the positive side",
+            (Tanh, Softplus, _EluAlphaOnPositiveSide),
+            "elu dx scales the x > 0 side by alpha: there y = x, so the derivative is 1 and "
+            "dx = dy; alpha only enters where x <= 0",
+        ),
+        Mistake(
+            "ELU without the mask",
+            (Tanh, Softplus, _EluNoMask),
+            "elu dx uses y + alpha everywhere: that is the derivative only where x <= 0; "
+            "where x > 0 it is 1 (use the cached mask)",
+        ),
+        Mistake(
+            "ELU ignores dy",
+            (Tanh, Softplus, _EluIgnoresDy),
+            "elu dx ignores dy: multiply the local derivative (1, or y + alpha) by the "
+            "upstream gradient dy (the chain rule)",
+        ),
+    ],
+)

@@ -1,0 +1,187 @@
+"""Exercise 5: the backward pass of the reparameterization trick.
+
+To sample z ~ q(z|x) = N(mu, sigma^2) so that gradients reach the encoder,
+AEVB writes the sample as a deterministic function of the parameters and of
+noise that does not depend on them (Kingma & Welling 2013, eq. (4) and the
+Gaussian example of section 2.4):
+
+    z = mu + sigma * eps,   sigma = exp(logvar / 2),   eps ~ N(0, I).
+
+Given dz = dL/dz, elementwise,
+
+    dL/dmu     = dz                                (dz/dmu = 1)
+    dL/dlogvar = dz * eps * dsigma/dlogvar = dz * eps * sigma / 2 = 1/2 dz (z - mu)
+
+since d exp(logvar / 2) / dlogvar = exp(logvar / 2) / 2. eps is noise, not
+something to learn: its gradient is ``None``. Write
+``Reparameterize.backward``, returning ``(dmu, dlogvar, None)``; its
+``forward`` keeps sigma and eps (and the shapes of mu and logvar) in the
+cache. Here eps has the shape of mu, one sample per example (tinyvae's own
+version also sums the gradients of L samples per example).
+"""
+
+from ..distributions.reparameterize import Reparameterize
+from .exercise import Exercise, Mistake, module_trial
+
+SKELETON = '''"""Exercise 5: the backward pass of z = mu + exp(logvar / 2) * eps.
+
+AEVB (Kingma & Welling 2013) eq. (4) and section 2.4; sigma = exp(logvar / 2).
+
+    dL/dmu     = dz
+    dL/dlogvar = dz * eps * sigma / 2      (d exp(logvar / 2) / dlogvar = sigma / 2)
+    dL/deps    = None                      (eps is noise)
+
+Check it with:  python -m tinyvae.exercises check ex05_reparameterize.py
+"""
+
+import numpy as np
+
+import tinyvae as tv
+
+
+class Reparameterize(tv.Reparameterize):
+    """tinyvae's Reparameterize (its forward), with your backward."""
+
+    def backward(self, dz):
+        # what forward kept: sigma = exp(logvar / 2) and eps, each (B, J), and the shapes
+        # of mu and logvar (not needed here: everything is (B, J))
+        sigma, eps, mu_shape, logvar_shape = self._pop_cache()
+        # TODO: return (dmu, dlogvar, None), dmu and dlogvar each (B, J), from dz (B, J).
+        raise NotImplementedError
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(5, Reparameterize)
+'''
+
+
+def trial(reparameterize, rng):
+    shape = (5, 3)
+    inputs = {
+        "mu": rng.normal(size=shape),
+        "logvar": rng.normal(scale=0.8, size=shape),
+        "eps": rng.standard_normal(shape),
+    }
+    out = module_trial(reparameterize(), inputs, constant=("eps",), rng=rng)
+    return {"z": out["y"], "dmu": out["dmu"], "dlogvar": out["dlogvar"]}
+
+
+class _Mistake(Reparameterize):
+    """A wrong backward: ``gradients(dz, sigma, eps)`` gives (dmu, dlogvar)."""
+
+    def backward(self, dz):
+        sigma, eps, _, _ = self._pop_cache()
+        dmu, dlogvar = self.gradients(dz, sigma, eps)
+        return dmu, dlogvar, None
+
+
+class _MissesTheHalf(_Mistake):
+    def gradients(self, dz, sigma, eps):
+        return dz, dz * eps * sigma
+
+
+class _VarianceForSigma(_Mistake):
+    def gradients(self, dz, sigma, eps):
+        return dz, dz * eps * 0.5 * sigma**2
+
+
+class _GradientOfSigma(_Mistake):
+    def gradients(self, dz, sigma, eps):
+        return dz, dz * eps
+
+
+class _MissesSigma(_Mistake):
+    def gradients(self, dz, sigma, eps):
+        return dz, 0.5 * dz * eps
+
+
+class _MissesEps(_Mistake):
+    def gradients(self, dz, sigma, eps):
+        return dz, 0.5 * dz * sigma
+
+
+class _DmuTimesSigma(_Mistake):
+    def gradients(self, dz, sigma, eps):
+        return dz * sigma, 0.5 * dz * eps * sigma
+
+
+class _DmuTimesEps(_Mistake):
+    def gradients(self, dz, sigma, eps):
+        return dz * eps, 0.5 * dz * eps * sigma
+
+
+class _IgnoresDz(_Mistake):
+    def gradients(self, dz, sigma, eps):
+        return dz, 0.5 * eps * sigma
+
+
+EXERCISE = Exercise(
+    number=5,
+    slug="reparameterize",
+    title="reparameterization: dmu and dlogvar of z = mu + sigma eps",
+    task=__doc__,
+    skeleton=SKELETON,
+    target="Reparameterize",
+    reference=Reparameterize,
+    trial=trial,
+    solution="tinyvae/distributions/reparameterize.py, Reparameterize.backward",
+    hints=[
+        "z = mu + sigma * eps is elementwise, so each gradient is dz times a local "
+        "derivative. mu enters z plainly; logvar enters only through sigma.",
+        "dz/dmu = 1. dz/dlogvar = eps * dsigma/dlogvar, and sigma = exp(logvar / 2), whose "
+        "derivative is exp(logvar / 2) * 1/2 = sigma / 2 (the chain rule through exp).",
+        "dmu = dz; dlogvar = dz * eps * 0.5 * sigma; return dmu, dlogvar, None.",
+    ],
+    mistakes=[
+        Mistake(
+            "misses the 1/2",
+            _MissesTheHalf,
+            "dlogvar is off by a factor of 2: sigma = exp(logvar / 2), so "
+            "dsigma/dlogvar = sigma / 2 and dlogvar = dz * eps * sigma / 2",
+        ),
+        Mistake(
+            "exp(logvar) for sigma",
+            _VarianceForSigma,
+            "dlogvar uses sigma^2 = exp(logvar) where sigma = exp(logvar / 2) belongs: "
+            "dlogvar = dz * eps * sigma / 2, with the sigma the forward cached",
+        ),
+        Mistake(
+            "stops at dL/dsigma",
+            _GradientOfSigma,
+            "dlogvar is dz * eps, the gradient with respect to sigma: chain it through "
+            "sigma = exp(logvar / 2), dsigma/dlogvar = sigma / 2, "
+            "so dlogvar = dz * eps * sigma / 2",
+        ),
+        Mistake(
+            "misses sigma",
+            _MissesSigma,
+            "dlogvar misses sigma (the chain rule through exp): "
+            "d exp(logvar / 2) / dlogvar = exp(logvar / 2) / 2 = sigma / 2, "
+            "so dlogvar = dz * eps * sigma / 2",
+        ),
+        Mistake(
+            "misses eps",
+            _MissesEps,
+            "dlogvar misses eps: z = mu + sigma * eps, so dz/dlogvar = eps * dsigma/dlogvar "
+            "= eps * sigma / 2",
+        ),
+        Mistake(
+            "dmu times sigma",
+            _DmuTimesSigma,
+            "dmu is dz * sigma: z = mu + sigma * eps, so dz/dmu = 1 and dmu = dz",
+        ),
+        Mistake(
+            "dmu times eps",
+            _DmuTimesEps,
+            "dmu is dz * eps: eps multiplies sigma, not mu; dz/dmu = 1 and dmu = dz",
+        ),
+        Mistake(
+            "dlogvar ignores dz",
+            _IgnoresDz,
+            "dlogvar ignores dz: multiply the local derivative eps * sigma / 2 by the upstream "
+            "gradient dz (the chain rule)",
+        ),
+    ],
+)
