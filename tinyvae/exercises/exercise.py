@@ -113,7 +113,9 @@ class Exercise:
                 theirs = self.known(mistake.implementation)
             except Exception:  # a mistake that crashes on these inputs cannot match
                 continue
-            if name in theirs and agrees(got[name], theirs[name], self.tolerance.get(name, RTOL)):
+            rtol = self.tolerance.get(name, RTOL)
+            # NaN where the mistake has NaN counts as the same mistake (an overflow, say)
+            if name in theirs and agrees(got[name], theirs[name], rtol, equal_nan=True):
                 return mistake.diagnosis
         return describe_difference(np.asarray(got[name]), np.asarray(expected))
 
@@ -146,12 +148,15 @@ class CheckResult:
         return "\n".join([f"Exercise {ex.number}: {ex.title}", *self.lines, verdict])
 
 
-def agrees(got, expected, rtol=RTOL):
-    """Same shape and equal to ``rtol`` (float64 precision by default; NaN never agrees)."""
+def agrees(got, expected, rtol=RTOL, equal_nan=False):
+    """Same shape and equal to ``rtol`` (float64 precision by default).
+
+    NaN agrees with nothing, unless ``equal_nan`` (used to recognise a mistake).
+    """
     got, expected = np.asarray(got), np.asarray(expected)
     if got.shape != expected.shape:
         return False
-    return bool(np.allclose(got, expected, rtol=rtol, atol=ATOL))
+    return bool(np.allclose(got, expected, rtol=rtol, atol=ATOL, equal_nan=equal_nan))
 
 
 def describe_difference(got, expected):
