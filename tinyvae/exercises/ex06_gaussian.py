@@ -1,0 +1,185 @@
+"""Exercise 6: the backward pass of the diagonal Gaussian log-density.
+
+With sigma_j^2 = exp(logvar_j), summed over the last axis (AEVB appendix B
+writes out these terms; appendix C.2 uses this density as the decoder of
+continuous data),
+
+    log N(x; mu, sigma^2) = -1/2 sum_j [ log 2 pi + logvar_j + (x_j - mu_j)^2 exp(-logvar_j) ]
+
+x, mu and logvar are (B, D); the output log p is (B,), one number per row.
+Given dlogp = dL/dlog p, of shape (B,), each entry of a row gets that row's
+dlogp, times the local derivative:
+
+    dL/dx_j      = dlogp * -(x_j - mu_j) / sigma_j^2
+    dL/dmu_j     = dlogp *  (x_j - mu_j) / sigma_j^2
+    dL/dlogvar_j = dlogp * 1/2 [ (x_j - mu_j)^2 / sigma_j^2 - 1 ]
+
+(the -1 is the derivative of the logvar_j term itself; the first term comes
+from d/dlogvar exp(-logvar) = -exp(-logvar)). Write
+``GaussianLogDensity.backward``, returning ``(dx, dmu, dlogvar)``. Its
+``forward`` keeps ``diff = x - mu`` and ``inv_var = exp(-logvar)`` in the cache.
+"""
+
+import numpy as np
+
+from ..distributions.gaussian import GaussianLogDensity
+from .exercise import Exercise, Mistake, module_trial
+
+SKELETON = '''"""Exercise 6: the backward pass of the diagonal Gaussian log-density.
+
+    log N(x; mu, sigma^2) = -1/2 sum_j [ log 2 pi + logvar_j + (x_j - mu_j)^2 exp(-logvar_j) ]
+
+summed over the last axis (AEVB appendix B and C.2); sigma^2 = exp(logvar).
+x, mu, logvar are (B, D); log p and its upstream gradient dlogp are (B,).
+
+    dL/dx      = dlogp * -(x - mu) / sigma^2
+    dL/dmu     = dlogp *  (x - mu) / sigma^2
+    dL/dlogvar = dlogp * 1/2 [ (x - mu)^2 / sigma^2 - 1 ]
+
+Check it with:  python -m tinyvae.exercises check ex06_gaussian.py
+"""
+
+import numpy as np
+
+import tinyvae as tv
+
+
+class GaussianLogDensity(tv.GaussianLogDensity):
+    """tinyvae's GaussianLogDensity (its forward), with your backward."""
+
+    def backward(self, dlogp):
+        # what forward kept: diff = x - mu and inv_var = exp(-logvar) = 1 / sigma^2, each
+        # (B, D), and the shapes of the inputs (not needed here: all three are (B, D))
+        diff, inv_var, x_shape, mu_shape, logvar_shape = self._pop_cache()
+        # TODO: return (dx, dmu, dlogvar), each (B, D), from dlogp of shape (B,):
+        # one value per row, which multiplies every entry of that row.
+        raise NotImplementedError
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(6, GaussianLogDensity)
+'''
+
+
+def trial(density, rng):
+    # square (B = D = 4), so that dlogp applied along the wrong axis broadcasts without
+    # an error and its values show
+    shape = (4, 4)
+    inputs = {
+        "x": rng.normal(size=shape),
+        "mu": rng.normal(size=shape),
+        "logvar": rng.normal(scale=0.7, size=shape),
+    }
+    return module_trial(density(), inputs, rng=rng)
+
+
+class _Mistake(GaussianLogDensity):
+    """A wrong backward: ``gradients(g, diff, inv_var)`` gives (dx, dmu, dlogvar)."""
+
+    def backward(self, dlogp):
+        diff, inv_var, *_ = self._pop_cache()
+        return self.gradients(dlogp, diff, inv_var)
+
+
+class _MissesTheHalf(_Mistake):
+    def gradients(self, dlogp, diff, inv_var):
+        g = dlogp[..., None]
+        dmu = g * diff * inv_var
+        return -dmu, dmu, g * (diff * diff * inv_var - 1.0)
+
+
+class _DmuSignFlipped(_Mistake):
+    def gradients(self, dlogp, diff, inv_var):
+        g = dlogp[..., None]
+        dx = -g * diff * inv_var
+        return dx, dx, g * 0.5 * (diff * diff * inv_var - 1.0)
+
+
+class _ForgetsTheMinusOne(_Mistake):
+    def gradients(self, dlogp, diff, inv_var):
+        g = dlogp[..., None]
+        dmu = g * diff * inv_var
+        return -dmu, dmu, g * 0.5 * diff * diff * inv_var
+
+
+class _SigmaForVariance(_Mistake):
+    def gradients(self, dlogp, diff, inv_var):
+        g = dlogp[..., None]
+        inv_sigma = np.sqrt(inv_var)  # exp(-logvar / 2): 1 / sigma, not 1 / sigma^2
+        dmu = g * diff * inv_sigma
+        return -dmu, dmu, g * 0.5 * (diff * diff * inv_sigma - 1.0)
+
+
+class _DlogpAlongTheWrongAxis(_Mistake):
+    def gradients(self, dlogp, diff, inv_var):
+        g = dlogp  # (B,) against (B, D): numpy lines it up with the last axis, D
+        dmu = g * diff * inv_var
+        return -dmu, dmu, g * 0.5 * (diff * diff * inv_var - 1.0)
+
+
+class _IgnoresDlogp(_Mistake):
+    def gradients(self, dlogp, diff, inv_var):
+        dmu = diff * inv_var
+        return -dmu, dmu, 0.5 * (diff * diff * inv_var - 1.0)
+
+
+EXERCISE = Exercise(
+    number=6,
+    slug="gaussian",
+    title="Gaussian log-density: dx, dmu and dlogvar",
+    task=__doc__,
+    skeleton=SKELETON,
+    target="GaussianLogDensity",
+    reference=GaussianLogDensity,
+    trial=trial,
+    solution="tinyvae/distributions/gaussian.py, GaussianLogDensity.backward",
+    hints=[
+        "Differentiate one term of the sum, f = -1/2 [log 2 pi + logvar + (x - mu)^2 "
+        "exp(-logvar)], with respect to x, mu and logvar in turn; then multiply by the "
+        "row's dlogp.",
+        "df/dmu = (x - mu) exp(-logvar) (the chain rule through (x - mu) gives a -1), "
+        "df/dx is its negative, and df/dlogvar = -1/2 [1 - (x - mu)^2 exp(-logvar)].",
+        "g = dlogp[..., None]; dmu = g * diff * inv_var; dx = -dmu; "
+        "dlogvar = g * 0.5 * (diff * diff * inv_var - 1); return dx, dmu, dlogvar.",
+    ],
+    mistakes=[
+        Mistake(
+            "dlogvar misses the 1/2",
+            _MissesTheHalf,
+            "dlogvar misses the factor 1/2 in front of the sum: "
+            "dlogp/dlogvar = 1/2 [(x - mu)^2 / sigma^2 - 1]",
+        ),
+        Mistake(
+            "dmu with the sign of dx",
+            _DmuSignFlipped,
+            "dmu has the wrong sign: d(x - mu)/dmu = -1, so dlogp/dmu = +(x - mu) / sigma^2, "
+            "the negative of dlogp/dx",
+        ),
+        Mistake(
+            "dlogvar forgets the -1",
+            _ForgetsTheMinusOne,
+            "dlogvar misses the -1, the derivative of the logvar term itself: "
+            "dlogp/dlogvar = 1/2 [(x - mu)^2 / sigma^2 - 1]",
+        ),
+        Mistake(
+            "sigma for sigma^2",
+            _SigmaForVariance,
+            "you divided by sigma = exp(logvar / 2) where sigma^2 = exp(logvar) belongs: "
+            "inv_var = exp(-logvar) is already 1 / sigma^2, use it as it is",
+        ),
+        Mistake(
+            "dlogp along the wrong axis",
+            _DlogpAlongTheWrongAxis,
+            "dlogp multiplies the columns, not the rows: it has one value per row (shape (B,)), "
+            "so use dlogp[..., None], shape (B, 1), which broadcasts along each row",
+        ),
+        Mistake(
+            "ignores dlogp",
+            _IgnoresDlogp,
+            "it ignores dlogp: multiply the local derivative by the upstream gradient, "
+            "dlogp[..., None] (the chain rule)",
+        ),
+    ],
+)

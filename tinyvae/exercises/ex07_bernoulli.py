@@ -1,0 +1,187 @@
+"""Exercise 7: the Bernoulli log-likelihood from logits, stable, and its backward pass.
+
+A decoder for binary pixels outputs logits l, and p(x_d = 1 | z) = sigmoid(l_d).
+The log-likelihood of data x in [0, 1], summed over the pixels (the last axis),
+
+    log p(x | z) = sum_d [ x_d log sigmoid(l_d) + (1 - x_d) log(1 - sigmoid(l_d)) ]
+                 = sum_d [ x_d l_d - softplus(l_d) ],     softplus(l) = log(1 + exp(l))
+
+(AEVB appendix C.1). The first line is -inf or NaN once a logit is large:
+sigmoid(800) rounds to 1, and log(1 - 1) = -inf. The second never takes the
+log of a probability, but softplus must be computed without overflow too:
+exp(800) = inf in float64. Write it as
+
+    softplus(l) = max(l, 0) + log1p(exp(-|l|))
+
+which only ever takes exp of a number <= 0. The gradient is
+
+    dL/dl_d = dlogp * (x_d - sigmoid(l_d))
+
+with dlogp = dL/dlog p of shape (B,), one value per row. Write both
+``BernoulliLogDensity.forward(x, logits)``, returning log p of shape (B,),
+and ``backward(dlogp)``, returning ``(None, dlogits)``: x is data, it gets
+no gradient.
+"""
+
+import numpy as np
+
+from ..distributions.bernoulli import BernoulliLogDensity
+from ..nn.functional import sigmoid
+from .exercise import Exercise, Mistake, module_trial
+
+SKELETON = '''"""Exercise 7: the Bernoulli log-likelihood from logits (stable), and its backward.
+
+    log p(x | z) = sum_d [ x_d l_d - softplus(l_d) ]      (AEVB appendix C.1)
+
+summed over the last axis, finite for logits of any size (try l = +-800):
+softplus(l) = log(1 + exp(l)) = max(l, 0) + log1p(exp(-|l|)).
+The gradient: dL/dl = dlogp * (x - sigmoid(l)), with dlogp of shape (B,).
+
+Check it with:  python -m tinyvae.exercises check ex07_bernoulli.py
+"""
+
+import numpy as np
+
+import tinyvae as tv
+
+
+class BernoulliLogDensity(tv.BernoulliLogDensity):
+    """log p(x | z) from logits, with your forward and backward."""
+
+    def forward(self, x, logits):
+        # x: data in [0, 1], (B, D); logits: (B, D), any size
+        self.cache = (logits, x)
+        # TODO: return sum over the last axis of x * logits - softplus(logits), shape (B,),
+        # finite even for logits of +-800.
+        raise NotImplementedError
+
+    def backward(self, dlogp):
+        logits, x = self._pop_cache()
+        # TODO: return (None, dlogits): x is data and gets no gradient; dlogits is (B, D),
+        # dlogp is (B,).
+        raise NotImplementedError
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(7, BernoulliLogDensity)
+'''
+
+
+def trial(density, rng):
+    B, D = 3, 5
+    x = rng.uniform(size=(B, D))
+    x[2] = x[2] > 0.5  # a binary row, and non-binary values in the others
+    x[0, 4], x[1, 3] = 0.0, 1.0
+    logits = rng.normal(scale=3.0, size=(B, D))
+    # logits that overflow the naive forms: exp(800) = inf, and sigmoid(+-800) rounds to 1
+    # or 0. (x is strictly inside (0, 1) there, so the naive forms give -inf, not NaN.)
+    logits[0, 1], x[0, 1] = 800.0, 0.3
+    logits[1, 2], x[1, 2] = -800.0, 0.6
+    out = module_trial(density(), {"x": x, "logits": logits}, constant=("x",), rng=rng)
+    return {"log p": out["y"], "dlogits": out["dlogits"]}
+
+
+def _softplus(logits):
+    return np.maximum(logits, 0) + np.log1p(np.exp(-np.abs(logits)))
+
+
+class _Mistake(BernoulliLogDensity):
+    """A wrong forward (``log_p``) or backward (``gradient``); the rest is right."""
+
+    def forward(self, x, logits):
+        self.cache = (logits, x)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return self.log_p(x, logits)
+
+    def backward(self, dlogp):
+        logits, x = self._pop_cache()
+        return None, self.gradient(dlogp, x, logits)
+
+    def log_p(self, x, logits):
+        return np.sum(x * logits - _softplus(logits), axis=-1)
+
+    def gradient(self, dlogp, x, logits):
+        return dlogp[..., None] * (x - sigmoid(logits))
+
+
+class _LogOfSigmoid(_Mistake):
+    def log_p(self, x, logits):
+        p = 1.0 / (1.0 + np.exp(-logits))
+        return np.sum(x * np.log(p) + (1.0 - x) * np.log(1.0 - p), axis=-1)
+
+
+class _SoftplusOverflows(_Mistake):
+    def log_p(self, x, logits):
+        return np.sum(x * logits - np.log(1.0 + np.exp(logits)), axis=-1)
+
+
+class _MeanOverPixels(_Mistake):
+    def log_p(self, x, logits):
+        return np.mean(x * logits - _softplus(logits), axis=-1)
+
+
+class _GradientSignFlipped(_Mistake):
+    def gradient(self, dlogp, x, logits):
+        return dlogp[..., None] * (sigmoid(logits) - x)
+
+
+class _IgnoresDlogp(_Mistake):
+    def gradient(self, dlogp, x, logits):
+        return x - sigmoid(logits)
+
+
+EXERCISE = Exercise(
+    number=7,
+    slug="bernoulli",
+    title="Bernoulli log-likelihood from logits: stable forward, backward",
+    task=__doc__,
+    skeleton=SKELETON,
+    target="BernoulliLogDensity",
+    reference=BernoulliLogDensity,
+    trial=trial,
+    solution="tinyvae/distributions/bernoulli.py, BernoulliLogDensity (forward and backward)",
+    hints=[
+        "Don't take the log of a probability: with p = sigmoid(l), log p = l - softplus(l) "
+        "and log(1 - p) = -softplus(l), so the whole row is sum_d [x_d l_d - softplus(l_d)].",
+        "softplus(l) = log(1 + exp(l)) overflows for l = 800; it equals "
+        "max(l, 0) + log1p(exp(-|l|)), where exp only sees numbers <= 0. Its derivative is "
+        "sigmoid(l), so d/dl [x l - softplus(l)] = x - sigmoid(l).",
+        "forward: softplus = np.maximum(logits, 0) + np.log1p(np.exp(-np.abs(logits))); "
+        "return np.sum(x * logits - softplus, axis=-1). backward: "
+        "return None, dlogp[..., None] * (x - tv.sigmoid(logits)).",
+    ],
+    mistakes=[
+        Mistake(
+            "log of sigmoid",
+            _LogOfSigmoid,
+            "unstable: log(sigmoid(l)) is -inf at l = -800 (and log(1 - sigmoid(l)) at "
+            "l = 800); use x l - softplus(l) with softplus(l) = max(l, 0) + log1p(exp(-|l|))",
+        ),
+        Mistake(
+            "softplus as log(1 + exp(l))",
+            _SoftplusOverflows,
+            "softplus(l) = log(1 + exp(l)) overflows at l = 800 (exp(800) = inf in float64): "
+            "compute it as max(l, 0) + log1p(exp(-|l|))",
+        ),
+        Mistake(
+            "mean over pixels",
+            _MeanOverPixels,
+            "log p is D times too small: the pixels are independent, so their log-likelihoods "
+            "add up; sum over the last axis, don't average",
+        ),
+        Mistake(
+            "gradient sign flipped",
+            _GradientSignFlipped,
+            "dlogits has the wrong sign: d/dl [x l - softplus(l)] = x - sigmoid(l); "
+            "sigmoid(l) - x is the gradient of the negative log-likelihood",
+        ),
+        Mistake(
+            "ignores dlogp",
+            _IgnoresDlogp,
+            "dlogits ignores dlogp: multiply x - sigmoid(l) by the upstream gradient, "
+            "dlogp[..., None], one value per row (the chain rule)",
+        ),
+    ],
+)

@@ -1,0 +1,147 @@
+"""Exercise 8: the backward pass of the KL divergence from q = N(mu, sigma^2) to N(0, I).
+
+The regularizer of SGVB estimator B, in closed form (AEVB appendix B), with
+sigma_j^2 = exp(logvar_j) and summed over the latent dimensions (the last axis):
+
+    KL(N(mu, sigma^2) || N(0, I)) = -1/2 sum_j (1 + logvar_j - mu_j^2 - exp(logvar_j))
+
+mu and logvar are (B, J); KL is (B,), one number per example. Given dkl =
+dL/dKL, of shape (B,), every entry of a row gets that row's dkl times the
+local derivative:
+
+    dL/dmu_j     = dkl * mu_j
+    dL/dlogvar_j = dkl * 1/2 (exp(logvar_j) - 1)
+
+Write ``StandardNormalKL.backward``, returning ``(dmu, dlogvar)``. Its
+``forward`` keeps ``mu`` and ``var = exp(logvar)`` in the cache.
+"""
+
+from ..distributions.kl import StandardNormalKL
+from .exercise import Exercise, Mistake, module_trial
+
+SKELETON = '''"""Exercise 8: the backward pass of KL(N(mu, sigma^2) || N(0, I)).
+
+    KL = -1/2 sum_j (1 + logvar_j - mu_j^2 - exp(logvar_j))      (AEVB appendix B)
+
+summed over the last axis: mu, logvar are (B, J); KL and its upstream gradient dkl are (B,).
+
+    dL/dmu     = dkl * mu
+    dL/dlogvar = dkl * 1/2 (exp(logvar) - 1)
+
+Check it with:  python -m tinyvae.exercises check ex08_kl.py
+"""
+
+import numpy as np
+
+import tinyvae as tv
+
+
+class StandardNormalKL(tv.StandardNormalKL):
+    """tinyvae's StandardNormalKL (its forward), with your backward."""
+
+    def backward(self, dkl):
+        mu, var = self._pop_cache()  # mu and var = exp(logvar), each (B, J)
+        # TODO: return (dmu, dlogvar), each (B, J), from dkl of shape (B,):
+        # one value per row, which multiplies every entry of that row.
+        raise NotImplementedError
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(8, StandardNormalKL)
+'''
+
+
+def trial(kl, rng):
+    inputs = {"mu": rng.normal(size=(5, 3)), "logvar": rng.normal(scale=0.7, size=(5, 3))}
+    return module_trial(kl(), inputs, rng=rng)
+
+
+class _Mistake(StandardNormalKL):
+    """A wrong backward: ``gradients(dkl, mu, var)`` gives (dmu, dlogvar)."""
+
+    def backward(self, dkl):
+        mu, var = self._pop_cache()
+        return self.gradients(dkl, mu, var)
+
+
+class _MissesTheHalf(_Mistake):
+    def gradients(self, dkl, mu, var):
+        g = dkl[..., None]
+        return g * mu, g * (var - 1.0)
+
+
+class _ForgetsTheMinusOne(_Mistake):
+    def gradients(self, dkl, mu, var):
+        g = dkl[..., None]
+        return g * mu, g * 0.5 * var
+
+
+class _DmuTwiceMu(_Mistake):
+    def gradients(self, dkl, mu, var):
+        g = dkl[..., None]
+        return g * 2.0 * mu, g * 0.5 * (var - 1.0)
+
+
+class _GradientOfMinusKL(_Mistake):
+    def gradients(self, dkl, mu, var):
+        g = dkl[..., None]
+        return -g * mu, g * 0.5 * (1.0 - var)
+
+
+class _IgnoresDkl(_Mistake):
+    def gradients(self, dkl, mu, var):
+        return mu, 0.5 * (var - 1.0)
+
+
+EXERCISE = Exercise(
+    number=8,
+    slug="kl",
+    title="KL(q || N(0, I)): dmu and dlogvar",
+    task=__doc__,
+    skeleton=SKELETON,
+    target="StandardNormalKL",
+    reference=StandardNormalKL,
+    trial=trial,
+    solution="tinyvae/distributions/kl.py, StandardNormalKL.backward",
+    hints=[
+        "Differentiate one term, f = -1/2 (1 + logvar - mu^2 - exp(logvar)), with respect "
+        "to mu and to logvar; then multiply by the row's dkl.",
+        "df/dmu = -1/2 * (-2 mu) = mu, and df/dlogvar = -1/2 (1 - exp(logvar)) "
+        "= 1/2 (exp(logvar) - 1): the chain rule through exp gives exp(logvar) back.",
+        "g = dkl[..., None]; return g * mu, g * 0.5 * (var - 1.0).",
+    ],
+    mistakes=[
+        Mistake(
+            "dlogvar misses the 1/2",
+            _MissesTheHalf,
+            "dlogvar is twice the right answer: keep the 1/2 in front of the sum, "
+            "dKL/dlogvar = 1/2 (exp(logvar) - 1)",
+        ),
+        Mistake(
+            "dlogvar forgets the -1",
+            _ForgetsTheMinusOne,
+            "dlogvar misses the -1 (the derivative of the -logvar term, 1/2 * -1): "
+            "dKL/dlogvar = 1/2 (exp(logvar) - 1), not 1/2 exp(logvar)",
+        ),
+        Mistake(
+            "dmu = 2 mu",
+            _DmuTwiceMu,
+            "dmu is twice the right answer: d(mu^2)/dmu = 2 mu, times the 1/2 in front of "
+            "the sum, gives dKL/dmu = mu",
+        ),
+        Mistake(
+            "gradient of -KL",
+            _GradientOfMinusKL,
+            "the sign is flipped: that is the gradient of -KL (the term of the bound); "
+            "this module returns KL, so dKL/dmu = mu and dKL/dlogvar = 1/2 (exp(logvar) - 1)",
+        ),
+        Mistake(
+            "ignores dkl",
+            _IgnoresDkl,
+            "it ignores dkl: multiply the local derivative by the upstream gradient, "
+            "dkl[..., None], one value per row (the chain rule)",
+        ),
+    ],
+)

@@ -1,0 +1,228 @@
+"""Exercise 9: the whole VAE loss, SGVB estimator B (AEVB eq. (10)), forward and backward.
+
+A VAE small enough to differentiate by hand: one Linear encoder, one Linear
+decoder, no hidden layer. For binary data x (B, D) and noise eps (B, J),
+
+    h          = x We + be                     (B, 2J)   We (D, 2J), be (2J,)
+    mu, logvar = h[:, :J], h[:, J:]            (B, J) each
+    sigma      = exp(logvar / 2)
+    z          = mu + sigma * eps              (B, J)    the reparameterization, AEVB section 2.4
+    l          = z Wd + bd                     (B, D)    Bernoulli logits; Wd (J, D), bd (D,)
+
+    KL_n          = 1/2 sum_j (sigma_nj^2 + mu_nj^2 - 1 - logvar_nj)       AEVB appendix B
+    log p(x_n|z_n) = sum_d [x_nd l_nd - softplus(l_nd)]                    AEVB appendix C.1
+
+    loss = 1/B sum_n [KL_n - log p(x_n|z_n)]
+
+the batch mean of minus estimator B with one sample (L = 1). Write
+``vae_loss(x, eps, params)``: ``params`` is a dict of the four arrays "We",
+"be", "Wd", "bd"; return ``(loss, grads)``, the loss (a number) and a dict
+of the gradients of that batch-mean loss, with the same four keys and each
+its parameter's shape.
+
+The backward pass goes through the forward in reverse, one line at a time,
+with the pieces of the earlier exercises: the Bernoulli log-likelihood's
+gradient in l, the two Linear layers, the reparameterization, the KL. mu and
+logvar reach the loss by two paths, through z and through the KL term: their
+gradients add up. eps is noise and x is data: neither gets a gradient.
+"""
+
+import numpy as np
+
+from ..nn.functional import sigmoid, softplus
+from .exercise import Exercise, Mistake
+
+SKELETON = '''"""Exercise 9: the whole VAE loss (AEVB eq. (10)), forward and backward.
+
+One Linear encoder, one Linear decoder, no hidden layer; x (B, D) binary, eps (B, J):
+
+    h = x We + be;   mu, logvar = h[:, :J], h[:, J:];   sigma = exp(logvar / 2)
+    z = mu + sigma * eps;   l = z Wd + bd
+    KL_n = 1/2 sum_j (sigma^2 + mu^2 - 1 - logvar)          (AEVB appendix B)
+    log p(x_n|z_n) = sum_d [x l - softplus(l)]               (AEVB appendix C.1)
+    loss = 1/B sum_n [KL_n - log p(x_n|z_n)]
+
+Return the loss and its gradients in We, be, Wd, bd. mu and logvar reach the
+loss through z and through the KL: the two paths add up.
+Check it with:  python -m tinyvae.exercises check ex09_vae_loss.py
+"""
+
+import numpy as np
+
+import tinyvae as tv  # tv.softplus and tv.sigmoid are stable for logits of any size
+
+
+def vae_loss(x, eps, params):
+    """The batch-mean VAE loss and its gradients.
+
+    x: (B, D) binary data; eps: (B, J) standard normal noise;
+    params: {"We": (D, 2J), "be": (2J,), "Wd": (J, D), "bd": (D,)}.
+    Returns (loss, grads): loss a float, grads {"We": dloss/dWe, "be": ...,
+    "Wd": ..., "bd": ...}, each the shape of its parameter.
+    """
+    We, be, Wd, bd = params["We"], params["be"], params["Wd"], params["bd"]
+    B, J = eps.shape
+    # TODO: the forward pass (the equations above): h, mu, logvar, sigma, z, l, the KL,
+    # log p(x|z) and the loss; keep what the backward needs.
+    # TODO: the backward pass: dloss/dl first, then back through the decoder, z, the KL
+    # and the encoder to the four parameters.
+    raise NotImplementedError
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(9, vae_loss)
+'''
+
+
+def vae_loss(x, eps, params):
+    """The batch-mean loss of minus estimator B, and its gradients in We, be, Wd, bd."""
+    We, be, Wd, bd = params["We"], params["be"], params["Wd"], params["bd"]
+    B, J = eps.shape
+    # forward
+    h = x @ We + be
+    mu, logvar = h[:, :J], h[:, J:]
+    sigma = np.exp(0.5 * logvar)
+    z = mu + sigma * eps
+    logits = z @ Wd + bd
+    kl = 0.5 * np.sum(sigma * sigma + mu * mu - 1.0 - logvar, axis=1)
+    log_px = np.sum(x * logits - softplus(logits), axis=1)
+    loss = np.mean(kl - log_px)
+    # backward: every example's term carries the 1/B of the batch mean
+    dlogits = (sigmoid(logits) - x) / B  # d[-log p(x|z)]/dl = sigmoid(l) - x
+    dWd = z.T @ dlogits
+    dbd = dlogits.sum(axis=0)
+    dz = dlogits @ Wd.T
+    # mu and logvar: through z (dz/dmu = 1, dz/dlogvar = eps * sigma / 2) plus through the KL
+    # (dKL/dmu = mu, dKL/dlogvar = (sigma^2 - 1) / 2)
+    dmu = dz + mu / B
+    dlogvar = dz * eps * 0.5 * sigma + 0.5 * (sigma * sigma - 1.0) / B
+    dh = np.concatenate([dmu, dlogvar], axis=1)
+    dWe = x.T @ dh
+    dbe = dh.sum(axis=0)
+    return float(loss), {"We": dWe, "be": dbe, "Wd": dWd, "bd": dbd}
+
+
+def trial(vae_loss, rng):
+    B, D, J = 5, 6, 2
+    x = (rng.random((B, D)) < 0.5).astype(np.float64)
+    eps = rng.standard_normal((B, J))
+    params = {
+        "We": 0.5 * rng.standard_normal((D, 2 * J)),
+        "be": 0.1 * rng.standard_normal(2 * J),
+        "Wd": rng.standard_normal((J, D)),
+        "bd": 0.1 * rng.standard_normal(D),
+    }
+    loss, grads = vae_loss(x, eps, {name: p.copy() for name, p in params.items()})
+    out = {"loss": None if loss is None else np.asarray(loss, dtype=np.float64)}
+    for name in params:
+        out[f"d{name}"] = grads[name]
+    return out
+
+
+def _mistaken(
+    batch_sum=False,
+    recon_sign=1.0,
+    kl_sign=1.0,
+    kl_grad=True,
+    through_z=True,
+    half=0.5,
+    sigma_for=lambda sigma: sigma,
+):
+    """``vae_loss`` with one of the mistakes below (the defaults are the reference)."""
+
+    def wrong(x, eps, params):
+        We, be, Wd, bd = params["We"], params["be"], params["Wd"], params["bd"]
+        B, J = eps.shape
+        n = 1 if batch_sum else B  # what the batch is divided by
+        h = x @ We + be
+        mu, logvar = h[:, :J], h[:, J:]
+        sigma = np.exp(0.5 * logvar)
+        z = mu + sigma * eps
+        logits = z @ Wd + bd
+        kl = 0.5 * np.sum(sigma * sigma + mu * mu - 1.0 - logvar, axis=1)
+        log_px = np.sum(x * logits - softplus(logits), axis=1)
+        loss = np.sum(kl - log_px) / n
+        dlogits = recon_sign * (sigmoid(logits) - x) / n
+        dz = dlogits @ Wd.T if through_z else np.zeros_like(z)
+        dmu, dlogvar = dz, dz * eps * half * sigma_for(sigma)
+        if kl_grad:
+            dmu = dmu + kl_sign * mu / n
+            dlogvar = dlogvar + kl_sign * 0.5 * (sigma * sigma - 1.0) / n
+        dh = np.concatenate([dmu, dlogvar], axis=1)
+        grads = {"We": x.T @ dh, "be": dh.sum(axis=0), "Wd": z.T @ dlogits}
+        grads["bd"] = dlogits.sum(axis=0)
+        return float(loss), grads
+
+    return wrong
+
+
+EXERCISE = Exercise(
+    number=9,
+    slug="vae_loss",
+    title="the whole VAE loss (estimator B): forward and backward",
+    task=__doc__,
+    skeleton=SKELETON,
+    target="vae_loss",
+    reference=vae_loss,
+    trial=trial,
+    solution="tinyvae/exercises/ex09_vae_loss.py, vae_loss (the same as tinyvae's "
+    "VAE(hidden=()).loss and .backward: tinyvae/objectives/sgvb.py, SGVB_B)",
+    hints=[
+        "Write the forward line by line and keep every intermediate (h, mu, logvar, sigma, "
+        "z, l). Then go back up, one line at a time, each gradient the shape of its "
+        "variable. The loss is a batch mean: every example's term carries 1/B.",
+        "dloss/dl = (sigmoid(l) - x) / B, so dWd = z^T dl, dbd = dl summed over the batch "
+        "and dz = dl Wd^T. mu and logvar reach the loss twice, through z and through the KL "
+        "(dKL/dmu = mu, dKL/dlogvar = (sigma^2 - 1) / 2): add both paths.",
+        "dmu = dz + mu / B;  dlogvar = dz * eps * sigma / 2 + (sigma^2 - 1) / (2B);  "
+        "dh = np.concatenate([dmu, dlogvar], axis=1);  dWe = x.T @ dh;  dbe = dh.sum(axis=0).",
+    ],
+    mistakes=[
+        Mistake(
+            "summed over the batch",
+            _mistaken(batch_sum=True),
+            "B times too large: you summed over the batch; the loss is the batch MEAN, "
+            "1/B sum_n [KL_n - log p(x_n|z_n)], so every example's gradient carries 1/B",
+        ),
+        Mistake(
+            "reconstruction gradient sign",
+            _mistaken(recon_sign=-1.0),
+            "the reconstruction gradient has the wrong sign: x - sigmoid(l) is the gradient "
+            "of log p(x|z), and the loss holds MINUS log p(x|z): dloss/dl = (sigmoid(l) - x) / B",
+        ),
+        Mistake(
+            "KL gradient sign flipped",
+            _mistaken(kl_sign=-1.0),
+            "the KL term's gradient has the wrong sign: the loss ADDS the KL, so dmu gets "
+            "+mu / B and dlogvar gets +(sigma^2 - 1) / (2B)",
+        ),
+        Mistake(
+            "no KL gradient",
+            _mistaken(kl_grad=False),
+            "the KL term's gradient is missing: mu and logvar also reach the loss through "
+            "the KL, add dKL/dmu = mu and dKL/dlogvar = (sigma^2 - 1) / 2 (each / B) to the "
+            "gradients that come through z",
+        ),
+        Mistake(
+            "z treated as a constant",
+            _mistaken(through_z=False),
+            "the path through z is missing: z = mu + sigma * eps depends on the encoder, so "
+            "dz = dl Wd^T flows on into dmu (+= dz) and dlogvar (+= dz * eps * sigma / 2); "
+            "that is what the reparameterization is for",
+        ),
+        Mistake(
+            "missing 1/2 in dz/dlogvar",
+            _mistaken(half=1.0),
+            "dlogvar through z misses the 1/2: sigma = exp(logvar / 2), so "
+            "dz/dlogvar = eps * sigma / 2",
+        ),
+        Mistake(
+            "sigma^2 for sigma in dz/dlogvar",
+            _mistaken(sigma_for=lambda sigma: sigma * sigma),
+            "dlogvar through z uses sigma^2 = exp(logvar) where sigma = exp(logvar / 2) "
+            "belongs: dz/dlogvar = eps * sigma / 2",
+        ),
+    ],
+)

@@ -1,0 +1,209 @@
+"""Exercise 10: the IWAE bound and its normalized importance weights, stable.
+
+For K samples z_k ~ q(z|x) of one example, the log importance weights are
+log w_k = log p(x, z_k) - log q(z_k|x). The importance-weighted bound
+(Burda, Grosse & Salakhutdinov 2015, eq. (8)) is the log of their average,
+
+    bound = log (1/K) sum_k w_k = logsumexp_k(log w_k) - log K,
+
+and its gradient in each log-weight is the normalized importance weight
+(Burda et al. 2015, section 3), a softmax over the K samples:
+
+    d bound / d log w_k = w_k / sum_k' w_k' = exp(log w_k - logsumexp_k'(log w_k')).
+
+log_w has shape (K, B): the K samples along axis 0, the batch along axis 1.
+Write ``iwae_bound(log_w)``, shape (B,), and ``normalized_weights(log_w)``,
+shape (K, B), each column summing to 1.
+
+Log-weights of a real model are hundreds of nats below zero (about -100 on
+MNIST, far less early in training), and exp(-1000) is 0 in float64: the
+average of the w_k is then 0, its log -inf, and the weights 0/0 = NaN. Shift
+first by m = max_k log w_k, which is exact:
+
+    log sum_k exp(log w_k) = m + log sum_k exp(log w_k - m),
+
+where the largest term is exp(0) = 1, so the sum never underflows to 0.
+"""
+
+import math
+
+import numpy as np
+
+from ..nn.functional import logsumexp
+from .exercise import Exercise, Mistake
+
+SKELETON = '''"""Exercise 10: the IWAE bound and its normalized importance weights, stable.
+
+log_w (K, B): log w_k = log p(x, z_k) - log q(z_k|x), K samples along axis 0.
+
+    bound = log (1/K) sum_k w_k = logsumexp_k(log w_k) - log K   (Burda et al. 2015, eq. (8))
+    d bound / d log w_k = w_k / sum_k' w_k'    (the normalized weights, a softmax over k)
+
+exp(-1000) is 0 in float64: log sum_k exp(a_k) = m + log sum_k exp(a_k - m), m = max_k a_k.
+Check it with:  python -m tinyvae.exercises check ex10_iwae_weights.py
+"""
+
+import numpy as np
+
+
+def iwae_bound(log_w):
+    """log (1/K) sum_k exp(log_w[k]) per example: log_w (K, B) -> (B,)."""
+    # TODO: a stable logsumexp over the K samples (axis 0), minus log K. Write it with
+    # numpy: tinyvae's own logsumexp is the answer.
+    raise NotImplementedError
+
+
+def normalized_weights(log_w):
+    """w_k / sum_k' w_k' per example: log_w (K, B) -> (K, B), each column summing to 1."""
+    # TODO: a stable softmax over the K samples (axis 0).
+    raise NotImplementedError
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(10, (iwae_bound, normalized_weights))
+'''
+
+
+def iwae_bound(log_w):
+    """log (1/K) sum_k w_k per example, (K, B) -> (B,): logsumexp over k, minus log K."""
+    return logsumexp(log_w, axis=0) - math.log(len(log_w))
+
+
+def normalized_weights(log_w):
+    """w_k / sum_k' w_k' per example, (K, B) -> (K, B): exp(log w_k - logsumexp)."""
+    return np.exp(log_w - logsumexp(log_w, axis=0))
+
+
+def trial(functions, rng):
+    iwae_bound, normalized_weights = functions
+    K = 5
+    # one column per example: log-weights around -1000 and -1250 (where a naive exp is 0),
+    # around -95 (tiny but representable) and around 0; the spread decides how unequal the
+    # weights are (at -1250 one sample takes nearly all the weight)
+    centre = np.array([-1000.0, -1250.0, -95.0, -0.5])
+    spread = np.array([3.0, 20.0, 2.0, 1.0])
+    log_w = centre + spread * rng.standard_normal((K, len(centre)))
+    return {
+        "bound": iwae_bound(log_w.copy()),
+        "weights": normalized_weights(log_w.copy()),
+    }
+
+
+def _quiet(function):
+    """``function`` without numpy's warnings (log 0, 0/0): the catalogue runs silently."""
+
+    def quiet(log_w):
+        with np.errstate(all="ignore"):
+            return function(log_w)
+
+    return quiet
+
+
+def _bound_without_shift(log_w):
+    return np.log(np.mean(np.exp(log_w), axis=0))
+
+
+def _weights_without_shift(log_w):
+    w = np.exp(log_w)
+    return w / w.sum(axis=0)
+
+
+def _mean_of_log_w(log_w):
+    return log_w.mean(axis=0)
+
+
+def _bound_without_log_k(log_w):
+    return logsumexp(log_w, axis=0)
+
+
+# two ways of normalizing over the wrong axis, one diagnosis
+OVER_THE_BATCH = (
+    "the weights are normalized over the batch (axis 1): normalize over the K samples of "
+    "each example, axis 0 of log_w (K, B), so that every column sums to 1"
+)
+
+
+def _weights_over_the_batch(log_w):
+    return np.exp(log_w - logsumexp(log_w, axis=1)[:, None])
+
+
+def _weights_summed_over_the_batch(log_w):
+    e = np.exp(log_w - log_w.max(axis=0))  # the shift over k is right, the sum is not
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _weights_from_the_bound(log_w):
+    return np.exp(log_w - iwae_bound(log_w))
+
+
+def _unnormalized_weights(log_w):
+    return np.exp(log_w - log_w.max(axis=0))
+
+
+EXERCISE = Exercise(
+    number=10,
+    slug="iwae_weights",
+    title="the IWAE bound and its normalized weights, stable",
+    task=__doc__,
+    skeleton=SKELETON,
+    target=("iwae_bound", "normalized_weights"),
+    reference=(iwae_bound, normalized_weights),
+    trial=trial,
+    solution="tinyvae/nn/functional.py, logsumexp; tinyvae/objectives/iwae.py, "
+    "IWAE.forward (the bound, and the weights it keeps in self.saved)",
+    hints=[
+        "Both are per example: reduce over axis 0, the K samples, never over axis 1 (the "
+        "batch). Keep the max with keepdims=True so that it broadcasts against log_w.",
+        "log sum_k exp(a_k) = m + log sum_k exp(a_k - m) with m = max_k a_k: the largest "
+        "term is exp(0) = 1, so the sum never underflows. The bound is that minus log K; "
+        "the weights are exp(a_k - logsumexp), which sum to 1 over k.",
+        "m = log_w.max(axis=0, keepdims=True); e = np.exp(log_w - m); "
+        "bound = m[0] + np.log(e.sum(axis=0)) - np.log(K); weights = e / e.sum(axis=0).",
+    ],
+    mistakes=[
+        Mistake(
+            "no max shift",
+            (_quiet(_bound_without_shift), _quiet(_weights_without_shift)),
+            "exp(-1000) is 0 in float64: the average of the w_k underflows to 0 and its log "
+            "is -inf (the weights 0/0 = NaN); subtract the max over k first: "
+            "log sum_k exp(a_k) = m + log sum_k exp(a_k - m), m = max_k a_k",
+        ),
+        Mistake(
+            "mean of log w",
+            (_mean_of_log_w, normalized_weights),
+            "this is the average of log w, the ELBO (estimator A), not the log of the "
+            "average of w: bound = log (1/K) sum_k w_k = logsumexp_k(log w_k) - log K",
+        ),
+        Mistake(
+            "no -log K",
+            (_bound_without_log_k, normalized_weights),
+            "the bound misses the -log K: it is the log of the AVERAGE of the w_k, "
+            "log (1/K) sum_k w_k = logsumexp_k(log w_k) - log K",
+        ),
+        Mistake(
+            "weights over the batch",
+            (iwae_bound, _weights_over_the_batch),
+            OVER_THE_BATCH,
+        ),
+        Mistake(
+            "weights summed over the batch",
+            (iwae_bound, _weights_summed_over_the_batch),
+            OVER_THE_BATCH,
+        ),
+        Mistake(
+            "weights from the bound",
+            (iwae_bound, _weights_from_the_bound),
+            "the weights are K times too large: exp(log w_k - bound) divides by the AVERAGE "
+            "of the w_k, not their sum; use exp(log w_k - logsumexp_k'(log w_k')) = "
+            "exp(log w_k - bound - log K)",
+        ),
+        Mistake(
+            "unnormalized weights",
+            (iwae_bound, _unnormalized_weights),
+            "the weights are not normalized: exp(log w_k - max) is w_k / max_k w_k; divide "
+            "by its sum over k so that the weights sum to 1 (a softmax over the K samples)",
+        ),
+    ],
+)

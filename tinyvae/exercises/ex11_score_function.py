@@ -1,0 +1,199 @@
+"""Exercise 11: the score-function (REINFORCE) gradient, with a leave-one-out baseline.
+
+The bound of one example x, estimated from L samples z_l ~ q(z|x), is
+
+    bound = 1/L sum_l f_l,      f_l = log p(x, z_l) - log q(z_l|x).
+
+The reparameterization trick sends the encoder's gradient through z. The
+"naive" Monte Carlo estimator that AEVB section 2.2 sets against it does
+not: z_l is held fixed, and
+
+    grad_phi E_q[f(z)] = E_q[f(z) grad_phi log q(z|x)]
+                       ~ 1/L sum_l f_l grad_phi log q(z_l|x)
+
+(the likelihood-ratio or REINFORCE estimator, Williams 1992). f itself also
+depends on phi, through -log q(z|x); that term's expectation is
+-E_q[grad_phi log q] = 0, so it is left out. AEVB finds this estimator's
+variance too high to be practical. A baseline b_l subtracted from f_l lowers
+it (Mnih & Gregor 2014) and keeps it unbiased as long as b_l does not depend
+on z_l. With L >= 2 samples there is one for free, the mean of the other
+L - 1 samples (Kool et al. 2019, "leave-one-out"):
+
+    b_l = 1/(L - 1) sum_{k != l} f_k,
+    grad_phi bound ~ 1/L sum_l (f_l - b_l) grad_phi log q(z_l|x).
+
+Write ``score_coefficients(f, baseline)``: given f of shape (L, B) (constants),
+return the (L, B) coefficients c with
+
+    grad_phi bound_b ~ sum_l c[l, b] grad_phi log q(z_lb|x_b),
+
+that is c_l = f_l / L without a baseline and c_l = (f_l - b_l) / L with it.
+This is the gradient tinyvae sends into log q(z_l|x) (posterior.log_prob_backward),
+for an upstream gradient of 1 on each example's bound.
+"""
+
+import numpy as np
+
+from .exercise import Exercise, Mistake
+
+SKELETON = '''"""Exercise 11: the score-function (REINFORCE) gradient, leave-one-out baseline.
+
+    grad_phi bound ~ sum_l c_l grad_phi log q(z_l|x)      (AEVB section 2.2)
+
+    no baseline:    c_l = f_l / L
+    leave-one-out:  c_l = (f_l - b_l) / L,  b_l = mean of f over the other L - 1 samples
+
+Check it with:  python -m tinyvae.exercises check ex11_score_function.py
+"""
+
+import numpy as np
+
+
+def score_coefficients(f, baseline=False):
+    """The coefficients c of grad_phi log q(z_l|x) in the score-function gradient.
+
+    f: (L, B), f[l, b] = log p(x_b, z_lb) - log q(z_lb|x_b) for L samples z_lb ~ q(z|x_b),
+       treated as constants (axis 0: the samples, axis 1: the batch).
+    baseline: False, c_l = f_l / L; True, c_l = (f_l - b_l) / L, where b_l is the mean
+       of f over the other L - 1 samples of the same example (needs L >= 2).
+    Returns c, shape (L, B).
+    """
+    L = f.shape[0]
+    # TODO: return the (L, B) coefficients, with or without the leave-one-out baseline.
+    raise NotImplementedError
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(11, score_coefficients)
+'''
+
+
+def score_coefficients(f, baseline=False):
+    """c_l = (f_l - b_l) / L, with b_l the mean of the other L - 1 samples (or b_l = 0)."""
+    L = f.shape[0]
+    if baseline:
+        f = f - (f.sum(axis=0) - f) / (L - 1)  # the sum of the others, over L - 1
+    return f / L
+
+
+def trial(score_coefficients, rng):
+    # L = 4 samples of B = 3 examples; f = log w, a few nats either side of -20
+    f = rng.normal(-20.0, 3.0, size=(4, 3))
+    return {
+        "coefficients (no baseline)": np.array(score_coefficients(f.copy(), False), np.float64),
+        "coefficients (leave-one-out)": np.array(score_coefficients(f.copy(), True), np.float64),
+    }
+
+
+def _baseline_includes_l(f, baseline=False):
+    L = f.shape[0]
+    if baseline:
+        f = f - f.mean(axis=0)
+    return f / L
+
+
+def _baseline_over_l(f, baseline=False):
+    L = f.shape[0]
+    if baseline:
+        f = f - (f.sum(axis=0) - f) / L
+    return f / L
+
+
+def _baseline_over_batch(f, baseline=False):
+    L, B = f.shape
+    if baseline:
+        f = f - (f.sum(axis=1, keepdims=True) - f) / (B - 1)
+    return f / L
+
+
+def _always_baseline(f, baseline=False):
+    L = f.shape[0]
+    return (f - (f.sum(axis=0) - f) / (L - 1)) / L
+
+
+def _direct_term(f, baseline=False):
+    # d f_l / d phi through -log q(z_l|x) adds -1/L to every coefficient
+    L = f.shape[0]
+    f = f - 1.0
+    if baseline:
+        f = f - (f.sum(axis=0) - f) / (L - 1)
+    return f / L
+
+
+def _no_one_over_l(f, baseline=False):
+    L = f.shape[0]
+    if baseline:
+        f = f - (f.sum(axis=0) - f) / (L - 1)
+    return f
+
+
+def _sign_flipped(f, baseline=False):
+    return -score_coefficients(f, baseline)
+
+
+EXERCISE = Exercise(
+    number=11,
+    slug="score_function",
+    title="score function: REINFORCE coefficients, leave-one-out baseline",
+    task=__doc__,
+    skeleton=SKELETON,
+    target="score_coefficients",
+    reference=score_coefficients,
+    trial=trial,
+    solution="tinyvae/objectives/score_function.py, ScoreFunction.backward_bound "
+    "(what it passes to posterior.log_prob_backward, for dbound = 1)",
+    hints=[
+        "The bound is the mean of f over the L samples, so every coefficient carries a 1/L. "
+        "Axis 0 of f is the samples, axis 1 the batch: a baseline never mixes examples.",
+        "Without the baseline, c = f / L. For the baseline, the sum of the other samples is "
+        "the sum over axis 0 minus f itself.",
+        "b = (f.sum(axis=0) - f) / (L - 1); return (f - b) / L if baseline else f / L.",
+    ],
+    mistakes=[
+        Mistake(
+            "baseline includes sample l",
+            _baseline_includes_l,
+            "your baseline is the mean over all L samples, f_l included: the baseline must "
+            "leave sample l out, or it depends on z_l and biases the gradient (here by the "
+            "factor (L - 1)/L); b_l = (sum_k f_k - f_l) / (L - 1)",
+        ),
+        Mistake(
+            "divides the others' sum by L",
+            _baseline_over_l,
+            "your baseline divides the sum of the other samples by L: there are L - 1 of "
+            "them, b_l = (sum_k f_k - f_l) / (L - 1)",
+        ),
+        Mistake(
+            "baseline over the batch",
+            _baseline_over_batch,
+            "your baseline averages over the batch (axis 1), mixing different examples: "
+            "b_l is the mean of the other L - 1 samples of the same x, over axis 0",
+        ),
+        Mistake(
+            "baseline without being asked",
+            _always_baseline,
+            "with baseline=False there is no baseline: c_l = f_l / L; subtract b_l only "
+            "when baseline is True",
+        ),
+        Mistake(
+            "keeps f's own dependence on phi",
+            _direct_term,
+            "you subtracted 1/L for f's own dependence on phi (the -log q term): its "
+            "expectation -E_q[grad log q] is 0, so the estimator leaves it out; c_l = f_l / L",
+        ),
+        Mistake(
+            "forgets 1/L",
+            _no_one_over_l,
+            "your coefficients are L times too large: the bound is the mean of f over the "
+            "L samples, so c_l = (f_l - b_l) / L",
+        ),
+        Mistake(
+            "sign flipped",
+            _sign_flipped,
+            "the sign is flipped: grad E_q[f] = E_q[f grad log q], so c_l = +(f_l - b_l) / L "
+            "(the gradient of the bound; the loss's minus sign comes later, from upstream)",
+        ),
+    ],
+)

@@ -1,0 +1,237 @@
+"""Exercise 12: one step of Adam, Algorithm 1 of Kingma & Ba (2014), with bias correction.
+
+Adam keeps two running averages per parameter, of the gradient g and of its
+square, and divides one by the square root of the other. One step, from the
+step count t (the number of steps taken so far, 0 at the start):
+
+    t <- t + 1
+    m <- beta1 m + (1 - beta1) g            (biased first moment estimate)
+    v <- beta2 v + (1 - beta2) g^2          (biased second raw moment estimate)
+    m_hat = m / (1 - beta1^t)               (bias-corrected first moment)
+    v_hat = v / (1 - beta2^t)               (bias-corrected second raw moment)
+    theta <- theta - lr m_hat / (sqrt(v_hat) + eps)
+
+m and v start at 0, so early on they are too small: after one step m is
+(1 - beta1) g. The corrections of Adam section 3 divide that bias out; without
+them the first ~1/(1 - beta2) steps have the wrong size (Adam Figure 4).
+
+Write ``adam_step(theta, g, m, v, t, lr, beta1, beta2, eps)``: it returns
+``(theta_new, m_new, v_new, t_new)`` and leaves its inputs unchanged.
+"""
+
+import numpy as np
+
+from .exercise import Exercise, Mistake
+
+SKELETON = '''"""Exercise 12: one step of Adam, Algorithm 1 of Kingma & Ba (2014).
+
+    t <- t + 1
+    m <- beta1 m + (1 - beta1) g,       v <- beta2 v + (1 - beta2) g^2
+    m_hat = m / (1 - beta1^t),          v_hat = v / (1 - beta2^t)
+    theta <- theta - lr m_hat / (sqrt(v_hat) + eps)
+
+Check it with:  python -m tinyvae.exercises check ex12_adam.py
+"""
+
+import numpy as np
+
+
+def adam_step(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """One Adam step; returns (theta_new, m_new, v_new, t_new).
+
+    theta: the parameters; g: the gradient of the loss at theta (same shape);
+    m, v: the moment estimates after t steps (zeros when t = 0), same shape;
+    t: the number of steps taken before this one (an int).
+    Do not modify theta, g, m or v: return new arrays.
+    """
+    # TODO: Algorithm 1, one step: t, m, v, the bias corrections, then theta.
+    raise NotImplementedError
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(12, adam_step)
+'''
+
+
+def adam_step(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Algorithm 1 of Kingma & Ba (2014), one step, line by line."""
+    t = t + 1
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return theta, m, v, t
+
+
+def trial(adam_step, rng):
+    shape = (2, 3)
+    # gradients of three sizes (one per column): eps matters next to the smallest
+    scale = np.array([1.0, 1e-2, 1e-4])
+    theta0 = rng.normal(size=shape)
+    grads = rng.normal(size=(3, *shape)) * scale
+    # the state after 9 steps, for one step with beta2 close to 1
+    theta9 = rng.normal(size=shape)
+    g9 = rng.normal(size=shape) * scale
+    m9 = 0.5 * rng.normal(size=shape) * scale
+    v9 = (1 - 0.9999**9) * (rng.uniform(0.5, 2.0, size=shape) * scale) ** 2
+
+    out = {}
+    theta, m, v, t = theta0.copy(), np.zeros(shape), np.zeros(shape), 0
+    for step, g in enumerate(grads, start=1):
+        theta, m, v, t = adam_step(theta, g.copy(), m, v, t, lr=0.01)
+        out[f"theta after step {step}"] = np.array(theta, np.float64)
+    out["m after step 3"] = np.array(m, np.float64)
+    out["v after step 3"] = np.array(v, np.float64)
+    out["t after step 3"] = np.array(t, np.float64)
+
+    theta, m, v = theta9.copy(), m9.copy(), v9.copy()
+    new = adam_step(theta, g9, m, v, 9, lr=0.01, beta1=0.9, beta2=0.9999, eps=1e-8)
+    out["theta (one step from t = 9, beta2 = 0.9999)"] = np.array(new[0], np.float64)
+    out["m (one step from t = 9)"] = np.array(new[1], np.float64)
+    out["v (one step from t = 9)"] = np.array(new[2], np.float64)
+    out["theta, m, v passed in (unchanged)"] = np.stack([theta, m, v])
+    return out
+
+
+def _quiet(step):
+    """A mistake's step with NumPy's warnings off (a catalogue entry may divide by 0)."""
+
+    def quiet_step(*args, **kwargs):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return step(*args, **kwargs)
+
+    return quiet_step
+
+
+@_quiet
+def _no_bias_correction(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    return theta - lr * m / (np.sqrt(v) + eps), m, v, t + 1
+
+
+@_quiet
+def _off_by_one(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat = m / (1 - beta1**t)  # t before this step: 1 - beta1^0 = 0 at the start
+    v_hat = v / (1 - beta2**t)
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t + 1
+
+
+@_quiet
+def _v_from_g(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = t + 1
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
+
+
+@_quiet
+def _swapped_weights(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = t + 1
+    m = (1 - beta1) * m + beta1 * g
+    v = (1 - beta2) * v + beta2 * g * g
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
+
+
+@_quiet
+def _eps_inside_sqrt(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = t + 1
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return theta - lr * m_hat / np.sqrt(v_hat + eps), m, v, t
+
+
+@_quiet
+def _ascends(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = t + 1
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return theta + lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
+
+
+@_quiet
+def _in_place(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = t + 1
+    m *= beta1
+    m += (1 - beta1) * g
+    v *= beta2
+    v += (1 - beta2) * g * g
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    theta -= lr * m_hat / (np.sqrt(v_hat) + eps)
+    return theta, m, v, t
+
+
+EXERCISE = Exercise(
+    number=12,
+    slug="adam",
+    title="Adam: one step of Algorithm 1, with bias correction",
+    task=__doc__,
+    skeleton=SKELETON,
+    target="adam_step",
+    reference=adam_step,
+    trial=trial,
+    solution="tinyvae/optim.py, Adam.step (regrouped so the corrections are two scalars; "
+    "the Adam docstring writes out Algorithm 1 line by line)",
+    hints=[
+        "Do the lines of Algorithm 1 in order, and start with t: it counts the steps taken, "
+        "so this step is number t + 1, and the bias corrections use the new t.",
+        "m and v are averages that weight the old value by beta and the new one by "
+        "(1 - beta); v averages g^2. Then m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t).",
+        "t = t + 1; m = beta1*m + (1-beta1)*g; v = beta2*v + (1-beta2)*g*g; "
+        "theta = theta - lr * (m/(1-beta1**t)) / (np.sqrt(v/(1-beta2**t)) + eps); "
+        "return theta, m, v, t (new arrays: no -= or *= on the inputs).",
+    ],
+    mistakes=[
+        Mistake(
+            "no bias correction",
+            _no_bias_correction,
+            "missing bias correction: at t = 1, m_hat = m / (1 - beta1) is g, but m is only "
+            "0.1 g; divide m by (1 - beta1^t) and v by (1 - beta2^t)",
+        ),
+        Mistake(
+            "off-by-one t",
+            _off_by_one,
+            "off by one in the bias correction: t counts the steps taken before this one, so "
+            "update t first (t + 1) and use the new t in 1 - beta1^t and 1 - beta2^t (at the "
+            "start, the old t = 0 divides by 1 - beta^0 = 0)",
+        ),
+        Mistake(
+            "v from g",
+            _v_from_g,
+            "v averages the squared gradient: v = beta2 v + (1 - beta2) g^2, not g",
+        ),
+        Mistake(
+            "swapped moment weights",
+            _swapped_weights,
+            "the moment weights are swapped: the new gradient gets (1 - beta), the old moment "
+            "beta: m = beta1 m + (1 - beta1) g, v = beta2 v + (1 - beta2) g^2",
+        ),
+        Mistake(
+            "eps inside the sqrt",
+            _eps_inside_sqrt,
+            "eps belongs outside the square root: lr m_hat / (sqrt(v_hat) + eps), not "
+            "sqrt(v_hat + eps) (it shows where the gradients are small, near sqrt(eps))",
+        ),
+        Mistake(
+            "ascends",
+            _ascends,
+            "you stepped up the gradient: Adam minimizes, "
+            "theta_new = theta - lr m_hat / (sqrt(v_hat) + eps)",
+        ),
+        Mistake(
+            "updates its inputs in place",
+            _in_place,
+            "you changed theta, m or v in place (-=, *=, +=): the caller's arrays must stay "
+            "as they were; compute new ones, m_new = beta1 * m + (1 - beta1) * g",
+        ),
+    ],
+)

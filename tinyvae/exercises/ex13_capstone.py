@@ -1,0 +1,239 @@
+"""Exercise 13, the capstone: a VAE built from your own pieces, trained on the synthetic digits.
+
+Put together what you wrote in exercises 2, 3, 5, 7 and 8: your Linear, your
+Tanh, your Reparameterize, your BernoulliLogDensity and your StandardNormalKL.
+``plug_in(model, pieces)`` swaps them into a ``tv.VAE`` (784-100-10, tanh,
+Bernoulli decoder), keeping every weight. The check then
+
+1. compares the loss and every parameter's gradient at the start with the
+   library's VAE, in float64, to float64 precision (SGVB estimator B,
+   AEVB eq. (10)); and
+2. trains both for two epochs on 3000 synthetic digits (float32, Adam,
+   batches of 100) and asks that your test -ELBO be within 1 % (a nat or
+   two) of the library's.
+
+Write ``pieces()``: return your classes, by the name of the library class
+each replaces. Your classes subclass the library's, as the skeletons of the
+earlier exercises do, so that they keep its ``__init__`` and ``forward``.
+"""
+
+import numpy as np
+
+from ..data.batching import binarize
+from ..data.datasets import load_dataset
+from ..distributions.bernoulli import BernoulliLogDensity
+from ..distributions.kl import StandardNormalKL
+from ..distributions.reparameterize import Reparameterize
+from ..models.vae import VAE
+from ..nn.activations import Tanh
+from ..nn.linear import Linear
+from ..nn.module import Module
+from ..optim import Adam
+from ..train import fit
+from .exercise import Exercise, Mistake
+
+SKELETON = '''"""Exercise 13, the capstone: a VAE built from your own pieces.
+
+Run it in the folder that holds your earlier exercises (ex02_linear.py,
+ex03_activations.py, ex05_reparameterize.py, ex07_bernoulli.py, ex08_kl.py).
+Check it with:  python -m tinyvae.exercises check ex13_capstone.py
+"""
+
+
+def pieces():
+    """Your classes, by the name of the tinyvae class each one replaces."""
+    # TODO: import your classes from your earlier exercise files, e.g.
+    #     from ex02_linear import Linear
+    # and return {"Linear": Linear, "Tanh": ..., "Reparameterize": ...,
+    #             "BernoulliLogDensity": ..., "StandardNormalKL": ...}
+    raise NotImplementedError
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(13, pieces)
+'''
+
+PIECES = (Linear, Tanh, Reparameterize, BernoulliLogDensity, StandardNormalKL)
+
+
+def plug_in(model, pieces):
+    """Swap your classes into ``model`` in place of the library's; returns ``model``.
+
+    ``pieces`` maps a library class name (``"Linear"``) to your class, which
+    must subclass it. Each module of that class anywhere in the model is
+    replaced by an instance of yours holding the same parameters and
+    gradients, so the weights, and an optimizer made afterwards, are the same.
+    """
+    for name, cls in pieces.items():
+        library = next((c for c in PIECES if c.__name__ == name), None)
+        if library is None:
+            raise KeyError(f"pieces: no part named {name!r}; expected one of {_names()}")
+        if not (isinstance(cls, type) and issubclass(cls, library)):
+            raise TypeError(
+                f"pieces[{name!r}]: expected a subclass of tinyvae's {name} "
+                f"(as the exercise's skeleton is), got {cls!r}"
+            )
+    for _, module in list(model.modules()):
+        for attr, value in vars(module).items():
+            if isinstance(value, Module):
+                setattr(module, attr, _yours(value, pieces))
+            elif isinstance(value, list):
+                value[:] = [_yours(v, pieces) if isinstance(v, Module) else v for v in value]
+    return model
+
+
+def _names():
+    return [c.__name__ for c in PIECES]
+
+
+def _yours(module, pieces):
+    """An instance of your class with ``module``'s state, if you replaced its class."""
+    cls = pieces.get(type(module).__name__)
+    if cls is None or type(module) not in PIECES:
+        return module
+    yours = cls.__new__(cls)
+    yours.__dict__.update(vars(module))  # the same params and grads dicts
+    return yours
+
+
+def _digits():
+    """3000 training and 1000 test digits."""
+    data = load_dataset("synthetic")
+    return data.x_train[:3000], data.x_test[:1000]
+
+
+def trial(pieces, rng):
+    classes = pieces()
+    x_train, x_test = _digits()
+
+    # 1. the loss and every gradient at the start, float64
+    model = VAE(784, (100,), 10, activation="tanh", rng=np.random.default_rng(0), dtype=np.float64)
+    plug_in(model, classes)
+    x = binarize(x_train[:32].astype(np.float64), rng)
+    eps = rng.standard_normal((32, 10))
+    model.zero_grad()
+    out = {"loss at the start": np.array(model.loss(x, eps=eps))}
+    model.backward()
+    out.update({f"d{name} at the start": grad.copy() for name, _, grad in model.parameters()})
+
+    # 2. two epochs of training, float32
+    model = plug_in(VAE(784, (100,), 10, activation="tanh", rng=np.random.default_rng(0)), classes)
+    train_rng = np.random.default_rng(1)
+    x_test = binarize(x_test, train_rng)
+    with np.errstate(all="ignore"):  # a wrong piece may overflow; the check says which
+        try:
+            history = fit(model, Adam(model.parameters()), x_train, x_test, epochs=2,
+                          rng=train_rng, batch_size=100, binarize=True, progress=False,
+                          verbose=False)  # fmt: skip
+            out["test -ELBO after two epochs"] = np.array(history.test_loss[-1])
+        except RuntimeError:  # TrainingDiverged
+            out["test -ELBO after two epochs"] = np.array(np.nan)
+    return out
+
+
+def reference():
+    return {c.__name__: c for c in PIECES}
+
+
+class _AveragedDb(Linear):
+    def backward(self, dy):
+        x = self._pop_cache()
+        self.grads["W"] += x.T @ dy
+        self.grads["b"] += dy.mean(axis=0)
+        return None if not self.input_grad else dy @ self.params["W"].T
+
+
+class _TanhFromInput(Tanh):
+    def forward(self, x):
+        y = super().forward(x)
+        self.cache = (x, y)
+        return y
+
+    def backward(self, dy):
+        x, _ = self._pop_cache()
+        return dy * (1 - x * x)
+
+
+class _NoHalf(Reparameterize):
+    def backward(self, dz):
+        dmu, dlogvar, _ = super().backward(dz)
+        return dmu, 2 * dlogvar, None
+
+
+class _FlippedBernoulli(BernoulliLogDensity):
+    def backward(self, dlogp):
+        _, dlogits = super().backward(dlogp)
+        return None, -dlogits
+
+
+class _KLWithoutMinusOne(StandardNormalKL):
+    def backward(self, dkl):
+        mu, logvar = self._pop_cache()
+        return dkl[:, None] * mu, dkl[:, None] * 0.5 * np.exp(logvar)
+
+
+def _with(cls):
+    """The reference pieces with one replaced: a catalogued mistake."""
+
+    def pieces():
+        classes = reference()
+        classes[next(c.__name__ for c in PIECES if issubclass(cls, c))] = cls
+        return classes
+
+    return pieces
+
+
+EXERCISE = Exercise(
+    number=13,
+    slug="capstone",
+    title="capstone: a VAE from your own pieces, trained",
+    task=__doc__,
+    skeleton=SKELETON,
+    target="pieces",
+    reference=reference,
+    trial=trial,
+    solution="the library's classes: tinyvae/nn/linear.py, nn/activations.py, "
+    "distributions/reparameterize.py, distributions/bernoulli.py, distributions/kl.py",
+    hints=[
+        "Each earlier exercise file defines one class: from ex02_linear import Linear, "
+        "from ex03_activations import Tanh, from ex05_reparameterize import Reparameterize, "
+        "from ex07_bernoulli import ..., from ex08_kl import ....",
+        "Return a dict keyed by the library's class names: "
+        '{"Linear": Linear, "Tanh": Tanh, "Reparameterize": Reparameterize, '
+        '"BernoulliLogDensity": ..., "StandardNormalKL": ...}.',
+        "If a gradient is wrong here but its exercise passed, check that the class you "
+        "return is the one from that exercise (not the skeleton's).",
+    ],
+    mistakes=[
+        Mistake(
+            "averaged db",
+            _with(_AveragedDb),
+            "your Linear averages db over the batch: sum it (exercise 2)",
+        ),
+        Mistake(
+            "tanh from the input",
+            _with(_TanhFromInput),
+            "your Tanh's derivative uses the input: it is 1 - y^2 of the output (exercise 3)",
+        ),
+        Mistake(
+            "reparameterization without the 1/2",
+            _with(_NoHalf),
+            "your Reparameterize's dlogvar is twice too large: sigma = exp(logvar / 2) "
+            "(exercise 5)",
+        ),
+        Mistake(
+            "Bernoulli gradient sign",
+            _with(_FlippedBernoulli),
+            "your BernoulliLogDensity's gradient has the wrong sign: d/dl = x - sigmoid(l) "
+            "(exercise 7)",
+        ),
+        Mistake(
+            "KL without the -1",
+            _with(_KLWithoutMinusOne),
+            "your StandardNormalKL's dlogvar misses the -1: 0.5 (exp(logvar) - 1) (exercise 8)",
+        ),
+    ],
+    tolerance={"test -ELBO after two epochs": 0.01},
+)
