@@ -1,9 +1,17 @@
 """Part II: log-densities, sampling and KL divergences, each with its backward pass.
 
-Read reparameterize.py (AEVB section 2.4), then gaussian.py, bernoulli.py, kl.py.
+Read reparameterize.py (AEVB section 2.4), then gaussian.py, bernoulli.py, kl.py,
+and categorical.py (the label distribution of the semi-supervised models).
 """
 
 from .bernoulli import BernoulliLogDensity, BernoulliLogLikelihood
+from .categorical import (
+    CategoricalEntropy,
+    CategoricalLogDensity,
+    log_softmax,
+    one_hot,
+    sample_categorical,
+)
 from .gaussian import LOG_2PI, GaussianLogDensity, StandardNormalLogDensity
 from .kl import GaussianKL, StandardNormalKL, standard_normal_kl
 from .reparameterize import Reparameterize, sample_eps
@@ -12,11 +20,16 @@ __all__ = [
     "LOG_2PI",
     "BernoulliLogDensity",
     "BernoulliLogLikelihood",
+    "CategoricalEntropy",
+    "CategoricalLogDensity",
     "GaussianKL",
     "GaussianLogDensity",
     "Reparameterize",
     "StandardNormalKL",
     "StandardNormalLogDensity",
+    "log_softmax",
+    "one_hot",
+    "sample_categorical",
     "sample_eps",
     "standard_normal_kl",
 ]
