@@ -1,0 +1,70 @@
+"""The data of the semi-supervised experiments: a validation split and a few labels.
+
+Kingma, Rezende, Mohamed & Welling (2014), section 4.1, train on MNIST's
+first 50,000 training images, keep the last 10,000 for validation and test
+on the official 10,000; of the 50,000, only a small subset keeps its label
+(100, 600, 1000 or 3000), balanced across the 10 classes. ``split_mnist``
+makes that split, ``labelled_subset`` picks the labelled examples, the same
+ones for the same seed.
+"""
+
+import numpy as np
+
+from ..validation import check_int
+from .datasets import Dataset
+
+N_TRAIN = 50_000  # the rest of MNIST's 60,000 training images is the validation set
+N_CLASSES = 10
+
+
+def split_mnist(data):
+    """``Dataset`` with 50,000 training, 10,000 validation and 10,000 test images.
+
+    The validation images are the last 10,000 training images, as in the
+    paper; their labels are in ``y_valid`` of the returned tuple
+    ``(dataset, y_valid)``.
+    """
+    if data.y_train is None or len(data.x_train) != 60_000:
+        raise ValueError(
+            f"data: expected MNIST (60,000 labelled training images), got {data.name} "
+            f"with {len(data.x_train)}"
+        )
+    split = Dataset(
+        name=data.name,
+        x_train=data.x_train[:N_TRAIN],
+        y_train=data.y_train[:N_TRAIN],
+        x_test=data.x_test,
+        y_test=data.y_test,
+        image_shape=data.image_shape,
+        x_valid=data.x_train[N_TRAIN:],
+    )
+    return split, data.y_train[N_TRAIN:]
+
+
+def labelled_subset(labels, n_labelled, seed=0):
+    """Indices of ``n_labelled`` examples, ``n_labelled / 10`` of each class, fixed by ``seed``.
+
+    ``labels`` holds the class (0..9) of every training example. Each class
+    contributes a random choice of its examples, drawn from
+    ``np.random.default_rng(seed)``; the indices come back sorted.
+    """
+    n_labelled = check_int(n_labelled, "n_labelled", minimum=N_CLASSES)
+    seed = check_int(seed, "seed", minimum=0)
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu" or labels.ndim != 1:
+        raise TypeError(f"labels: expected a 1-D integer array, got {labels.dtype} {labels.shape}")
+    if n_labelled % N_CLASSES:
+        raise ValueError(
+            f"n_labelled: expected a multiple of {N_CLASSES} (as many of each class), "
+            f"got {n_labelled}"
+        )
+    per_class = n_labelled // N_CLASSES
+    counts = np.bincount(labels, minlength=N_CLASSES)
+    if len(counts) > N_CLASSES or counts.min() < per_class:
+        raise ValueError(
+            f"labels: {per_class} examples of each of the classes 0..9 are needed; "
+            f"the counts are {counts.tolist()}"
+        )
+    rng = np.random.default_rng(seed)
+    chosen = [rng.choice(np.flatnonzero(labels == k), per_class, replace=False) for k in range(10)]
+    return np.sort(np.concatenate(chosen))
