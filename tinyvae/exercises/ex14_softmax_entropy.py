@@ -1,0 +1,329 @@
+"""Exercise 14: the backward passes of a categorical distribution from logits.
+
+In the semi-supervised model M2 (Kingma, Rezende, Mohamed & Welling 2014,
+"Semi-Supervised Learning with Deep Generative Models", section 3.1.2) the
+classifier q(y|x) is a categorical distribution, Cat(y; pi) with
+pi = softmax(a) of K logits a. A labelled example needs the log-probability
+of its label, and the bound on an unlabelled example adds the entropy
+H(q(y|x)). Both are computed from the log-softmax,
+
+    log pi_k = a_k - logsumexp(a),       pi_k = exp(log pi_k),
+
+which is finite for any finite logits (exp(800) is inf in float64, so
+exp(a) / sum_j exp(a_j) as written is inf / inf = NaN). Their gradients
+with respect to the logits go through the softmax's Jacobian,
+d pi_j / d a_k = pi_j (delta_jk - pi_k):
+
+    log Cat(y; pi) = sum_k y_k log pi_k              (y one-hot: sum_k y_k = 1)
+        d/da_k     = y_k - pi_k
+    H(pi)          = -sum_k pi_k log pi_k
+        dH/da_k    = -sum_j (d pi_j / d a_k) (log pi_j + 1) = -pi_k (log pi_k + H)
+
+Write ``CategoricalLogDensity.backward(dlogp)``, returning ``(None,
+dlogits)`` (y is data: its gradient is None), and
+``CategoricalEntropy.backward(dH)``, returning ``dlogits``. The logits are
+(B, K); log p, H and their upstream gradients dlogp, dH are (B,), one value
+per row, which multiplies every entry of that row. The forward passes are
+given: the log density caches (y, log pi), the entropy (pi, log pi, H).
+"""
+
+import numpy as np
+
+from ..distributions.categorical import CategoricalEntropy, CategoricalLogDensity, one_hot
+from .exercise import Exercise, Mistake, module_trial
+
+SKELETON = '''"""Exercise 14: the backward passes of a categorical distribution from logits.
+
+pi = softmax(a), log pi = a - logsumexp(a), over the last axis of logits a of shape (B, K);
+d pi_j / d a_k = pi_j (delta_jk - pi_k)  (Kingma, Rezende, Mohamed & Welling 2014, sec. 3.1.2)
+
+    log Cat(y; pi) = sum_k y_k log pi_k     (y one-hot)    d/da_k  = y_k - pi_k
+    H(pi)          = -sum_k pi_k log pi_k                  dH/da_k = -pi_k (log pi_k + H)
+
+log p, H and the upstream gradients dlogp, dH are (B,): one value per row.
+Check it with:  python -m tinyvae.exercises check ex14_softmax_entropy.py
+"""
+
+import numpy as np
+
+import tinyvae as tv
+
+
+class CategoricalLogDensity(tv.distributions.CategoricalLogDensity):
+    """tinyvae's CategoricalLogDensity (its forward(y, logits)), with your backward."""
+
+    def backward(self, dlogp):
+        y, log_pi = self._pop_cache()  # one-hot y and log pi = log_softmax(logits), (B, K)
+        # TODO: return (None, dlogits): y is data, dlogits is (B, K), from dlogp of shape (B,).
+        raise NotImplementedError
+
+
+class CategoricalEntropy(tv.distributions.CategoricalEntropy):
+    """tinyvae's CategoricalEntropy (its forward(logits)), with your backward."""
+
+    def backward(self, dH):
+        pi, log_pi, H = self._pop_cache()  # pi and log pi (B, K), the entropy H (B,)
+        # TODO: return dlogits, (B, K), from dH of shape (B,).
+        raise NotImplementedError
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(14, (CategoricalLogDensity, CategoricalEntropy))
+'''
+
+K = 4  # classes; the batch is K rows too, so a (B,) gradient broadcast along K keeps its shape
+
+
+def _logits(rng):
+    """(K, K) logits; the first row is +-800, where exp(a) overflows to inf and exp(-a) is 0."""
+    a = rng.normal(scale=2.0, size=(K, K))
+    a[0] = 800.0, -800.0, 797.0, 0.0
+    return a
+
+
+def trial(modules, rng):
+    log_density, entropy = modules
+    # every class once, in a shuffled order; row 0's label is 0 (a = 800, pi near 1)
+    labels = np.concatenate([[0], 1 + rng.permutation(K - 1)])
+    y = one_hot(labels, K, dtype=np.float64)
+    lp = module_trial(log_density(), {"y": y, "logits": _logits(rng)}, constant=("y",), rng=rng)
+    h = module_trial(entropy(), {"logits": _logits(rng)}, rng=rng)
+    named = {
+        "log p": (lp, "y"),
+        # absent when backward returns dlogits alone, not the pair (None, dlogits)
+        "dlogits (log density)": (lp, "dlogits"),
+        "H": (h, "y"),
+        "dlogits (entropy)": (h, "dlogits"),
+    }
+    return {key: out[name] for key, (out, name) in named.items() if name in out}
+
+
+# -- log density mistakes ---------------------------------------------------------------
+class _LogDensityMistake(CategoricalLogDensity):
+    """A wrong backward: ``dlogits(dlogp, y, log_pi)``."""
+
+    def backward(self, dlogp):
+        y, log_pi = self._pop_cache()
+        return None, self.dlogits(dlogp, y, log_pi)
+
+
+class _NaiveSoftmax(CategoricalLogDensity):
+    def forward(self, y, logits):
+        logp = super().forward(y, logits)
+        self.cache = (y, logits)
+        return logp
+
+    def backward(self, dlogp):
+        y, a = self._pop_cache()
+        with np.errstate(all="ignore"):
+            e = np.exp(a)
+            pi = e / np.sum(e, axis=-1, keepdims=True)
+        return None, dlogp[..., None] * (y - pi)
+
+
+class _ForgetsTheNormalizer(_LogDensityMistake):
+    def dlogits(self, dlogp, y, log_pi):
+        return dlogp[..., None] * y
+
+
+class _LogDensitySign(_LogDensityMistake):
+    def dlogits(self, dlogp, y, log_pi):
+        return dlogp[..., None] * (np.exp(log_pi) - y)
+
+
+class _LogPiForPi(_LogDensityMistake):
+    def dlogits(self, dlogp, y, log_pi):
+        return dlogp[..., None] * (y - log_pi)
+
+
+class _DlogpWrongAxis(_LogDensityMistake):
+    def dlogits(self, dlogp, y, log_pi):
+        return dlogp * (y - np.exp(log_pi))
+
+
+class _IgnoresDlogp(_LogDensityMistake):
+    def dlogits(self, dlogp, y, log_pi):
+        return y - np.exp(log_pi)
+
+
+# -- entropy mistakes -------------------------------------------------------------------
+class _EntropyMistake(CategoricalEntropy):
+    """A wrong backward: ``dlogits(dH, pi, log_pi, H)``."""
+
+    def backward(self, dH):
+        pi, log_pi, H = self._pop_cache()
+        return self.dlogits(dH, pi, log_pi, H)
+
+
+class _NaiveSoftmaxEntropy(CategoricalEntropy):
+    def forward(self, logits):
+        H = super().forward(logits)
+        self.cache = logits
+        return H
+
+    def backward(self, dH):
+        a = self._pop_cache()
+        with np.errstate(all="ignore"):
+            e = np.exp(a)
+            pi = e / np.sum(e, axis=-1, keepdims=True)
+            log_pi = np.log(pi)
+            H = -np.sum(pi * log_pi, axis=-1)
+            return dH[..., None] * -pi * (log_pi + H[..., None])
+
+
+class _NoChainRuleThroughSoftmax(_EntropyMistake):
+    def dlogits(self, dH, pi, log_pi, H):
+        return dH[..., None] * -(log_pi + 1.0)
+
+
+class _DiagonalJacobian(_EntropyMistake):
+    def dlogits(self, dH, pi, log_pi, H):
+        return dH[..., None] * -pi * (log_pi + 1.0)
+
+
+class _ForgetsTheH(_EntropyMistake):
+    def dlogits(self, dH, pi, log_pi, H):
+        return dH[..., None] * -pi * log_pi
+
+
+class _EntropySign(_EntropyMistake):
+    def dlogits(self, dH, pi, log_pi, H):
+        return dH[..., None] * pi * (log_pi + H[..., None])
+
+
+class _HWrongAxis(_EntropyMistake):
+    def dlogits(self, dH, pi, log_pi, H):
+        return dH[..., None] * -pi * (log_pi + H)
+
+
+class _DHWrongAxis(_EntropyMistake):
+    def dlogits(self, dH, pi, log_pi, H):
+        return dH * -pi * (log_pi + H[..., None])
+
+
+class _IgnoresDH(_EntropyMistake):
+    def dlogits(self, dH, pi, log_pi, H):
+        return -pi * (log_pi + H[..., None])
+
+
+EXERCISE = Exercise(
+    number=14,
+    slug="softmax_entropy",
+    title="categorical from logits: the gradients of log Cat(y; softmax(a)) and of its entropy",
+    task=__doc__,
+    skeleton=SKELETON,
+    target=("CategoricalLogDensity", "CategoricalEntropy"),
+    reference=(CategoricalLogDensity, CategoricalEntropy),
+    trial=trial,
+    solution="tinyvae/distributions/categorical.py, CategoricalLogDensity.backward and "
+    "CategoricalEntropy.backward",
+    hints=[
+        "Both go through the softmax: d pi_j / d a_k = pi_j (delta_jk - pi_k), and "
+        "d log pi_j / d a_k = delta_jk - pi_k. Get pi from the cached log pi with np.exp "
+        "(never from exp(logits), which overflows at 800). Each row's upstream value "
+        "multiplies every entry of that row: dlogp[..., None].",
+        "log p = sum_j y_j log pi_j, so d/da_k = sum_j y_j (delta_jk - pi_k) = y_k - pi_k "
+        "(one-hot y sums to 1). For H, dH/dpi_j = -(log pi_j + 1); chain it through the whole "
+        "Jacobian: -pi_k (log pi_k + 1) + pi_k sum_j pi_j (log pi_j + 1) "
+        "= -pi_k (log pi_k + H).",
+        "Log density: return None, dlogp[..., None] * (y - np.exp(log_pi)). "
+        "Entropy: return dH[..., None] * -pi * (log_pi + H[..., None]).",
+    ],
+    mistakes=[
+        Mistake(
+            "softmax without the max shift",
+            (_NaiveSoftmax, CategoricalEntropy),
+            "the softmax overflows in the row of logits near 800: exp(800) = inf and "
+            "inf / inf = NaN; take pi = exp(log pi) from the cached log-softmax, "
+            "log pi = a - logsumexp(a), which is finite for any logits",
+        ),
+        Mistake(
+            "forgets the normalizer",
+            (_ForgetsTheNormalizer, CategoricalEntropy),
+            "dlogits is dlogp * y, the derivative of sum_k y_k a_k alone: log pi_k = "
+            "a_k - logsumexp(a), and the normalizer's gradient, the softmax, gives the -pi: "
+            "dlogits = dlogp (y - pi)",
+        ),
+        Mistake(
+            "log density sign",
+            (_LogDensitySign, CategoricalEntropy),
+            "the sign is flipped: pi - y is the gradient of -log p (the cross-entropy loss); "
+            "this module returns log p, so dlogits = dlogp (y - pi)",
+        ),
+        Mistake(
+            "log pi in place of pi",
+            (_LogPiForPi, CategoricalEntropy),
+            "dlogits subtracts log pi (the cached log-softmax) where it needs pi itself: "
+            "dlogits = dlogp (y - pi) with pi = np.exp(log_pi)",
+        ),
+        Mistake(
+            "dlogp along the wrong axis",
+            (_DlogpWrongAxis, CategoricalEntropy),
+            "dlogp is broadcast along the wrong axis: dlogp has shape (B,), which numpy lines "
+            "up with the last axis, the K classes; give it an axis, dlogp[..., None], so that "
+            "row b is multiplied by dlogp[b]",
+        ),
+        Mistake(
+            "ignores dlogp",
+            (_IgnoresDlogp, CategoricalEntropy),
+            "it ignores dlogp: multiply y - pi by the upstream gradient, dlogp[..., None], "
+            "one value per row (the chain rule)",
+        ),
+        Mistake(
+            "entropy softmax without the max shift",
+            (CategoricalLogDensity, _NaiveSoftmaxEntropy),
+            "the softmax overflows in the row of logits near +-800: exp(800) = inf, "
+            "inf / inf = NaN, and log(exp(-800)) = log 0 = -inf; use the cached pi and "
+            "log pi, computed from log pi = a - logsumexp(a)",
+        ),
+        Mistake(
+            "no chain rule through the softmax",
+            (CategoricalLogDensity, _NoChainRuleThroughSoftmax),
+            "dlogits is -(log pi + 1), the gradient with respect to pi, not to the logits: "
+            "chain it through the softmax, d pi_j / d a_k = pi_j (delta_jk - pi_k), which "
+            "gives dH/da_k = -pi_k (log pi_k + H)",
+        ),
+        Mistake(
+            "diagonal of the softmax Jacobian only",
+            (CategoricalLogDensity, _DiagonalJacobian),
+            "dlogits is -pi (log pi + 1): it keeps only the diagonal of the softmax's "
+            "Jacobian, d pi_k / d a_k = pi_k, as for an elementwise exp; its -pi_j pi_k part "
+            "(every j, not only j = k) adds pi_k sum_j pi_j (log pi_j + 1) = pi_k (1 - H), so "
+            "dH/da_k = -pi_k (log pi_k + H)",
+        ),
+        Mistake(
+            "forgets the H term",
+            (CategoricalLogDensity, _ForgetsTheH),
+            "dlogits is -pi log pi, which misses the H term: the softmax's Jacobian "
+            "pi_j (delta_jk - pi_k) couples the classes, and its -pi_j pi_k part gives "
+            "dH/da_k = -pi_k (log pi_k + H), not -pi_k log pi_k",
+        ),
+        Mistake(
+            "entropy sign",
+            (CategoricalLogDensity, _EntropySign),
+            "the sign is flipped: pi (log pi + H) is the gradient of sum_k pi_k log pi_k = -H; "
+            "dH/da_k = -pi_k (log pi_k + H)",
+        ),
+        Mistake(
+            "H along the wrong axis",
+            (CategoricalLogDensity, _HWrongAxis),
+            "H is broadcast along the wrong axis: H has shape (B,), which numpy lines up "
+            "with the K classes; use H[..., None], so that row b adds its own entropy H[b]",
+        ),
+        Mistake(
+            "dH along the wrong axis",
+            (CategoricalLogDensity, _DHWrongAxis),
+            "dH is broadcast along the wrong axis: dH has shape (B,), which numpy lines up "
+            "with the last axis, the K classes; use dH[..., None], so that row b is "
+            "multiplied by dH[b]",
+        ),
+        Mistake(
+            "ignores dH",
+            (CategoricalLogDensity, _IgnoresDH),
+            "it ignores dH: multiply -pi (log pi + H) by the upstream gradient, "
+            "dH[..., None], one value per row (the chain rule)",
+        ),
+    ],
+)
