@@ -60,6 +60,8 @@ class Exercise:
     # a relative tolerance for arrays that are not computed the same way twice (a training
     # run in float32), by key; every other array must agree to float64 precision
     tolerance: dict[str, float] = field(default_factory=dict)
+    # the reference's and the mistakes' arrays, computed once (see ``known``)
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def filename(self):
@@ -72,10 +74,9 @@ class Exercise:
 
     def known(self, implementation):
         """``run`` for the reference or a catalogued mistake, computed once per process."""
-        memo = self.__dict__.setdefault("_memo", {})
-        if id(implementation) not in memo:
-            memo[id(implementation)] = self.run(implementation)
-        return memo[id(implementation)]
+        if id(implementation) not in self.memo:
+            self.memo[id(implementation)] = self.run(implementation)
+        return self.memo[id(implementation)]
 
     def check(self, implementation):
         """Compare ``implementation`` with the reference; returns a ``CheckResult``."""

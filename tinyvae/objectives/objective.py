@@ -66,11 +66,13 @@ class Objective:
     def check_samples(self, n_samples):
         """Refuse a number of samples the estimator cannot use, before any noise is drawn."""
 
-    def _samples_in(self, eps):
-        """L: the leading axis of (L, B, J) noise, 1 for (B, J), n_samples if none is given."""
+    def _noise(self, batch, rng, eps):
+        """eps of shape (L, B, J): the given one checked once, or drawn after every check."""
+        eps = self.model.check_noise(batch, rng, eps)
+        self.check_samples(self.n_samples if eps is None else len(eps))  # L
         if eps is None:
-            return self.n_samples
-        return 1 if np.ndim(eps) == 2 else len(eps)
+            eps = self.model.noise(batch, rng, None, self.n_samples)
+        return eps
 
     # -- what training uses ------------------------------------------------------------
     def parameters(self):
@@ -91,10 +93,8 @@ class Objective:
         deterministic function of the parameters. ``backward()`` follows.
         """
         x = self.model.check_data(x)
-        eps = self.model.check_noise(len(x), rng, eps)
-        self.check_samples(self._samples_in(eps))
+        eps = self._noise(len(x), rng, eps)  # (L, B, J)
         # every argument is checked: from here on the parts' caches change
-        eps = self.model.noise(len(x), rng, eps, self.n_samples)  # (L, B, J)
         bound = self.forward(x, eps)  # (B,)
         # A forward that fails halfway keeps the previous cache, whose backward then
         # refuses (check_pending): the parts it noted no longer hold its activations.
@@ -121,9 +121,7 @@ class Objective:
         """The per-example bound, shape (B,), computed in chunks; keeps no cache."""
         x = self.model.check_data(x)
         batch_size = check_int(batch_size, "batch_size")
-        eps = self.model.check_noise(len(x), rng, eps)
-        self.check_samples(self._samples_in(eps))
-        eps = self.model.noise(len(x), rng, eps, self.n_samples)
+        eps = self._noise(len(x), rng, eps)
         out = np.empty(len(x), dtype=self.model.dtype)
         try:
             for start in range(0, len(x), batch_size):
