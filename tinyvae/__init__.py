@@ -3,9 +3,10 @@
 Read it like a book, in this order:
 
     nn/             Part I    the module protocol, Linear, activations, MLP
-    distributions/  Part II   reparameterization, Gaussian, Bernoulli, KL
-    models/         Part III  what p(z), q(z|x) and p(x|z) are; the VAE
-    objectives/     Part IV   the bounds: SGVB A and B, IWAE, score function, wake-sleep
+    distributions/  Part II   reparameterization, Gaussian, Bernoulli, KL, categorical
+    models/         Part III  what p(z), q(z|x) and p(x|z) are; the VAE; M2
+    objectives/     Part IV   the bounds: SGVB A and B, IWAE, score function, wake-sleep,
+                              the semi-supervised objective
     optim.py                  Adam (Algorithm 1), SGD, AdaGrad
     gradcheck.py              the proof of every backward pass
     evaluation.py             L_k, active units, gradient variance
@@ -30,8 +31,10 @@ from .distributions import (
 )
 from .evaluation import active_units, gradient_variance, log_likelihood
 from .models import (
+    M2,
     VAE,
     BernoulliLikelihood,
+    Classifier,
     GaussianLikelihood,
     GaussianPosterior,
     StandardNormalPrior,
@@ -59,9 +62,11 @@ from .objectives import (
     SGVB_B,
     Objective,
     ScoreFunction,
+    SemiSupervised,
     WakeSleep,
     add_weight_prior,
     make_objective,
+    paper_alpha,
 )
 from .optim import SGD, AdaGrad, Adam, Optimizer
 from .train import History, TrainingDiverged, fit, fit_wake_sleep

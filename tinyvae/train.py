@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from .checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
 from .data.batching import batches
 from .data.batching import binarize as binarize_pixels
+from .data.semi_supervised import check_labelled_set, mixed_batches
 from .files import check_writable_folder
 from .objectives import Objective, elbo_objective, make_objective
 from .objectives.weight_prior import add_weight_prior
@@ -42,12 +43,14 @@ class TrainingDiverged(RuntimeError):
 @dataclass
 class History:
     """Per-epoch numbers in nats per example: ``train_loss`` the running mean of the
-    objective's loss (-bound), ``test_loss`` -ELBO on the test set with z sampled."""
+    objective's loss (-bound), ``test_loss`` the objective's test loss (for a VAE
+    -ELBO with z sampled); ``metrics`` what ``on_epoch`` returned, by name."""
 
     epoch: list = field(default_factory=list)
     train_loss: list = field(default_factory=list)
     test_loss: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
+    metrics: dict = field(default_factory=dict)
 
     def to_dict(self):
         return asdict(self)
@@ -102,14 +105,9 @@ def diverged(message, checkpoint, saved):
 
 
 def evaluate(model, x, rng, n_samples=1):
-    """Mean -ELBO per example over ``x``, z sampled: the test loss ``fit`` reports.
-
-    The ELBO of the model whatever the training bound (estimator B where the
-    posterior has a closed-form KL, else A), so that runs with different
-    bounds (a VAE and an IWAE, AEVB and wake-sleep) compare.
-    """
-    bound = elbo_objective(model, n_samples).bound(x, rng=rng)
-    return float(-np.mean(bound, dtype=np.float64))
+    """Mean -ELBO per example over ``x``, z sampled: the test loss ``fit`` reports
+    for a VAE (``Objective.evaluate``)."""
+    return elbo_objective(model, n_samples).evaluate(x, rng)
 
 
 def fit(
@@ -120,6 +118,8 @@ def fit(
     *,
     epochs,
     rng,
+    labels=None,
+    labelled_batch_size=100,
     batch_size=128,
     binarize=False,
     n_samples=1,
@@ -130,6 +130,7 @@ def fit(
     max_steps=None,
     drop_last=False,
     on_step=None,
+    on_epoch=None,
     checkpoint=None,
     resume=False,
     progress=True,
@@ -151,7 +152,15 @@ def fit(
     losses are always the bound per example, without the prior.
     ``drop_last`` skips the last, smaller batch of an epoch; ``max_steps``
     stops after that many optimizer steps in total; ``on_step(step)`` is
-    called after every step with the number of steps taken so far.
+    called after every step with the number of steps taken so far;
+    ``on_epoch(epoch)`` after every epoch may return a dict of numbers
+    (a test error, say), kept by name in ``history.metrics``.
+
+    Semi-supervised training (``tinyvae.objectives.SemiSupervised``) takes
+    ``labels``, the class of each row of ``x_train`` or -1 where it is
+    unknown: an epoch is then one pass over the unlabelled rows, and every
+    batch of ``batch_size`` of them also holds ``labelled_batch_size``
+    labelled rows (``tinyvae.data.semi_supervised.mixed_batches``).
     """
     # Every argument is checked before anything changes: the model, the optimizer,
     # the caller's rng and the checkpoint file are untouched by a call that fails.
@@ -173,6 +182,8 @@ def fit(
         )
     if on_step is not None and not callable(on_step):
         raise TypeError(f"on_step: expected a function of the step number, got {on_step!r:.60}")
+    if on_epoch is not None and not callable(on_epoch):
+        raise TypeError(f"on_epoch: expected a function of the epoch, got {on_epoch!r:.60}")
     if isinstance(model, Objective):
         objective = model
         if estimator is not None or n_samples != 1 or baseline:
@@ -184,14 +195,25 @@ def fit(
         estimator = model.estimator if estimator is None else estimator
         objective = make_objective(model, estimator, n_samples, baseline)
     net = objective.model
-    net.check_data(x_train)
+    objective.check_data(x_train)
     if x_test is not None:
-        net.check_data(x_test)  # now, not after a whole epoch of training
+        objective.check_data(x_test)  # now, not after a whole epoch of training
+    semi_supervised = hasattr(objective, "check_labels")
+    if labels is not None:
+        if not semi_supervised:
+            raise ValueError(
+                f"labels: {type(objective).__name__} trains without labels; "
+                "semi-supervised training needs tinyvae.objectives.SemiSupervised"
+            )
+        labels = objective.check_labels(labels, len(x_train))
+        labelled_rows, unlabelled_rows = check_labelled_set(labels, net.n_classes)
+        labelled_batch_size = check_int(labelled_batch_size, "labelled_batch_size")
     objective.check_samples(objective.n_samples)
     optimizer.check_updates(objective)
-    if drop_last and len(x_train) < batch_size:
+    n_epoch = len(x_train) if labels is None else len(unlabelled_rows)  # rows an epoch visits
+    if drop_last and n_epoch < batch_size:
         raise ValueError(
-            f"drop_last: True with {len(x_train)} training examples and batch_size={batch_size} "
+            f"drop_last: True with {n_epoch} training examples and batch_size={batch_size} "
             "leaves no batch at all"
         )
     checkpoint = check_checkpoint_path(checkpoint)  # a write test, so it comes last
@@ -210,11 +232,13 @@ def fit(
         settings["baseline"] = True
     if drop_last:
         settings["drop_last"] = True
+    if semi_supervised:
+        settings["alpha"] = objective.alpha
+    if labels is not None:
+        settings["labelled"] = len(labelled_rows)
+        settings["labelled_batch_size"] = labelled_batch_size
     dloss = float(len(x_train)) if scale_to_dataset else 1.0
-    if drop_last:
-        steps_per_epoch = len(x_train) // batch_size
-    else:
-        steps_per_epoch = math.ceil(len(x_train) / batch_size)
+    steps_per_epoch = n_epoch // batch_size if drop_last else math.ceil(n_epoch / batch_size)
     history, start, step = History(), 0, 0
     good_checkpoint = False  # whether `checkpoint` holds a good state of this run
     if resume:
@@ -233,18 +257,27 @@ def fit(
             break
         started = time.perf_counter()
         total, count, first_step = 0.0, 0, step
+        if labels is None:
+            epoch_batches = (
+                (x, None) for x in batches(x_train, batch_size, rng, drop_last=drop_last)
+            )
+        else:
+            epoch_batches = mixed_batches(
+                x_train, labels, batch_size, labelled_batch_size, rng, drop_last
+            )
         bar = tqdm(
-            batches(x_train, batch_size, rng, drop_last=drop_last),
+            epoch_batches,
             total=steps_per_epoch,
             disable=not progress,
             desc=f"epoch {epoch}/{epochs}",
             leave=False,
             unit="batch",
         )
-        for x in bar:
+        for x, y in bar:
             if binarize:
                 x = binarize_pixels(x, rng)
-            loss = objective.loss(x, rng=rng)
+            # y: the rows' labels (-1: unknown) for semi-supervised training
+            loss = objective.loss(x, rng=rng) if y is None else objective.loss(x, rng=rng, labels=y)
             if not np.isfinite(loss):
                 raise diverged(
                     f"loss became {loss} at epoch {epoch}, example {count}",
@@ -274,7 +307,7 @@ def fit(
                 checkpoint,
                 good_checkpoint,
             )
-        test_loss = evaluate(net, x_test, rng, objective.n_samples) if x_test is not None else None
+        test_loss = objective.evaluate(x_test, rng) if x_test is not None else None
         if test_loss is not None and not np.isfinite(test_loss):
             raise diverged(
                 f"after epoch {epoch} the test loss is {test_loss}", checkpoint, good_checkpoint
@@ -283,10 +316,14 @@ def fit(
         history.train_loss.append(total / count)
         history.test_loss.append(float("nan") if test_loss is None else test_loss)
         history.seconds.append(time.perf_counter() - started)
+        metrics = check_metrics(on_epoch(epoch)) if on_epoch is not None else {}
+        for name, value in metrics.items():
+            history.metrics.setdefault(name, []).append(value)
         if verbose:
             test = f"  test loss {history.test_loss[-1]:8.3f}" if x_test is not None else ""
+            shown = "".join(f"  {name} {value:.4g}" for name, value in metrics.items())
             tqdm.write(
-                f"epoch {epoch:3d}  train loss {history.train_loss[-1]:8.3f}{test}  "
+                f"epoch {epoch:3d}  train loss {history.train_loss[-1]:8.3f}{test}{shown}  "
                 f"({history.seconds[-1]:.1f} s)"
             )
         if checkpoint is not None:
@@ -304,6 +341,17 @@ def fit(
             )
             good_checkpoint = True
     return history
+
+
+def check_metrics(metrics):
+    """What ``on_epoch`` returned: None or a dict of names to finite numbers."""
+    if metrics is None:
+        return {}
+    if not isinstance(metrics, dict) or not all(isinstance(k, str) for k in metrics):
+        raise TypeError(
+            f"on_epoch: expected it to return a dict of numbers by name, got {metrics!r:.80}"
+        )
+    return {name: float(value) for name, value in metrics.items()}
 
 
 def resume_from(checkpoint, net, optimizer, rng, settings, epochs, steps_per_epoch):

@@ -7,6 +7,7 @@ and categorical.py (the label distribution of the semi-supervised models).
 from .bernoulli import BernoulliLogDensity, BernoulliLogLikelihood
 from .categorical import (
     CategoricalEntropy,
+    CategoricalExpectation,
     CategoricalLogDensity,
     log_softmax,
     one_hot,
@@ -21,6 +22,7 @@ __all__ = [
     "BernoulliLogDensity",
     "BernoulliLogLikelihood",
     "CategoricalEntropy",
+    "CategoricalExpectation",
     "CategoricalLogDensity",
     "GaussianKL",
     "GaussianLogDensity",

@@ -14,6 +14,8 @@ and the entropy:
         d/da_k     = y_k - pi_k                  (for one-hot y: sum_k y_k = 1)
     H(pi)          = -sum_k pi_k log pi_k
         dH/da_k    = -pi_k (log pi_k + H)
+    E_pi[v]        = sum_k pi_k v_k              (v: one value per class)
+        d/da_k     = pi_k (v_k - E_pi[v]),   d/dv_k = pi_k
 
 Labels are given as integers 0..K-1 (``one_hot`` turns them into rows) or as
 one-hot rows.
@@ -90,6 +92,27 @@ class CategoricalEntropy(Module):
         # dH/da_k = -sum_j (dpi_j/da_k)(log pi_j + 1) with dpi_j/da_k = pi_j (delta_jk - pi_k)
         #         = -pi_k (log pi_k + H)
         return dentropy[..., None] * -pi * (log_pi + entropy[..., None])
+
+
+class CategoricalExpectation(Module):
+    """``forward(logits, values) -> sum_k pi_k values_k``, the mean of a value per class.
+
+    M2's unlabelled bound weights the labelled bound of each class by
+    q(y|x) this way (Kingma et al. 2014, eq. 7). ``backward(dmean) ->
+    (dlogits, dvalues)``: both the weights and the values get a gradient.
+    """
+
+    def forward(self, logits, values):
+        pi = np.exp(log_softmax(logits))
+        mean = np.sum(pi * values, axis=-1)
+        self.cache = (pi, values, mean)
+        return mean
+
+    def backward(self, dmean):
+        pi, values, mean = self._pop_cache()
+        # dpi_j/da_k = pi_j (delta_jk - pi_k), so d/da_k sum_j pi_j v_j = pi_k (v_k - mean)
+        dlogits = dmean[..., None] * pi * (values - mean[..., None])
+        return dlogits, dmean[..., None] * pi  # d/dv_k sum_j pi_j v_j = pi_k
 
 
 def sample_categorical(logits, rng):

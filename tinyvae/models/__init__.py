@@ -1,16 +1,18 @@
 """Part III: what p and q are -- priors, posteriors, likelihoods and the models they make.
 
 Read prior.py, posterior.py (q(z|x)), likelihood.py (p(x|z)), then vae.py;
-classifier.py is q(y|x) of the semi-supervised models.
+classifier.py is q(y|x) of the semi-supervised model m2.py.
 """
 
 from .classifier import Classifier
 from .likelihood import BernoulliLikelihood, GaussianLikelihood
+from .m2 import M2
 from .posterior import GaussianPosterior
 from .prior import StandardNormalPrior
 from .vae import VAE
 
 __all__ = [
+    "M2",
     "VAE",
     "BernoulliLikelihood",
     "Classifier",

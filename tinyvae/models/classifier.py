@@ -8,6 +8,8 @@ sections 3.1.1-3.1.2):
     loss   = -1/B sum_b log q(y_b|x_b)           (cross-entropy, nats per example)
 
 ``loss`` and ``backward`` train it; ``predict`` and ``error`` use it.
+``forward`` and ``backward_logits`` give a larger objective (M2's) the
+logits and take back their gradient.
 """
 
 import numpy as np
@@ -55,7 +57,7 @@ class Classifier(Module):
     def logits(self, x):
         """The logits of q(y|x), shape (B, n_classes); keeps no cache."""
         logits = self.net.forward(self.check_x(x))
-        self.net.clear_cache()
+        self.clear_cache()
         return logits
 
     def predict(self, x):
@@ -72,13 +74,35 @@ class Classifier(Module):
         x = self.check_x(x)
         y = self.check_labels(labels, len(x))
         log_q = self.density.forward(y, self.net.forward(x))
-        self.cache = len(x)
+        self.cache = ("loss", len(x))
         return float(-np.mean(log_q))
 
     def backward(self, dloss=1.0):
         """Add d(dloss * loss)/dtheta into the network's ``grads``."""
         dloss = check_float(dloss, "dloss")
-        B = self._pop_cache()
+        B = self._pop_phase("loss")
         # loss = -1/B sum_b log q(y_b|x_b): every example's log-probability gets -dloss / B
         _, dlogits = self.density.backward(np.full(B, -dloss / B, dtype=self.dtype))
         self.net.backward(dlogits)
+
+    # -- inside a larger objective ------------------------------------------------------
+    def forward(self, x):
+        """The logits (B, n_classes) of checked x, kept for ``backward_logits``."""
+        logits = self.net.forward(x)
+        self.cache = ("logits", len(x))  # a new tuple each time: objectives check it is theirs
+        return logits
+
+    def backward_logits(self, dlogits):
+        """Add the gradient of the network's parameters for the logits' gradient."""
+        self._pop_phase("logits")
+        self.net.backward(dlogits)
+
+    def _pop_phase(self, phase):
+        found, batch = self._pop_cache()
+        if found != phase:
+            forwards = {"loss": "loss", "logits": "forward"}
+            raise RuntimeError(
+                f"the last forward pass of the classifier was {forwards[found]}(), "
+                f"not {forwards[phase]}(): its backward cannot follow"
+            )
+        return batch

@@ -1,13 +1,15 @@
 """Part IV: how a model is trained -- the bounds, their estimators and gradients.
 
 Read objective.py (the contract), then sgvb.py (AEVB's estimators A and B),
-iwae.py, score_function.py, wake_sleep.py and weight_prior.py.
+iwae.py, score_function.py, wake_sleep.py and weight_prior.py; semi_supervised.py
+is M2's objective (thesis chapter 3).
 """
 
 from ..validation import check_bool, check_choice
 from .iwae import IWAE
 from .objective import Objective
 from .score_function import ScoreFunction
+from .semi_supervised import SemiSupervised, paper_alpha
 from .sgvb import SGVB_A, SGVB_B, elbo_objective
 from .wake_sleep import WakeSleep
 from .weight_prior import add_weight_prior
@@ -52,9 +54,11 @@ __all__ = [
     "SGVB_B",
     "Objective",
     "ScoreFunction",
+    "SemiSupervised",
     "WakeSleep",
     "add_weight_prior",
     "elbo_objective",
     "make_objective",
+    "paper_alpha",
     "resolve_estimator",
 ]

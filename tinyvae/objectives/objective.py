@@ -27,7 +27,9 @@ from ..validation import check_float, check_int
 
 def pending_forwards(model):
     """What each of the model's parts holds for a backward pass: ``[(part, cache)]``."""
-    parts = (model.posterior, model.prior, model.likelihood)
+    parts = [model.posterior, model.prior, model.likelihood]
+    if hasattr(model, "classifier"):  # q(y|x) of the semi-supervised models
+        parts.append(model.classifier)
     return [(part, part.cache) for part in parts if part.cache is not None]
 
 
@@ -75,6 +77,10 @@ class Objective:
         return eps
 
     # -- what training uses ------------------------------------------------------------
+    def check_data(self, x):
+        """Validate a batch of data before anything runs."""
+        return self.model.check_data(x)
+
     def parameters(self):
         return self.model.parameters()
 
@@ -117,6 +123,18 @@ class Objective:
         self.saved = None
 
     # -- what evaluation uses ----------------------------------------------------------
+    def evaluate(self, x, rng):
+        """The test loss ``fit`` reports: mean -ELBO per example, z sampled.
+
+        The ELBO whatever the training bound (estimator B where the posterior
+        has a closed-form KL, else A), so that runs with different bounds (a
+        VAE and an IWAE, AEVB and wake-sleep) compare.
+        """
+        from .sgvb import elbo_objective  # sgvb.py builds on this module
+
+        bound = elbo_objective(self.model, self.n_samples).bound(x, rng=rng)
+        return float(-np.mean(bound, dtype=np.float64))
+
     def bound(self, x, rng=None, eps=None, batch_size=1000):
         """The per-example bound, shape (B,), computed in chunks; keeps no cache."""
         x = self.model.check_data(x)

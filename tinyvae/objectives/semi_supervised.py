@@ -1,0 +1,270 @@
+"""The semi-supervised objective of M2 (Kingma, Rezende, Mohamed & Welling 2014, section 3.1.2).
+
+For a labelled example the label is observed, and the bound on log p(x, y)
+is the VAE's with y appended (eq. 6):
+
+    -L(x, y) = E_q(z|x,y)[log p(x|y, z)] + log p(y) - KL(q(z|x, y) || p(z))
+
+For an unlabelled one y is a latent variable too, and the bound on log p(x)
+sums over its K values exactly (eq. 7):
+
+    -U(x) = sum_y q(y|x) (-L(x, y)) + H(q(y|x))
+
+Since q(y|x) appears only in -U, the labelled examples also train the
+classifier directly, with weight alpha (eq. 9). The loss minimized here,
+in nats per example of a batch with labels -1 on its unlabelled rows, is
+
+    loss = mean_labelled [L(x, y) - alpha log q(y|x)] + mean_unlabelled [U(x)]
+
+The paper writes the objective as sums over the whole data set with
+alpha = 0.1 N; with batch means instead of sums the same weight per
+labelled example is alpha = 0.1 N / N_labelled (``paper_alpha``), which is
+the convention of the authors' code.
+
+The sum over y needs -L(x, y) for every class: the K copies of the
+unlabelled rows, each with its own one-hot label, go through the encoder
+and the decoder as one stacked batch together with the labelled rows. The K
+copies of an example share the noise eps, so the K bounds are estimated
+with common random numbers.
+
+With ``features``, a trained VAE (M1), the objective is M1+M2's (section
+3.1.3): every batch is replaced by z1 ~ q(z1|x) of M1, drawn afresh, and
+M2 (with a Gaussian likelihood) models z1. M1 is not trained further.
+"""
+
+import numpy as np
+
+from ..distributions.categorical import (
+    CategoricalEntropy,
+    CategoricalExpectation,
+    CategoricalLogDensity,
+    one_hot,
+)
+from ..distributions.reparameterize import sample_eps
+from ..validation import check_float, check_int, check_rng
+from .objective import Objective, check_pending, pending_forwards
+
+
+def paper_alpha(n_train, n_labelled):
+    """The weight of the classification loss per labelled example: 0.1 N / N_labelled."""
+    n_train = check_int(n_train, "n_train")
+    n_labelled = check_int(n_labelled, "n_labelled")
+    return 0.1 * n_train / n_labelled
+
+
+class SemiSupervised(Objective):
+    """M2's objective for batches mixing labelled and unlabelled rows (label -1).
+
+    ``alpha`` weighs the classification loss of the labelled rows (see
+    ``paper_alpha``); ``n_samples`` is the number of z samples per row;
+    ``features`` a trained VAE whose q(z1|x) turns images into M2's data
+    (M1+M2).
+    """
+
+    name = "m2"
+
+    def __init__(self, model, alpha, n_samples=1, features=None):
+        super().__init__(model, n_samples)
+        self.alpha = check_float(alpha, "alpha", 0)
+        if features is not None and getattr(features, "z_dim", None) != model.x_dim:
+            raise ValueError(
+                f"features: expected a trained VAE with z_dim={model.x_dim} (M2's x_dim), "
+                f"got {features!r}"
+            )
+        self.features = features
+        self.log_q_y = CategoricalLogDensity()  # log q(y|x) of the labelled rows
+        self.expectation = CategoricalExpectation()  # sum_y q(y|x) (-L(x, y))
+        self.entropy = CategoricalEntropy()  # H(q(y|x))
+
+    def __repr__(self):
+        m1 = ", features=M1" if self.features is not None else ""
+        return f"SemiSupervised(alpha={self.alpha!r}, n_samples={self.n_samples}{m1})"
+
+    # -- checking what comes in ---------------------------------------------------------
+    def check_labels(self, labels, batch):
+        """Integer labels, one per row: 0..K-1, or -1 where the label is unknown."""
+        K = self.model.n_classes
+        if labels is None:
+            return np.full(batch, -1)
+        labels = np.asarray(labels)
+        if labels.dtype.kind not in "iu":
+            raise TypeError(
+                f"labels: expected integers 0..{K - 1}, or -1 for unlabelled rows, "
+                f"got dtype {labels.dtype}"
+            )
+        if labels.shape != (batch,):
+            raise ValueError(f"labels: expected shape ({batch},), one per row, got {labels.shape}")
+        if labels.size and (labels.min() < -1 or labels.max() >= K):
+            raise ValueError(
+                f"labels: expected integers 0..{K - 1}, or -1 for unlabelled rows, got values "
+                f"from {labels.min()} to {labels.max()}"
+            )
+        return labels
+
+    def check_data(self, x):
+        """Images for M1+M2 (checked by M1), else M2's own data."""
+        return (self.features or self.model).check_data(x)
+
+    def _inputs(self, x, rng):
+        """M2's data for the batch: x itself, or z1 ~ q(z1|x) of M1 (drawn from ``rng``)."""
+        if self.features is None:
+            return x
+        eps1 = sample_eps(rng, (len(x), self.features.z_dim), self.model.dtype)
+        z1, _ = self.features.posterior.sample(x, eps1)
+        return z1.astype(self.model.dtype, copy=False)
+
+    def _check_rng_for_features(self, rng):
+        if self.features is not None:
+            if rng is None:
+                raise ValueError("rng: M1+M2 draws z1 ~ q(z1|x) for every batch; pass rng=")
+            check_rng(rng)
+
+    # -- the bound of a labelled example -----------------------------------------------
+    def labelled_forward(self, x, y, eps):
+        """-L(x, y) for one-hot rows y and noise eps (L, B, J): shape (B,)."""
+        model = self.model
+        z, kl = model.posterior_forward_kl(x, y, eps)  # (L, B, J), (B,)
+        log_px = model.likelihood_forward(x, y, z)  # (L, B)
+        return log_px.mean(axis=0) + model.log_p_y - kl
+
+    def labelled_backward(self, dbound, n_samples):
+        """Backward of ``labelled_forward`` for d(objective)/d(-L) per row."""
+        # d(-L)/d log p(x|y, z_l) = 1/L;  d(-L)/dKL = -1;  log p(y) is a constant
+        dlog_px = np.broadcast_to(dbound / n_samples, (n_samples, len(dbound)))
+        dz = self.model.likelihood_backward(dlog_px)
+        self.model.posterior.backward_kl(dz, -dbound)
+
+    # -- the whole objective --------------------------------------------------------------
+    def forward(self, x, labels, eps):
+        """The three terms of the loss, for checked inputs; keeps what backward needs."""
+        K = self.model.n_classes
+        lab, unl = np.flatnonzero(labels >= 0), np.flatnonzero(labels < 0)
+        B_l, B_u = len(lab), len(unl)
+        y_l = one_hot(labels[lab], K, self.model.dtype)
+        # the rows of -L(x, y): each labelled example once, then the K copies of the
+        # unlabelled ones, copy k (rows k B_u .. (k+1) B_u - 1) with the label k
+        x_rows = np.concatenate([x[lab], np.tile(x[unl], (K, 1))])
+        y_rows = np.concatenate([y_l, np.repeat(np.eye(K, dtype=y_l.dtype), B_u, axis=0)])
+        eps_rows = np.concatenate([eps[:, lab], np.tile(eps[:, unl], (1, K, 1))], axis=1)
+        bound_rows = self.labelled_forward(x_rows, y_rows, eps_rows)  # (B_l + K B_u,)
+
+        logits = self.model.classifier.forward(x[np.concatenate([lab, unl])])
+        log_q_y = self.log_q_y.forward(y_l, logits[:B_l])  # (B_l,)
+        minus_L_u = bound_rows[B_l:].reshape(K, B_u).T  # (B_u, K): -L(x_b, y=k)
+        minus_U = self.expectation.forward(logits[B_l:], minus_L_u) + self.entropy.forward(
+            logits[B_l:]
+        )
+        self.saved = (B_l, B_u)
+        return {
+            "labelled": -bound_rows[:B_l],  # L(x, y)
+            "classification": -log_q_y,  # -log q(y|x)
+            "unlabelled": -minus_U,  # U(x)
+        }
+
+    def loss(self, x, rng=None, eps=None, labels=None):
+        """The batch's loss in nats per example; ``backward()`` follows.
+
+        ``labels`` holds the class of each row, or -1 where it is unknown
+        (None: every row is unlabelled). ``eps`` (B, J) or (L, B, J) is the
+        noise of z for each row, shared by the K copies of an unlabelled row.
+        """
+        x = self.check_data(x)
+        labels = self.check_labels(labels, len(x))
+        self._check_rng_for_features(rng)
+        eps = self._noise(len(x), rng, eps)  # draws eps after every check
+        terms = self.forward(self._inputs(x, rng), labels, eps)
+        self.cache = (len(eps), pending_forwards(self.model))
+        self.terms = {
+            name: float(value.mean()) if value.size else 0.0 for name, value in terms.items()
+        }
+        return (
+            self.terms["labelled"]
+            + self.alpha * self.terms["classification"]
+            + self.terms["unlabelled"]
+        )
+
+    def _noise(self, batch, rng, eps):
+        eps = self.model.check_noise(batch, rng, eps)
+        if eps is None:
+            eps = sample_eps(rng, (self.n_samples, batch, self.model.z_dim), self.model.dtype)
+        return eps
+
+    def backward(self, dloss=1.0):
+        """Add d(dloss * loss)/dtheta into the grads of M2's parameters."""
+        dloss = check_float(dloss, "dloss")
+        if self.cache is None:
+            raise RuntimeError(
+                "SemiSupervised.backward() called without a matching loss(); "
+                "each loss() allows exactly one backward()"
+            )
+        L, pending = self.cache
+        check_pending(pending, "SemiSupervised.backward()")
+        self.cache = None
+        (B_l, B_u), self.saved = self.saved, None
+        dtype = self.model.dtype
+        # loss = mean_l [L - alpha log q(y|x)] + mean_u [U]: each row's share of dloss
+        d_l = -dloss / B_l if B_l else 0.0  # per labelled -L(x, y)
+        d_u = np.full(B_u, -dloss / B_u if B_u else 0.0, dtype=dtype)  # per -U(x)
+
+        # -U = sum_y q(y|x) (-L(x, y)) + H(q(y|x)): the logits get both terms' gradient
+        # (together pi_y (-L(x, y) - log pi_y - (-U))), each -L(x, y) the weight pi_y
+        dlogits_u, dminus_L_u = self.expectation.backward(d_u)
+        dlogits_u = dlogits_u + self.entropy.backward(d_u)
+        _, dlogits_l = self.log_q_y.backward(np.full(B_l, self.alpha * d_l, dtype=dtype))
+        self.model.classifier.backward_logits(np.concatenate([dlogits_l, dlogits_u]))
+
+        dbound_rows = np.concatenate([np.full(B_l, d_l, dtype=dtype), dminus_L_u.T.ravel()])
+        self.labelled_backward(dbound_rows.astype(dtype, copy=False), L)
+
+    # -- evaluation ------------------------------------------------------------------------
+    def bound(self, x, rng=None, eps=None, batch_size=500, labels=None):
+        """Per-example bound, computed in chunks and keeping no cache.
+
+        -U(x), the bound on log p(x), where the label is -1 (every row by
+        default); -L(x, y), the bound on log p(x, y), where it is given.
+        """
+        x = self.check_data(x)
+        labels = self.check_labels(labels, len(x))
+        batch_size = check_int(batch_size, "batch_size")
+        self._check_rng_for_features(rng)
+        eps = self._noise(len(x), rng, eps)
+        out = np.empty(len(x), dtype=np.float64)
+        try:
+            for start in range(0, len(x), batch_size):
+                rows = slice(start, start + batch_size)
+                part = labels[rows]
+                terms = self.forward(self._inputs(x[rows], rng), part, eps[:, rows])
+                out[np.flatnonzero(part >= 0) + start] = -terms["labelled"]
+                out[np.flatnonzero(part < 0) + start] = -terms["unlabelled"]
+        finally:
+            self.clear_cache()
+        return out
+
+    def evaluate(self, x, rng):
+        """Mean -bound per example over ``x`` (all unlabelled): -U(x), the test loss of ``fit``."""
+        return float(-np.mean(self.bound(x, rng=rng)))
+
+    def predict(self, x):
+        """argmax_y q(y|x); for M1+M2, q(y|z1) at the mean of q(z1|x)."""
+        x = self.check_data(x)
+        if self.features is not None:
+            x = self.features.posterior.mean(x).astype(self.model.dtype, copy=False)
+        return self.model.classifier.predict(x)
+
+    def error(self, x, labels, batch_size=2000):
+        """Test classification error of argmax_y q(y|x), a fraction in [0, 1]."""
+        x = self.check_data(x)
+        labels = np.asarray(labels)
+        if labels.dtype.kind not in "iu" or labels.shape != (len(x),):
+            raise ValueError(
+                f"labels: expected {len(x)} integer labels, got {labels.dtype} {labels.shape}"
+            )
+        predicted = np.concatenate(
+            [self.predict(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+        )
+        return float(np.mean(predicted != labels))
+
+    def clear_cache(self):
+        super().clear_cache()
+        for module in (self.log_q_y, self.expectation, self.entropy):
+            module.clear_cache()
