@@ -12,8 +12,8 @@ Appendix C), softplus that of the VAE in Kingma & Ba 2014, section 6.4;
 ELU is from Clevert, Unterthiner & Hochreiter 2016, section 3, where its
 derivative is written from the output, f(x) + alpha, as above.
 
-Each ``forward`` caches only what its derivative needs: Tanh the output y,
-Softplus the input x, ELU the mask x > 0 and the output y. Softplus must
+Each ``forward`` caches what its derivative needs: Tanh the output y,
+Softplus (here) the input x, ELU the mask x > 0 and the output y. Softplus must
 work for any x, even x = 800, where exp(x) overflows to inf: compute
 sigmoid without ever taking exp of a positive number. The ELU is checked
 with alpha = 0.7, so an alpha left out shows.
@@ -24,6 +24,15 @@ import numpy as np
 from ..nn.activations import ELU, Softplus, Tanh
 from ..nn.functional import sigmoid, softplus
 from .exercise import Exercise, Mistake, module_trial
+
+
+class _SoftplusCachingInput(Softplus):
+    """The skeleton's Softplus: its forward caches x (tinyvae's caches exp(-|x|))."""
+
+    def forward(self, x):
+        self.cache = x
+        return softplus(x)
+
 
 SKELETON = '''"""Exercise 3: the backward passes of Tanh, Softplus and ELU.
 
@@ -51,7 +60,11 @@ class Tanh(tv.Tanh):
 
 
 class Softplus(tv.Softplus):
-    """tinyvae's Softplus (its forward caches the input x), with your backward."""
+    """A Softplus whose forward caches the input x, with your backward."""
+
+    def forward(self, x):
+        self.cache = x
+        return tv.softplus(x)
 
     def backward(self, dy):
         x = self._pop_cache()  # the input
@@ -121,27 +134,27 @@ class _TanhIgnoresDy(Tanh):
 
 
 # -- Softplus mistakes ------------------------------------------------------------------
-class _SoftplusExp(Softplus):
+class _SoftplusExp(_SoftplusCachingInput):
     def backward(self, dy):
         x = self._pop_cache()
         with np.errstate(over="ignore"):
             return dy * np.exp(x)
 
 
-class _SoftplusItself(Softplus):
+class _SoftplusItself(_SoftplusCachingInput):
     def backward(self, dy):
         x = self._pop_cache()
         return dy * softplus(x)
 
 
-class _SoftplusSigmoidDerivative(Softplus):
+class _SoftplusSigmoidDerivative(_SoftplusCachingInput):
     def backward(self, dy):
         x = self._pop_cache()
         s = sigmoid(x)
         return dy * s * (1 - s)
 
 
-class _SoftplusIgnoresDy(Softplus):
+class _SoftplusIgnoresDy(_SoftplusCachingInput):
     def backward(self, dy):
         x = self._pop_cache()
         return sigmoid(x)
@@ -193,7 +206,8 @@ EXERCISE = Exercise(
     reference=(Tanh, Softplus, ELU),
     trial=trial,
     solution="tinyvae/nn/activations.py, Tanh.backward, Softplus.backward and ELU.backward "
-    "(and sigmoid in tinyvae/nn/functional.py)",
+    "(and sigmoid in tinyvae/nn/functional.py; tinyvae's Softplus caches exp(-|x|) and "
+    "x < 0 rather than x, which makes its backward cheaper)",
     hints=[
         "Each backward is dy times the local derivative f'(x), elementwise; write f' in terms "
         "of what the forward cached (Tanh: y, Softplus: x, ELU: the mask and y).",

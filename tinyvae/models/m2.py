@@ -118,9 +118,7 @@ class M2(Module):
         y = np.asarray(y)
         if y.dtype.kind in "iu":
             if y.shape != (batch,):
-                raise ValueError(
-                    f"y: expected {batch} labels, one per row, got shape {y.shape}"
-                )
+                raise ValueError(f"y: expected {batch} labels, one per row, got shape {y.shape}")
             return one_hot(y, self.n_classes, self.dtype)
         check_one_hot(y, self.n_classes)
         if y.shape != (batch, self.n_classes):

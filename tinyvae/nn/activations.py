@@ -7,7 +7,7 @@ the output. Sigmoid and Softplus use the stable forms of ``functional.py``.
 import numpy as np
 
 from ..validation import check_float
-from .functional import sigmoid, softplus
+from .functional import sigmoid, sigmoid_from, softplus_and_exp
 from .module import Module
 
 
@@ -90,12 +90,13 @@ class Softplus(Module):
     """y = log(1 + exp(x));  dy/dx = sigmoid(x)."""
 
     def forward(self, x):
-        self.cache = x
-        return softplus(x)
+        y, e = softplus_and_exp(x)  # e = exp(-|x|), kept for the derivative
+        self.cache = (x < 0, e)
+        return y
 
     def backward(self, dy):
-        x = self._pop_cache()
-        return dy * sigmoid(x)
+        negative, e = self._pop_cache()
+        return dy * sigmoid_from(negative, e)
 
 
 class Floor(Module):

@@ -14,12 +14,25 @@ import numpy as np
 def sigmoid(x):
     """1 / (1 + exp(-x)), without overflow: exp is only taken of -|x| <= 0."""
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return sigmoid_from(x < 0, e)
+
+
+def sigmoid_from(negative, e):
+    """sigmoid(x) from ``negative`` = (x < 0) and e = exp(-|x|): 1 / (1 + e) or e / (1 + e)."""
+    return np.where(negative, e, 1.0).astype(e.dtype, copy=False) / (1.0 + e)
 
 
 def softplus(x):
     """log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), finite for any x."""
-    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+    return softplus_and_exp(x)[0]
+
+
+def softplus_and_exp(x):
+    """``(softplus(x), exp(-|x|))``: the second is what the derivative sigmoid(x) needs."""
+    e = np.exp(-np.abs(x))  # in (0, 1]: log1p and exp never overflow
+    y = np.log1p(e)
+    y += np.maximum(x, 0)
+    return y, e
 
 
 def logsumexp(a, axis=0):
