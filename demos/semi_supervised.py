@@ -206,7 +206,7 @@ def run(args):
     if "m1" in args.models:
         history = train("m1", tv.SGVB_B(m1))
         results["runs"]["m1"] = run_record(history)
-    else:
+    elif "m1m2" in args.models:
         tv.load_checkpoint(paths["m1"], m1)
         print(f"M1 from {paths['m1']}")
 
