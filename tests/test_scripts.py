@@ -28,6 +28,7 @@ SCRIPTS = {
     "aevb_figure3": DEMOS,
     "estimator_variance": DEMOS,
     "iwae_table": DEMOS,
+    "semi_supervised": DEMOS,
     "throughput": BENCHMARKS,
     "pytorch_reference": BENCHMARKS,
     "busy_machine": BENCHMARKS,
@@ -39,6 +40,7 @@ READ_MNIST = {
     "aevb_figure3": [],
     "estimator_variance": [],
     "iwae_table": [],
+    "semi_supervised": [],
 }
 
 
@@ -148,6 +150,10 @@ BAD_ARGUMENTS = [
     ("iwae_table", ["--epochs", "0"], "argument --epochs: must be at least 1"),
     ("iwae_table", ["--test-subset", "20000"], "argument --test-subset: must be from 0 to 10000"),
     ("iwae_table", ["--lr=-1e-3"], "argument --lr: expected a finite number above 0"),
+    ("semi_supervised", ["--labels", "50"], "argument --labels: invalid choice: 50"),
+    ("semi_supervised", ["--labels", "100", "100"], "--labels: each count once"),
+    ("semi_supervised", ["--m2-epochs", "0"], "argument --m2-epochs: must be at least 1"),
+    ("semi_supervised", ["--models", "m3"], "argument --models: invalid choice: 'm3'"),
     ("throughput", ["--repeats", "0"], "argument --repeats: must be at least 1"),
     ("throughput", ["--eval-examples", "0"], "argument --eval-examples: must be from 1"),
     ("pytorch_reference", ["--epochs", "-1"], "argument --epochs: must be at least 1"),
@@ -275,3 +281,18 @@ def test_scripts_import_their_own_clone_from_the_folder_above_it(tmp_path):
     argv = ["--dataset", "mnist", "--data-dir", str(empty), "--out", str(tmp_path / "out")]
     result = run("vae", *argv, cwd=tmp_path, pythonpath=str(tmp_path))
     assert_short_error(result, 1, "MNIST not found")  # tv.load_dataset was there
+
+
+def test_semi_supervised_checks_its_stages_before_the_data(tmp_path, capsys):
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as exit_info:
+        main_of("semi_supervised")(["--models", "m1m2", "--out", str(out)])
+    assert exit_info.value.code == 2
+    assert "--models m1m2 needs M1" in capsys.readouterr().err
+    out.mkdir()
+    (out / "m2-100.npz").write_bytes(b"an earlier run")
+    with pytest.raises(SystemExit) as exit_info:
+        main_of("semi_supervised")(["--models", "m2", "--out", str(out)])
+    assert exit_info.value.code == 2
+    assert "pass --resume to continue it or --overwrite" in capsys.readouterr().err
+    assert (out / "m2-100.npz").read_bytes() == b"an earlier run"

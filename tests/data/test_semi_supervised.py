@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from tinyvae.data.datasets import Dataset
-from tinyvae.data.semi_supervised import labelled_subset, split_mnist
+from tinyvae.data.semi_supervised import (
+    check_labelled_set,
+    labelled_subset,
+    mixed_batches,
+    split_mnist,
+)
 
 
 def fake_mnist():
@@ -64,3 +69,53 @@ def test_on_real_mnist():
     split, _ = split_mnist(load_dataset("mnist"))
     chosen = labelled_subset(split.y_train, 100)
     np.testing.assert_array_equal(np.bincount(split.y_train[chosen]), [10] * 10)
+
+
+def toy_labels(n=53, labelled_per_class=2, seed=0):
+    """-1 everywhere but ``labelled_per_class`` rows of each of the 10 classes."""
+    rng = np.random.default_rng(seed)
+    labels = np.full(n, -1)
+    rows = rng.choice(n, 10 * labelled_per_class, replace=False)
+    labels[rows] = np.repeat(np.arange(10), labelled_per_class)
+    return labels
+
+
+def test_mixed_batches_visit_every_unlabelled_row_once_with_labelled_rows_in_turn():
+    labels = toy_labels()
+    x = np.arange(len(labels))[:, None].astype(np.float32)  # each row holds its index
+    epoch = list(mixed_batches(x, labels, 8, 5, np.random.default_rng(1)))
+    unlabelled = np.flatnonzero(labels < 0)
+    assert len(epoch) == -(-len(unlabelled) // 8)
+    seen_unlabelled, seen_labelled = [], []
+    for xb, yb in epoch:
+        np.testing.assert_array_equal(yb, labels[xb[:, 0].astype(int)])  # rows keep their label
+        assert (yb[:5] >= 0).all() and (yb[5:] == -1).all()  # 5 labelled rows first
+        seen_labelled += xb[:5, 0].astype(int).tolist()
+        seen_unlabelled += xb[5:, 0].astype(int).tolist()
+    assert sorted(seen_unlabelled) == unlabelled.tolist()
+    counts = np.bincount(seen_labelled, minlength=len(labels))[labels >= 0]
+    assert counts.max() - counts.min() <= 1  # the labelled set is cycled evenly
+
+
+def test_mixed_batches_are_fixed_by_the_rng_and_drop_last_drops():
+    labels = toy_labels()
+    x = np.arange(len(labels))[:, None].astype(np.float32)
+    first = [b[0] for b in mixed_batches(x, labels, 8, 5, np.random.default_rng(3))]
+    again = [b[0] for b in mixed_batches(x, labels, 8, 5, np.random.default_rng(3))]
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    dropped = list(mixed_batches(x, labels, 8, 5, np.random.default_rng(3), drop_last=True))
+    assert len(dropped) == (labels < 0).sum() // 8 and all(len(b[0]) == 13 for b in dropped)
+
+
+@pytest.mark.parametrize(
+    "labels, error, message",
+    [
+        (np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1]), ValueError, "no example of class 9"),
+        (np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), ValueError, "every row is labelled"),
+        (np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 10, -1]), ValueError, r"expected 0..9, or -1"),
+        (np.arange(10.0), TypeError, "1-D integer array"),
+    ],
+)
+def test_impossible_labelled_sets_are_refused(labels, error, message):
+    with pytest.raises(error, match=message):
+        check_labelled_set(labels)

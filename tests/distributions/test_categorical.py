@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from tinyvae.distributions.categorical import (
     CategoricalEntropy,
+    CategoricalExpectation,
     CategoricalLogDensity,
     log_softmax,
     one_hot,
@@ -83,3 +84,17 @@ def test_the_density_refuses_rows_that_are_not_one_hot_before_its_cache_changes(
         with pytest.raises(ValueError, match=message):
             density.forward(y, logits)
         assert density.cache is pending
+
+
+@given(B=batch, K=classes, seed=seeds)
+def test_expectation_backward(B, K, seed):
+    rng = np.random.default_rng(seed)
+    logits, values = rng.normal(0, 3, (B, K)), rng.normal(0, 5, (B, K))
+    report = check_module(CategoricalExpectation(), logits, values, rng=rng)
+    assert report.passed(TOL), str(report)
+
+
+def test_expectation_is_the_probability_weighted_sum():
+    logits = np.log(np.array([[0.2, 0.3, 0.5]]))
+    values = np.array([[10.0, -2.0, 4.0]])
+    np.testing.assert_allclose(CategoricalExpectation().forward(logits, values), [2.0 - 0.6 + 2.0])

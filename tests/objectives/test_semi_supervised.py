@@ -1,0 +1,247 @@
+"""tinyvae.objectives.semi_supervised: M2's labelled and unlabelled bounds, M1+M2, doors."""
+
+import numpy as np
+import pytest
+from helpers import TOL, seeds
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinyvae as tv
+from tinyvae.distributions.categorical import log_softmax
+from tinyvae.distributions.kl import standard_normal_kl
+from tinyvae.gradcheck import check_loss
+
+K = 3  # classes of the small models
+
+
+def small_m2(rng, likelihood="bernoulli", x_dim=6, z_dim=2, n_classes=K, hidden=(5,)):
+    """A float64 M2 with N(0, 0.5^2) parameters."""
+    model = tv.M2(x_dim, n_classes, hidden, z_dim, "tanh", likelihood, rng=rng, dtype=np.float64)
+    for _, param, _ in model.parameters():
+        param[...] = rng.normal(0, 0.5, param.shape)
+    return model
+
+
+def binary(rng, B, D=6):
+    return (rng.random((B, D)) < 0.5).astype(np.float64)
+
+
+def pi_of(model, x):
+    return np.exp(log_softmax(model.classifier.logits(x)))
+
+
+# -- gradient checks -------------------------------------------------------------------
+@settings(max_examples=15, deadline=None)
+@given(
+    seed=seeds,
+    labels=st.lists(st.integers(-1, K - 1), min_size=1, max_size=5),
+    L=st.integers(1, 2),
+    likelihood=st.sampled_from(["bernoulli", "gaussian"]),
+)
+def test_the_whole_objective_passes_a_gradient_check(seed, labels, L, likelihood):
+    rng = np.random.default_rng(seed)
+    model = small_m2(rng, likelihood)
+    objective = tv.SemiSupervised(model, alpha=rng.uniform(0, 5), n_samples=L)
+    labels = np.array(labels)
+    x = binary(rng, len(labels)) if likelihood == "bernoulli" else rng.normal(size=(len(labels), 6))
+    eps = rng.standard_normal((L, len(labels), 2))
+    report = check_loss(objective, lambda: objective.loss(x, eps=eps, labels=labels), rng=rng)
+    assert report.passed(TOL), str(report)
+
+
+@pytest.mark.parametrize("labels", [[0, 1, 2, 0], [-1, -1, -1, -1], [1, -1, 2, -1]])
+def test_m1_plus_m2_passes_a_gradient_check(labels):
+    """M1+M2: M2 on z1 ~ q(z1|x) of a fixed VAE; the same seed gives the same draws."""
+    rng = np.random.default_rng(0)
+    m1 = tv.VAE(6, hidden=(4,), z_dim=3, activation="tanh", rng=rng, dtype=np.float64)
+    model = small_m2(rng, "gaussian", x_dim=3)
+    objective = tv.SemiSupervised(model, alpha=1.5, n_samples=2, features=m1)
+    x = binary(rng, 4)
+    labels = np.array(labels)
+    report = check_loss(
+        objective, lambda: objective.loss(x, rng=np.random.default_rng(7), labels=labels)
+    )
+    assert report.passed(TOL), str(report)
+    # M1 is not trained: its gradients stay zero and its parameters are not the objective's
+    assert all(not grad.any() for _, _, grad in m1.parameters())
+    names = {id(param) for _, param, _ in objective.parameters()}
+    assert not names & {id(param) for _, param, _ in m1.parameters()}
+
+
+# -- the bounds by value ---------------------------------------------------------------
+def test_the_labelled_bound_is_the_vae_bound_with_the_label_appended():
+    """-L(x, y) = log p(x|y, z) + log p(y) - KL, computed here from the networks directly."""
+    rng = np.random.default_rng(1)
+    model = small_m2(rng)
+    objective = tv.SemiSupervised(model, alpha=1.0)
+    x, labels = binary(rng, 5), rng.integers(0, K, 5)
+    eps = rng.standard_normal((5, 2))
+    y = np.eye(K)[labels]
+    h = model.encoder.forward(np.concatenate([x, y], axis=1))
+    mu, logvar = h[:, :2], h[:, 2:]
+    z = mu + np.exp(0.5 * logvar) * eps
+    logits = model.decoder.forward(np.concatenate([z, y], axis=1))
+    log_px = np.sum(x * logits - np.logaddexp(0, logits), axis=1)
+    expected = log_px - np.log(K) - standard_normal_kl(mu, logvar)
+    model.clear_cache()
+    np.testing.assert_allclose(objective.bound(x, eps=eps, labels=labels), expected, rtol=1e-12)
+
+
+def test_the_unlabelled_bound_is_the_q_weighted_sum_of_labelled_bounds_plus_entropy():
+    rng = np.random.default_rng(2)
+    model = small_m2(rng)
+    objective = tv.SemiSupervised(model, alpha=1.0)
+    x, eps = binary(rng, 4), rng.standard_normal((4, 2))
+    # naively: one call per label, then the sum written out
+    minus_L = np.stack([objective.bound(x, eps=eps, labels=np.full(4, k)) for k in range(K)], 1)
+    pi = pi_of(model, x)
+    expected = np.sum(pi * minus_L, axis=1) - np.sum(pi * np.log(pi), axis=1)
+    np.testing.assert_allclose(objective.bound(x, eps=eps), expected, rtol=1e-12)
+
+
+def test_a_one_hot_classifier_makes_the_unlabelled_bound_the_labelled_one():
+    rng = np.random.default_rng(3)
+    model = small_m2(rng)
+    objective = tv.SemiSupervised(model, alpha=1.0)
+    x, eps = binary(rng, 4), rng.standard_normal((4, 2))
+    out = model.classifier.net.layers[-1]
+    out.params["W"][...] = 0.0
+    out.params["b"][...] = [0.0, 1000.0, 0.0]  # q(y|x) puts all its mass on y = 1
+    unlabelled = objective.bound(x, eps=eps)
+    np.testing.assert_allclose(unlabelled, objective.bound(x, eps=eps, labels=np.ones(4, int)))
+
+
+def test_the_label_sum_is_one_stacked_batch_equal_to_separate_calls():
+    """The K copies of an unlabelled batch go through the networks once, stacked."""
+    rng = np.random.default_rng(4)
+    model = small_m2(rng, n_classes=10)
+    objective = tv.SemiSupervised(model, alpha=1.0)
+    x, eps = binary(rng, 3), rng.standard_normal((3, 2))
+    calls = []
+    labelled_forward = objective.labelled_forward
+
+    def spy(x_rows, y_rows, eps_rows):
+        out = labelled_forward(x_rows, y_rows, eps_rows)
+        calls.append(out)
+        return out
+
+    objective.labelled_forward = spy
+    objective.loss(x, eps=eps)
+    (stacked,) = calls  # one call for all 10 labels
+    assert stacked.shape == (10 * 3,)
+    objective.clear_cache()
+    for k in range(10):
+        separate = objective.bound(x, eps=eps, labels=np.full(3, k))
+        np.testing.assert_allclose(stacked[k * 3 : (k + 1) * 3], separate, rtol=1e-12)
+
+
+def test_the_loss_weighs_the_three_terms_as_documented():
+    rng = np.random.default_rng(5)
+    model = small_m2(rng)
+    alpha = 2.5
+    objective = tv.SemiSupervised(model, alpha=alpha)
+    x, eps = binary(rng, 5), rng.standard_normal((5, 2))
+    labels = np.array([2, -1, 0, -1, -1])
+    loss = objective.loss(x, eps=eps, labels=labels)
+    objective.clear_cache()
+    bounds = objective.bound(x, eps=eps, labels=labels)
+    log_q = log_softmax(model.classifier.logits(x[[0, 2]]))[[0, 1], [2, 0]]
+    expected = -bounds[[0, 2]].mean() - alpha * log_q.mean() - bounds[[1, 3, 4]].mean()
+    np.testing.assert_allclose(loss, expected, rtol=1e-12)
+    assert set(objective.terms) == {"labelled", "classification", "unlabelled"}
+
+
+def test_paper_alpha():
+    assert tv.paper_alpha(50_000, 100) == pytest.approx(50.0)
+    with pytest.raises(ValueError, match="n_labelled"):
+        tv.paper_alpha(50_000, 0)
+
+
+# -- bad input: a clear error, nothing changed ------------------------------------------------
+def snapshot(objective, rng):
+    params = [param.copy() for _, param, _ in objective.parameters()]
+    grads = [grad.copy() for _, _, grad in objective.parameters()]
+    return params, grads, rng.bit_generator.state
+
+
+@pytest.mark.parametrize(
+    "labels, error, message",
+    [
+        (np.array([0, 1, 3, -1]), ValueError, r"labels: expected integers 0..2, or -1"),
+        (np.array([0, 1, -2, -1]), ValueError, r"got values from -2 to 1"),
+        (np.array([0.0, 1.0, 2.0, -1.0]), TypeError, "labels: expected integers"),
+        (np.array([0, 1, 2]), ValueError, r"labels: expected shape \(4,\)"),
+    ],
+)
+def test_bad_labels_change_nothing(labels, error, message):
+    rng = np.random.default_rng(6)
+    model = small_m2(rng)
+    objective = tv.SemiSupervised(model, alpha=1.0)
+    x = binary(rng, 4)
+    good = np.array([0, -1, 2, -1])
+    objective.loss(x, rng=rng, labels=good)  # a pending forward that must survive
+    before = snapshot(objective, rng)
+    with pytest.raises(error, match=message):
+        objective.loss(x, rng=rng, labels=labels)
+    after = snapshot(objective, rng)
+    assert all(np.array_equal(a, b) for a, b in zip(before[0] + before[1], after[0] + after[1]))
+    assert before[2] == after[2]  # no draw from the caller's rng
+    objective.backward()  # the earlier forward is still whole
+
+
+def test_a_forward_in_between_makes_backward_refuse():
+    rng = np.random.default_rng(7)
+    model = small_m2(rng)
+    objective = tv.SemiSupervised(model, alpha=1.0)
+    x = binary(rng, 4)
+    objective.loss(x, rng=rng, labels=np.array([0, 1, 2, -1]))
+    model.predict(x)  # runs the classifier, replacing its activations
+    with pytest.raises(RuntimeError, match="another forward pass"):
+        objective.backward()
+    assert all(not grad.any() for _, _, grad in objective.parameters())
+    with pytest.raises(RuntimeError, match="without a matching loss"):
+        tv.SemiSupervised(model, alpha=1.0).backward()
+
+
+def test_one_hot_rows_of_the_wrong_width_are_refused():
+    rng = np.random.default_rng(8)
+    model = small_m2(rng)
+    x = binary(rng, 2)
+    with pytest.raises(ValueError, match="y: expected one-hot rows of width 3"):
+        model.encode(x, np.eye(4)[:2])
+    with pytest.raises(ValueError, match="y: expected one-hot rows"):
+        model.decode_mean(np.zeros((2, 2)), np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0]]))
+    with pytest.raises(ValueError, match="labels: expected integers 0..2"):
+        model.sample(np.array([0, 5]), rng)
+
+
+def test_bad_objective_arguments_are_refused():
+    rng = np.random.default_rng(9)
+    model = small_m2(rng, "gaussian", x_dim=3)
+    with pytest.raises(ValueError, match="alpha: expected a finite number >= 0"):
+        tv.SemiSupervised(model, alpha=-1.0)
+    with pytest.raises(ValueError, match="features: expected a trained VAE with z_dim=3"):
+        tv.SemiSupervised(model, 1.0, features=tv.VAE(6, hidden=(4,), z_dim=5, rng=rng))
+    m1 = tv.VAE(6, hidden=(4,), z_dim=3, rng=rng, dtype=np.float64)
+    objective = tv.SemiSupervised(model, 1.0, features=m1)
+    with pytest.raises(ValueError, match="rng: M1\\+M2 draws z1"):
+        objective.loss(binary(rng, 2), eps=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"x: Bernoulli data must lie in \[0, 1\]"):
+        objective.loss(rng.normal(size=(2, 6)), rng=rng)  # M1 is Bernoulli: binary images
+
+
+# -- a trained model -------------------------------------------------------------------------
+def test_the_model_helpers_have_the_documented_shapes(tmp_path):
+    rng = np.random.default_rng(10)
+    model = tv.M2(6, n_classes=4, hidden=(5,), z_dim=2, rng=rng)
+    x = binary(rng, 3).astype(np.float32)
+    assert model.analogies(x, np.array([0, 1, 3])).shape == (3, 4, 6)
+    assert model.sample(np.array([0, 1, 2, 3, 3]), rng).shape == (5, 6)
+    assert model.predict(x).shape == (3,)
+    assert 0.0 <= model.error(x, np.array([0, 1, 2])) <= 1.0
+    assert "M2(x_dim=6, n_classes=4" in repr(model)
+    path = tmp_path / "m2.npz"
+    tv.save_checkpoint(path, model)
+    copy = tv.M2(6, n_classes=4, hidden=(5,), z_dim=2, rng=np.random.default_rng(99))
+    tv.load_checkpoint(path, copy)
+    np.testing.assert_array_equal(copy.predict(x), model.predict(x))
