@@ -1,0 +1,309 @@
+"""Exercise 15: the backward pass of M2's unlabelled bound -U(x).
+
+In the semi-supervised model M2 (Kingma, Rezende, Mohamed & Welling 2014,
+"Semi-Supervised Learning with Deep Generative Models", eq. 7) the label of
+an unlabelled example is a latent variable, summed over exactly: with the
+classifier q(y|x) = Cat(y; pi), pi = softmax(a) of K logits a, and the
+labelled bound of each class, c_k = -L(x, y=k),
+
+    -U = sum_k pi_k c_k + H(pi),        H(pi) = -sum_k pi_k log pi_k.
+
+Both terms depend on the logits through the softmax, whose Jacobian
+d pi_j / d a_k = pi_j (delta_jk - pi_k) couples the classes:
+
+    d/da_k sum_j pi_j c_j = pi_k (c_k - sum_j pi_j c_j)      (the expectation)
+    dH/da_k               = -pi_k (log pi_k + H)             (the entropy, exercise 14)
+    d(-U)/da_k            = pi_k (c_k - log pi_k - (-U))     (their sum)
+    d(-U)/dc_k            = pi_k
+
+(the sum: sum_j pi_j c_j + H = -U). This is the gradient the classifier gets
+from the unlabelled examples, and pi_k is the weight with which the
+labelled bound of class k is trained.
+
+Write ``unlabelled_bound_backward(logits, c, dU)``, returning ``(dlogits,
+dc)``. The logits and c are (B, K); dU, the upstream gradient of -U, is
+(B,), one value per row, which multiplies every entry of that row. Compute
+log pi = a - logsumexp(a) (``tv.distributions.log_softmax``) and pi =
+exp(log pi): exp(800) is inf in float64, so exp(a) / sum_j exp(a_j) as
+written is inf / inf = NaN.
+"""
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..distributions.categorical import CategoricalEntropy, CategoricalExpectation, log_softmax
+from .exercise import Exercise, Mistake
+
+SKELETON = '''"""Exercise 15: the backward pass of M2's unlabelled bound -U(x).
+
+-U = sum_k pi_k c_k + H(pi),  pi = softmax(a),  H = -sum_k pi_k log pi_k,  c_k = -L(x, y=k)
+(Kingma, Rezende, Mohamed & Welling 2014, eq. 7); d pi_j / d a_k = pi_j (delta_jk - pi_k):
+
+    d/da_k sum_j pi_j c_j = pi_k (c_k - sum_j pi_j c_j)      dH/da_k = -pi_k (log pi_k + H)
+    d(-U)/da_k = pi_k (c_k - log pi_k - (-U))                d(-U)/dc_k = pi_k
+
+logits and c are (B, K); dU, the upstream gradient of -U, is (B,): one value per row.
+Check it with:  python -m tinyvae.exercises check ex15_unlabelled_bound.py
+"""
+
+import numpy as np
+
+import tinyvae as tv
+
+
+def unlabelled_bound_backward(logits, c, dU):
+    """The gradients of -U = sum_k pi_k c_k + H(pi), pi = softmax(logits), times dU.
+
+    logits, c: (B, K), the classifier's logits and the labelled bounds -L(x, y=k);
+    dU: (B,), the upstream gradient of -U. Returns (dlogits, dc), both (B, K).
+    """
+    # TODO: log pi and pi from the logits (stable: some logits are +-800), -U per row,
+    # then return (dlogits, dc).
+    raise NotImplementedError
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(15, unlabelled_bound_backward)
+'''
+
+
+def unlabelled_bound_backward(logits, c, dU):
+    """tinyvae's own pieces, forward then backward: CategoricalExpectation + CategoricalEntropy."""
+    expectation, entropy = CategoricalExpectation(), CategoricalEntropy()
+    expectation.forward(logits, c)
+    entropy.forward(logits)
+    dlogits, dc = expectation.backward(dU)
+    return dlogits + entropy.backward(dU), dc
+
+
+K = 4  # classes; the batch is K rows too, so a (B,) gradient broadcast along K keeps its shape
+
+
+def trial(unlabelled_bound_backward, rng):
+    # the first row is +-800, where exp(a) overflows to inf and exp(-a) is 0
+    logits = rng.normal(scale=2.0, size=(K, K))
+    logits[0] = 800.0, -800.0, 797.0, 0.0
+    c = -100.0 + 3.0 * rng.standard_normal((K, K))  # -L(x, y=k): bounds of about -100 nats
+    dU = rng.standard_normal(K)
+    dlogits, dc = unlabelled_bound_backward(logits, c, dU)
+    return {"dlogits": dlogits, "dc": dc}
+
+
+# -- the mistakes -----------------------------------------------------------------------
+def _parts(logits, c, dU):
+    """What every answer needs, from the stable log-softmax: g = dU[:, None], pi, log pi,
+    the expectation sum_j pi_j c_j and the entropy H (both (B, 1))."""
+    log_pi = log_softmax(logits)
+    pi = np.exp(log_pi)
+    return SimpleNamespace(
+        g=dU[:, None],
+        pi=pi,
+        log_pi=log_pi,
+        mean=np.sum(pi * c, axis=-1, keepdims=True),
+        H=-np.sum(pi * log_pi, axis=-1, keepdims=True),
+    )
+
+
+def _naive_softmax(logits, c, dU):
+    with np.errstate(all="ignore"):
+        e = np.exp(logits)
+        pi = e / np.sum(e, axis=-1, keepdims=True)
+        log_pi = np.log(pi)
+        minus_U = np.sum(pi * c, axis=-1) - np.sum(pi * log_pi, axis=-1)
+        return dU[:, None] * pi * (c - log_pi - minus_U[:, None]), dU[:, None] * pi
+
+
+def _right_dlogits(p, c):
+    return p.g * p.pi * (c - p.log_pi - (p.mean + p.H))
+
+
+def _dc_is_dU(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return _right_dlogits(p, c), dU
+
+
+def _dc_is_dU_broadcast(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return _right_dlogits(p, c), np.broadcast_to(p.g, c.shape)
+
+
+def _gradient_wrt_pi(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return p.g * (c - p.log_pi - 1), p.g * p.pi
+
+
+def _c_as_the_gradient(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return p.g * c, p.g * p.pi
+
+
+def _pi_c(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return p.g * p.pi * c, p.g * p.pi
+
+
+def _log_pi_plus_one(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return p.g * p.pi * (c - p.log_pi - 1), p.g * p.pi
+
+
+def _expectation_not_centred(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return p.g * p.pi * (c - p.log_pi - p.H), p.g * p.pi
+
+
+def _centred_on_plain_mean(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return p.g * p.pi * (c - c.mean(axis=-1, keepdims=True) - p.log_pi - p.H), p.g * p.pi
+
+
+def _forgets_the_entropy(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return p.g * p.pi * (c - p.mean), p.g * p.pi
+
+
+def _forgets_the_expectation(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return p.g * -p.pi * (p.log_pi + p.H), p.g * p.pi
+
+
+def _entropy_sign(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return p.g * p.pi * (c - p.mean + p.log_pi + p.H), p.g * p.pi
+
+
+def _dU_wrong_axis(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return dU * p.pi * (c - p.log_pi - (p.mean + p.H)), dU * p.pi
+
+
+def _ignores_dU(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return p.pi * (c - p.log_pi - (p.mean + p.H)), p.pi
+
+
+# the same mistake, written two ways, one diagnosis
+DC_WITHOUT_PI = (
+    "dc misses the weight pi: c_k enters -U only through pi_k c_k, so "
+    "d(-U)/dc_k = pi_k and dc = dU[:, None] * pi"
+)
+RIGHT = "d(-U)/da_k = pi_k (c_k - log pi_k - (-U))"  # how most diagnoses end
+
+EXERCISE = Exercise(
+    number=15,
+    slug="unlabelled_bound",
+    title="M2's unlabelled bound: its gradients to the logits and to each class's bound",
+    task=__doc__,
+    skeleton=SKELETON,
+    target="unlabelled_bound_backward",
+    reference=unlabelled_bound_backward,
+    trial=trial,
+    solution="tinyvae/distributions/categorical.py, CategoricalExpectation.backward and "
+    "CategoricalEntropy.backward; tinyvae/objectives/semi_supervised.py, "
+    "SemiSupervised.backward",
+    hints=[
+        "-U has two terms, and both depend on the logits through pi = softmax(a); c enters "
+        "only the first. Get log pi = tv.distributions.log_softmax(logits) and "
+        "pi = np.exp(log_pi) (never exp(logits), which overflows at 800). dU has one value "
+        "per row: dU[:, None] multiplies every entry of that row.",
+        "Chain each term through the softmax's Jacobian, d pi_j / d a_k = "
+        "pi_j (delta_jk - pi_k): the expectation gives pi_k (c_k - sum_j pi_j c_j), the "
+        "entropy -pi_k (log pi_k + H) (exercise 14). Add them: since "
+        "sum_j pi_j c_j + H = -U, the sum is pi_k (c_k - log pi_k - (-U)). And "
+        "d(-U)/dc_k = pi_k.",
+        "log_pi = tv.distributions.log_softmax(logits); pi = np.exp(log_pi); "
+        "minus_U = np.sum(pi * (c - log_pi), axis=-1); return "
+        "dU[:, None] * pi * (c - log_pi - minus_U[:, None]), dU[:, None] * pi.",
+    ],
+    mistakes=[
+        Mistake(
+            "softmax without the max shift",
+            _naive_softmax,
+            "the softmax overflows in the row of logits near +-800: exp(800) = inf, "
+            "inf / inf = NaN, and log(exp(-800)) = log 0 = -inf; take "
+            "log pi = a - logsumexp(a) (tv.distributions.log_softmax), finite for any logits, "
+            "and pi = exp(log pi)",
+        ),
+        Mistake("dc = dU", _dc_is_dU, DC_WITHOUT_PI),
+        Mistake("dc = dU, broadcast", _dc_is_dU_broadcast, DC_WITHOUT_PI),
+        Mistake(
+            "the gradient with respect to pi",
+            _gradient_wrt_pi,
+            "dlogits is dU (c - log pi - 1), the gradient with respect to pi, not to the logits: "
+            "chain it through the softmax, d pi_j / d a_k = pi_j (delta_jk - pi_k), which gives "
+            + RIGHT,
+        ),
+        Mistake(
+            "c as the gradient",
+            _c_as_the_gradient,
+            "dlogits is dU c, the derivative of sum_k pi_k c_k with respect to pi, without the "
+            "entropy: pi depends on the logits through the softmax, "
+            "d pi_j / d a_k = pi_j (delta_jk - pi_k), and so does H(pi); together " + RIGHT,
+        ),
+        Mistake(
+            "pi c: diagonal Jacobian, no entropy",
+            _pi_c,
+            "dlogits is dU pi c: it keeps only the diagonal of the softmax's Jacobian, "
+            "d pi_k / d a_k = pi_k, as for an elementwise exp, and leaves out the entropy; the "
+            "Jacobian's -pi_j pi_k part centres c, pi_k (c_k - sum_j pi_j c_j), and H adds "
+            "-pi_k (log pi_k + H): together " + RIGHT,
+        ),
+        Mistake(
+            "log pi + 1 without the centring",
+            _log_pi_plus_one,
+            "dlogits is dU pi (c - log pi - 1): the gradient with respect to pi, "
+            "c_k - log pi_k - 1, times only the diagonal of the softmax's Jacobian, pi_k; its "
+            "-pi_j pi_k part subtracts the pi-weighted mean of that gradient, "
+            "sum_j pi_j (c_j - log pi_j - 1) = -U - 1, so -U takes the place of the 1: " + RIGHT,
+        ),
+        Mistake(
+            "expectation not centred",
+            _expectation_not_centred,
+            "the expectation's part is not centred: d/da_k sum_j pi_j c_j = "
+            "pi_k (c_k - sum_j pi_j c_j), not pi_k c_k (the softmax's Jacobian couples the "
+            "classes); with the entropy's -pi_k (log pi_k + H), " + RIGHT,
+        ),
+        Mistake(
+            "centred on the plain mean of c",
+            _centred_on_plain_mean,
+            "the expectation's part is centred on the plain mean of c over the K classes: centre "
+            "it on its mean under pi, sum_j pi_j c_j (the -pi_j pi_k of the softmax's Jacobian), "
+            "so that " + RIGHT,
+        ),
+        Mistake(
+            "forgets the entropy",
+            _forgets_the_entropy,
+            "dlogits has the expectation's gradient, pi_k (c_k - sum_j pi_j c_j), but not the "
+            "entropy's: H(q(y|x)) depends on the logits too and adds -pi_k (log pi_k + H) "
+            "(exercise 14); together " + RIGHT,
+        ),
+        Mistake(
+            "forgets the expectation",
+            _forgets_the_expectation,
+            "dlogits has the entropy's gradient, -pi_k (log pi_k + H), but not the expectation's: "
+            "the weights pi of sum_k pi_k c_k depend on the logits too and add "
+            "pi_k (c_k - sum_j pi_j c_j); together " + RIGHT,
+        ),
+        Mistake(
+            "entropy sign",
+            _entropy_sign,
+            "the entropy's part has its sign flipped: pi (log pi + H) is the gradient of "
+            "sum_k pi_k log pi_k = -H; dH/da_k = -pi_k (log pi_k + H), so " + RIGHT,
+        ),
+        Mistake(
+            "dU along the wrong axis",
+            _dU_wrong_axis,
+            "dU is broadcast along the wrong axis: dU has shape (B,), which numpy lines up with "
+            "the last axis, the K classes; use dU[:, None], so that row b is multiplied by dU[b]",
+        ),
+        Mistake(
+            "ignores dU",
+            _ignores_dU,
+            "it ignores dU: multiply both gradients by the upstream gradient, dU[:, None], one "
+            "value per row (the chain rule): dlogits = dU pi (c - log pi - (-U)), dc = dU pi",
+        ),
+    ],
+)
