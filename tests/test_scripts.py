@@ -32,6 +32,7 @@ SCRIPTS = {
     "throughput": BENCHMARKS,
     "pytorch_reference": BENCHMARKS,
     "busy_machine": BENCHMARKS,
+    "semi_supervised_speed": BENCHMARKS,
 }
 # the scripts that read data, with the arguments that make each read MNIST
 READ_MNIST = {
@@ -158,6 +159,7 @@ BAD_ARGUMENTS = [
     ("throughput", ["--eval-examples", "0"], "argument --eval-examples: must be from 1"),
     ("pytorch_reference", ["--epochs", "-1"], "argument --epochs: must be at least 1"),
     ("busy_machine", ["--load", "0"], "argument --load: must be at least 1"),
+    ("semi_supervised_speed", ["--repeats", "1"], "argument --repeats: must be at least 3"),
 ]
 
 
