@@ -19,17 +19,17 @@ likelihood is Gaussian: ``M2(z1_dim, likelihood="gaussian")``.
 
 import numpy as np
 
-from ..distributions.bernoulli import check_bernoulli_data
 from ..distributions.categorical import check_one_hot, one_hot
 from ..nn.activations import ACTIVATIONS
 from ..nn.linear import INITS
 from ..nn.mlp import MLP
 from ..nn.module import Module
-from ..validation import check_choice, check_dtype, check_input, check_int, check_rng, check_sizes
+from ..validation import check_choice, check_dtype, check_int, check_rng, check_sizes
 from .classifier import Classifier
 from .likelihood import BernoulliLikelihood, GaussianLikelihood
 from .posterior import GaussianPosterior
 from .prior import StandardNormalPrior
+from .vae import VAE
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -103,15 +103,10 @@ class M2(Module):
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"M2({args})"
 
-    # -- checking what comes in -------------------------------------------------
-    def check_data(self, x):
-        """Validate data before anything runs, so bad input changes no cache."""
-        x = check_input(x, "x", ndim=2, last_dim=self.x_dim, dtype=self.dtype)
-        if len(x) == 0:
-            raise ValueError("x: expected at least one example, got an empty batch")
-        if self.likelihood_name == "bernoulli":
-            check_bernoulli_data(x)
-        return x
+    # -- checking what comes in: x, z and the noise as the VAE checks them, and y ----------
+    check_data = VAE.check_data
+    check_z = VAE.check_z
+    check_noise = VAE.check_noise
 
     def check_y(self, y, batch):
         """Labels as one-hot rows (B, K): given as integers 0..K-1 or as one-hot rows."""
@@ -126,26 +121,6 @@ class M2(Module):
                 f"y: expected one-hot rows of shape ({batch}, {self.n_classes}), got {y.shape}"
             )
         return y.astype(self.dtype, copy=False)
-
-    def check_z(self, z):
-        return check_input(z, "z", ndim=2, last_dim=self.z_dim, dtype=self.dtype)
-
-    def check_noise(self, batch, rng=None, eps=None):
-        """``eps`` as (L, B, z_dim), checked, or None when it is to be drawn from ``rng``."""
-        if eps is None:
-            if rng is None:
-                raise ValueError("rng: pass rng= (a numpy Generator) or the noise itself as eps=")
-            check_rng(rng)
-            return None
-        eps = check_input(eps, "eps", last_dim=self.z_dim, dtype=self.dtype)
-        if eps.ndim == 2:
-            eps = eps[None]
-        if eps.ndim != 3 or eps.shape[1] != batch or len(eps) == 0:
-            raise ValueError(
-                f"eps: expected shape ({batch}, {self.z_dim}) or (L, {batch}, {self.z_dim}) "
-                f"with L >= 1, got {eps.shape}"
-            )
-        return eps
 
     # -- the two networks of y and z, for the objectives ----------------------------
     def posterior_forward_kl(self, x, y, eps):
