@@ -49,6 +49,29 @@ def test_the_whole_objective_passes_a_gradient_check(seed, labels, L, likelihood
     assert report.passed(TOL), str(report)
 
 
+@pytest.mark.parametrize(
+    "labels, alpha",
+    [
+        ([0, 2, 1, 2], 0.0),  # the labelled bound alone
+        ([0, 2, 1, 2], 3.0),  # with the classification loss
+        ([-1, -1, -1, -1], 1.0),  # the unlabelled bound alone
+    ],
+)
+def test_each_bound_alone_passes_a_gradient_check(labels, alpha):
+    rng = np.random.default_rng(11)
+    model = small_m2(rng)
+    objective = tv.SemiSupervised(model, alpha=alpha, n_samples=2)
+    x, eps = binary(rng, 4), rng.standard_normal((2, 4, 2))
+    labels = np.array(labels)
+    report = check_loss(objective, lambda: objective.loss(x, eps=eps, labels=labels), rng=rng)
+    assert report.passed(TOL), str(report)
+    if alpha == 0.0:  # no gradient reaches the classifier
+        objective.zero_grad()
+        objective.loss(x, eps=eps, labels=labels)
+        objective.backward()
+        assert all(not grad.any() for _, _, grad in model.classifier.parameters())
+
+
 @pytest.mark.parametrize("labels", [[0, 1, 2, 0], [-1, -1, -1, -1], [1, -1, 2, -1]])
 def test_m1_plus_m2_passes_a_gradient_check(labels):
     """M1+M2: M2 on z1 ~ q(z1|x) of a fixed VAE; the same seed gives the same draws."""
