@@ -302,7 +302,7 @@ def analogies(path, model, mnist, rows=8):
         (28, 28),
         rows,
         11,
-        "left: test image; then E[x|y, z] for its z ~ q(z|x, y) mean and y = 0..9",
+        "left: a test image; then E[x|y, z] for y = 0..9, z = the mean of q(z|x, y)",
     )
 
 
