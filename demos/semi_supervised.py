@@ -331,12 +331,12 @@ def curves(path, runs):
         h = run["history"]
         ax_error.plot(h["epoch"], 100 * np.asarray(h["metrics"]["test_error"]), label=key)
         ax_bound.plot(h["epoch"], h["test_loss"], label=key)
-    ax_error.set_ylabel("test error (%)")
-    ax_error.set_yscale("log")
-    ax_bound.set_ylabel("test -U(x), nats (M1+M2: of z1)")
+    ax_error.set_ylabel("test error of argmax q(y|x) (%)")
+    ax_error.set_ylim(0, None)
+    ax_bound.set_ylabel("test U(x) = -(bound on log p(x)), nats\n(M1+M2: on log p(z1), a density)")
     for ax in (ax_error, ax_bound):
         ax.set_xlabel("epoch (pass over the unlabelled images)")
-        ax.grid(alpha=0.3, which="both")
+        ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     plots.save_figure(fig, path)
 
