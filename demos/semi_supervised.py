@@ -325,15 +325,17 @@ def curves(path, runs):
     semi = {key: run for key, run in runs.items() if key.startswith(("m2-", "m1m2-"))}
     if not semi:
         return
-    fig = Figure(figsize=(10, 3.8))
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
     ax_error, ax_bound = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     for key, run in semi.items():
+        kind, n = key.split("-")
+        name = {"m2": "M2", "m1m2": "M1+M2 (U of z1)"}[kind] + f", {n} labels"
         h = run["history"]
-        ax_error.plot(h["epoch"], 100 * np.asarray(h["metrics"]["test_error"]), label=key)
-        ax_bound.plot(h["epoch"], h["test_loss"], label=key)
-    ax_error.set_ylabel("test error of argmax q(y|x) (%)")
+        ax_error.plot(h["epoch"], 100 * np.asarray(h["metrics"]["test_error"]), label=name)
+        ax_bound.plot(h["epoch"], h["test_loss"], label=name)
+    ax_error.set_title("test error of argmax q(y|x) (%)", fontsize=9)
     ax_error.set_ylim(0, None)
-    ax_bound.set_ylabel("test U(x) = -(bound on log p(x)), nats\n(M1+M2: on log p(z1), a density)")
+    ax_bound.set_title("test U(x), minus the bound on log p(x) (nats)", fontsize=9)
     for ax in (ax_error, ax_bound):
         ax.set_xlabel("epoch (pass over the unlabelled images)")
         ax.grid(alpha=0.3)
