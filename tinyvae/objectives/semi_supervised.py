@@ -75,6 +75,7 @@ class SemiSupervised(Objective):
         self.log_q_y = CategoricalLogDensity()  # log q(y|x) of the labelled rows
         self.expectation = CategoricalExpectation()  # sum_y q(y|x) (-L(x, y))
         self.entropy = CategoricalEntropy()  # H(q(y|x))
+        self.terms = None  # the last loss's three terms, batch means in nats
 
     def __repr__(self):
         m1 = ", features=M1" if self.features is not None else ""
