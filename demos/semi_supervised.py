@@ -173,6 +173,13 @@ def run(args):
 
     results = {"settings": vars(args), "runs": {}}
 
+    def training_labels(n):
+        """The labelled rows for ``n`` labels, and every row's label (-1: unlabelled)."""
+        rows = labelled_subset(y_train, n, seed=args.seed)
+        labels = np.full(len(x_train), -1)
+        labels[rows] = y_train[rows]
+        return rows, labels
+
     def alpha_for(n):
         """The classification weight per labelled example (tv.paper_alpha for 0.1)."""
         return args.alpha_scale * len(x_train) / n
@@ -211,9 +218,7 @@ def run(args):
         print(f"M1 from {paths['m1']}")
 
     for n in args.labels:
-        rows = labelled_subset(y_train, n, seed=args.seed)
-        labels = np.full(len(x_train), -1)
-        labels[rows] = y_train[rows]
+        rows, labels = training_labels(n)
         alpha = alpha_for(n)
         if "m1" in args.models:
             error = m1_classifier(m1, x_train[rows], y_train[rows], mnist, train_rng, progress)
@@ -242,9 +247,7 @@ def run(args):
 
     if "styles" in args.models:
         n = args.labels[0]
-        rows = labelled_subset(y_train, n, seed=args.seed)
-        labels = np.full(len(x_train), -1)
-        labels[rows] = y_train[rows]
+        _, labels = training_labels(n)
         model = tv.M2(784, hidden=(500,), z_dim=2, rng=init_rng)
         history = train(
             "styles",
