@@ -2,9 +2,11 @@
 
 Read it like a book, in this order:
 
-    nn/             Part I    the module protocol, Linear, activations, MLP
+    nn/             Part I    the module protocol, Linear, activations, MLP, masked
+                              linear layers and MADE
     distributions/  Part II   reparameterization, Gaussian, Bernoulli, KL, categorical
-    models/         Part III  what p(z), q(z|x) and p(x|z) are; the VAE; M2
+    models/         Part III  what p(z), q(z|x) and p(x|z) are; the VAE; M2; inverse
+                              autoregressive flow
     objectives/     Part IV   the bounds: SGVB A and B, IWAE, score function, wake-sleep,
                               the semi-supervised objective
     optim.py                  Adam (Algorithm 1), SGD, AdaGrad
@@ -37,13 +39,17 @@ from .models import (
     Classifier,
     GaussianLikelihood,
     GaussianPosterior,
+    IAFPosterior,
+    IAFStep,
     StandardNormalPrior,
 )
 from .nn import (
     ELU,
+    MADE,
     MLP,
     LeakyReLU,
     Linear,
+    MaskedLinear,
     Module,
     ReLU,
     Sequential,

@@ -1,10 +1,12 @@
 """Part III: what p and q are -- priors, posteriors, likelihoods and the models they make.
 
 Read prior.py, posterior.py (q(z|x)), likelihood.py (p(x|z)), then vae.py;
-classifier.py is q(y|x) of the semi-supervised model m2.py.
+classifier.py is q(y|x) of the semi-supervised model m2.py; iaf.py is a richer
+q(z|x), inverse autoregressive flow.
 """
 
 from .classifier import Classifier
+from .iaf import IAFPosterior, IAFStep
 from .likelihood import BernoulliLikelihood, GaussianLikelihood
 from .m2 import M2
 from .posterior import GaussianPosterior
@@ -18,5 +20,7 @@ __all__ = [
     "Classifier",
     "GaussianLikelihood",
     "GaussianPosterior",
+    "IAFPosterior",
+    "IAFStep",
     "StandardNormalPrior",
 ]

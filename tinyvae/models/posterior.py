@@ -35,6 +35,12 @@ from ..distributions.reparameterize import Reparameterize
 from ..nn.module import Module
 
 
+def log_q_at_sample(logvar, eps):
+    """log q(z|x) at z = mu + sigma eps: -1/2 sum_j (log 2 pi + logvar_j + eps_j^2)."""
+    J = eps.shape[-1]
+    return -0.5 * (np.sum(eps * eps, axis=-1) + np.sum(logvar, axis=-1) + J * LOG_2PI)
+
+
 class GaussianPosterior(Module):
     """q(z|x) = N(mu, diag exp(logvar)) with ``(mu, logvar) = encoder(x)``.
 
@@ -62,19 +68,13 @@ class GaussianPosterior(Module):
     def _encoder_backward(self, dmu, dlogvar):
         self.encoder.backward(np.concatenate([dmu, dlogvar], axis=1))
 
-    @staticmethod
-    def _log_q_at_sample(logvar, eps):
-        """log q(z|x) at z = mu + sigma eps: -1/2 sum_j (log 2 pi + logvar_j + eps_j^2)."""
-        J = eps.shape[-1]
-        return -0.5 * (np.sum(eps * eps, axis=-1) + np.sum(logvar, axis=-1) + J * LOG_2PI)
-
     # -- a sample and its log-density (estimator A, IWAE) ------------------------
     def forward(self, x, eps):
         mu, logvar = self._params(x)
         z = self.reparameterize.forward(mu, logvar, eps)  # (L, B, J)
         # which forward ran; a new tuple each time, so objectives can tell it is still theirs
         self.cache = ("sample", len(x))
-        return z, self._log_q_at_sample(logvar, eps)
+        return z, log_q_at_sample(logvar, eps)
 
     def backward(self, dz, dlog_q):
         self._pop_phase("sample")
@@ -138,11 +138,7 @@ class GaussianPosterior(Module):
     def sample_from(params, eps):
         """``(z, log_q)`` for noise ``eps`` given the parameters from ``encode``."""
         mu, logvar = params
-        z = mu + np.exp(0.5 * logvar) * eps
-        log_q = -0.5 * (
-            np.sum(eps * eps, axis=-1) + np.sum(logvar, axis=-1) + mu.shape[-1] * LOG_2PI
-        )
-        return z, log_q
+        return mu + np.exp(0.5 * logvar) * eps, log_q_at_sample(logvar, eps)
 
     def sample(self, x, eps):
         """``(z, log_q)``: z ~ q(z|x) for the noise ``eps``."""

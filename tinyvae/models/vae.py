@@ -2,7 +2,8 @@
 
     generative model    p(z) = N(0, I)                         (prior.py)
                         p(x|z) Bernoulli or Gaussian, from an MLP decoder (likelihood.py)
-    recognition model   q(z|x) = N(mu, diag exp(logvar)), from an MLP encoder (posterior.py)
+    recognition model   q(z|x) = N(mu, diag exp(logvar)), from an MLP encoder (posterior.py),
+                        optionally followed by inverse autoregressive flow steps (iaf.py)
 
 A model exposes these three parts, ``model.prior``, ``model.posterior`` and
 ``model.likelihood``; the bounds it is trained with live in
@@ -28,11 +29,14 @@ from ..validation import (
     check_rng,
     check_sizes,
 )
+from .iaf import IAFPosterior
 from .likelihood import BernoulliLikelihood, GaussianLikelihood
 from .posterior import GaussianPosterior
 from .prior import StandardNormalPrior
 
 LIKELIHOODS = ("bernoulli", "gaussian")
+# the estimators that need only z ~ q(z|x) and log q at it: all an IAF posterior offers
+SAMPLE_ONLY_ESTIMATORS = ("A", "sgvb_a", "iwae")
 
 
 class VAE(Module):
@@ -44,7 +48,12 @@ class VAE(Module):
     mean and a log-variance per pixel (2 * x_dim numbers). ``bounded_mean``
     squashes the Gaussian mean into (0, 1) (AEVB appendix C.2).
     ``estimator`` is the bound that ``loss`` and ``tinyvae.fit`` use unless
-    told otherwise (a name from ``tinyvae.objectives.ESTIMATORS``).
+    told otherwise (a name from ``tinyvae.objectives.ESTIMATORS``; None: "B",
+    or "A" for a posterior without a closed-form KL).
+
+    ``iaf_steps > 0`` makes q(z|x) an inverse autoregressive flow
+    (Kingma et al. 2016): the encoder also emits a context of ``iaf_context``
+    numbers, and each step is a MADE with hidden sizes ``iaf_hidden``.
     """
 
     def __init__(
@@ -58,7 +67,10 @@ class VAE(Module):
         rng=None,
         dtype=np.float32,
         bounded_mean=False,
-        estimator="B",
+        estimator=None,
+        iaf_steps=0,
+        iaf_hidden=(200,),
+        iaf_context=50,
     ):
         super().__init__()
         from ..objectives import resolve_estimator  # the names of the bounds
@@ -74,20 +86,52 @@ class VAE(Module):
         self.bounded_mean = check_bool(bounded_mean, "bounded_mean")
         if self.bounded_mean and likelihood != "gaussian":
             raise ValueError("bounded_mean: True only applies to likelihood='gaussian'")
+        self.iaf_steps = check_int(iaf_steps, "iaf_steps", minimum=0)
+        self.iaf_hidden = check_sizes(iaf_hidden, "iaf_hidden")
+        self.iaf_context = check_int(iaf_context, "iaf_context", minimum=0)
+        if self.iaf_steps and not self.iaf_hidden:
+            raise ValueError("iaf_hidden: an IAF step needs at least one hidden layer, got none")
+        if estimator is None:
+            estimator = "A" if self.iaf_steps else "B"
         resolve_estimator(estimator)
+        if self.iaf_steps and estimator not in SAMPLE_ONLY_ESTIMATORS:
+            raise ValueError(
+                f"estimator: {estimator!r} needs a closed-form KL or log q at a given z, which "
+                f"an IAF posterior does not have; expected one of {list(SAMPLE_ONLY_ESTIMATORS)}"
+            )
         self.estimator = estimator
         rng = np.random.default_rng() if rng is None else check_rng(rng, "VAE")
         hidden = self.hidden
+        context = self.iaf_context if self.iaf_steps else 0
 
         out_dim = self.x_dim if likelihood == "bernoulli" else 2 * self.x_dim
         # the encoder's input is data: its backward need not compute dL/dx
         self.encoder = MLP(
-            self.x_dim, hidden, 2 * self.z_dim, activation, init, rng, dtype, input_grad=False
+            self.x_dim,
+            hidden,
+            2 * self.z_dim + context,
+            activation,
+            init,
+            rng,
+            dtype,
+            input_grad=False,
         )
         self.decoder = MLP(self.z_dim, hidden[::-1], out_dim, activation, init, rng, dtype)
         # the three parts the objectives use; they hold the two networks above
         self.prior = StandardNormalPrior(self.z_dim, self.dtype)
-        self.posterior = GaussianPosterior(self.encoder, self.z_dim)
+        if self.iaf_steps:
+            self.posterior = IAFPosterior(
+                self.encoder,
+                self.z_dim,
+                self.iaf_steps,
+                self.iaf_hidden,
+                context,
+                init=init,
+                rng=rng,
+                dtype=dtype,
+            )
+        else:
+            self.posterior = GaussianPosterior(self.encoder, self.z_dim)
         if likelihood == "bernoulli":
             self.likelihood = BernoulliLikelihood(self.decoder)
         else:
@@ -95,7 +139,7 @@ class VAE(Module):
 
     def config(self):
         """The constructor arguments that fix the architecture (saved in checkpoints)."""
-        return {
+        config = {
             "x_dim": self.x_dim,
             "hidden": list(self.hidden),
             "z_dim": self.z_dim,
@@ -103,6 +147,13 @@ class VAE(Module):
             "likelihood": self.likelihood_name,
             "bounded_mean": self.bounded_mean,
         }
+        if self.iaf_steps:  # only then: checkpoints of Gaussian VAEs keep their config
+            config.update(
+                iaf_steps=self.iaf_steps,
+                iaf_hidden=list(self.iaf_hidden),
+                iaf_context=self.iaf_context,
+            )
+        return config
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
@@ -197,16 +248,18 @@ class VAE(Module):
         objective = self._pop_cache()
         objective.backward(dloss)
 
-    def elbo(self, x, rng=None, eps=None, n_samples=1, batch_size=1000, estimator="B"):
+    def elbo(self, x, rng=None, eps=None, n_samples=1, batch_size=1000, estimator=None):
         """Per-example bound, shape (B,), evaluated in chunks; keeps no cache.
 
-        With the default estimator B (or "A") this is an estimate of the ELBO
+        With the default estimator (B, or A for an IAF posterior) this is an estimate of the ELBO
         with sampled z; other estimators give their own bound (for "iwae",
         the importance-weighted bound, which is not an ELBO). The same as
         ``make_objective(self, estimator, n_samples).bound(x, ...)``.
         """
         from ..objectives import make_objective
 
+        if estimator is None:
+            estimator = "A" if self.iaf_steps else "B"
         return make_objective(self, estimator, n_samples).bound(
             x, rng=rng, eps=eps, batch_size=batch_size
         )

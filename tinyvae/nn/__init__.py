@@ -1,11 +1,14 @@
 """Part I: backpropagation by hand -- the module protocol and the layers built on it.
 
-Read module.py (the contract), then linear.py, functional.py, activations.py, mlp.py.
+Read module.py (the contract), then linear.py, functional.py, activations.py, mlp.py;
+masked_linear.py and made.py build the autoregressive networks of inverse autoregressive flow.
 """
 
 from .activations import ACTIVATIONS, ELU, Floor, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from .functional import logsumexp, sigmoid, softplus
 from .linear import Linear, init_weights
+from .made import MADE, connectivity, format_mask, made_degrees, made_masks
+from .masked_linear import MaskedLinear
 from .mlp import MLP
 from .module import Module, Sequential, unbroadcast
 
@@ -14,7 +17,9 @@ __all__ = [
     "ELU",
     "LeakyReLU",
     "Linear",
+    "MADE",
     "MLP",
+    "MaskedLinear",
     "Module",
     "ReLU",
     "Sequential",
@@ -22,8 +27,12 @@ __all__ = [
     "Floor",
     "Softplus",
     "Tanh",
+    "connectivity",
+    "format_mask",
     "init_weights",
     "logsumexp",
+    "made_degrees",
+    "made_masks",
     "sigmoid",
     "softplus",
     "unbroadcast",
