@@ -1,0 +1,242 @@
+"""Exercise 16: the masks that make an MLP autoregressive (MADE).
+
+MADE (Germain, Gregor, Murray & Larochelle 2015, "MADE: Masked Autoencoder
+for Distribution Estimation", section 4) multiplies each weight matrix of an
+MLP by a fixed binary mask, so that output i depends only on the inputs
+that come before i in an order. Every unit gets a degree:
+
+    input i          d_i = order[i] + 1, in 1..D
+    hidden unit k    m_k, in 1..D-1 (layer by layer, from ``made_degrees``)
+    output i         d_i, the degree of input i (the same for every head)
+
+and a connection is kept
+
+    into a hidden unit k'  from a unit of degree m_k   when  m_k' >= m_k    (eq. (12))
+    into output i          from a unit of degree m_k   when  d_i > m_k      (eq. (13), strict)
+
+so a path from input j to output i has degrees d_j <= m <= ... <= m < d_i:
+output i never sees input i or any input after it. That triangular
+Jacobian is what inverse autoregressive flow needs (Kingma et al. 2016,
+section 3).
+
+Write ``made_masks(degrees, heads=1)``. ``degrees`` is the list that
+``made_degrees`` returns: the input degrees (D,), then one array per hidden
+layer. Return one boolean mask per layer, shaped (in, out) like the weights
+of ``x @ (W * mask)``: one per hidden layer, then the output mask
+(last hidden size, heads * D), whose columns are the D outputs repeated once
+per head (head 0 is columns 0..D-1, head 1 the next D, ...). With
+m_in a column of the layer's input degrees and m_out a row of its output
+degrees, ``m_out >= m_in`` broadcasts to the (in, out) mask.
+"""
+
+import numpy as np
+
+from ..nn.made import connectivity, made_degrees, made_masks
+from .exercise import Exercise, Mistake
+
+SKELETON = '''"""Exercise 16: the masks of MADE, an autoregressive MLP.
+
+Germain, Gregor, Murray & Larochelle 2015, "MADE", section 4, eqs. (12)-(13).
+
+degrees = [input degrees d (D,), hidden layer 1 degrees (H1,), ..., last hidden (HL,)]
+Masks are (in, out), like the weights of x @ (W * mask):
+
+    hidden layer:  keep  m_out >= m_in      (eq. (12))
+    output layer:  keep  d_out > m_in       (eq. (13), strict), m_in the last hidden layer's
+                   output i has input i's degree d_i; the D outputs repeat once per head
+
+Check it with:  python -m tinyvae.exercises check ex16_made_mask.py
+"""
+
+import numpy as np
+
+
+def made_masks(degrees, heads=1):
+    """One boolean mask (in, out) per layer: the hidden layers', then the output's.
+
+    degrees: a list of integer arrays, the inputs' (D,) first, then each hidden layer's.
+    The output mask is (len(degrees[-1]), heads * D): columns [k*D, (k+1)*D) are head k.
+    """
+    # TODO: a mask per pair of consecutive layers of degrees (hidden: >=), then the output
+    # mask against the last hidden layer (strict >), its columns tiled once per head.
+    raise NotImplementedError
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(16, made_masks)
+'''
+
+D, HIDDEN, HEADS = 5, (7, 6, 5), 2
+# the last hidden layer has D units, so that an output mask compared with the input degrees
+# still fits the layer and its connectivity shows
+
+
+def autoregressive(masks, input_degrees):
+    """The connectivity of ``masks`` and its violations, as floats (D, outputs).
+
+    A violation is an input i connected to an output column of degree <= d_i (the output
+    columns tiled from ``input_degrees``, once per head). Masks whose shapes do not
+    chain have no connectivity: NaN.
+    """
+    chained = (
+        all(mask.ndim == 2 for mask in masks)
+        and masks[0].shape[0] == D
+        and all(a.shape[1] == b.shape[0] for a, b in zip(masks, masks[1:]))
+        and masks[-1].shape[1] > 0
+        and masks[-1].shape[1] % D == 0
+    )
+    if not chained:
+        nan = np.full((D, HEADS * D), np.nan)
+        return nan, nan.copy()
+    paths = connectivity(masks).astype(np.float64)
+    output_degrees = np.tile(input_degrees, paths.shape[1] // D)
+    violations = paths * (input_degrees[:, None] >= output_degrees[None, :])
+    return paths, violations
+
+
+def trial(made_masks, rng):
+    order = rng.permutation(D)  # a shuffled order, so that a degree is not the index + 1
+    degrees = made_degrees(D, HIDDEN, order, hidden_degrees="random", rng=rng)
+    masks = made_masks([d.copy() for d in degrees], heads=HEADS)
+    masks = [np.asarray(mask, dtype=np.float64) for mask in masks]
+    out = {f"mask_{i}": mask for i, mask in enumerate(masks[:-1])}
+    out["mask_out"] = masks[-1]
+    out["connectivity"], out["violations"] = autoregressive(masks, degrees[0])
+    return out
+
+
+# -- mistakes ---------------------------------------------------------------------------
+def _masks(degrees, heads, hidden_keeps, output_keeps, output_degrees=None, last=None):
+    """Masks built with the comparisons given: ``keeps(deg_in, deg_out)`` -> (in, out)."""
+    masks = [hidden_keeps(d_in, d_out) for d_in, d_out in zip(degrees, degrees[1:])]
+    if output_degrees is None:
+        output_degrees = np.tile(degrees[0], heads)
+    masks.append(output_keeps(degrees[-1] if last is None else last, output_degrees))
+    return masks
+
+
+def _geq(d_in, d_out):
+    return d_out[None, :] >= d_in[:, None]
+
+
+def _gt(d_in, d_out):
+    return d_out[None, :] > d_in[:, None]
+
+
+def _output_not_strict(degrees, heads=1):
+    return _masks(degrees, heads, _geq, _geq)
+
+
+def _hidden_strict(degrees, heads=1):
+    return _masks(degrees, heads, _gt, _gt)
+
+
+def _input_degrees_at_output(degrees, heads=1):
+    return _masks(degrees, heads, _geq, _gt, last=degrees[0])
+
+
+def _natural_output_degrees(degrees, heads=1):
+    D = len(degrees[0])
+    return _masks(degrees, heads, _geq, _gt, output_degrees=np.tile(np.arange(1, D + 1), heads))
+
+
+def _order_for_degrees(degrees, heads=1):
+    return _masks(degrees, heads, _geq, _gt, output_degrees=np.tile(degrees[0] - 1, heads))
+
+
+def _repeat_for_tile(degrees, heads=1):
+    return _masks(degrees, heads, _geq, _gt, output_degrees=np.repeat(degrees[0], heads))
+
+
+def _no_tile(degrees, heads=1):
+    return _masks(degrees, heads, _geq, _gt, output_degrees=degrees[0])
+
+
+def _transposed(degrees, heads=1):
+    return [mask.T for mask in made_masks(degrees, heads)]
+
+
+EXERCISE = Exercise(
+    number=16,
+    slug="made_mask",
+    title="MADE: the masks that make an MLP autoregressive",
+    task=__doc__,
+    skeleton=SKELETON,
+    target="made_masks",
+    reference=made_masks,
+    trial=trial,
+    solution="tinyvae/nn/made.py, made_masks (and connectivity, which checks them)",
+    hints=[
+        "There is one mask per layer: one for each pair of consecutive entries of degrees "
+        "(inputs -> hidden 1, hidden 1 -> hidden 2, ...), and one from the last hidden layer "
+        "to the outputs. A mask is (in, out): a column of the in-degrees, d_in[:, None], "
+        "compared with a row of the out-degrees, d_out[None, :], broadcasts to it.",
+        "Hidden layers keep m_out >= m_in (a unit may read units of its own degree). The "
+        "outputs have the input degrees, degrees[0], once per head (np.tile), and keep "
+        "d_out > m_in strictly against the LAST hidden layer, so output i never reads "
+        "input i.",
+        "masks = [d_out[None, :] >= d_in[:, None] for d_in, d_out in zip(degrees, "
+        "degrees[1:])]; out = np.tile(degrees[0], heads); "
+        "masks.append(out[None, :] > degrees[-1][:, None]); return masks.",
+    ],
+    mistakes=[
+        Mistake(
+            ">= at the output",
+            _output_not_strict,
+            "output i may depend on input i: the masks are not autoregressive (the "
+            "connectivity links an input to an output of the same or a lower degree). "
+            "The output layer keeps d_out > m_in, strictly (Germain et al. 2015, eq. (13)); "
+            "only the hidden layers keep m_out >= m_in",
+        ),
+        Mistake(
+            "> in the hidden layers",
+            _hidden_strict,
+            "the hidden masks use >, which cuts connections MADE keeps: a hidden unit of "
+            "degree m reads every unit of degree <= m, m_out >= m_in (eq. (12)); only the "
+            "output mask is strict",
+        ),
+        Mistake(
+            "output mask against the input degrees",
+            _input_degrees_at_output,
+            "the output mask compares the outputs with the input degrees, degrees[0]: the "
+            "output layer reads the last hidden layer, so keep d_out > m_in with "
+            "m_in = degrees[-1] (rows: the last hidden units)",
+        ),
+        Mistake(
+            "natural output degrees",
+            _natural_output_degrees,
+            "the output degrees ignore the order: output i has the degree of input i, "
+            "degrees[0][i] (order[i] + 1), not i + 1; tile degrees[0] once per head",
+        ),
+        Mistake(
+            "order for degrees",
+            _order_for_degrees,
+            "the output degrees are one too small: you used the order (0-based), "
+            "degrees[0] - 1, where the degree itself belongs; output i has input i's "
+            "degree d_i = order[i] + 1, and keeps d_i > m_in",
+        ),
+        Mistake(
+            "np.repeat for np.tile",
+            _repeat_for_tile,
+            "the output columns interleave the heads (np.repeat gives d_0, d_0, d_1, d_1, "
+            "...): each head is a block of D columns, head k is columns [k*D, (k+1)*D), so "
+            "repeat the whole row of degrees, np.tile(degrees[0], heads)",
+        ),
+        Mistake(
+            "output mask not tiled per head",
+            _no_tile,
+            "the output mask has D columns, not heads * D: every head has its own D "
+            "outputs with the input degrees, so tile them, np.tile(degrees[0], heads)",
+        ),
+        Mistake(
+            "masks transposed",
+            _transposed,
+            "the masks are (out, in), transposed: a mask multiplies the weights of "
+            "x @ (W * mask), so it is (in, out), one row per unit the layer reads, "
+            "mask[k, j] = m_out[j] >= m_in[k] (transposed masks do not chain into a "
+            "connectivity)",
+        ),
+    ],
+)

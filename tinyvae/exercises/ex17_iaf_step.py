@@ -1,0 +1,264 @@
+"""Exercise 17: the backward pass of one inverse autoregressive flow step.
+
+Inverse autoregressive flow (Kingma, Salimans, Jozefowicz, Chen, Sutskever &
+Welling 2016, "Improved Variational Inference with Inverse Autoregressive
+Flow", section 3, eqs. (14)-(16) and Algorithm 1) pushes a sample z through
+steps of
+
+    (m, s) = MADE(z, h),      sigma = sigmoid(s)
+    z_new  = sigma * z + (1 - sigma) * m
+    log_det = sum_i log sigma_i                   (one number per row)
+
+m_i and s_i depend only on the z_j before i in the MADE's order (and on the
+context h), so dz_new/dz is triangular with diagonal sigma, and log_det is
+the log of its determinant. Given dz_new (B, D) and dlog_det (B,),
+elementwise (d sigma / ds = sigma (1 - sigma), d log sigma / ds = 1 - sigma):
+
+    dm = (1 - sigma) * dz_new
+    ds = sigma (1 - sigma) (z - m) * dz_new + (1 - sigma) * dlog_det[:, None]
+
+then the MADE carries dm and ds back to its inputs,
+``dz_made, dh = self.made.backward(dm, ds)`` (call it once: it consumes the
+MADE's cache and adds its weights' gradients), and z reaches z_new along two
+paths, directly and through the MADE:
+
+    dz = sigma * dz_new + dz_made.
+
+Write ``IAFStep.backward(dz_new, dlog_det)``, returning ``(dz, dh)`` (the
+step here has a context h). ``forward`` keeps (z, m, sigma) in the cache.
+"""
+
+import numpy as np
+
+from ..models.iaf import IAFStep
+from ..nn.module import Module
+from .exercise import Exercise, Mistake, module_trial
+
+SKELETON = '''"""Exercise 17: the backward pass of one inverse autoregressive flow step.
+
+Kingma, Salimans, Jozefowicz, Chen, Sutskever & Welling 2016, eqs. (14)-(16), Algorithm 1:
+
+    (m, s) = MADE(z, h),  sigma = sigmoid(s),  z_new = sigma * z + (1 - sigma) * m,
+    log_det = sum_i log sigma_i                      (one number per row, shape (B,))
+
+d sigma / ds = sigma (1 - sigma); d log sigma / ds = 1 - sigma. m and s depend on z too
+(through the MADE): z reaches z_new directly AND through the MADE.
+Check it with:  python -m tinyvae.exercises check ex17_iaf_step.py
+"""
+
+import numpy as np
+
+import tinyvae as tv
+
+
+class IAFStep(tv.IAFStep):
+    """tinyvae's IAFStep (its MADE and forward(z, h) -> (z_new, log_det)), with your backward."""
+
+    def backward(self, dz_new, dlog_det):
+        z, m, sigma = self._pop_cache()  # each (B, D), what forward kept
+        # TODO: dm and ds (B, D) from dz_new (B, D) and dlog_det (B,); then
+        #     dz_made, dh = self.made.backward(dm, ds)   (once: it consumes the MADE's cache)
+        # and return (dz, dh), dz adding the direct path from z to z_new.
+        raise NotImplementedError
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(17, IAFStep)
+'''
+
+
+class _Joined(Module):
+    """A step with one output, [z_new, log_det] side by side (B, D + 1), for module_trial."""
+
+    def __init__(self, step):
+        super().__init__()
+        self.step = step
+
+    def forward(self, z, h):
+        z_new, log_det = self.step.forward(z, h)
+        return np.concatenate([z_new, log_det[:, None]], axis=1)
+
+    def backward(self, dy):
+        return self.step.backward(dy[:, :-1].copy(), dy[:, -1].copy())
+
+
+def trial(iaf_step, rng):
+    # D = 4 and B = 5, so that dlog_det (B,) broadcast against (B, D) without [:, None] raises
+    D, B = 4, 5
+    order = rng.permutation(D)
+    step = iaf_step(D, (6,), 3, order, forget_bias=0.5, rng=rng, dtype=np.float64)
+    inputs = {"z": rng.normal(size=(B, D)), "h": rng.normal(size=(B, 3))}
+    out = module_trial(_Joined(step), inputs, rng=rng)
+    y = out.pop("y")
+    named = {"z_new": y[:, :-1], "log_det": y[:, -1]}
+    # the MADE's gradients, named as the step names them: dmade.layers.0.W, ..., dmade.V
+    named.update({key.replace("dstep.", "d"): value for key, value in out.items()})
+    return named
+
+
+class _Mistake(IAFStep):
+    """A wrong backward: ``dm_ds`` gives (dm, ds), ``dz`` combines the two paths."""
+
+    def backward(self, dz_new, dlog_det):
+        z, m, sigma = self._pop_cache()
+        dm, ds = self.dm_ds(dz_new, dlog_det, z, m, sigma)
+        dz_made, dh = self.made.backward(dm, ds)
+        return self.dz(dz_new, sigma, dz_made), dh
+
+    def dm_ds(self, dz_new, dlog_det, z, m, sigma):
+        dm = (1.0 - sigma) * dz_new
+        return dm, self.ds_flow(dz_new, z, m, sigma) + self.ds_log_det(dlog_det, sigma)
+
+    def ds_flow(self, dz_new, z, m, sigma):
+        return sigma * (1.0 - sigma) * (z - m) * dz_new
+
+    def ds_log_det(self, dlog_det, sigma):
+        return (1.0 - sigma) * dlog_det[:, None]
+
+    def dz(self, dz_new, sigma, dz_made):
+        return sigma * dz_new + dz_made
+
+
+class _NoDirectPath(_Mistake):
+    def dz(self, dz_new, sigma, dz_made):
+        return dz_made
+
+
+class _NoMadePath(_Mistake):
+    def dz(self, dz_new, sigma, dz_made):
+        return sigma * dz_new
+
+
+class _DirectPathWithoutSigma(_Mistake):
+    def dz(self, dz_new, sigma, dz_made):
+        return dz_new + dz_made
+
+
+class _NoLogDet(_Mistake):
+    def ds_log_det(self, dlog_det, sigma):
+        return 0.0
+
+
+class _LogDetOverSigma(_Mistake):
+    def ds_log_det(self, dlog_det, sigma):
+        return dlog_det[:, None] / sigma
+
+
+class _LogDetOfExpScale(_Mistake):
+    def ds_log_det(self, dlog_det, sigma):
+        return dlog_det[:, None] * np.ones_like(sigma)
+
+
+class _SigmaForSigmoidDerivative(_Mistake):
+    def ds_flow(self, dz_new, z, m, sigma):
+        return sigma * (z - m) * dz_new
+
+
+class _MMinusZ(_Mistake):
+    def ds_flow(self, dz_new, z, m, sigma):
+        return sigma * (1.0 - sigma) * (m - z) * dz_new
+
+
+class _DmWithoutGate(_Mistake):
+    def dm_ds(self, dz_new, dlog_det, z, m, sigma):
+        _, ds = super().dm_ds(dz_new, dlog_det, z, m, sigma)
+        return dz_new, ds
+
+
+class _DmWithSigma(_Mistake):
+    def dm_ds(self, dz_new, dlog_det, z, m, sigma):
+        _, ds = super().dm_ds(dz_new, dlog_det, z, m, sigma)
+        return sigma * dz_new, ds
+
+
+EXERCISE = Exercise(
+    number=17,
+    slug="iaf_step",
+    title="IAF: the backward pass of a flow step and its log-determinant",
+    task=__doc__,
+    skeleton=SKELETON,
+    target="IAFStep",
+    reference=IAFStep,
+    trial=trial,
+    solution="tinyvae/models/iaf.py, IAFStep.backward",
+    hints=[
+        "Three things depend on the MADE's outputs: z_new on m and s, log_det on s. Compute "
+        "dm and ds first (elementwise, dlog_det[:, None] spreads each row's gradient over "
+        "its D entries), hand them to self.made.backward(dm, ds), which returns (dz_made, dh).",
+        "z_new_i = sigma_i z_i + (1 - sigma_i) m_i: d/dm_i = 1 - sigma_i, d/dsigma_i = "
+        "z_i - m_i, d/dz_i = sigma_i (the direct path). sigma = sigmoid(s): d sigma / ds = "
+        "sigma (1 - sigma), and d log sigma / ds = 1 - sigma.",
+        "dm = (1 - sigma) * dz_new; ds = sigma * (1 - sigma) * (z - m) * dz_new + "
+        "(1 - sigma) * dlog_det[:, None]; dz_made, dh = self.made.backward(dm, ds); "
+        "return sigma * dz_new + dz_made, dh.",
+    ],
+    mistakes=[
+        Mistake(
+            "no direct path",
+            _NoDirectPath,
+            "dz misses the direct path: z enters z_new = sigma * z + (1 - sigma) * m itself, "
+            "with d z_new_i / d z_i = sigma_i, as well as through the MADE; "
+            "dz = sigma * dz_new + dz_made",
+        ),
+        Mistake(
+            "no path through the MADE",
+            _NoMadePath,
+            "dz misses the path through the MADE: m and s depend on z (on the variables "
+            "before each i), so add the dz that self.made.backward(dm, ds) returns; "
+            "dz = sigma * dz_new + dz_made",
+        ),
+        Mistake(
+            "direct path without sigma",
+            _DirectPathWithoutSigma,
+            "the direct path of dz is dz_new, as if z_new = z + ...: z enters z_new "
+            "multiplied by sigma, so it is sigma * dz_new; dz = sigma * dz_new + dz_made",
+        ),
+        Mistake(
+            "no log-det term",
+            _NoLogDet,
+            "ds misses the log-determinant: log_det = sum_i log sigma_i depends on s too, "
+            "d log sigmoid(s_i) / d s_i = 1 - sigma_i; add (1 - sigma) * dlog_det[:, None]",
+        ),
+        Mistake(
+            "dlog_det / sigma",
+            _LogDetOverSigma,
+            "the log-det term of ds is dlog_det / sigma, the derivative with respect to "
+            "sigma: chain it through sigma = sigmoid(s), d sigma / ds = sigma (1 - sigma), "
+            "so d log sigma / ds = 1 - sigma and the term is (1 - sigma) * dlog_det[:, None]",
+        ),
+        Mistake(
+            "log-det of an exp scale",
+            _LogDetOfExpScale,
+            "the log-det term of ds is dlog_det, as for a scale exp(s) (log exp(s) = s): "
+            "here the scale is sigma = sigmoid(s) and d log sigmoid(s) / ds = 1 - sigma, "
+            "so the term is (1 - sigma) * dlog_det[:, None]",
+        ),
+        Mistake(
+            "sigma for the sigmoid's derivative",
+            _SigmaForSigmoidDerivative,
+            "the z_new term of ds uses sigma for d sigma / ds: the sigmoid's derivative is "
+            "sigma (1 - sigma), so it is sigma * (1 - sigma) * (z - m) * dz_new",
+        ),
+        Mistake(
+            "(m - z)",
+            _MMinusZ,
+            "the z_new term of ds has the sign of (z - m) flipped: "
+            "z_new = sigma * z + (1 - sigma) * m, so d z_new / d sigma = z - m and the term "
+            "is sigma * (1 - sigma) * (z - m) * dz_new",
+        ),
+        Mistake(
+            "dm without the gate",
+            _DmWithoutGate,
+            "dm misses the gate: m enters z_new multiplied by 1 - sigma, "
+            "so dm = (1 - sigma) * dz_new",
+        ),
+        Mistake(
+            "dm with sigma",
+            _DmWithSigma,
+            "dm uses sigma, the gate of z: m enters z_new = sigma * z + (1 - sigma) * m "
+            "multiplied by 1 - sigma, so dm = (1 - sigma) * dz_new",
+        ),
+    ],
+)
