@@ -5,8 +5,8 @@ Read it like a book, in this order:
     nn/             Part I    the module protocol, Linear, activations, MLP, masked
                               linear layers and MADE
     distributions/  Part II   reparameterization, Gaussian, Bernoulli, KL, categorical
-    models/         Part III  what p(z), q(z|x) and p(x|z) are; the VAE; M2; inverse
-                              autoregressive flow
+    models/         Part III  what p(z), q(z|x) and p(x|z) are; the VAE; two stochastic
+                              layers; M2; inverse autoregressive flow
     objectives/     Part IV   the bounds: SGVB A and B, IWAE, score function, wake-sleep,
                               the semi-supervised objective
     optim.py                  Adam (Algorithm 1), SGD, AdaGrad
@@ -39,6 +39,7 @@ from .models import (
     Classifier,
     GaussianLikelihood,
     GaussianPosterior,
+    HierarchicalVAE,
     IAFPosterior,
     IAFStep,
     StandardNormalPrior,

@@ -1,11 +1,12 @@
 """Part III: what p and q are -- priors, posteriors, likelihoods and the models they make.
 
 Read prior.py, posterior.py (q(z|x)), likelihood.py (p(x|z)), then vae.py;
-classifier.py is q(y|x) of the semi-supervised model m2.py; iaf.py is a richer
-q(z|x), inverse autoregressive flow.
+hierarchical.py has two stochastic layers, iaf.py a richer q(z|x) (inverse
+autoregressive flow); classifier.py is q(y|x) of the semi-supervised model m2.py.
 """
 
 from .classifier import Classifier
+from .hierarchical import HierarchicalPosterior, HierarchicalPrior, HierarchicalVAE
 from .iaf import IAFPosterior, IAFStep
 from .likelihood import BernoulliLikelihood, GaussianLikelihood
 from .m2 import M2
@@ -20,6 +21,9 @@ __all__ = [
     "Classifier",
     "GaussianLikelihood",
     "GaussianPosterior",
+    "HierarchicalPosterior",
+    "HierarchicalPrior",
+    "HierarchicalVAE",
     "IAFPosterior",
     "IAFStep",
     "StandardNormalPrior",

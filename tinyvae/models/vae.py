@@ -251,15 +251,17 @@ class VAE(Module):
     def elbo(self, x, rng=None, eps=None, n_samples=1, batch_size=1000, estimator=None):
         """Per-example bound, shape (B,), evaluated in chunks; keeps no cache.
 
-        With the default estimator (B, or A for an IAF posterior) this is an estimate of the ELBO
-        with sampled z; other estimators give their own bound (for "iwae",
-        the importance-weighted bound, which is not an ELBO). The same as
+        With the default estimator (B, or A for a posterior without a
+        closed-form KL) this is an estimate of the ELBO with sampled z; other
+        estimators give their own bound (for "iwae", the importance-weighted
+        bound, which is not an ELBO). The same as
         ``make_objective(self, estimator, n_samples).bound(x, ...)``.
         """
         from ..objectives import make_objective
+        from ..objectives.sgvb import has_closed_form_kl
 
         if estimator is None:
-            estimator = "A" if self.iaf_steps else "B"
+            estimator = "B" if has_closed_form_kl(self) else "A"
         return make_objective(self, estimator, n_samples).bound(
             x, rng=rng, eps=eps, batch_size=batch_size
         )
