@@ -158,7 +158,9 @@ def test_what_needs_more_than_samples_and_densities_refuses_clearly(data):
     with pytest.raises(TypeError, match="closed-form KL"):
         model.loss(x, eps=eps)  # the VAE's default estimator is B
     with pytest.raises(TypeError, match="closed-form KL"):
-        model.elbo(x, eps=eps)
+        model.elbo(x, eps=eps, estimator="B")
+    # elbo's default is B where the posterior has a closed-form KL, else A
+    np.testing.assert_array_equal(model.elbo(x, eps=eps), model.elbo(x, eps=eps, estimator="A"))
     with pytest.raises(TypeError, match="score-function estimator needs log q"):
         tv.ScoreFunction(model)
     with pytest.raises(TypeError, match="sleep phase needs log q"):
