@@ -30,6 +30,7 @@ SCRIPTS = {
     "iwae_table": DEMOS,
     "semi_supervised": DEMOS,
     "flows_toy": DEMOS,
+    "deeper_models": DEMOS,
     "throughput": BENCHMARKS,
     "pytorch_reference": BENCHMARKS,
     "busy_machine": BENCHMARKS,
@@ -43,6 +44,7 @@ READ_MNIST = {
     "estimator_variance": [],
     "iwae_table": [],
     "semi_supervised": [],
+    "deeper_models": [],
 }
 
 
@@ -160,6 +162,10 @@ BAD_ARGUMENTS = [
     ("flows_toy", ["--targets", "moons"], "argument --targets: invalid choice: 'moons'"),
     ("flows_toy", ["--iterations", "0"], "argument --iterations: must be at least 1"),
     ("flows_toy", ["--lr", "0"], "argument --lr: expected a finite number above 0"),
+    ("deeper_models", ["--models", "iaf-3"], "argument --models: invalid choice: 'iaf-3'"),
+    ("deeper_models", ["--seeds", "1", "1"], "--seeds: each seed once"),
+    ("deeper_models", ["--test-subset", "20000"], "argument --test-subset: must be from 0"),
+    ("deeper_models", ["--resume", "--overwrite"], "not allowed with argument --resume"),
     ("throughput", ["--repeats", "0"], "argument --repeats: must be at least 1"),
     ("throughput", ["--eval-examples", "0"], "argument --eval-examples: must be from 1"),
     ("pytorch_reference", ["--epochs", "-1"], "argument --epochs: must be at least 1"),
