@@ -130,13 +130,6 @@ def make_model(name, rng):
     )
 
 
-def run_start(path, args):
-    """``(resume, message)`` for one run's checkpoint, refusing before any training."""
-    if args.resume and not os.path.exists(path):
-        return False, f"no checkpoint at {path}: starting afresh"
-    return cli.prepare_checkpoint(path, args.resume, args.overwrite, args.epochs)
-
-
 def evaluate(model, x_test, subset, args, rng):
     """Test ELBO (all images), L_k and the gap on the subset, active units."""
     elbo = model.elbo(x_test, rng=rng).astype(np.float64)
@@ -169,7 +162,10 @@ def run(args):
         for seed in args.seeds
         for name in args.models
     }
-    starts = {key: run_start(path, args) for key, path in paths.items()}
+    starts = {
+        key: cli.prepare_stage(path, args.resume, args.overwrite, args.epochs)
+        for key, path in paths.items()
+    }
     print(f"writing results to {args.out}/")
     data = tv.load_dataset("mnist", data_dir=args.data_dir)
     x_train = data.x_train[:10_000] if args.quick else data.x_train

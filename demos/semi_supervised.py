@@ -130,13 +130,6 @@ def parse_args(argv=None):
     return args
 
 
-def stage_start(path, args, epochs):
-    """``(resume, message)`` for one stage's checkpoint, refusing before any training."""
-    if args.resume and not os.path.exists(path):
-        return False, f"no checkpoint at {path}: starting afresh"
-    return cli.prepare_checkpoint(path, args.resume, args.overwrite, epochs)
-
-
 def main(argv=None):
     args = parse_args(argv)
     with cli.user_errors():
@@ -159,7 +152,10 @@ def run(args):
         raise cli.UsageError(
             f"--models m1m2 needs M1: train it too (--models m1 m1m2) or keep {paths['m1']}"
         )
-    starts = {key: stage_start(paths[key], args, epochs[key]) for key in wanted}
+    starts = {
+        key: cli.prepare_stage(paths[key], args.resume, args.overwrite, epochs[key])
+        for key in wanted
+    }
     print(f"writing results to {out}/")
 
     mnist, _ = split_mnist(tv.load_dataset("mnist", data_dir=args.data_dir))

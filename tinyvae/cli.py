@@ -208,6 +208,14 @@ def prepare_checkpoint(path, resume, overwrite, epochs):
     return False, f"starting a new run; checkpoints go to {path}"
 
 
+def prepare_stage(path, resume, overwrite, epochs):
+    """``prepare_checkpoint`` for one of several runs of a demo: ``resume`` starts a run
+    without a checkpoint afresh instead of refusing, so that a grid can be continued."""
+    if resume and not os.path.exists(path):
+        return False, f"no checkpoint at {path}: starting afresh"
+    return prepare_checkpoint(path, resume, overwrite, epochs)
+
+
 # -- turning errors into messages ------------------------------------------------------
 def check_package():
     """Raise ``UsageError`` if ``tinyvae`` was imported as an empty namespace package.
