@@ -70,6 +70,7 @@ from .objectives import (
     Objective,
     ScoreFunction,
     SemiSupervised,
+    SGVB_B_Top,
     WakeSleep,
     add_weight_prior,
     make_objective,

@@ -19,7 +19,9 @@ def binary(rng, shape):
     return (rng.uniform(size=shape) < 0.5).astype(np.float64)
 
 
-@pytest.mark.parametrize("estimator, L", [("A", 1), ("A", 3), ("iwae", 4)])
+@pytest.mark.parametrize(
+    "estimator, L", [("A", 1), ("A", 3), ("iwae", 4), ("B_top", 1), ("B_top", 3)]
+)
 def test_objectives_through_both_layers(estimator, L):
     model, rng = small_model()
     x, eps = binary(rng, (5, 8)), rng.normal(size=(L, 5, 7))
@@ -83,6 +85,34 @@ def test_iwae_bound_is_at_least_the_elbo_on_average():
     elbo = model.elbo(x, rng=rng, n_samples=50).mean()
     iwae = model.elbo(x, rng=rng, n_samples=50, estimator="iwae").mean()
     assert iwae > elbo
+
+
+def test_top_kl_estimator_is_the_same_elbo_with_less_noise():
+    """B_top takes E over z2 of log p(z2) - log q(z2|z1) exactly: same mean, smaller spread."""
+    model, rng = small_model(6)
+    x = np.repeat(binary(rng, (4, 8)), 4000, axis=0)  # 4000 draws for each of 4 images
+    a = model.elbo(x, rng=rng, estimator="A").reshape(4, 4000)
+    b = model.elbo(x, rng=rng, estimator="B_top").reshape(4, 4000)
+    stderr = np.sqrt((a.var(axis=1) + b.var(axis=1)) / 4000)
+    assert np.all(np.abs(a.mean(axis=1) - b.mean(axis=1)) < 4 * stderr)
+    assert np.all(b.std(axis=1) < a.std(axis=1))
+
+
+def test_top_kl_estimator_needs_two_layers():
+    with pytest.raises(TypeError, match="two stochastic layers"):
+        tv.SGVB_B_Top(tv.VAE(8))
+
+
+def test_posterior_phases_do_not_mix():
+    model, rng = small_model(7)
+    x, eps = binary(rng, (3, 8)), rng.normal(size=(1, 3, 7))
+    z, _ = model.posterior.forward(x, eps)
+    with pytest.raises(RuntimeError, match="forward_top_kl"):
+        model.posterior.backward_top_kl(z, np.zeros((1, 3)), np.zeros((1, 3)))
+    model.clear_cache()
+    z, _, _ = model.posterior.forward_top_kl(x, eps)
+    with pytest.raises(RuntimeError, match="not forward_top_kl"):
+        model.posterior.backward(z, np.zeros((1, 3)))
 
 
 def test_estimators_that_need_a_closed_form_kl_or_a_density_refuse():

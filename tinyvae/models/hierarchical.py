@@ -17,12 +17,19 @@ importance-weighted bound apply unchanged (IWAE eq. 8):
     likelihood              p(x|z1), its decoder reading the first J1 numbers of z
 
 No KL between q(z1, z2|x) and the prior is known in closed form, so the
-model has no ``forward_kl`` and estimator B refuses it.
+model has no ``forward_kl`` and estimator B refuses it. The top layer's is:
+given z1, KL(q(z2|z1) || N(0, I)) is AEVB's appendix B, and estimator
+"B_top" (``tinyvae.objectives.sgvb.SGVB_B_Top``) uses it:
+
+    bound = log p(x|z1) + log p(z1|z2) - log q(z1|x) - KL(q(z2|z1) || p(z2)),
+
+through ``posterior.forward_top_kl`` and ``prior.forward(z, include_top=False)``.
 """
 
 import numpy as np
 
 from ..distributions.gaussian import GaussianLogDensity, StandardNormalLogDensity
+from ..distributions.kl import StandardNormalKL
 from ..distributions.reparameterize import Reparameterize, sample_eps
 from ..nn.activations import ACTIVATIONS
 from ..nn.linear import INITS
@@ -32,6 +39,9 @@ from ..validation import check_choice, check_dtype, check_int, check_rng, check_
 from .likelihood import BernoulliLikelihood
 from .posterior import log_q_at_sample
 from .vae import VAE
+
+# the bounds this model can be trained with: samples and densities, or the top layer's KL
+TWO_LAYER_ESTIMATORS = ("A", "sgvb_a", "iwae", "B_top", "sgvb_b_top")
 
 
 class TakeFirst(Module):
@@ -77,6 +87,7 @@ class HierarchicalPosterior(Module):
         self.z1_dim, self.z2_dim = z1_dim, z2_dim
         self.z_dim = z1_dim + z2_dim
         self.reparameterize1, self.reparameterize2 = Reparameterize(), Reparameterize()
+        self.kl2 = StandardNormalKL()
 
     def __repr__(self):
         return f"HierarchicalPosterior(z1_dim={self.z1_dim}, z2_dim={self.z2_dim})"
@@ -100,11 +111,13 @@ class HierarchicalPosterior(Module):
         eps3 = eps if eps.ndim == 3 else eps[None]
         params1 = _split(self.encoder1.forward(x), self.z1_dim)
         z, log_q = self._sample(params1, eps3)
-        self.cache = (eps.shape, eps3.shape)
+        self.cache = ("sample", eps3.shape)
         return z.reshape(eps.shape), log_q.reshape(eps.shape[:-1])
 
     def backward(self, dz, dlog_q):
-        eps_shape, (L, B, J) = self._pop_cache()
+        phase, (L, B, J) = self._pop_cache()
+        if phase != "sample":
+            raise RuntimeError("backward() needs forward() before it, not forward_top_kl()")
         dz = dz.reshape(L, B, J)
         dlog_q = np.reshape(dlog_q, (L, B))
         dz1, dz2 = dz[..., : self.z1_dim], dz[..., self.z1_dim :].reshape(L * B, -1)
@@ -118,6 +131,39 @@ class HierarchicalPosterior(Module):
         # bottom layer: z1 = mu1 + sigma1 eps1, summed over the L samples by Reparameterize
         dmu1, dlogvar1, _ = self.reparameterize1.backward(dz1)
         dlogvar1 -= 0.5 * dlog_q.sum(axis=0)[:, None]
+        self.encoder1.backward(np.concatenate([dmu1, dlogvar1], axis=1))
+        return None, None
+
+    # -- the top layer's KL in closed form (estimator B for the top layer) --------------
+    def forward_top_kl(self, x, eps):
+        """``(z, log_q1, kl2)``: the sample, log q(z1|x) at it, and KL(q(z2|z1) || N(0, I)).
+
+        Shapes (L, B, J), (L, B), (L, B): the KL depends on each sample of z1.
+        """
+        eps = eps if eps.ndim == 3 else eps[None]
+        L, B = eps.shape[:2]
+        mu1, logvar1 = _split(self.encoder1.forward(x), self.z1_dim)
+        eps1, eps2 = eps[..., : self.z1_dim], eps[..., self.z1_dim :].reshape(L * B, -1)
+        z1 = self.reparameterize1.forward(mu1, logvar1, eps1)
+        mu2, logvar2 = _split(self.encoder2.forward(z1.reshape(L * B, -1)), self.z2_dim)
+        z2 = self.reparameterize2.forward(mu2, logvar2, eps2)
+        kl2 = self.kl2.forward(mu2, logvar2).reshape(L, B)  # AEVB appendix B, per sample of z1
+        self.cache = ("top_kl", eps.shape)
+        z = np.concatenate([z1, z2.reshape(L, B, -1)], axis=-1)
+        return z, log_q_at_sample(logvar1, eps1), kl2
+
+    def backward_top_kl(self, dz, dlog_q1, dkl2):
+        phase, (L, B, J) = self._pop_cache()
+        if phase != "top_kl":
+            raise RuntimeError("backward_top_kl() needs forward_top_kl() before it")
+        dz1, dz2 = dz[..., : self.z1_dim], dz[..., self.z1_dim :].reshape(L * B, -1)
+        # (mu2, logvar2) reach the loss through z2 and through the KL
+        dmu2, dlogvar2, _ = self.reparameterize2.backward(dz2)
+        dmu2_kl, dlogvar2_kl = self.kl2.backward(np.reshape(dkl2, L * B))
+        dh2 = np.concatenate([dmu2 + dmu2_kl, dlogvar2 + dlogvar2_kl], axis=1)
+        dz1 = dz1 + self.encoder2.backward(dh2).reshape(L, B, -1)
+        dmu1, dlogvar1, _ = self.reparameterize1.backward(dz1)
+        dlogvar1 -= 0.5 * np.reshape(dlog_q1, (L, B)).sum(axis=0)[:, None]  # d log q1 / d logvar1
         self.encoder1.backward(np.concatenate([dmu1, dlogvar1], axis=1))
         return None, None
 
@@ -164,24 +210,30 @@ class HierarchicalPrior(Module):
     def __repr__(self):
         return f"HierarchicalPrior(z1_dim={self.z1_dim}, z2_dim={self.z2_dim})"
 
-    def forward(self, z):
-        """log p(z2) + log p(z1|z2) for z of shape (..., J1 + J2): (...)."""
+    def forward(self, z, include_top=True):
+        """log p(z2) + log p(z1|z2) for z of shape (..., J1 + J2): (...).
+
+        ``include_top=False`` leaves out log p(z2) (estimator B for the top
+        layer takes that part in closed form).
+        """
         lead = z.shape[:-1]
         z1 = z[..., : self.z1_dim].reshape(-1, self.z1_dim)
         z2 = z[..., self.z1_dim :].reshape(-1, self.z2_dim)
         mu, logvar = _split(self.network.forward(z2), self.z1_dim)
-        log_p = self.top.forward(z2) + self.conditional.forward(z1, mu, logvar)
-        self.cache = z.shape
+        log_p = self.conditional.forward(z1, mu, logvar)
+        if include_top:
+            log_p = log_p + self.top.forward(z2)
+        self.cache = (z.shape, include_top)
         return log_p.reshape(lead)
 
     def backward(self, dlog_p):
-        shape = self._pop_cache()
+        shape, include_top = self._pop_cache()
         dlog_p = dlog_p.reshape(-1)
         dz1, dmu, dlogvar = self.conditional.backward(dlog_p)
-        # z2 reaches log p through log N(z2; 0, I) and through (mu_p, logvar_p) = network(z2)
-        dz2 = self.top.backward(dlog_p) + self.network.backward(
-            np.concatenate([dmu, dlogvar], axis=1)
-        )
+        # z2 reaches log p through (mu_p, logvar_p) = network(z2), and through log N(z2; 0, I)
+        dz2 = self.network.backward(np.concatenate([dmu, dlogvar], axis=1))
+        if include_top:
+            dz2 += self.top.backward(dlog_p)
         return np.concatenate([dz1, dz2], axis=1).reshape(shape)
 
     def log_prob(self, z):
@@ -238,10 +290,10 @@ class HierarchicalVAE(VAE):
         self.dtype = check_dtype(dtype)
         estimator = "A" if estimator is None else estimator
         resolve_estimator(estimator)
-        if estimator not in ("A", "sgvb_a", "iwae"):
+        if estimator not in TWO_LAYER_ESTIMATORS:
             raise ValueError(
                 f"estimator: {estimator!r} needs a closed-form KL or log q at a given z, which "
-                "the two-layer model does not have; expected one of ['A', 'sgvb_a', 'iwae']"
+                f"the two-layer model does not have; expected one of {list(TWO_LAYER_ESTIMATORS)}"
             )
         self.estimator = estimator
         rng = np.random.default_rng() if rng is None else check_rng(rng, "HierarchicalVAE")

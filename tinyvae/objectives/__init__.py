@@ -10,7 +10,7 @@ from .iwae import IWAE
 from .objective import Objective
 from .score_function import ScoreFunction
 from .semi_supervised import SemiSupervised, paper_alpha
-from .sgvb import SGVB_A, SGVB_B, elbo_objective
+from .sgvb import SGVB_A, SGVB_B, SGVB_B_Top, elbo_objective
 from .wake_sleep import WakeSleep
 from .weight_prior import add_weight_prior
 
@@ -20,6 +20,8 @@ ESTIMATORS = {
     "sgvb_b": SGVB_B,
     "A": SGVB_A,
     "sgvb_a": SGVB_A,
+    "B_top": SGVB_B_Top,
+    "sgvb_b_top": SGVB_B_Top,
     "iwae": IWAE,
     "score": ScoreFunction,
     "score_function": ScoreFunction,
@@ -52,6 +54,7 @@ __all__ = [
     "IWAE",
     "SGVB_A",
     "SGVB_B",
+    "SGVB_B_Top",
     "Objective",
     "ScoreFunction",
     "SemiSupervised",

@@ -80,6 +80,41 @@ class SGVB_B(Objective):
         self.model.posterior.backward_kl(dz, -dbound)
 
 
+class SGVB_B_Top(Objective):
+    """Estimator B for two stochastic layers: the top layer's KL in closed form.
+
+    bound = 1/L sum_l [ log p(x|z1_l) + log p(z1_l|z2_l) - log q(z1_l|x)
+                        - KL(q(z2|z1_l) || N(0, I)) ]
+
+    the ELBO of ``tinyvae.HierarchicalVAE`` with E over z2 of
+    log p(z2) - log q(z2|z1) taken exactly (AEVB eq. 10 and appendix B, for
+    the layer where it exists). Only z2's KL is analytic: z1's terms stay sampled.
+    """
+
+    name = "B_top"
+
+    def __init__(self, model, n_samples=1):
+        super().__init__(model, n_samples)
+        if not hasattr(model.posterior, "forward_top_kl"):
+            raise TypeError(
+                "estimator B_top needs a model with two stochastic layers "
+                f"(posterior.forward_top_kl); {type(model.posterior).__name__} has none"
+            )
+
+    def forward(self, x, eps):
+        z, log_q1, kl2 = self.model.posterior.forward_top_kl(x, eps)  # (L, B, J), (L, B) x 2
+        log_px = self.model.likelihood.forward(x, z)
+        log_pz1 = self.model.prior.forward(z, include_top=False)  # log p(z1|z2) only
+        return (log_px + log_pz1 - log_q1 - kl2).mean(axis=0)
+
+    def backward_bound(self, dbound, n_samples):
+        # every sample's terms get 1/L of the bound's gradient; log q1 and the KL with a minus
+        dterm = np.broadcast_to(dbound / n_samples, (n_samples, len(dbound)))
+        _, dz = self.model.likelihood.backward(dterm)
+        dz += self.model.prior.backward(dterm)
+        self.model.posterior.backward_top_kl(dz, -dterm, -dterm)
+
+
 def elbo_objective(model, n_samples=1):
     """Estimator B where the posterior allows it, else A: the ELBO either way."""
     if has_closed_form_kl(model):
