@@ -35,6 +35,7 @@ SCRIPTS = {
     "pytorch_reference": BENCHMARKS,
     "busy_machine": BENCHMARKS,
     "semi_supervised_speed": BENCHMARKS,
+    "iaf_speed": BENCHMARKS,
 }
 # the scripts that read data, with the arguments that make each read MNIST
 READ_MNIST = {
@@ -171,6 +172,8 @@ BAD_ARGUMENTS = [
     ("pytorch_reference", ["--epochs", "-1"], "argument --epochs: must be at least 1"),
     ("busy_machine", ["--load", "0"], "argument --load: must be at least 1"),
     ("semi_supervised_speed", ["--repeats", "1"], "argument --repeats: must be at least 3"),
+    ("iaf_speed", ["--repeats", "2"], "argument --repeats: must be at least 3"),
+    ("iaf_speed", ["--batch-size", "0"], "argument --batch-size: must be at least 1"),
 ]
 
 
@@ -211,7 +214,7 @@ def test_an_unwritable_output_folder_is_found_first(name, tmp_path, capsys):
 def test_json_of_the_benchmarks_must_be_writable(tmp_path, capsys):
     blocked = tmp_path / "a-file"
     blocked.write_text("")
-    for name in ("pytorch_reference", "throughput"):
+    for name in ("pytorch_reference", "throughput", "iaf_speed"):
         if name == "pytorch_reference":
             pytest.importorskip("torch")
         with pytest.raises(SystemExit) as exit_info:
