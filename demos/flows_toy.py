@@ -200,6 +200,11 @@ def write_table(path, args, kls, seconds):
     return table
 
 
+def block_means(values, block=100):
+    """Means of consecutive blocks of ``block`` values (the last block may be shorter)."""
+    return [float(np.mean(values[i : i + block])) for i in range(0, len(values), block)]
+
+
 def main(argv=None):
     args = parse_args(argv)
     with cli.user_errors():
@@ -238,13 +243,11 @@ def run(args):
         "settings": vars(args),
         "kl": {name: {str(T): kls[name][T] for T in args.steps} for name in args.targets},
         "kl_per_100_steps": {
-            name: {str(T): curves[name][T].reshape(-1, 100).mean(axis=1).tolist()
-                   if args.iterations % 100 == 0 else curves[name][T].tolist()
-                   for T in args.steps}
+            name: {str(T): block_means(curves[name][T]) for T in args.steps}
             for name in args.targets
         },
         "seconds": seconds,
-    }  # fmt: skip
+    }
     write_json(os.path.join(args.out, "results.json"), results)
     print("\n" + table)
     print(f"figure and table in {args.out}/")

@@ -98,6 +98,14 @@ def test_top_kl_estimator_is_the_same_elbo_with_less_noise():
     assert np.all(b.std(axis=1) < a.std(axis=1))
 
 
+def test_top_kl_forward_keeps_the_shape_of_eps():
+    model, rng = small_model(8)
+    x = binary(rng, (3, 8))
+    z, log_q1, kl2 = model.posterior.forward_top_kl(x, rng.normal(size=(3, 7)))
+    assert z.shape == (3, 7) and log_q1.shape == (3,) and kl2.shape == (3,)
+    model.posterior.backward_top_kl(np.ones((3, 7)), np.ones(3), np.ones(3))
+
+
 def test_top_kl_estimator_needs_two_layers():
     with pytest.raises(TypeError, match="two stochastic layers"):
         tv.SGVB_B_Top(tv.VAE(8))

@@ -216,3 +216,19 @@ def test_vae_iaf_arguments():
     with pytest.raises(ValueError, match="iaf_context"):
         tv.VAE(8, iaf_steps=1, iaf_context=-1)
     assert "iaf_steps" not in tv.VAE(8).config()  # Gaussian checkpoints keep their config
+
+
+def test_an_encoder_of_the_wrong_width_is_refused():
+    rng = np.random.default_rng(0)
+    encoder = tv.MLP(6, (5,), 2 * 2 + 1, rng=rng, dtype=np.float64, input_grad=False)
+    posterior = IAFPosterior(encoder, 2, 2, (4,), context_dim=3, rng=rng, dtype=np.float64)
+    x, eps = rng.normal(size=(5, 6)), rng.normal(size=(5, 2))
+    for call in (lambda: posterior.forward(x, eps), lambda: posterior.sample(x, eps)):
+        with pytest.raises(ValueError, match="encoder: expected 7 outputs"):
+            call()
+        assert all(module.cache is None for _, module in posterior.modules())
+
+
+def test_vae_refuses_the_two_layer_estimator():
+    with pytest.raises(ValueError, match="two stochastic layers"):
+        tv.VAE(8, estimator="B_top")

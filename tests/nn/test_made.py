@@ -189,7 +189,7 @@ def test_random_hidden_degrees_need_a_generator():
         (np.zeros((2, 3)), np.zeros((2, 4)), "h: expected last axis of size 2"),
         (np.zeros((2, 3)), np.zeros((3, 2)), "h: expected 2 rows"),
         (np.zeros((2, 3)), None, "h: this MADE needs a context"),
-        (np.zeros((2, 4)), np.zeros((2, 2)), "z: expected shape"),
+        (np.zeros((2, 4)), np.zeros((2, 2)), "z: expected last axis of size 3"),
         (np.zeros((2, 3)), np.full((2, 2), np.nan), "h: contains NaN"),
     ],
 )
@@ -204,3 +204,25 @@ def test_made_without_context_refuses_one():
     made = MADE(3, (4,), rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="context_dim=0"):
         made.forward(np.zeros((2, 3), np.float32), np.zeros((2, 1), np.float32))
+
+
+def test_z_is_checked_like_h():
+    made = MADE(3, (4,), rng=np.random.default_rng(0))  # float32
+    with pytest.raises(TypeError, match="z: expected dtype float32"):
+        made.forward(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="z: contains NaN"):
+        made.forward(np.full((2, 3), np.nan, np.float32))
+
+
+def test_the_first_variable_sees_neither_z_nor_the_context():
+    """No hidden unit has a degree below 1: the first variable's outputs are biases alone."""
+    rng = np.random.default_rng(1)
+    made = MADE(3, (8, 8), heads=2, context_dim=2, order=[2, 0, 1], rng=rng, dtype=np.float64)
+    z = rng.normal(size=(4, 3))
+    m0, s0 = made.forward(z, np.zeros((4, 2)))
+    m1, s1 = made.forward(rng.normal(size=(4, 3)), 5 * np.ones((4, 2)))
+    made.clear_cache()
+    first = 1  # order[1] == 0
+    np.testing.assert_array_equal(m0[:, first], m1[:, first])
+    np.testing.assert_array_equal(s0[:, first], s1[:, first])
+    assert not np.allclose(m0[:, 0], m1[:, 0])

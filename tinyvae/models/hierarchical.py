@@ -138,8 +138,10 @@ class HierarchicalPosterior(Module):
     def forward_top_kl(self, x, eps):
         """``(z, log_q1, kl2)``: the sample, log q(z1|x) at it, and KL(q(z2|z1) || N(0, I)).
 
-        Shapes (L, B, J), (L, B), (L, B): the KL depends on each sample of z1.
+        For eps (L, B, J) the shapes are (L, B, J), (L, B), (L, B) (the KL
+        depends on each sample of z1); for eps (B, J), (B, J), (B,), (B,).
         """
+        shape = eps.shape
         eps = eps if eps.ndim == 3 else eps[None]
         L, B = eps.shape[:2]
         mu1, logvar1 = _split(self.encoder1.forward(x), self.z1_dim)
@@ -150,12 +152,14 @@ class HierarchicalPosterior(Module):
         kl2 = self.kl2.forward(mu2, logvar2).reshape(L, B)  # AEVB appendix B, per sample of z1
         self.cache = ("top_kl", eps.shape)
         z = np.concatenate([z1, z2.reshape(L, B, -1)], axis=-1)
-        return z, log_q_at_sample(logvar1, eps1), kl2
+        log_q1 = log_q_at_sample(logvar1, eps1)
+        return z.reshape(shape), log_q1.reshape(shape[:-1]), kl2.reshape(shape[:-1])
 
     def backward_top_kl(self, dz, dlog_q1, dkl2):
         phase, (L, B, J) = self._pop_cache()
         if phase != "top_kl":
             raise RuntimeError("backward_top_kl() needs forward_top_kl() before it")
+        dz = dz.reshape(L, B, J)
         dz1, dz2 = dz[..., : self.z1_dim], dz[..., self.z1_dim :].reshape(L * B, -1)
         # (mu2, logvar2) reach the loss through z2 and through the KL
         dmu2, dlogvar2, _ = self.reparameterize2.backward(dz2)
@@ -261,7 +265,7 @@ class HierarchicalVAE(VAE):
     reversed -> x_dim Bernoulli logits. Everything a ``VAE`` offers for
     evaluation (``elbo``, ``sample``, ``reconstruct``, ``tv.log_likelihood``,
     ``tv.active_units``) works through the parts; the training bound is
-    estimator A or "iwae" (``estimator`` None means "A").
+    estimator A, "iwae" or "B_top" (``estimator`` None means "A").
     """
 
     def __init__(

@@ -141,7 +141,7 @@ class IAFPosterior(Module):
                     dtype,
                 )
             )
-            order = order[::-1]  # reversed between steps (Kingma et al. 2016, section 3)
+            order = self.z_dim - 1 - order  # reversed between steps (Kingma et al. 2016, §3)
 
     def __repr__(self):
         return f"IAFPosterior(z_dim={self.z_dim}, steps={len(self.steps)})"
@@ -149,6 +149,12 @@ class IAFPosterior(Module):
     def _params(self, x):
         out = self.encoder.forward(x)
         J = self.z_dim
+        if out.shape[1] != 2 * J + self.context_dim:
+            self.encoder.clear_cache()
+            raise ValueError(
+                f"encoder: expected {2 * J + self.context_dim} outputs (mu and logvar, {J} each, "
+                f"and a context of {self.context_dim}), got {out.shape[1]}"
+            )
         return out[:, :J], out[:, J : 2 * J], out[:, 2 * J :]
 
     def _flow(self, z0, context):

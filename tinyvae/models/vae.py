@@ -94,6 +94,10 @@ class VAE(Module):
         if estimator is None:
             estimator = "A" if self.iaf_steps else "B"
         resolve_estimator(estimator)
+        if estimator in ("B_top", "sgvb_b_top"):
+            raise ValueError(
+                f"estimator: {estimator!r} is for two stochastic layers (tinyvae.HierarchicalVAE)"
+            )
         if self.iaf_steps and estimator not in SAMPLE_ONLY_ESTIMATORS:
             raise ValueError(
                 f"estimator: {estimator!r} needs a closed-form KL or log q at a given z, which "
@@ -203,7 +207,11 @@ class VAE(Module):
 
     # -- using a trained model ---------------------------------------------------
     def encode(self, x):
-        """q(z|x): ``(mu, logvar)``, each of shape (B, z_dim). Keeps no cache."""
+        """The parameters of q(z|x), as ``posterior.encode`` gives them; keeps no cache.
+
+        ``(mu, logvar)``, each (B, z_dim), for the Gaussian posterior;
+        ``(mu, logvar, h)`` with an IAF; ``(mu1, logvar1)`` of q(z1|x) with two layers.
+        """
         return self.posterior.encode(self.check_data(x))
 
     def decode(self, z):

@@ -14,7 +14,9 @@ unless d_j < d_i. That is what inverse autoregressive flow needs (Kingma et
 al. 2016, section 3): its Jacobian is triangular and its log-determinant a sum.
 
 A context ``h`` (what the encoder says about x) enters the first hidden layer
-through an unmasked weight matrix V: it may inform every output.
+through an unmasked weight matrix V: it may inform every output that has a
+hidden unit below it. The first variable in the order has none (no hidden
+unit has a degree below 1), so its outputs are biases alone.
 
 Read ``made_degrees`` and ``made_masks`` first; ``MADE`` stacks
 ``MaskedLinear`` layers with them.
@@ -102,12 +104,15 @@ class MADE(Module):
     """An autoregressive MLP ``z (B, D) [, h (B, C)] -> heads arrays (B, D)``.
 
     Output i of each head depends on z only through the inputs before i in
-    ``order`` (a permutation of 0..D-1; None: the natural order), and on the
-    context h freely. ``hidden`` are the hidden layers' sizes (at least one),
-    ``hidden_degrees`` how their degrees are chosen (``"random"`` needs
-    ``rng``). ``forward(z)`` or ``forward(z, h)`` returns one array per head
-    (a bare array for ``heads=1``); ``backward`` takes one gradient per head
-    and returns dz, or ``(dz, dh)`` with a context.
+    ``order``, and on the context h freely (but see the module docstring for
+    the first variable). ``order[i]`` is the place of variable i in the
+    order, a permutation of 0..D-1 (None: 0, 1, ..., D-1): ``order=[2, 0, 1]``
+    puts variable 1 first and variable 0 last. ``hidden`` are the hidden
+    layers' sizes (at least one), ``hidden_degrees`` how their degrees are
+    chosen (``"random"`` draws them from ``rng``, like the weights).
+    ``forward(z)`` or ``forward(z, h)`` returns one array per head (a bare
+    array for ``heads=1``); ``backward`` takes one gradient per head and
+    returns dz, or ``(dz, dh)`` with a context.
     """
 
     def __init__(
@@ -146,7 +151,7 @@ class MADE(Module):
             if i < len(self.masks) - 1:
                 self.layers.append(ACTIVATIONS[activation]())
         if self.context_dim:
-            # h -> the first hidden layer, unmasked: the context may inform every output
+            # h -> the first hidden layer, unmasked: no order constrains the context
             V, _ = init_weights(init, self.context_dim, self.hidden[0], rng, self.dtype)
             self.add_param("V", V)
 
@@ -173,8 +178,7 @@ class MADE(Module):
         return h
 
     def forward(self, z, h=None):
-        if np.ndim(z) != 2 or np.shape(z)[1] != self.z_dim:
-            raise ValueError(f"z: expected shape (B, {self.z_dim}), got {np.shape(z)}")
+        z = check_input(z, "z", ndim=2, last_dim=self.z_dim, dtype=self.dtype)
         h = self.check_context(h, len(z))
         a = self.layers[0].forward(z)
         if self.context_dim:

@@ -1,4 +1,4 @@
-"""The SGVB estimators of the ELBO (AEVB section 2.3), A and B.
+"""The SGVB estimators of the ELBO (AEVB section 2.3), A and B, and B for a top layer.
 
 For L samples z_l = g(eps_l, x) ~ q(z|x) (the reparameterization trick,
 AEVB section 2.4) and log importance weights
@@ -11,6 +11,8 @@ AEVB section 2.4) and log importance weights
 B computes the KL in closed form (AEVB appendix B) and has lower variance;
 A needs only samples and densities, so it works for any posterior, a
 normalizing flow included. B refuses a posterior without a closed-form KL.
+``SGVB_B_Top`` is B for a model with two stochastic layers: only the top
+layer's KL is closed-form there.
 """
 
 import numpy as np
