@@ -41,6 +41,7 @@ sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 import tinyvae as tv
 from tinyvae import cli, plots
@@ -304,6 +305,15 @@ def curves(path, runs):
         ax.plot(
             h["epoch"], -np.asarray(h["test_loss"]), "o-", ms=3, color=colours[name], label=label
         )
+    late = [
+        -loss
+        for run in runs.values()
+        for epoch, loss in zip(run["history"]["epoch"], run["history"]["test_loss"])
+        if epoch >= 3
+    ]
+    if late:  # the first two epochs climb steeply; the differences that matter come after
+        ax.set_ylim(min(late) - 1, max(late) + 1)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("test ELBO (nats)")
     ax.set_title("binarized MNIST: test ELBO per epoch, every seed", fontsize=9)
