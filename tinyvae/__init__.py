@@ -48,6 +48,7 @@ from .nn import (
     ELU,
     MADE,
     MLP,
+    BayesianLinear,
     LeakyReLU,
     Linear,
     MaskedLinear,

@@ -1,10 +1,12 @@
 """Part I: backpropagation by hand -- the module protocol and the layers built on it.
 
 Read module.py (the contract), then linear.py, functional.py, activations.py, mlp.py;
-masked_linear.py and made.py build the autoregressive networks of inverse autoregressive flow.
+masked_linear.py and made.py build the autoregressive networks of inverse autoregressive flow;
+bayes_linear.py is a layer with Gaussian weights and the local reparameterization trick.
 """
 
 from .activations import ACTIVATIONS, ELU, Floor, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from .bayes_linear import BayesianLinear
 from .functional import logsumexp, sigmoid, softplus
 from .linear import Linear, init_weights
 from .made import MADE, connectivity, format_mask, made_degrees, made_masks
@@ -13,6 +15,7 @@ from .mlp import MLP
 from .module import Module, Sequential, unbroadcast
 
 __all__ = [
+    "BayesianLinear",
     "ACTIVATIONS",
     "ELU",
     "LeakyReLU",
