@@ -2,10 +2,12 @@
 
 Read objective.py (the contract), then sgvb.py (AEVB's estimators A and B),
 iwae.py, score_function.py, wake_sleep.py and weight_prior.py; semi_supervised.py
-is M2's objective (thesis chapter 3).
+is M2's objective (thesis chapter 3); dropout_kl.py is variational dropout's KL
+(thesis chapter 6).
 """
 
 from ..validation import check_bool, check_choice
+from .dropout_kl import DropoutKL
 from .iwae import IWAE
 from .objective import Objective
 from .score_function import ScoreFunction
@@ -50,6 +52,7 @@ def make_objective(model, estimator, n_samples=1, baseline=False):
 
 
 __all__ = [
+    "DropoutKL",
     "ESTIMATORS",
     "IWAE",
     "SGVB_A",
