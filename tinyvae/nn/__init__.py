@@ -2,12 +2,14 @@
 
 Read module.py (the contract), then linear.py, functional.py, activations.py, mlp.py;
 masked_linear.py and made.py build the autoregressive networks of inverse autoregressive flow;
-bayes_linear.py is a layer with Gaussian weights and the local reparameterization trick.
+bayes_linear.py is a layer with Gaussian weights and the local reparameterization trick,
+gaussian_dropout.py Gaussian and variational dropout (types A and B).
 """
 
 from .activations import ACTIVATIONS, ELU, Floor, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from .bayes_linear import BayesianLinear
 from .functional import logsumexp, sigmoid, softplus
+from .gaussian_dropout import GaussianDropoutLinear
 from .linear import Linear, init_weights
 from .made import MADE, connectivity, format_mask, made_degrees, made_masks
 from .masked_linear import MaskedLinear
@@ -18,6 +20,7 @@ __all__ = [
     "BayesianLinear",
     "ACTIVATIONS",
     "ELU",
+    "GaussianDropoutLinear",
     "LeakyReLU",
     "Linear",
     "MADE",

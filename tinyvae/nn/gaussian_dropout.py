@@ -1,0 +1,136 @@
+"""Gaussian dropout in a linear layer, its rate fixed or learned (Kingma, Salimans & Welling 2015).
+
+Gaussian dropout multiplies by noise N(1, alpha) (alpha = p / (1 - p) gives the
+variance of binary dropout of rate p, section 3). Where the noise goes makes
+two layers:
+
+    type "A"   on the layer's inputs:   B = (A * (1 + sqrt(alpha) xi)) theta + b,
+               xi (M, in) ~ N(0, 1): one noise per input unit and example, shared by
+               the unit's outgoing weights;
+    type "B"   on each weight, independently: q(w_ij) = N(theta_ij, alpha theta_ij^2),
+               sampled by the local reparameterization trick (section 2.3):
+               B = A theta + sqrt((A * A)(alpha theta^2)) * zeta + b,  zeta (M, out).
+
+alpha is either fixed (``learn_alpha=False``: Gaussian dropout) or a
+parameter ``log_alpha`` (variational dropout, section 3.3), one per layer,
+per unit (an input unit for type A, an output unit for type B) or per weight
+(type B only). ``kl_count()`` says how many weights share each alpha, so the
+KL of ``tinyvae.objectives.DropoutKL`` sums to one term per weight.
+"""
+
+import numpy as np
+
+from ..validation import check_bool, check_choice, check_dtype, check_float, check_int, check_rng
+from .linear import INITS, init_weights
+from .module import Module, unbroadcast
+
+KINDS = ("A", "B")
+GRANULARITIES = ("layer", "unit", "weight")
+
+
+class GaussianDropoutLinear(Module):
+    """A linear layer ``in -> out`` with Gaussian dropout of type ``kind``.
+
+    ``forward(A, noise)``: noise xi of shape (M, in) for type A, zeta of
+    shape (M, out) for type B (see ``noise_shape``). The backward returns
+    ``(dL/dA, None)`` and adds into ``grads`` dL/dtheta, dL/db and, when
+    alpha is learned, dL/dlog_alpha.
+    """
+
+    def __init__(
+        self,
+        in_features,
+        out_features,
+        kind="B",
+        alpha=0.5,
+        learn_alpha=False,
+        granularity="layer",
+        init="glorot_uniform",
+        rng=None,
+        dtype=np.float32,
+    ):
+        super().__init__()
+        self.in_features = check_int(in_features, "in_features")
+        self.out_features = check_int(out_features, "out_features")
+        self.kind = check_choice(kind, "kind", KINDS)
+        alpha = check_float(alpha, "alpha", 0, low_open=True)
+        self.learn_alpha = check_bool(learn_alpha, "learn_alpha")
+        self.granularity = check_choice(granularity, "granularity", GRANULARITIES)
+        if kind == "A" and granularity == "weight":
+            raise ValueError(
+                "granularity: 'weight' needs independent weight noise (kind 'B'); type A's "
+                "noise is per input unit, so its rate is per 'layer' or per 'unit'"
+            )
+        check_choice(init, "init", INITS)
+        self.dtype = check_dtype(dtype)
+        rng = np.random.default_rng() if rng is None else check_rng(rng, "GaussianDropoutLinear")
+        theta, b = init_weights(init, self.in_features, self.out_features, rng, self.dtype)
+        self.add_param("theta", theta)
+        self.add_param("b", b)
+        log_alpha = np.full(self.alpha_shape(), np.log(alpha), dtype=self.dtype)
+        if self.learn_alpha:
+            self.add_param("log_alpha", log_alpha)
+        else:
+            self.fixed_log_alpha = log_alpha
+
+    def __repr__(self):
+        rate = f"learned per {self.granularity}" if self.learn_alpha else "fixed"
+        return f"GaussianDropoutLinear({self.in_features}, {self.out_features}, " + (
+            f"type {self.kind}, alpha {rate})"
+        )
+
+    def alpha_shape(self):
+        """The shape of log alpha, broadcastable against the noise's variances."""
+        if self.granularity == "layer":
+            return (1, 1)
+        if self.granularity == "weight":
+            return (self.in_features, self.out_features)
+        return (1, self.in_features) if self.kind == "A" else (1, self.out_features)
+
+    def log_alpha(self):
+        return self.params["log_alpha"] if self.learn_alpha else self.fixed_log_alpha
+
+    def kl_count(self):
+        """How many weights share each entry of log alpha (its KL counts that often)."""
+        return self.in_features * self.out_features // int(np.prod(self.alpha_shape()))
+
+    def noise_shape(self, batch):
+        return (batch, self.in_features if self.kind == "A" else self.out_features)
+
+    def forward(self, A, noise):
+        theta, b = self.params["theta"], self.params["b"]
+        alpha = np.exp(self.log_alpha())
+        if self.kind == "A":
+            scale = np.sqrt(alpha) * noise  # (M, in): the noise minus its mean of 1
+            self.cache = ("A", A, noise, scale, alpha)
+            return (A * (1.0 + scale)) @ theta + b
+        var = alpha * theta * theta  # sigma^2 = alpha theta^2 per weight
+        std = np.sqrt((A * A) @ var)  # sqrt(delta) of the local reparameterization
+        self.cache = ("B", A, noise, std, alpha)
+        return A @ theta + std * noise + b
+
+    def backward(self, dB):
+        kind, A, noise, saved, alpha = self._pop_cache()
+        theta = self.params["theta"]
+        self.grads["b"] += dB.sum(axis=0)
+        if kind == "A":
+            scale = saved
+            A_noisy = A * (1.0 + scale)
+            self.grads["theta"] += A_noisy.T @ dB  # B = A_noisy theta + b
+            dA_noisy = dB @ theta.T
+            if self.learn_alpha:
+                # d scale / d log alpha = scale / 2; A_noisy depends on it through A * scale
+                dlog_alpha = 0.5 * dA_noisy * A * scale
+                self.grads["log_alpha"] += unbroadcast(dlog_alpha, self.alpha_shape())
+            return dA_noisy * (1.0 + scale), None
+        std = saved
+        # the mean path: d(A theta)/dtheta gives A^T dB
+        self.grads["theta"] += A.T @ dB
+        # b = ... + sqrt(delta) zeta:  d/d delta = zeta / (2 sqrt(delta)), 0 where delta = 0
+        ddelta = np.divide(0.5 * dB * noise, std, out=np.zeros_like(dB), where=std > 0)
+        dvar = (A * A).T @ ddelta  # delta = (A * A) var, var = alpha theta^2 (in, out)
+        self.grads["theta"] += dvar * 2.0 * alpha * theta  # d var / d theta = 2 alpha theta
+        if self.learn_alpha:
+            # d var / d log alpha = alpha theta^2 = var
+            self.grads["log_alpha"] += unbroadcast(dvar * alpha * theta * theta, self.alpha_shape())
+        return dB @ theta.T + 2.0 * A * (ddelta @ (alpha * theta * theta).T), None
