@@ -1,4 +1,4 @@
-"""Richer posteriors and deeper models on binarized MNIST, at the same budget each.
+"""Richer posteriors and deeper models on MNIST, dynamically binarized, at one budget.
 
     python demos/deeper_models.py --quick                  # a few minutes
     python demos/deeper_models.py                          # 10 epochs per model, about 25 minutes
@@ -154,16 +154,6 @@ def evaluate(model, x_test, subset, args, rng):
     }
 
 
-def trainable_parameters(model):
-    """Parameters that training can change: a masked weight of a MADE never moves."""
-    count = 0
-    for _, module in model.modules():
-        for name, param in module.params.items():
-            mask = getattr(module, "mask", None)
-            count += int(mask.sum()) if name == "W" and mask is not None else param.size
-    return count
-
-
 def main(argv=None):
     args = parse_args(argv)
     with cli.user_errors():
@@ -213,7 +203,7 @@ def run(args):
         )
         metrics = evaluate(model, x_test, subset, args, eval_rng)
         metrics["seconds_per_epoch"] = float(np.median(history.seconds))
-        metrics["parameters"] = trainable_parameters(model)
+        metrics["parameters"] = model.num_parameters()
         runs[f"{name}-seed{seed}"] = {
             "model": name,
             "seed": seed,
@@ -223,7 +213,8 @@ def run(args):
         print(
             f"{name}, seed {seed}: test ELBO {metrics['test_elbo']:.2f}, "
             f"L_{args.k_eval} {metrics['test_ll']:.2f} ± {metrics['test_ll_stderr']:.2f} "
-            f"(gap {metrics['gap']:.2f} ± {metrics['gap_stderr']:.2f}), "
+            f"(gap {metrics['gap']:.2f} ± {metrics['gap_stderr']:.2f}; ± is the standard "
+            f"error over the {subset} images), "
             f"{' + '.join(map(str, metrics['active_units']))} active units"
         )
         if seed == args.seeds[0]:
@@ -316,7 +307,7 @@ def curves(path, runs):
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("test ELBO (nats)")
-    ax.set_title("binarized MNIST: test ELBO per epoch, every seed", fontsize=9)
+    ax.set_title("MNIST (dynamically binarized): test ELBO per epoch, every seed", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     plots.save_figure(fig, path)

@@ -226,3 +226,11 @@ def test_the_first_variable_sees_neither_z_nor_the_context():
     np.testing.assert_array_equal(m0[:, first], m1[:, first])
     np.testing.assert_array_equal(s0[:, first], s1[:, first])
     assert not np.allclose(m0[:, 0], m1[:, 0])
+
+
+def test_parameter_count_leaves_out_masked_weights():
+    made = MADE(3, (4,), heads=2, context_dim=2, rng=np.random.default_rng(0))
+    kept = sum(int(mask.sum()) for mask in made.masks)
+    biases = 4 + 6
+    assert made.num_parameters() == kept + biases + 2 * 4  # + the context's V
+    assert made.num_parameters() < sum(p.size for _, p, _ in made.parameters())

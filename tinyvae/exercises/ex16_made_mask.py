@@ -20,7 +20,7 @@ Jacobian is what inverse autoregressive flow needs (Kingma et al. 2016,
 section 3).
 
 Write ``made_masks(degrees, heads=1)``. ``degrees`` is the list that
-``made_degrees`` returns: the input degrees (D,), then one array per hidden
+``tinyvae.nn.made.made_degrees`` returns: the input degrees (D,), then one array per hidden
 layer. Return one boolean mask per layer, shaped (in, out) like the weights
 of ``x @ (W * mask)``: one per hidden layer, then the output mask
 (last hidden size, heads * D), whose columns are the D outputs repeated once

@@ -129,7 +129,16 @@ class Module:
             grad.fill(0.0)
 
     def num_parameters(self):
-        return sum(param.size for _, param, _ in self.parameters())
+        """How many numbers training can change: each parameter once, masked weights
+        (``MaskedLinear``'s zeros, which never move) left out."""
+        seen, count = set(), 0
+        for _, module in self.modules():
+            mask = getattr(module, "mask", None)
+            for name, param in module.params.items():
+                if id(param) not in seen:
+                    seen.add(id(param))
+                    count += int(mask.sum()) if name == "W" and mask is not None else param.size
+        return count
 
     def shared_copy(self):
         """The same module with its own cache: parameters and gradients are shared.
