@@ -161,6 +161,8 @@ def fit(
     unknown: an epoch is then one pass over the unlabelled rows, and every
     batch of ``batch_size`` of them also holds ``labelled_batch_size``
     labelled rows (``tinyvae.data.semi_supervised.mixed_batches``).
+    A classifier's objective (``tinyvae.objectives.VariationalDropout``)
+    takes the label of every row, in ordinary batches, and no ``x_test``.
     """
     # Every argument is checked before anything changes: the model, the optimizer,
     # the caller's rng and the checkpoint file are untouched by a call that fails.
@@ -198,19 +200,25 @@ def fit(
     objective.check_data(x_train)
     if x_test is not None:
         objective.check_data(x_test)  # now, not after a whole epoch of training
-    semi_supervised = hasattr(objective, "check_labels")
+    supervised = getattr(objective, "supervised", False)  # a classifier: every row labelled
+    semi_supervised = hasattr(objective, "check_labels") and not supervised
     if labels is not None:
-        if not semi_supervised:
+        if not (semi_supervised or supervised):
             raise ValueError(
                 f"labels: {type(objective).__name__} trains without labels; "
                 "semi-supervised training needs tinyvae.objectives.SemiSupervised"
             )
         labels = objective.check_labels(labels, len(x_train))
-        labelled_rows, unlabelled_rows = check_labelled_set(labels, net.n_classes)
-        labelled_batch_size = check_int(labelled_batch_size, "labelled_batch_size")
+        if semi_supervised:
+            labelled_rows, unlabelled_rows = check_labelled_set(labels, net.n_classes)
+            labelled_batch_size = check_int(labelled_batch_size, "labelled_batch_size")
+    elif supervised:
+        raise ValueError(f"labels: {type(objective).__name__} trains a classifier; pass labels=")
+    if supervised and x_test is not None:
+        objective.evaluate(x_test, rng)  # says why a classifier takes no x_test, and what to do
     objective.check_samples(objective.n_samples)
     optimizer.check_updates(objective)
-    n_epoch = len(x_train) if labels is None else len(unlabelled_rows)  # rows an epoch visits
+    n_epoch = len(unlabelled_rows) if semi_supervised and labels is not None else len(x_train)
     if drop_last and n_epoch < batch_size:
         raise ValueError(
             f"drop_last: True with {n_epoch} training examples and batch_size={batch_size} "
@@ -234,9 +242,11 @@ def fit(
         settings["drop_last"] = True
     if semi_supervised:
         settings["alpha"] = objective.alpha
-    if labels is not None:
+    if semi_supervised and labels is not None:
         settings["labelled"] = len(labelled_rows)
         settings["labelled_batch_size"] = labelled_batch_size
+    if supervised:
+        settings["n_train"] = objective.n_train  # the KL's weight, 1 / N
     dloss = float(len(x_train)) if scale_to_dataset else 1.0
     steps_per_epoch = n_epoch // batch_size if drop_last else math.ceil(n_epoch / batch_size)
     history, start, step = History(), 0, 0
@@ -261,6 +271,8 @@ def fit(
             epoch_batches = (
                 (x, None) for x in batches(x_train, batch_size, rng, drop_last=drop_last)
             )
+        elif supervised:  # every row with its label
+            epoch_batches = batches(x_train, batch_size, rng, labels=labels, drop_last=drop_last)
         else:
             epoch_batches = mixed_batches(
                 x_train, labels, batch_size, labelled_batch_size, rng, drop_last
@@ -276,7 +288,7 @@ def fit(
         for x, y in bar:
             if binarize:
                 x = binarize_pixels(x, rng)
-            # y: the rows' labels (-1: unknown) for semi-supervised training
+            # y: the rows' labels (-1: unknown in semi-supervised training)
             loss = objective.loss(x, rng=rng) if y is None else objective.loss(x, rng=rng, labels=y)
             if not np.isfinite(loss):
                 raise diverged(

@@ -2,10 +2,12 @@
 
 Read prior.py, posterior.py (q(z|x)), likelihood.py (p(x|z)), then vae.py;
 hierarchical.py has two stochastic layers, iaf.py a richer q(z|x) (inverse
-autoregressive flow); classifier.py is q(y|x) of the semi-supervised model m2.py.
+autoregressive flow); classifier.py is q(y|x) of the semi-supervised model m2.py;
+dropout_mlp.py a classifier with (variational) dropout.
 """
 
 from .classifier import Classifier
+from .dropout_mlp import DropoutMLP
 from .hierarchical import HierarchicalPosterior, HierarchicalPrior, HierarchicalVAE
 from .iaf import IAFPosterior, IAFStep
 from .likelihood import BernoulliLikelihood, GaussianLikelihood
@@ -19,6 +21,7 @@ __all__ = [
     "VAE",
     "BernoulliLikelihood",
     "Classifier",
+    "DropoutMLP",
     "GaussianLikelihood",
     "GaussianPosterior",
     "HierarchicalPosterior",

@@ -32,7 +32,8 @@ class GaussianDropoutLinear(Module):
     """A linear layer ``in -> out`` with Gaussian dropout of type ``kind``.
 
     ``forward(A, noise)``: noise xi of shape (M, in) for type A, zeta of
-    shape (M, out) for type B (see ``noise_shape``). The backward returns
+    shape (M, out) for type B (see ``noise_shape``); None for the test-time
+    network. The backward returns
     ``(dL/dA, None)`` and adds into ``grads`` dL/dtheta, dL/db and, when
     alpha is learned, dL/dlog_alpha.
     """
@@ -97,7 +98,9 @@ class GaussianDropoutLinear(Module):
     def noise_shape(self, batch):
         return (batch, self.in_features if self.kind == "A" else self.out_features)
 
-    def forward(self, A, noise):
+    def forward(self, A, noise=None):
+        if noise is None:  # the test-time network: the noise at its mean, 0
+            noise = np.zeros(self.noise_shape(len(A)), dtype=A.dtype)
         theta, b = self.params["theta"], self.params["b"]
         alpha = np.exp(self.log_alpha())
         if self.kind == "A":

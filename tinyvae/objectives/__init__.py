@@ -2,8 +2,8 @@
 
 Read objective.py (the contract), then sgvb.py (AEVB's estimators A and B),
 iwae.py, score_function.py, wake_sleep.py and weight_prior.py; semi_supervised.py
-is M2's objective (thesis chapter 3); dropout_kl.py is variational dropout's KL
-(thesis chapter 6).
+is M2's objective (thesis chapter 3); dropout_kl.py and
+variational_dropout.py are variational dropout's (thesis chapter 6).
 """
 
 from ..validation import check_bool, check_choice
@@ -13,6 +13,7 @@ from .objective import Objective
 from .score_function import ScoreFunction
 from .semi_supervised import SemiSupervised, paper_alpha
 from .sgvb import SGVB_A, SGVB_B, SGVB_B_Top, elbo_objective
+from .variational_dropout import VariationalDropout
 from .wake_sleep import WakeSleep
 from .weight_prior import add_weight_prior
 
@@ -61,6 +62,7 @@ __all__ = [
     "Objective",
     "ScoreFunction",
     "SemiSupervised",
+    "VariationalDropout",
     "WakeSleep",
     "add_weight_prior",
     "elbo_objective",

@@ -1,0 +1,140 @@
+"""tinyvae.objectives.variational_dropout with tinyvae.models.DropoutMLP: gradients, the
+KL's weight, training by fit, and bad input."""
+
+import numpy as np
+import pytest
+
+import tinyvae as tv
+from tinyvae.gradcheck import check_loss
+from tinyvae.models.dropout_mlp import DROPOUTS
+from tinyvae.nn.dropout import BinaryDropout
+
+
+def classifier(dropout, granularity="layer", seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    model = tv.DropoutMLP(
+        5, (7,), 3, dropout, p=0.3, granularity=granularity, activation="tanh",
+        rng=rng, dtype=dtype,
+    )  # fmt: skip
+    return model, rng
+
+
+CASES = [(d, "layer") for d in DROPOUTS] + [("variational_A", "unit"), ("variational_B", "unit")]
+CASES += [("variational_B", "weight")]
+
+
+@pytest.mark.parametrize("dropout, granularity", CASES)
+def test_whole_objective_gradient(dropout, granularity):
+    model, rng = classifier(dropout, granularity)
+    for layer in model.rate_layers():
+        layer.params["log_alpha"][...] = rng.uniform(-2.5, -0.5, layer.alpha_shape())
+    objective = tv.VariationalDropout(model, n_train=20)
+    x, y = rng.normal(size=(6, 5)), rng.integers(0, 3, size=6)
+    eps = model.noise(6, rng)
+    report = check_loss(objective, lambda: objective.loss(x, eps=eps, labels=y), rng=rng)
+    assert report.passed(1e-6), str(report)
+    names = {row["name"] for row in report.rows}
+    assert any("log_alpha" in name for name in names) == dropout.startswith("variational")
+
+
+def test_loss_is_the_mean_nll_plus_kl_over_n():
+    model, rng = classifier("variational_A2")
+    objective = tv.VariationalDropout(model, n_train=50, kl_approximation="molchanov")
+    x, y = rng.normal(size=(4, 5)), rng.integers(0, 3, size=4)
+    eps = model.noise(4, rng)
+    loss = objective.loss(x, eps=eps, labels=y)
+    logits = model.forward(x, eps)
+    model.clear_cache()
+    log_pi = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    nll = -np.mean(log_pi[np.arange(4), y])
+    kl = (
+        sum(
+            layer.kl_count() * np.sum(objective.kl_term.forward(layer.params["log_alpha"]))
+            for layer in model.layers
+        )
+        / 3.0
+    )
+    objective.kl_term.clear_cache()
+    assert loss == pytest.approx(nll + kl / 50, rel=1e-12)
+    assert objective.terms["kl_per_example"] == pytest.approx(kl / 50, rel=1e-12)
+
+
+def test_test_time_network_has_no_noise():
+    for dropout in ("binary", "gaussian_B", "variational_A"):
+        model, rng = classifier(dropout)
+        x = rng.normal(size=(4, 5))
+        assert np.array_equal(model.forward(x), model.forward(x))
+        model.clear_cache()
+
+
+def test_fit_trains_a_classifier_with_variational_dropout():
+    rng = np.random.default_rng(3)
+    centres = rng.normal(0, 2, size=(3, 5))
+    y = rng.integers(0, 3, size=300)
+    x = (centres[y] + rng.normal(size=(300, 5))).astype(np.float32)
+    model = tv.DropoutMLP(5, (32,), 3, "variational_B", p=0.2, rng=rng)
+    objective = tv.VariationalDropout(model, n_train=len(x))
+    before = model.error(x, y)
+    errors = []
+    history = tv.fit(
+        objective, tv.Adam(objective.parameters(), lr=1e-2), x, labels=y, epochs=5, rng=rng,
+        batch_size=50, on_epoch=lambda epoch: {"error": model.error(x, y)}, progress=False,
+        verbose=False,
+    )  # fmt: skip
+    errors = history.metrics["error"]
+    assert errors[-1] < min(0.2, before)
+    assert np.all(np.isfinite(history.train_loss))
+
+
+def test_fit_asks_for_labels_and_refuses_a_test_set_without_them():
+    model, rng = classifier("binary", dtype=np.float32)
+    objective = tv.VariationalDropout(model, n_train=10)
+    x = rng.normal(size=(10, 5)).astype(np.float32)
+    opt = tv.Adam(objective.parameters())
+    with pytest.raises(ValueError, match="labels: VariationalDropout trains a classifier"):
+        tv.fit(objective, opt, x, epochs=1, rng=rng)
+    with pytest.raises(TypeError, match="x_test: a classifier has no test loss"):
+        tv.fit(objective, opt, x, x, labels=np.zeros(10, int), epochs=1, rng=rng)
+    with pytest.raises(ValueError, match="labels: expected integers 0..2"):
+        tv.fit(objective, opt, x, labels=np.full(10, 3), epochs=1, rng=rng)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"p": 1.0}, ValueError, "p: expected a finite number >= 0.0 and < 1.0"),
+        ({"p": -0.1}, ValueError, "p:"),
+        ({"dropout": "gaussian_A", "p": 0.0}, ValueError, "rate above 0"),
+        ({"dropout": "variational_A", "granularity": "weight"}, ValueError, "granularity"),
+        ({"dropout": "spike"}, ValueError, "dropout"),
+    ],
+)
+def test_bad_model_arguments(kwargs, error, message):
+    arguments = {"in_dim": 5, **kwargs}
+    with pytest.raises(error, match=message):
+        tv.DropoutMLP(**arguments)
+
+
+def test_binary_dropout_rate_and_scaling():
+    with pytest.raises(ValueError, match="p:"):
+        BinaryDropout(1.0)
+    layer = BinaryDropout(0.25)
+    x, u = np.ones((2, 4)), np.array([[0.1, 0.3, 0.9, 0.25], [0.0, 0.5, 0.2, 0.8]])
+    np.testing.assert_allclose(layer.forward(x, u), (u >= 0.25) / 0.75)
+    dx, du = layer.backward(np.full((2, 4), 2.0))
+    np.testing.assert_allclose(dx, 2.0 * (u >= 0.25) / 0.75)
+    assert du is None
+
+
+def test_loss_refuses_bad_labels_before_any_cache_changes():
+    model, rng = classifier("variational_B")
+    objective = tv.VariationalDropout(model, n_train=10)
+    x = rng.normal(size=(4, 5))
+    for labels, message in [
+        (None, "labels"),
+        (np.array([0, 1, 2]), "shape"),
+        ([0.5] * 4, "integers"),
+    ]:
+        with pytest.raises((ValueError, TypeError), match=message):
+            objective.loss(x, rng=rng, labels=labels)
+        assert all(layer.cache is None for layer in model.layers)

@@ -1,0 +1,134 @@
+"""The variational objective of a classifier with dropout (Kingma, Salimans & Welling 2015, §2-3).
+
+With a posterior q(W) over the weights (the dropout noise) and a prior p(W),
+
+    L = sum_{i=1..N} E_q[ log p(y_i | x_i, W) ] - KL(q(W) || p(W)),
+
+estimated on a minibatch of M of the N examples, with one draw of the noise
+per example (the local reparameterization trick of the model's layers), by
+
+    L ~ N/M sum_m log p(y_m | x_m, W_m) - KL.
+
+tinyvae reports every loss per example, so this objective is -L / N:
+
+    loss = -1/M sum_m log p(y_m | x_m, W_m) + KL / N.
+
+The KL is that of the learned dropout rates from the log-uniform prior
+(``DropoutKL``), one term per weight (times 1/3 for the paper's A2); a
+model without learned rates has none, and the objective is plain training
+with dropout. ``fit(objective, optimizer, x, labels=y, ...)`` trains it; a
+classifier has no label-free test loss, so the test error comes from
+``on_epoch`` (``model.error(x_test, y_test)``).
+"""
+
+import numpy as np
+
+from ..distributions.categorical import CategoricalLogDensity, one_hot
+from ..validation import check_float, check_int, check_rng
+from .dropout_kl import DropoutKL
+from .objective import Objective, check_pending
+
+
+class VariationalDropout(Objective):
+    """``loss(x, rng, labels=y)`` = -1/M sum log p(y|x, W) + KL / ``n_train``."""
+
+    name = "variational_dropout"
+    supervised = True  # fit batches every row with its label
+
+    def __init__(self, model, n_train, kl_approximation="kingma"):
+        super().__init__(model, n_samples=1)
+        self.n_train = check_int(n_train, "n_train")
+        self.log_p = CategoricalLogDensity()
+        self.kl_term = DropoutKL(kl_approximation)
+        self.terms = None  # the last loss's two terms, in nats per example
+
+    def __repr__(self):
+        return f"VariationalDropout(n_train={self.n_train}, {self.kl_term.approximation!r})"
+
+    def check_labels(self, labels, batch):
+        """Integer labels 0..K-1, one per row (every row of a classifier's data is labelled)."""
+        K = self.model.n_classes
+        labels = np.asarray(labels)
+        if labels.dtype.kind not in "iu":
+            raise TypeError(f"labels: expected integers 0..{K - 1}, got dtype {labels.dtype}")
+        if labels.shape != (batch,):
+            raise ValueError(f"labels: expected shape ({batch},), one per row, got {labels.shape}")
+        if labels.size and (labels.min() < 0 or labels.max() >= K):
+            raise ValueError(
+                f"labels: expected integers 0..{K - 1}, got values from {labels.min()} "
+                f"to {labels.max()}"
+            )
+        return labels
+
+    def _pending(self):
+        return [(layer, layer.cache) for layer in self.model.layers]
+
+    # -- the KL of the learned rates ------------------------------------------------------
+    def kl(self):
+        """KL(q(W) || p(W)) over every weight, with its gradient kept for ``backward``."""
+        layers = self.model.rate_layers()
+        if not layers:
+            return 0.0, None
+        log_alpha = np.concatenate([layer.params["log_alpha"].ravel() for layer in layers])
+        counts = np.concatenate(
+            [np.full(layer.params["log_alpha"].size, layer.kl_count()) for layer in layers]
+        )
+        kl = self.kl_term.forward(log_alpha.astype(np.float64))
+        return float(self.model.kl_scale * np.sum(counts * kl)), counts
+
+    def _kl_backward(self, dkl, counts):
+        dflat = self.kl_term.backward(self.model.kl_scale * dkl * counts)
+        start = 0
+        for layer in self.model.rate_layers():
+            grad = layer.grads["log_alpha"]
+            grad += dflat[start : start + grad.size].reshape(grad.shape).astype(grad.dtype)
+            start += grad.size
+
+    # -- training ---------------------------------------------------------------------------
+    def loss(self, x, rng=None, eps=None, labels=None):
+        """The loss for one draw of the noise: from ``rng``, or ``eps`` (one array per layer)."""
+        x = self.model.check_data(x)
+        if labels is None:
+            raise ValueError("labels: a classifier's loss needs the label of every row")
+        labels = self.check_labels(labels, len(x))
+        if eps is None:
+            if self.model.dropout != "none":
+                check_rng(rng, "VariationalDropout.loss")
+            eps = self.model.noise(len(x), rng)
+        elif len(eps) != len(self.model.layers):
+            raise ValueError(f"eps: expected one noise array per layer ({len(self.model.layers)})")
+        # every argument is checked: from here on the caches change
+        logits = self.model.forward(x, eps)
+        log_p = self.log_p.forward(one_hot(labels, self.model.n_classes, logits.dtype), logits)
+        kl, counts = self.kl()
+        nll = float(-np.mean(log_p, dtype=np.float64))
+        self.terms = {"nll": nll, "kl_per_example": kl / self.n_train}
+        self.cache = (len(x), counts, self._pending())
+        return nll + kl / self.n_train
+
+    def backward(self, dloss=1.0):
+        dloss = check_float(dloss, "dloss")
+        if self.cache is None:
+            raise RuntimeError(
+                "VariationalDropout.backward() called without a matching loss(); "
+                "each loss() allows exactly one backward()"
+            )
+        M, counts, pending = self.cache
+        check_pending(pending, "VariationalDropout.backward()")
+        self.cache = None
+        # loss = -1/M sum_m log p_m + KL / N
+        _, dlogits = self.log_p.backward(np.full(M, -dloss / M, dtype=self.model.dtype))
+        self.model.backward(dlogits)
+        if counts is not None:
+            self._kl_backward(dloss / self.n_train, counts)
+
+    def clear_cache(self):
+        self.cache = None
+        self.model.clear_cache()
+
+    def evaluate(self, x, rng):
+        raise TypeError(
+            "x_test: a classifier has no test loss without the test labels; pass x_test=None "
+            "to fit and report the test error with on_epoch=lambda epoch: "
+            "{'test_error': model.error(x_test, y_test)}"
+        )
