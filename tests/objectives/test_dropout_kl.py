@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from tinyvae.gradcheck import check_module
-from tinyvae.objectives.dropout_kl import C1, C2, C3, DropoutKL, neg_kl_kingma, neg_kl_molchanov
+from tinyvae.objectives.dropout_kl import (
+    C1,
+    C2,
+    C3,
+    KINGMA_CONSTANT,
+    DropoutKL,
+    neg_kl_kingma,
+    neg_kl_molchanov,
+)
 
 
 def numeric_neg_kl(alpha):
@@ -39,8 +47,12 @@ def test_kingma_against_the_numeric_kl_up_to_its_constant():
 def test_kingma_values_are_the_papers_cubic():
     for alpha in (0.1, 0.5, 1.0):
         value = neg_kl_kingma(np.array(math.log(alpha)))[0]
-        expected = 0.5 * math.log(alpha) + C1 * alpha + C2 * alpha**2 + C3 * alpha**3
-        assert value == pytest.approx(expected, abs=1e-12)
+        cubic = 0.5 * math.log(alpha) + C1 * alpha + C2 * alpha**2 + C3 * alpha**3
+        assert value == pytest.approx(KINGMA_CONSTANT + cubic, abs=1e-12)
+    # the constant makes the two fits agree at alpha = 1, where the KL is about 0.43 nats
+    at_one = np.array(0.0)
+    assert neg_kl_kingma(at_one)[0] == pytest.approx(neg_kl_molchanov(at_one)[0], abs=1e-12)
+    assert -neg_kl_kingma(at_one)[0] == pytest.approx(-numeric_neg_kl(1.0), abs=0.01)
     # alpha is stopped at 1: beyond it the KL and its gradient stay put
     value, grad = neg_kl_kingma(np.array([0.0, 2.0]))
     assert value[0] == value[1] and grad[1] == 0.0

@@ -20,8 +20,10 @@ which has no closed form. Two approximations, as functions of log alpha:
 
 ``DropoutKL(approximation).forward(log_alpha)`` gives KL elementwise (so a
 rate per weight, per unit or per layer sums as the caller says), and its
-backward the gradient with respect to log alpha. The "kingma" KL carries the
-polynomial's constant as 0: only its changes matter for training.
+backward the gradient with respect to log alpha. The paper leaves the
+cubic's constant open (only changes of the KL matter for training); here it
+is the one that makes the two approximations agree at alpha = 1, the end of
+the cubic's range, so that both KLs are positive and comparable.
 """
 
 import numpy as np
@@ -40,7 +42,7 @@ def neg_kl_kingma(log_alpha):
     clipped = log_alpha > 0
     alpha = np.exp(np.minimum(log_alpha, 0.0))
     log_alpha = np.minimum(log_alpha, 0.0)
-    neg_kl = 0.5 * log_alpha + C1 * alpha + C2 * alpha**2 + C3 * alpha**3
+    neg_kl = KINGMA_CONSTANT + 0.5 * log_alpha + C1 * alpha + C2 * alpha**2 + C3 * alpha**3
     # d/d log alpha of alpha^k is k alpha^k; past the clip, -KL is constant
     grad = 0.5 + C1 * alpha + 2 * C2 * alpha**2 + 3 * C3 * alpha**3
     return neg_kl, np.where(clipped, 0.0, grad)
@@ -55,6 +57,10 @@ def neg_kl_molchanov(log_alpha):
     # d sigmoid(t)/dt = s (1 - s), dt/d log alpha = k3;  d softplus(-u)/du = -sigmoid(-u)
     grad = K1 * K3 * s * (1 - s) + 0.5 * sigmoid(-log_alpha)
     return neg_kl, grad
+
+
+# the cubic's constant: -KL at alpha = 1 by Molchanov et al.'s fit, minus the cubic's c1 + c2 + c3
+KINGMA_CONSTANT = float(neg_kl_molchanov(np.float64(0.0))[0]) - (C1 + C2 + C3)
 
 
 class DropoutKL(Module):
