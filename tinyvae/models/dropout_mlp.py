@@ -22,7 +22,7 @@ import numpy as np
 from ..distributions.categorical import log_softmax
 from ..nn.activations import ACTIVATIONS
 from ..nn.dropout import BinaryDropout
-from ..nn.gaussian_dropout import GRANULARITIES, GaussianDropoutLinear
+from ..nn.gaussian_dropout import GRANULARITIES, SAMPLINGS, GaussianDropoutLinear
 from ..nn.linear import INITS, Linear
 from ..nn.module import Module
 from ..validation import (
@@ -52,7 +52,9 @@ class DropoutMLP(Module):
     ``p`` is the dropout rate (binary dropout's, or alpha = p / (1 - p) for
     the Gaussian kinds, where it is also the learned rates' start).
     ``granularity`` says how many rates a variational layer learns: one per
-    layer, per unit, or (type B) per weight.
+    layer, per unit, or (type B) per weight. ``sampling`` is how type B draws
+    its noise: "local" (the local reparameterization trick), or weight
+    samples, "separate" per example or one "shared" by the minibatch.
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class DropoutMLP(Module):
         dropout="none",
         p=0.5,
         granularity="layer",
+        sampling="local",
         activation="relu",
         init="glorot_uniform",
         rng=None,
@@ -75,6 +78,9 @@ class DropoutMLP(Module):
         self.dropout = check_choice(dropout, "dropout", DROPOUTS)
         self.p = check_float(p, "p", 0.0, 1.0, high_open=True)
         self.granularity = check_choice(granularity, "granularity", GRANULARITIES)
+        self.sampling = check_choice(sampling, "sampling", SAMPLINGS)
+        if sampling != "local" and not dropout.endswith("_B"):
+            raise ValueError("sampling: weight samples ('separate', 'shared') are for type B")
         check_choice(activation, "activation", ACTIVATIONS)
         check_choice(init, "init", INITS)
         self.dtype = check_dtype(dtype)
@@ -92,7 +98,16 @@ class DropoutMLP(Module):
                 alpha = self.p / (1.0 - self.p)
                 learn = dropout.startswith("variational")
                 layer = GaussianDropoutLinear(
-                    fan_in, fan_out, kind, alpha, learn, granularity, init, rng, self.dtype
+                    fan_in,
+                    fan_out,
+                    kind,
+                    alpha,
+                    learn,
+                    granularity,
+                    sampling,
+                    init,
+                    rng,
+                    self.dtype,
                 )
             else:
                 layer = Linear(fan_in, fan_out, init, rng, self.dtype, input_grad=True)

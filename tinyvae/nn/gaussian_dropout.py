@@ -9,7 +9,10 @@ two layers:
                the unit's outgoing weights;
     type "B"   on each weight, independently: q(w_ij) = N(theta_ij, alpha theta_ij^2),
                sampled by the local reparameterization trick (section 2.3):
-               B = A theta + sqrt((A * A)(alpha theta^2)) * zeta + b,  zeta (M, out).
+               B = A theta + sqrt((A * A)(alpha theta^2)) * zeta + b,  zeta (M, out);
+               or, to compare (``sampling``), by weights: W = theta * (1 + sqrt(alpha) eps),
+               a sample per example ("separate", eps (M, in, out)) or one for the
+               minibatch ("shared", eps (in, out)).
 
 alpha is either fixed (``learn_alpha=False``: Gaussian dropout) or a
 parameter ``log_alpha`` (variational dropout, section 3.3), one per layer,
@@ -26,14 +29,15 @@ from .module import Module, unbroadcast
 
 KINDS = ("A", "B")
 GRANULARITIES = ("layer", "unit", "weight")
+SAMPLINGS = ("local", "separate", "shared")
 
 
 class GaussianDropoutLinear(Module):
     """A linear layer ``in -> out`` with Gaussian dropout of type ``kind``.
 
-    ``forward(A, noise)``: noise xi of shape (M, in) for type A, zeta of
-    shape (M, out) for type B (see ``noise_shape``); None for the test-time
-    network. The backward returns
+    ``forward(A, noise)``: noise of ``noise_shape(M)`` -- xi (M, in) for type
+    A; for type B zeta (M, out), or eps (M, in, out) or (in, out) by
+    ``sampling`` -- or None for the test-time network. The backward returns
     ``(dL/dA, None)`` and adds into ``grads`` dL/dtheta, dL/db and, when
     alpha is learned, dL/dlog_alpha.
     """
@@ -46,6 +50,7 @@ class GaussianDropoutLinear(Module):
         alpha=0.5,
         learn_alpha=False,
         granularity="layer",
+        sampling="local",
         init="glorot_uniform",
         rng=None,
         dtype=np.float32,
@@ -57,6 +62,12 @@ class GaussianDropoutLinear(Module):
         alpha = check_float(alpha, "alpha", 0, low_open=True)
         self.learn_alpha = check_bool(learn_alpha, "learn_alpha")
         self.granularity = check_choice(granularity, "granularity", GRANULARITIES)
+        self.sampling = check_choice(sampling, "sampling", SAMPLINGS)
+        if kind == "A" and sampling != "local":
+            raise ValueError(
+                "sampling: type A's noise is on the inputs, already one per example; "
+                "'separate' and 'shared' weight samples are for type B"
+            )
         if kind == "A" and granularity == "weight":
             raise ValueError(
                 "granularity: 'weight' needs independent weight noise (kind 'B'); type A's "
@@ -96,7 +107,13 @@ class GaussianDropoutLinear(Module):
         return self.in_features * self.out_features // int(np.prod(self.alpha_shape()))
 
     def noise_shape(self, batch):
-        return (batch, self.in_features if self.kind == "A" else self.out_features)
+        if self.kind == "A":
+            return (batch, self.in_features)
+        return {
+            "local": (batch, self.out_features),
+            "separate": (batch, self.in_features, self.out_features),
+            "shared": (self.in_features, self.out_features),
+        }[self.sampling]
 
     def forward(self, A, noise=None):
         if noise is None:  # the test-time network: the noise at its mean, 0
@@ -107,9 +124,16 @@ class GaussianDropoutLinear(Module):
             scale = np.sqrt(alpha) * noise  # (M, in): the noise minus its mean of 1
             self.cache = ("A", A, noise, scale, alpha)
             return (A * (1.0 + scale)) @ theta + b
+        if self.sampling != "local":
+            # weight samples W = theta (1 + sqrt(alpha) eps): one per example, or one in all
+            W = theta * (1.0 + np.sqrt(alpha) * noise)
+            self.cache = (self.sampling, A, noise, W, alpha)
+            if self.sampling == "separate":
+                return np.einsum("mi,mio->mo", A, W) + b
+            return A @ W + b
         var = alpha * theta * theta  # sigma^2 = alpha theta^2 per weight
         std = np.sqrt((A * A) @ var)  # sqrt(delta) of the local reparameterization
-        self.cache = ("B", A, noise, std, alpha)
+        self.cache = ("local", A, noise, std, alpha)
         return A @ theta + std * noise + b
 
     def backward(self, dB):
@@ -126,6 +150,21 @@ class GaussianDropoutLinear(Module):
                 dlog_alpha = 0.5 * dA_noisy * A * scale
                 self.grads["log_alpha"] += unbroadcast(dlog_alpha, self.alpha_shape())
             return dA_noisy * (1.0 + scale), None
+        if kind in ("separate", "shared"):
+            W = saved
+            if kind == "separate":  # dL/dW_m = A_m^T dB_m, an outer product per example
+                dW = np.einsum("mi,mo->mio", A, dB)
+                dA = np.einsum("mo,mio->mi", dB, W)
+            else:  # one W for every row: dL/dW = A^T dB
+                dW, dA = A.T @ dB, dB @ W.T
+            # W = theta (1 + sqrt(alpha) eps):  dW/dtheta = 1 + sqrt(alpha) eps,
+            # dW/dlog alpha = theta sqrt(alpha) eps / 2; both summed over the examples
+            root_eps = np.sqrt(alpha) * noise
+            self.grads["theta"] += unbroadcast(dW * (1.0 + root_eps), theta.shape)
+            if self.learn_alpha:
+                dlog_alpha = unbroadcast(dW * theta * root_eps * 0.5, theta.shape)
+                self.grads["log_alpha"] += unbroadcast(dlog_alpha, self.alpha_shape())
+            return dA, None
         std = saved
         # the mean path: d(A theta)/dtheta gives A^T dB
         self.grads["theta"] += A.T @ dB
