@@ -31,6 +31,7 @@ SCRIPTS = {
     "semi_supervised": DEMOS,
     "flows_toy": DEMOS,
     "deeper_models": DEMOS,
+    "variational_dropout": DEMOS,
     "throughput": BENCHMARKS,
     "pytorch_reference": BENCHMARKS,
     "busy_machine": BENCHMARKS,
@@ -46,6 +47,7 @@ READ_MNIST = {
     "iwae_table": [],
     "semi_supervised": [],
     "deeper_models": [],
+    "variational_dropout": [],
 }
 
 
@@ -167,6 +169,10 @@ BAD_ARGUMENTS = [
     ("deeper_models", ["--seeds", "1", "1"], "--seeds: each seed once"),
     ("deeper_models", ["--test-subset", "20000"], "argument --test-subset: must be from 0"),
     ("deeper_models", ["--resume", "--overwrite"], "not allowed with argument --resume"),
+    ("variational_dropout", ["--p", "1"], "--p: expected a rate strictly between 0 and 1"),
+    ("variational_dropout", ["--variance-epochs", "5", "2"], "SHORT must be below LONG"),
+    ("variational_dropout", ["--dropouts", "spike"], "argument --dropouts: invalid choice"),
+    ("variational_dropout", ["--draws", "1"], "argument --draws: must be at least 2"),
     ("throughput", ["--repeats", "0"], "argument --repeats: must be at least 1"),
     ("throughput", ["--eval-examples", "0"], "argument --eval-examples: must be from 1"),
     ("pytorch_reference", ["--epochs", "-1"], "argument --epochs: must be at least 1"),

@@ -122,6 +122,16 @@ class DropoutMLP(Module):
         sizes = " -> ".join(map(str, (self.in_dim, *self.hidden, self.n_classes)))
         return f"DropoutMLP({sizes}, dropout={self.dropout!r}, p={self.p})"
 
+    def set_sampling(self, sampling):
+        """Switch how type B layers draw their noise (to compare the three ways)."""
+        check_choice(sampling, "sampling", SAMPLINGS)
+        if not self.dropout.endswith("_B"):
+            raise ValueError("sampling: weight samples ('separate', 'shared') are for type B")
+        self.clear_cache()
+        self.sampling = sampling
+        for layer in self.layers:
+            layer.sampling = sampling
+
     @property
     def learns_rates(self):
         return self.dropout.startswith("variational")

@@ -1,0 +1,360 @@
+"""Variational dropout and the local reparameterization trick on MNIST (Kingma et al. 2015).
+
+    python demos/variational_dropout.py --quick                 # every part, a few minutes
+    python demos/variational_dropout.py                         # the README's numbers
+    python demos/variational_dropout.py --parts widths --widths 100 200 400 800 --epochs 20
+
+The parts:
+  variance  Table 1: the variance of the gradient of the bound with respect to the
+            weights of the bottom and the top layer of a classifier trained with
+            variational dropout (type B), after a short and a longer run, when its
+            noise is drawn by the local reparameterization trick, by a weight sample
+            per example, by one weight sample for the minibatch, or not at all;
+  widths    Figure 1: test error against the width of an MLP with three hidden
+            layers, for no dropout, binary dropout, Gaussian dropout A and B, and
+            variational dropout A, A2 and B; and the rates variational dropout learns;
+  speed     examples per second of a training step, local trick against a weight
+            sample per example, on the same network.
+
+Every network has ReLU units and is trained by Adam (lr 1e-3) on batches of 100 of
+the 60,000 training images (grey levels), the objective being
+tinyvae.objectives.VariationalDropout (with no KL where no rate is learned).
+
+Writes into the output folder (printed at the start):
+  table.md        the variance table beside the paper's, the test errors, the speeds
+  widths.png      test error against width, one line per kind of dropout
+  alphas.png      the dropout rates alpha learned per layer
+  results.json    every number and the settings
+"""
+
+import dataclasses
+import os
+import statistics
+import sys
+import time
+
+# This clone's tinyvae, even when Python starts in the folder that holds the clone:
+# see "Running from the folder above a clone" in tinyvae/cli.py.
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np
+from matplotlib.figure import Figure
+from tqdm.auto import tqdm
+
+import tinyvae as tv
+from tinyvae import cli, plots
+from tinyvae.files import atomic_write, write_json
+from tinyvae.models.dropout_mlp import DROPOUTS
+
+PARTS = ("variance", "widths", "speed")
+SAMPLINGS = ("local", "separate", "shared", "none")
+# Kingma et al. (2015), Table 1: top layer after 10 / 100 epochs, bottom layer after 10 / 100
+PAPER_VARIANCE = {
+    "local": (7.8e3, 1.2e3, 1.9e2, 1.1e2),
+    "separate": (1.4e4, 2.6e3, 4.3e2, 2.5e2),
+    "shared": (4.9e4, 4.3e3, 8.5e2, 3.3e2),
+    "none": (2.8e3, 5.9e1, 1.3e2, 9.0e0),
+}
+
+
+def parse_args(argv=None):
+    parser = cli.parser(__doc__)
+    parser.add_argument("--data-dir", default=None, help=cli.DATA_DIR_HELP)
+    parser.add_argument(
+        "--parts", nargs="+", choices=PARTS, default=list(PARTS), help="which parts to run"
+    )
+    parser.add_argument(
+        "--variance-width", type=cli.integer(1), default=512,
+        help="units in each of the 3 hidden layers of the variance part's network",
+    )  # fmt: skip
+    parser.add_argument(
+        "--variance-epochs", nargs=2, type=cli.integer(1), default=[2, 10],
+        metavar=("SHORT", "LONG"), help="measure the variances after these many epochs",
+    )  # fmt: skip
+    parser.add_argument(
+        "--draws", type=cli.integer(2), default=50,
+        help="minibatches (and noise draws) per variance estimate",
+    )  # fmt: skip
+    parser.add_argument(
+        "--widths", nargs="+", type=cli.integer(1), default=[100, 200, 400],
+        help="hidden-layer widths of the widths part",
+    )  # fmt: skip
+    parser.add_argument(
+        "--dropouts", nargs="+", choices=DROPOUTS, default=list(DROPOUTS),
+        help="kinds of dropout of the widths part",
+    )  # fmt: skip
+    parser.add_argument("--epochs", type=cli.integer(1), default=10, help="epochs per width run")
+    parser.add_argument(
+        "--p", type=float, default=0.2,
+        help="dropout rate (binary), or alpha = p / (1 - p) (Gaussian; the start of the learned)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--speed-width", type=cli.integer(1), default=512, help="hidden width of the speed part"
+    )
+    parser.add_argument("--repeats", type=cli.integer(3), default=10, help="timed steps per way")
+    parser.add_argument("--seed", type=cli.integer(0), default=1, help="seed of every draw")
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="a smoke run of a few minutes: 10,000 training images, small networks, 1-2 epochs",
+    )  # fmt: skip
+    parser.add_argument(
+        "--out", default=os.path.join("out", "variational-dropout"),
+        help="output folder (with --quick, <out>-quick)",
+    )  # fmt: skip
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    args = parser.parse_args(argv)
+    if not 0.0 < args.p < 1.0:
+        parser.error(f"--p: expected a rate strictly between 0 and 1, got {args.p}")
+    if args.variance_epochs[0] >= args.variance_epochs[1]:
+        parser.error(f"--variance-epochs: SHORT must be below LONG, got {args.variance_epochs}")
+    if args.quick:
+        args.variance_width, args.variance_epochs, args.draws = 64, [1, 2], 10
+        args.widths, args.epochs, args.speed_width, args.repeats = [32, 64], 1, 128, 3
+        args.out += "-quick"
+    return args
+
+
+def train(model, data, epochs, rng, progress, on_epoch=None):
+    """fit the variational objective; returns the History."""
+    objective = tv.VariationalDropout(model, n_train=len(data.x_train))
+    optimizer = tv.Adam(objective.parameters(), lr=1e-3)
+    return tv.fit(
+        objective, optimizer, data.x_train, labels=data.y_train, epochs=epochs, rng=rng,
+        batch_size=100, on_epoch=on_epoch, progress=progress, verbose=False,
+    )  # fmt: skip
+
+
+def gradient_variance(model, data, draws, rng, noise=True):
+    """Mean over the weights of Var[dL/dtheta] for the bottom and the top layer.
+
+    L is the bound on the whole training set (the paper's scale): N times
+    minus the per-example loss. Each draw is a fresh minibatch of 100 and
+    fresh noise, drawn the way ``model.sampling`` says (``noise=False``: the
+    test-time network, so only the minibatch varies).
+    """
+    objective = tv.VariationalDropout(model, n_train=len(data.x_train))
+    N = len(data.x_train)
+    grads = {"bottom": [], "top": []}
+    for _ in range(draws):
+        rows = rng.choice(N, size=100, replace=False)
+        eps = None if noise else [None] * len(model.layers)
+        objective.zero_grad()
+        objective.loss(data.x_train[rows], rng=rng, eps=eps, labels=data.y_train[rows])
+        objective.backward()
+        for name, layer in (("bottom", model.layers[0]), ("top", model.layers[-1])):
+            grads[name].append(-N * layer.grads["theta"].astype(np.float64))
+    objective.zero_grad()
+    return {name: float(np.mean(np.var(np.stack(g), axis=0))) for name, g in grads.items()}
+
+
+def variance_part(args, data, rng, progress):
+    """Table 1: train once with the local trick, measure every way at both epoch counts."""
+    width = args.variance_width
+    model = tv.DropoutMLP(
+        784, (width,) * 3, 10, "variational_B", p=args.p, rng=rng,
+    )  # fmt: skip
+    short, long = args.variance_epochs
+    results = {}
+    done = 0
+    for epochs in (short, long):
+        train(model, data, epochs - done, rng, progress)
+        done = epochs
+        results[epochs] = {}
+        for sampling in SAMPLINGS:
+            model.set_sampling("local" if sampling == "none" else sampling)
+            variances = gradient_variance(model, data, args.draws, rng, sampling != "none")
+            results[epochs][sampling] = variances
+            print(f"after {epochs} epochs, {sampling:8s}: {results[epochs][sampling]}")
+        model.set_sampling("local")
+    return {"width": width, "epochs": [short, long], "variances": results}
+
+
+def widths_part(args, data, rng, progress):
+    """Figure 1: test error per width and kind of dropout; the learned rates."""
+    runs = {}
+    total = len(args.widths) * len(args.dropouts)
+    with tqdm(total=total, desc="width runs", disable=not progress) as bar:
+        for width in args.widths:
+            for dropout in args.dropouts:
+                model = tv.DropoutMLP(784, (width,) * 3, 10, dropout, p=args.p, rng=rng)
+                started = time.perf_counter()
+                history = train(
+                    model, data, args.epochs, rng, False,
+                    on_epoch=lambda epoch, model=model: {
+                        "test_error": model.error(data.x_test, data.y_test)
+                    },
+                )  # fmt: skip
+                errors = history.metrics["test_error"]
+                run = {
+                    "width": width, "dropout": dropout, "test_error": errors[-1],
+                    "test_error_per_epoch": errors, "seconds": time.perf_counter() - started,
+                }  # fmt: skip
+                if model.learns_rates:
+                    run["alpha_per_layer"] = [
+                        float(np.exp(np.mean(layer.params["log_alpha"]))) for layer in model.layers
+                    ]
+                runs[f"{dropout}-{width}"] = run
+                bar.update()
+                bar.write(f"width {width:4d} {dropout:15s} test error {100 * errors[-1]:.2f}%")
+    return runs
+
+
+def speed_part(args, data, rng):
+    """ms per training step: local trick against separate weight samples, alternating."""
+    width = args.speed_width
+    model = tv.DropoutMLP(784, (width,) * 3, 10, "variational_B", p=args.p, rng=rng)
+    objective = tv.VariationalDropout(model, n_train=len(data.x_train))
+    optimizer = tv.Adam(objective.parameters(), lr=1e-4)
+    x, y = data.x_train[:100], data.y_train[:100]
+
+    def step():
+        objective.loss(x, rng=rng, labels=y)
+        optimizer.zero_grad()
+        objective.backward()
+        optimizer.step()
+
+    times = {"local": [], "separate": []}
+    for sampling in times:  # warm up
+        model.set_sampling(sampling)
+        step()
+    for _ in range(args.repeats):
+        for sampling in times:
+            model.set_sampling(sampling)
+            started = time.perf_counter()
+            step()
+            times[sampling].append(time.perf_counter() - started)
+    ms = {sampling: 1000 * statistics.median(t) for sampling, t in times.items()}
+    return {
+        "width": width,
+        "ms_per_step": ms,
+        "examples_per_s": {sampling: 100_000 / v for sampling, v in ms.items()},
+        "separate / local": ms["separate"] / ms["local"],
+    }
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    with cli.user_errors():
+        return run(args)
+
+
+def run(args):
+    started = time.perf_counter()
+    cli.check_writable(args.out)
+    print(f"writing results to {args.out}/")
+    mnist = tv.load_dataset("mnist", data_dir=args.data_dir)
+    if args.quick:
+        mnist = dataclasses.replace(
+            mnist, x_train=mnist.x_train[:10_000], y_train=mnist.y_train[:10_000]
+        )
+    rng = np.random.default_rng(args.seed)
+    progress = not args.no_progress
+    results = {"settings": vars(args)}
+    if "variance" in args.parts:
+        results["variance"] = variance_part(args, mnist, rng, progress)
+    if "widths" in args.parts:
+        results["widths"] = widths_part(args, mnist, rng, progress)
+        widths_figure(os.path.join(args.out, "widths.png"), args, results["widths"])
+        alphas_figure(os.path.join(args.out, "alphas.png"), results["widths"])
+    if "speed" in args.parts:
+        results["speed"] = speed_part(args, mnist, rng)
+    results["seconds"] = time.perf_counter() - started
+    table = write_table(os.path.join(args.out, "table.md"), args, results)
+    write_json(os.path.join(args.out, "results.json"), results)
+    print("\n" + table)
+    print(f"total {results['seconds'] / 60:.1f} min; figures and table in {args.out}/")
+    return results
+
+
+def write_table(path, args, results):
+    lines = []
+    if "variance" in results:
+        v = results["variance"]
+        short, long = v["epochs"]
+        lines += [
+            f"Gradient variance (mean over the weights of Var[dL/dtheta], L the bound on the "
+            f"training set; {args.draws} minibatches of 100; 784-{v['width']}x3-10, "
+            "variational dropout B), beside Kingma et al. (2015) Table 1 (10 / 100 epochs):",
+            "",
+            f"| way | top, {short} ep. | top, {long} ep. | bottom, {short} ep. | "
+            f"bottom, {long} ep. | paper: top 10 / 100, bottom 10 / 100 |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for sampling in SAMPLINGS:
+            cells = [
+                v["variances"][e][sampling][layer]
+                for layer in ("top", "bottom")
+                for e in (short, long)
+            ]
+            paper = " / ".join(f"{x:.1e}" for x in PAPER_VARIANCE[sampling])
+            lines.append(
+                f"| {sampling} | " + " | ".join(f"{c:.2e}" for c in cells) + f" | {paper} |"
+            )
+        lines.append("")
+    if "widths" in results:
+        runs = results["widths"]
+        lines += [
+            f"Test error (%) after {args.epochs} epochs, 3 hidden layers of each width, "
+            f"p = {args.p}:",
+            "",
+            "| dropout | " + " | ".join(str(w) for w in args.widths) + " |",
+            "|---|" + "---:|" * len(args.widths),
+        ]
+        for dropout in args.dropouts:
+            cells = [f"{100 * runs[f'{dropout}-{w}']['test_error']:.2f}" for w in args.widths]
+            lines.append(f"| {dropout} | " + " | ".join(cells) + " |")
+        lines.append("")
+    if "speed" in results:
+        s = results["speed"]
+        lines.append(
+            f"Speed, 784-{s['width']}x3-10, batches of 100: local trick "
+            f"{s['examples_per_s']['local']:.0f} examples/s, a weight sample per example "
+            f"{s['examples_per_s']['separate']:.0f} examples/s "
+            f"({s['separate / local']:.1f}x slower)."
+        )
+    lines.append(
+        f"\nseed {args.seed}" + ("; --quick: 10,000 training images" if args.quick else "")
+    )
+    table = "\n".join(lines) + "\n"
+    with atomic_write(path) as f:
+        f.write(table.encode())
+    return table
+
+
+def widths_figure(path, args, runs):
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.add_subplot()
+    for dropout in args.dropouts:
+        errors = [100 * runs[f"{dropout}-{w}"]["test_error"] for w in args.widths]
+        style = "--" if dropout.startswith("variational") else "-"
+        ax.plot(args.widths, errors, style, marker="o", ms=4, label=dropout)
+    ax.set_xscale("log")
+    ax.set_xticks(args.widths, [str(w) for w in args.widths])
+    ax.set_xlabel("units per hidden layer (3 layers)")
+    ax.set_ylabel("test error (%)")
+    ax.set_title(f"MNIST, {args.epochs} epochs: test error against width", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    plots.save_figure(fig, path)
+
+
+def alphas_figure(path, runs):
+    learned = {key: run for key, run in runs.items() if "alpha_per_layer" in run}
+    if not learned:
+        return
+    fig = Figure(figsize=(6, 3.5), layout="constrained")
+    ax = fig.add_subplot()
+    for key, run in learned.items():
+        alphas = run["alpha_per_layer"]
+        ax.plot(range(1, len(alphas) + 1), alphas, marker="o", ms=4, label=key)
+    ax.set_xlabel("layer (1: the input layer)")
+    ax.set_ylabel("learned alpha (geometric mean over the layer)")
+    ax.set_yscale("log")
+    ax.set_title("the dropout rates variational dropout learns", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    plots.save_figure(fig, path)
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)

@@ -1,0 +1,272 @@
+"""Exercise 18: the backward pass of a Bayesian linear layer sampled by local reparameterization.
+
+A Bayesian linear layer keeps a Gaussian over each weight,
+q(w_ij) = N(theta_ij, sigma_ij^2) with sigma^2 = exp(logvar) (the bias b is a
+point estimate). Rather than sample a weight matrix, the local
+reparameterization trick (Kingma, Salimans & Welling 2015, "Variational
+Dropout and the Local Reparameterization Trick", section 2.3) samples the
+pre-activations, which are Gaussian too: for a minibatch A (M, in),
+
+    gamma = A theta                      the mean of B           (M, out)
+    delta = (A * A) sigma^2              its variance            (M, out)
+    B     = gamma + sqrt(delta) * zeta + b,    zeta (M, out) ~ N(0, 1).
+
+Given dB = dL/dB, write ``BayesianLinear.backward`` for ``mode="local"``:
+
+    db      = sum over the batch of dB
+    dtheta  = A^T dB                                  (theta enters only gamma)
+    ddelta  = dB * zeta / (2 sqrt(delta)),  0 where delta = 0
+    dlogvar = ((A * A)^T ddelta) * sigma^2            (d sigma^2 / d logvar = sigma^2)
+    dA      = dB theta^T + 2 A * (ddelta (sigma^2)^T)   (A enters gamma and delta)
+
+A row of A that is all zeros has delta = 0: it carries no noise, and its
+ddelta is 0 (dividing by sqrt(delta) there gives inf, then NaN). Add the
+parameter gradients into ``self.grads["theta"]``, ``self.grads["logvar"]``
+and ``self.grads["b"]`` (+=); return ``(dA, None)``: zeta is noise, it has no
+gradient. ``forward`` keeps ("local", A, sigma^2, zeta, sqrt(delta)).
+"""
+
+import numpy as np
+
+from ..nn.bayes_linear import BayesianLinear
+from .exercise import Exercise, Mistake, module_trial
+
+SKELETON = '''"""Exercise 18: a Bayesian linear layer's backward, by local reparameterization.
+
+Kingma, Salimans & Welling 2015, section 2.3: q(w_ij) = N(theta_ij, sigma_ij^2),
+sigma^2 = exp(logvar), and for a minibatch A (M, in)
+
+    gamma = A theta,   delta = (A * A) sigma^2,   B = gamma + sqrt(delta) * zeta + b
+
+with zeta (M, out) ~ N(0, 1). Add dL/dtheta, dL/dlogvar and dL/db into self.grads (+=),
+return (dL/dA, None). A row of A that is all zeros has delta = 0: no noise, no division.
+Check it with:  python -m tinyvae.exercises check ex18_local_reparameterization.py
+"""
+
+import numpy as np
+
+import tinyvae as tv
+
+
+class BayesianLinear(tv.BayesianLinear):
+    """tinyvae's BayesianLinear (its __init__ and forward(A, zeta)), with your backward."""
+
+    def backward(self, dB):
+        mode, A, var, zeta, std = self._pop_cache()  # mode is "local"
+        # A (M, in); var = sigma^2 = exp(logvar) (in, out); zeta, std = sqrt(delta) (M, out)
+        theta = self.params["theta"]  # (in, out)
+        # TODO: add dL/dtheta, dL/dlogvar and dL/db into self.grads["theta"],
+        # self.grads["logvar"] and self.grads["b"], and return (dL/dA, None).
+        raise NotImplementedError
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(18, BayesianLinear)
+'''
+
+
+def trial(bayesian_linear, rng):
+    # M = 5, in = 4, out = 3: no two sizes alike, so a transpose or a sum over the wrong
+    # axis shows in the shape
+    M, n_in, n_out = 5, 4, 3
+    layer = bayesian_linear(n_in, n_out, mode="local", rng=rng, dtype=np.float64)
+    # sigma^2 around exp(-1), different for every weight, so that the variance path is
+    # not negligible and a factor sigma or sigma^2 left out shows in every entry
+    layer.params["logvar"][...] = -1.0 + 0.5 * rng.standard_normal((n_in, n_out))
+    layer.params["b"][...] = rng.standard_normal(n_out)
+    A = rng.standard_normal((M, n_in))
+    A[2] = 0.0  # an input row of zeros: delta = 0 there, that row has no noise
+    zeta = rng.standard_normal((M, n_out))
+    return module_trial(layer, {"A": A, "zeta": zeta}, constant=("zeta",), rng=rng)
+
+
+class _Mistake(BayesianLinear):
+    """The right backward, in pieces that each wrong one below replaces."""
+
+    def backward(self, dB):
+        _, A, var, zeta, std = self._pop_cache()
+        theta = self.params["theta"]
+        ddelta = self.ddelta(dB, zeta, std)
+        self.grads["b"] += dB.sum(axis=0)
+        self.grads["theta"] += self.dtheta(A, dB, ddelta)
+        self.grads["logvar"] += self.dlogvar(A, ddelta, var)
+        return self.dA(dB, theta, A, ddelta, var), None
+
+    def ddelta(self, dB, zeta, std):
+        return np.divide(0.5 * dB * zeta, std, out=np.zeros_like(dB), where=std > 0)
+
+    def dtheta(self, A, dB, ddelta):
+        return A.T @ dB
+
+    def dlogvar(self, A, ddelta, var):
+        return ((A * A).T @ ddelta) * var
+
+    def dA(self, dB, theta, A, ddelta, var):
+        return dB @ theta.T + 2.0 * A * (ddelta @ var.T)
+
+
+class _Unguarded(_Mistake):
+    def backward(self, dB):
+        with np.errstate(divide="ignore", invalid="ignore"):  # the catalogue stays quiet
+            return super().backward(dB)
+
+    def ddelta(self, dB, zeta, std):
+        return 0.5 * dB * zeta / std
+
+
+class _NoChainThroughExp(_Mistake):
+    def dlogvar(self, A, ddelta, var):
+        return (A * A).T @ ddelta
+
+
+class _SigmaInChain(_Mistake):
+    def dlogvar(self, A, ddelta, var):
+        return ((A * A).T @ ddelta) * np.sqrt(var)
+
+
+class _AInDlogvar(_Mistake):
+    def dlogvar(self, A, ddelta, var):
+        return (A.T @ ddelta) * var
+
+
+class _MissingHalf(_Mistake):
+    def ddelta(self, dB, zeta, std):
+        return np.divide(dB * zeta, std, out=np.zeros_like(dB), where=std > 0)
+
+
+class _NoZeta(_Mistake):
+    def ddelta(self, dB, zeta, std):
+        return np.divide(0.5 * dB, std, out=np.zeros_like(dB), where=std > 0)
+
+
+class _NoisePathInDtheta(_Mistake):
+    def dtheta(self, A, dB, ddelta):
+        return A.T @ dB + (A * A).T @ ddelta
+
+
+class _NoVariancePathInDA(_Mistake):
+    def dA(self, dB, theta, A, ddelta, var):
+        return dB @ theta.T
+
+
+class _VariancePathWithoutTwo(_Mistake):
+    def dA(self, dB, theta, A, ddelta, var):
+        return dB @ theta.T + A * (ddelta @ var.T)
+
+
+class _SigmaInDA(_Mistake):
+    def dA(self, dB, theta, A, ddelta, var):
+        return dB @ theta.T + 2.0 * A * (ddelta @ np.sqrt(var).T)
+
+
+class _Overwrites(BayesianLinear):
+    def backward(self, dB):
+        _, A, var, zeta, std = self._pop_cache()
+        ddelta = np.divide(0.5 * dB * zeta, std, out=np.zeros_like(dB), where=std > 0)
+        self.grads["b"][...] = dB.sum(axis=0)
+        self.grads["theta"][...] = A.T @ dB
+        self.grads["logvar"][...] = ((A * A).T @ ddelta) * var
+        return dB @ self.params["theta"].T + 2.0 * A * (ddelta @ var.T), None
+
+
+EXERCISE = Exercise(
+    number=18,
+    slug="local_reparameterization",
+    title="Bayesian linear layer: the local reparameterization trick's backward",
+    task=__doc__,
+    skeleton=SKELETON,
+    target="BayesianLinear",
+    reference=BayesianLinear,
+    trial=trial,
+    solution="tinyvae/nn/bayes_linear.py, BayesianLinear.backward (the 'local' branch)",
+    hints=[
+        "Walk the forward pass backwards: B = gamma + std * zeta + b, std = sqrt(delta), "
+        "delta = (A * A) sigma^2, gamma = A theta, sigma^2 = exp(logvar). db and dtheta come "
+        "from the mean path alone, as in a plain linear layer. Then find ddelta = dL/d delta "
+        "(M, out): everything about logvar and the noise goes through it.",
+        "d sqrt(delta) / d delta = 1 / (2 sqrt(delta)), so ddelta = dB * zeta / (2 std), set "
+        "to 0 where std = 0 (np.divide(..., out=np.zeros_like(dB), where=std > 0)). "
+        "delta = (A * A) sigma^2 is a linear layer with input A * A and weights sigma^2, and "
+        "sigma^2 = exp(logvar) has derivative sigma^2. A enters gamma and delta, "
+        "and d(A * A)/dA = 2A.",
+        "ddelta = np.divide(0.5 * dB * zeta, std, out=np.zeros_like(dB), where=std > 0); "
+        "grads['b'] += dB.sum(axis=0); grads['theta'] += A.T @ dB; "
+        "grads['logvar'] += ((A * A).T @ ddelta) * var; "
+        "return dB @ theta.T + 2 * A * (ddelta @ var.T), None.",
+    ],
+    mistakes=[
+        Mistake(
+            "divides by a zero std",
+            _Unguarded,
+            "NaN from the row of A that is all zeros: there delta = (A * A) sigma^2 = 0, so "
+            "std = sqrt(delta) = 0 and dB * zeta / (2 std) is infinite (and 0 * inf = NaN "
+            "once it meets A * A or A). That row has no noise, so its ddelta is 0: "
+            "ddelta = np.divide(0.5 * dB * zeta, std, out=np.zeros_like(dB), where=std > 0)",
+        ),
+        Mistake(
+            "no chain rule through exp",
+            _NoChainThroughExp,
+            "dlogvar is the gradient with respect to sigma^2, (A * A)^T ddelta: chain it "
+            "through sigma^2 = exp(logvar), whose derivative is exp(logvar) = sigma^2, so "
+            "dlogvar = ((A * A)^T ddelta) * sigma^2",
+        ),
+        Mistake(
+            "sigma for sigma^2 in the chain",
+            _SigmaInChain,
+            "dlogvar multiplies by sigma = exp(logvar / 2): the variance is sigma^2 = "
+            "exp(logvar), and d exp(logvar) / d logvar = sigma^2, so "
+            "dlogvar = ((A * A)^T ddelta) * sigma^2",
+        ),
+        Mistake(
+            "A for A * A in dlogvar",
+            _AInDlogvar,
+            "dlogvar uses A^T ddelta: delta = (A * A) sigma^2, so the variances' input is "
+            "A * A and d delta / d sigma^2 gives (A * A)^T ddelta; "
+            "dlogvar = ((A * A)^T ddelta) * sigma^2",
+        ),
+        Mistake(
+            "missing the 1/2 of the square root",
+            _MissingHalf,
+            "ddelta misses the factor 1/2: d sqrt(delta) / d delta = 1 / (2 sqrt(delta)), so "
+            "ddelta = dB * zeta / (2 std), and it reaches dlogvar and the variance path of dA",
+        ),
+        Mistake(
+            "ddelta without zeta",
+            _NoZeta,
+            "ddelta misses the noise: B = gamma + sqrt(delta) * zeta + b, so "
+            "dB / d delta = zeta / (2 sqrt(delta)) and ddelta = dB * zeta / (2 std)",
+        ),
+        Mistake(
+            "noise path in dtheta",
+            _NoisePathInDtheta,
+            "dtheta has the variance path added: theta enters only the mean gamma = A theta "
+            "(delta = (A * A) sigma^2 does not depend on it), so dtheta = A^T dB; "
+            "(A * A)^T ddelta belongs to logvar",
+        ),
+        Mistake(
+            "no variance path in dA",
+            _NoVariancePathInDA,
+            "dA misses the variance path: A enters delta = (A * A) sigma^2 as well as "
+            "gamma = A theta, so dA = dB theta^T + 2 A * (ddelta (sigma^2)^T)",
+        ),
+        Mistake(
+            "variance path of dA without the 2",
+            _VariancePathWithoutTwo,
+            "the variance path of dA misses the factor 2: d(A * A)/dA = 2A, so "
+            "dA = dB theta^T + 2 A * (ddelta (sigma^2)^T)",
+        ),
+        Mistake(
+            "sigma for sigma^2 in dA",
+            _SigmaInDA,
+            "the variance path of dA uses sigma where sigma^2 belongs: delta = (A * A) sigma^2, "
+            "so dA = dB theta^T + 2 A * (ddelta (sigma^2)^T), with var = exp(logvar)",
+        ),
+        Mistake(
+            "= for +=",
+            _Overwrites,
+            "you overwrote grads instead of adding to them: use +=, gradients accumulate",
+        ),
+    ],
+)
