@@ -83,7 +83,7 @@ def parse_args(argv=None):
         "--dropouts", nargs="+", choices=DROPOUTS, default=list(DROPOUTS),
         help="kinds of dropout of the widths part",
     )  # fmt: skip
-    parser.add_argument("--epochs", type=cli.integer(1), default=10, help="epochs per width run")
+    parser.add_argument("--epochs", type=cli.integer(1), default=5, help="epochs per width run")
     parser.add_argument(
         "--p", type=float, default=0.2,
         help="dropout rate (binary), or alpha = p / (1 - p) (Gaussian; the start of the learned)",
