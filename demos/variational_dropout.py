@@ -39,6 +39,7 @@ sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, NullFormatter
 from tqdm.auto import tqdm
 
 import tinyvae as tv
@@ -329,6 +330,7 @@ def widths_figure(path, args, runs):
         style = "--" if dropout.startswith("variational") else "-"
         ax.plot(args.widths, errors, style, marker="o", ms=4, label=dropout)
     ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())  # only the widths themselves are labelled
     ax.set_xticks(args.widths, [str(w) for w in args.widths])
     ax.set_xlabel("units per hidden layer (3 layers)")
     ax.set_ylabel("test error (%)")
@@ -347,10 +349,13 @@ def alphas_figure(path, runs):
     for key, run in learned.items():
         alphas = run["alpha_per_layer"]
         ax.plot(range(1, len(alphas) + 1), alphas, marker="o", ms=4, label=key)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("layer (1: the input layer)")
     ax.set_ylabel("learned alpha (geometric mean over the layer)")
     ax.set_yscale("log")
-    ax.set_title("the dropout rates variational dropout learns", fontsize=9)
+    ax.set_title(
+        "the rates variational dropout learns (Kingma et al.'s KL stops alpha at 1)", fontsize=9
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     plots.save_figure(fig, path)
