@@ -3,12 +3,13 @@
 Read it like a book, in this order:
 
     nn/             Part I    the module protocol, Linear, activations, MLP, masked
-                              linear layers and MADE
-    distributions/  Part II   reparameterization, Gaussian, Bernoulli, KL, categorical
+                              linear layers and MADE, Gaussian-weight and dropout layers
+    distributions/  Part II   reparameterization, Gaussian, Bernoulli, KL, categorical,
+                              2-D target energies
     models/         Part III  what p(z), q(z|x) and p(x|z) are; the VAE; two stochastic
-                              layers; M2; inverse autoregressive flow
+                              layers; M2; inverse autoregressive flow; a dropout classifier
     objectives/     Part IV   the bounds: SGVB A and B, IWAE, score function, wake-sleep,
-                              the semi-supervised objective
+                              the semi-supervised objective, variational dropout
     optim.py                  Adam (Algorithm 1), SGD, AdaGrad
     gradcheck.py              the proof of every backward pass
     evaluation.py             L_k, active units, gradient variance
