@@ -1,7 +1,8 @@
 """Part II: log-densities, sampling and KL divergences, each with its backward pass.
 
 Read reparameterize.py (AEVB section 2.4), then gaussian.py, bernoulli.py, kl.py,
-and categorical.py (the label distribution of the semi-supervised models).
+and categorical.py (the label distribution of the semi-supervised models);
+energies.py has 2-D unnormalized targets for fitting flows.
 """
 
 from .bernoulli import BernoulliLogDensity, BernoulliLogLikelihood
