@@ -128,11 +128,9 @@ class Objective:
 
         The ELBO whatever the training bound (estimator B where the posterior
         has a closed-form KL, else A), so that runs with different bounds (a
-        VAE and an IWAE, AEVB and wake-sleep) compare.
+        VAE and an IWAE, AEVB and wake-sleep) compare: ``model.elbo`` chooses so.
         """
-        from .sgvb import elbo_objective  # sgvb.py builds on this module
-
-        bound = elbo_objective(self.model, self.n_samples).bound(x, rng=rng)
+        bound = self.model.elbo(x, rng=rng, n_samples=self.n_samples)
         return float(-np.mean(bound, dtype=np.float64))
 
     def bound(self, x, rng=None, eps=None, batch_size=1000):
