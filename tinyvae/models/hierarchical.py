@@ -93,7 +93,8 @@ class HierarchicalPosterior(Module):
         return f"HierarchicalPosterior(z1_dim={self.z1_dim}, z2_dim={self.z2_dim})"
 
     def _sample(self, params1, eps):
-        """z = [z1, z2] and log q for eps (L, B, J1 + J2), from q(z1|x)'s parameters."""
+        """z = [z1, z2] (L, B, J) bottom-up for eps (L, B, J1 + J2), from q(z1|x)'s parameters,
+        and what the densities need: ``(logvar1, eps1, mu2, logvar2, eps2)``."""
         mu1, logvar1 = params1
         eps1, eps2 = eps[..., : self.z1_dim], eps[..., self.z1_dim :]
         L, B = eps.shape[:2]
@@ -102,36 +103,49 @@ class HierarchicalPosterior(Module):
         mu2, logvar2 = _split(self.encoder2.forward(z1.reshape(L * B, -1)), self.z2_dim)
         eps2 = eps2.reshape(L * B, -1)
         z2 = self.reparameterize2.forward(mu2, logvar2, eps2)
-        log_q = log_q_at_sample(logvar1, eps1) + log_q_at_sample(logvar2, eps2).reshape(L, B)
         z = np.concatenate([z1, z2.reshape(L, B, -1)], axis=-1)
-        return z, log_q
+        return z, (logvar1, eps1, mu2, logvar2, eps2)
+
+    def _sample_backward(self, dz, dmu2, dlogvar2, dlogvar1):
+        """Backward of ``_sample`` for dz (L, B, J), plus the gradients that other terms
+        (a log-density, a KL) give the top layer's (mu2, logvar2) and the bottom logvar1."""
+        L, B, J = dz.shape
+        dz1, dz2 = dz[..., : self.z1_dim], dz[..., self.z1_dim :].reshape(L * B, -1)
+        # z2 = mu2 + sigma2 eps2: (mu2, logvar2) reach the loss through z2 and the other terms
+        dmu2_z, dlogvar2_z, _ = self.reparameterize2.backward(dz2)
+        dh2 = np.concatenate([dmu2 + dmu2_z, dlogvar2 + dlogvar2_z], axis=1)
+        # z1 reaches the loss directly and through (mu2, logvar2) = encoder2(z1)
+        dz1 = dz1 + self.encoder2.backward(dh2).reshape(L, B, -1)
+        # bottom layer: z1 = mu1 + sigma1 eps1, summed over the L samples by Reparameterize
+        dmu1, dlogvar1_z, _ = self.reparameterize1.backward(dz1)
+        self.encoder1.backward(np.concatenate([dmu1, dlogvar1 + dlogvar1_z], axis=1))
+
+    @staticmethod
+    def _log_q(logvar1, eps1, mu2, logvar2, eps2):
+        """log q(z1|x) + log q(z2|z1) at the sample, (L, B)."""
+        L, B = eps1.shape[:2]
+        return log_q_at_sample(logvar1, eps1) + log_q_at_sample(logvar2, eps2).reshape(L, B)
 
     # -- a sample and its log-density (estimator A, IWAE) ------------------------
     def forward(self, x, eps):
         eps3 = eps if eps.ndim == 3 else eps[None]
         params1 = _split(self.encoder1.forward(x), self.z1_dim)
-        z, log_q = self._sample(params1, eps3)
+        z, saved = self._sample(params1, eps3)
         self.cache = ("sample", eps3.shape)
-        return z.reshape(eps.shape), log_q.reshape(eps.shape[:-1])
+        return z.reshape(eps.shape), self._log_q(*saved).reshape(eps.shape[:-1])
 
     def backward(self, dz, dlog_q):
         phase, (L, B, J) = self._pop_cache()
         if phase != "sample":
             raise RuntimeError("backward() needs forward() before it, not forward_top_kl()")
-        dz = dz.reshape(L, B, J)
         dlog_q = np.reshape(dlog_q, (L, B))
-        dz1, dz2 = dz[..., : self.z1_dim], dz[..., self.z1_dim :].reshape(L * B, -1)
-        # top layer: z2 = mu2 + sigma2 eps2; log q2 = -1/2 sum (log 2 pi + logvar2 + eps2^2)
-        dmu2, dlogvar2, _ = self.reparameterize2.backward(dz2)
-        dlogvar2 = dlogvar2 - 0.5 * dlog_q.reshape(L * B, 1)
-        # z1 reaches the loss directly and through (mu2, logvar2) = encoder2(z1)
-        dz1 = dz1 + self.encoder2.backward(np.concatenate([dmu2, dlogvar2], axis=1)).reshape(
-            L, B, -1
+        # log q = -1/2 sum (log 2 pi + logvar + eps^2) per layer: d/dlogvar = -1/2, d/dmu = 0
+        self._sample_backward(
+            dz.reshape(L, B, J),
+            0.0,
+            -0.5 * dlog_q.reshape(L * B, 1),
+            -0.5 * dlog_q.sum(axis=0)[:, None],
         )
-        # bottom layer: z1 = mu1 + sigma1 eps1, summed over the L samples by Reparameterize
-        dmu1, dlogvar1, _ = self.reparameterize1.backward(dz1)
-        dlogvar1 -= 0.5 * dlog_q.sum(axis=0)[:, None]
-        self.encoder1.backward(np.concatenate([dmu1, dlogvar1], axis=1))
         return None, None
 
     # -- the top layer's KL in closed form (estimator B for the top layer) --------------
@@ -144,14 +158,10 @@ class HierarchicalPosterior(Module):
         shape = eps.shape
         eps = eps if eps.ndim == 3 else eps[None]
         L, B = eps.shape[:2]
-        mu1, logvar1 = _split(self.encoder1.forward(x), self.z1_dim)
-        eps1, eps2 = eps[..., : self.z1_dim], eps[..., self.z1_dim :].reshape(L * B, -1)
-        z1 = self.reparameterize1.forward(mu1, logvar1, eps1)
-        mu2, logvar2 = _split(self.encoder2.forward(z1.reshape(L * B, -1)), self.z2_dim)
-        z2 = self.reparameterize2.forward(mu2, logvar2, eps2)
+        params1 = _split(self.encoder1.forward(x), self.z1_dim)
+        z, (logvar1, eps1, mu2, logvar2, _) = self._sample(params1, eps)
         kl2 = self.kl2.forward(mu2, logvar2).reshape(L, B)  # AEVB appendix B, per sample of z1
         self.cache = ("top_kl", eps.shape)
-        z = np.concatenate([z1, z2.reshape(L, B, -1)], axis=-1)
         log_q1 = log_q_at_sample(logvar1, eps1)
         return z.reshape(shape), log_q1.reshape(shape[:-1]), kl2.reshape(shape[:-1])
 
@@ -159,16 +169,10 @@ class HierarchicalPosterior(Module):
         phase, (L, B, J) = self._pop_cache()
         if phase != "top_kl":
             raise RuntimeError("backward_top_kl() needs forward_top_kl() before it")
-        dz = dz.reshape(L, B, J)
-        dz1, dz2 = dz[..., : self.z1_dim], dz[..., self.z1_dim :].reshape(L * B, -1)
-        # (mu2, logvar2) reach the loss through z2 and through the KL
-        dmu2, dlogvar2, _ = self.reparameterize2.backward(dz2)
+        # (mu2, logvar2) reach the loss through the KL too; log q1 gives logvar1 -1/2 each
         dmu2_kl, dlogvar2_kl = self.kl2.backward(np.reshape(dkl2, L * B))
-        dh2 = np.concatenate([dmu2 + dmu2_kl, dlogvar2 + dlogvar2_kl], axis=1)
-        dz1 = dz1 + self.encoder2.backward(dh2).reshape(L, B, -1)
-        dmu1, dlogvar1, _ = self.reparameterize1.backward(dz1)
-        dlogvar1 -= 0.5 * np.reshape(dlog_q1, (L, B)).sum(axis=0)[:, None]  # d log q1 / d logvar1
-        self.encoder1.backward(np.concatenate([dmu1, dlogvar1], axis=1))
+        dlogvar1 = -0.5 * np.reshape(dlog_q1, (L, B)).sum(axis=0)[:, None]
+        self._sample_backward(dz.reshape(L, B, J), dmu2_kl, dlogvar2_kl, dlogvar1)
         return None, None
 
     # -- evaluation, keeping nothing for a backward pass ------------------------------
@@ -182,10 +186,10 @@ class HierarchicalPosterior(Module):
         """``(z, log_q)`` for noise ``eps`` (B, J) or (L, B, J), given ``encode``'s parameters."""
         eps3 = eps if eps.ndim == 3 else eps[None]
         try:
-            z, log_q = self._sample(params, eps3)
+            z, saved = self._sample(params, eps3)
         finally:
             self.clear_cache()
-        return z.reshape(eps.shape), log_q.reshape(eps.shape[:-1])
+        return z.reshape(eps.shape), self._log_q(*saved).reshape(eps.shape[:-1])
 
     def sample(self, x, eps):
         return self.sample_from(self.encode(x), eps)
