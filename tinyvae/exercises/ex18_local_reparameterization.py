@@ -180,7 +180,10 @@ EXERCISE = Exercise(
     target="BayesianLinear",
     reference=BayesianLinear,
     trial=trial,
-    solution="tinyvae/nn/bayes_linear.py, BayesianLinear.backward (the 'local' branch)",
+    solution=(
+        "tinyvae/nn/bayes_linear.py, local_reparameterization_backward "
+        "(which BayesianLinear.backward calls in mode 'local')"
+    ),
     hints=[
         "Walk the forward pass backwards: B = gamma + std * zeta + b, std = sqrt(delta), "
         "delta = (A * A) sigma^2, gamma = A theta, sigma^2 = exp(logvar). db and dtheta come "

@@ -29,6 +29,27 @@ from .module import Module
 MODES = ("local", "separate", "shared")
 
 
+def local_reparameterization(A, theta, var, zeta):
+    """``(A theta + sqrt(delta) * zeta, sqrt(delta))`` with delta = (A * A) var (section 2.3).
+
+    The pre-activations of weights N(theta, var), less the bias, sampled
+    directly: gamma = A theta is their mean and delta their variance.
+    """
+    std = np.sqrt((A * A) @ var)  # sqrt(delta): the standard deviation of each b_mj
+    return A @ theta + std * zeta, std
+
+
+def local_reparameterization_backward(dB, A, theta, var, zeta, std):
+    """``(dA, dtheta, dvar)`` of ``local_reparameterization`` for the upstream gradient dB."""
+    # b = gamma + sqrt(delta) zeta:  d b / d delta = zeta / (2 sqrt(delta)),
+    # zero where delta = 0 (a row of A that is all zeros has no noise)
+    ddelta = np.divide(0.5 * dB * zeta, std, out=np.zeros_like(dB), where=std > 0)
+    # gamma = A theta and delta = (A * A) var both depend on A
+    dA = dB @ theta.T + 2.0 * A * (ddelta @ var.T)
+    # theta enters the mean only; var the variance only: d delta / d var = (A * A)^T
+    return dA, A.T @ dB, (A * A).T @ ddelta
+
+
 class BayesianLinear(Module):
     """``B = A W + b`` with q(W) = N(theta, exp(logvar)), sampled by ``mode``.
 
@@ -76,10 +97,9 @@ class BayesianLinear(Module):
         theta, b = self.params["theta"], self.params["b"]
         var = np.exp(self.params["logvar"])  # sigma^2
         if self.mode == "local":
-            gamma = A @ theta  # the mean of B
-            std = np.sqrt((A * A) @ var)  # sqrt(delta): its standard deviation
+            out, std = local_reparameterization(A, theta, var, noise)
             self.cache = ("local", A, var, noise, std)
-            return gamma + std * noise + b
+            return out + b
         sigma = np.sqrt(var)
         if self.mode == "separate":
             W = theta + sigma * noise  # (M, in, out): one weight matrix per example
@@ -92,18 +112,16 @@ class BayesianLinear(Module):
     def backward(self, dB):
         mode, A, *saved = self._pop_cache()
         self.grads["b"] += dB.sum(axis=0)
-        # the mean path, the same in every mode: d(A theta)/dtheta gives A^T dB
-        self.grads["theta"] += A.T @ dB
         if mode == "local":
             var, zeta, std = saved
-            # b = gamma + sqrt(delta) zeta:  d b / d delta = zeta / (2 sqrt(delta)),
-            # zero where delta = 0 (a row of A that is all zeros has no noise)
-            ddelta = np.divide(0.5 * dB * zeta, std, out=np.zeros_like(dB), where=std > 0)
-            # delta = (A * A) sigma^2:  d/d sigma^2 = (A * A)^T ddelta, and
-            # d sigma^2 / d logvar = sigma^2
-            self.grads["logvar"] += ((A * A).T @ ddelta) * var
-            # gamma = A theta and delta = (A * A) sigma^2 both depend on A
-            return dB @ self.params["theta"].T + 2.0 * A * (ddelta @ var.T), None
+            dA, dtheta, dvar = local_reparameterization_backward(
+                dB, A, self.params["theta"], var, zeta, std
+            )
+            self.grads["theta"] += dtheta
+            self.grads["logvar"] += dvar * var  # d sigma^2 / d logvar = sigma^2
+            return dA, None
+        # W = theta + sigma eps:  dW/dtheta = 1, so theta gets dL/dW summed: A^T dB
+        self.grads["theta"] += A.T @ dB
         sigma, eps, W = saved
         if mode == "separate":
             # W_m = theta + sigma eps_m:  dL/dW_m = A_m^T dB_m (an outer product per example);

@@ -24,6 +24,7 @@ KL of ``tinyvae.objectives.DropoutKL`` sums to one term per weight.
 import numpy as np
 
 from ..validation import check_bool, check_choice, check_dtype, check_float, check_int, check_rng
+from .bayes_linear import local_reparameterization, local_reparameterization_backward
 from .linear import INITS, init_weights
 from .module import Module, unbroadcast
 
@@ -132,9 +133,9 @@ class GaussianDropoutLinear(Module):
                 return np.einsum("mi,mio->mo", A, W) + b
             return A @ W + b
         var = alpha * theta * theta  # sigma^2 = alpha theta^2 per weight
-        std = np.sqrt((A * A) @ var)  # sqrt(delta) of the local reparameterization
-        self.cache = ("local", A, noise, std, alpha)
-        return A @ theta + std * noise + b
+        out, std = local_reparameterization(A, theta, var, noise)
+        self.cache = ("local", A, noise, (std, var), alpha)
+        return out + b
 
     def backward(self, dB):
         kind, A, noise, saved, alpha = self._pop_cache()
@@ -165,14 +166,10 @@ class GaussianDropoutLinear(Module):
                 dlog_alpha = unbroadcast(dW * theta * root_eps * 0.5, theta.shape)
                 self.grads["log_alpha"] += unbroadcast(dlog_alpha, self.alpha_shape())
             return dA, None
-        std = saved
-        # the mean path: d(A theta)/dtheta gives A^T dB
-        self.grads["theta"] += A.T @ dB
-        # b = ... + sqrt(delta) zeta:  d/d delta = zeta / (2 sqrt(delta)), 0 where delta = 0
-        ddelta = np.divide(0.5 * dB * noise, std, out=np.zeros_like(dB), where=std > 0)
-        dvar = (A * A).T @ ddelta  # delta = (A * A) var, var = alpha theta^2 (in, out)
-        self.grads["theta"] += dvar * 2.0 * alpha * theta  # d var / d theta = 2 alpha theta
+        std, var = saved
+        dA, dtheta, dvar = local_reparameterization_backward(dB, A, theta, var, noise, std)
+        # var = alpha theta^2: d var / d theta = 2 alpha theta, d var / d log alpha = var
+        self.grads["theta"] += dtheta + dvar * 2.0 * alpha * theta
         if self.learn_alpha:
-            # d var / d log alpha = alpha theta^2 = var
-            self.grads["log_alpha"] += unbroadcast(dvar * alpha * theta * theta, self.alpha_shape())
-        return dB @ theta.T + 2.0 * A * (ddelta @ (alpha * theta * theta).T), None
+            self.grads["log_alpha"] += unbroadcast(dvar * var, self.alpha_shape())
+        return dA, None
