@@ -220,3 +220,126 @@ def test_adagrad_first_step_by_hand():
     param = np.zeros(2)
     tv.AdaGrad([("p", param, g)], lr=0.1, eps=2.0).step()
     np.testing.assert_allclose(param, [-0.05, 0.05], rtol=1e-15)
+
+
+# -- SGD with Nesterov momentum --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("lr", "momentum"), [(0.03, 0.7), (0.1, 0.95), (0.01, 0.5)])
+def test_nesterov_follows_sutskever_et_al_with_the_gradient_at_the_look_ahead_point(lr, momentum):
+    """v <- momentum v - lr g(phi + momentum v);  phi <- phi + v, with phi the point of
+    Sutskever et al. (2013) and theta = phi + momentum v the look-ahead point we store."""
+
+    def update(state, name, i, theta, g, t):
+        v = state.get((name, i), 0.0)
+        phi = theta - momentum * v  # g is the gradient at theta, the look-ahead point
+        v = momentum * v - lr * g
+        state[name, i] = v
+        return (phi + v) + momentum * v  # the next look-ahead point
+
+    got, opt = run(tv.SGD, lr=lr, momentum=momentum, nesterov=True)
+    expected, state = run_by_hand(update)
+    assert_same(got, expected, rtol=1e-11)
+    heavy, _ = run(tv.SGD, lr=lr, momentum=momentum)
+    assert max_gap(got, heavy) > 1e-4
+
+
+def test_nesterov_first_two_steps_by_hand():
+    """Constant g: theta_1 = -(1 + m) lr g;  theta_2 = theta_1 - (1 + m + m^2) lr g."""
+    g = np.array([1.0, -3.0])
+    param = np.zeros(2)
+    opt = tv.SGD([("p", param, g)], lr=0.5, momentum=0.6, nesterov=True)
+    opt.step()
+    np.testing.assert_allclose(param, -1.6 * 0.5 * g, rtol=1e-15)
+    opt.step()
+    np.testing.assert_allclose(param, -1.6 * 0.5 * g - 1.96 * 0.5 * g, rtol=1e-15)
+
+
+# -- RMSProp --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lr", "rho", "eps"), [(0.01, 0.9, 1e-8), (0.1, 0.5, 0.3), (0.03, 0.99, 1.0)]
+)
+def test_rmsprop_follows_its_recursion(lr, rho, eps):
+    """v <- rho v + (1 - rho) g^2;  theta <- theta - lr g / (sqrt(v) + eps)."""
+
+    def update(state, name, i, theta, g, t):
+        v = rho * state.get((name, i), 0.0) + (1 - rho) * g * g
+        state[name, i] = v
+        return theta - lr * g / (math.sqrt(v) + eps)
+
+    got, opt = run(tv.RMSProp, lr=lr, rho=rho, eps=eps)
+    expected, state = run_by_hand(update)
+    assert_same(got, expected, rtol=1e-12)
+    for name, param, _ in opt.parameters:
+        v = np.array([state[name, i] for i in range(param.size)]).reshape(param.shape)
+        np.testing.assert_allclose(opt.v[name], v, rtol=1e-12)
+
+
+def test_rmsprop_first_step_by_hand():
+    """t = 1: v = (1 - rho) g^2, so the step is lr g / (sqrt(1 - rho) |g| + eps)."""
+    g = np.array([2.0, -0.5])
+    param = np.zeros(2)
+    tv.RMSProp([("p", param, g)], lr=0.1, rho=0.75, eps=0.0625).step()
+    np.testing.assert_allclose(param, -0.1 * g / (0.5 * np.abs(g) + 0.0625), rtol=1e-15)
+
+
+# -- AdaMax ---------------------------------------------------------------------------------------
+
+ADAMAX = [
+    dict(lr=0.002, beta1=0.9, beta2=0.999, eps=1e-8),
+    dict(lr=0.05, beta1=0.5, beta2=0.8, eps=1e-3),
+    dict(lr=0.2, beta1=0.0, beta2=0.5, eps=1e-8),
+]
+
+
+@pytest.mark.parametrize("hyper", ADAMAX)
+def test_adamax_follows_algorithm_2(hyper):
+    """Kingma & Ba (2014) Algorithm 2, one scalar at a time (u with torch's + eps)."""
+    lr, beta1, beta2, eps = hyper["lr"], hyper["beta1"], hyper["beta2"], hyper["eps"]
+
+    def update(state, name, i, theta, g, t):
+        m, u = state.get((name, i), (0.0, 0.0))
+        m = beta1 * m + (1 - beta1) * g
+        u = max(beta2 * u, abs(g) + eps)  # the exponentially weighted infinity norm
+        state[name, i] = (m, u)
+        return theta - (lr / (1 - beta1**t)) * m / u
+
+    got, opt = run(tv.AdaMax, **hyper)
+    expected, state = run_by_hand(update)
+    assert_same(got, expected, rtol=1e-12)
+    for name, param, _ in opt.parameters:
+        u = np.array([state[name, i][1] for i in range(param.size)]).reshape(param.shape)
+        np.testing.assert_allclose(opt.u[name], u, rtol=1e-12)
+
+
+def test_adamax_u_is_the_weighted_max_norm_of_the_past_gradients():
+    """u_t = max(beta2^(t-1) |g_1|, ..., beta2 |g_(t-1)|, |g_t|) (Adam section 7.1), up to eps."""
+    rng = np.random.default_rng(3)
+    gradients = rng.normal(size=(7, 5)) * np.array([1, 10, 0.1, 100, 1e-3])
+    beta2 = 0.7
+    grad = np.zeros(5)
+    opt = tv.AdaMax([("p", np.zeros(5), grad)], beta2=beta2, eps=1e-30)
+    for t, g in enumerate(gradients, start=1):
+        grad[...] = g
+        opt.step()
+        weights = beta2 ** np.arange(t - 1, -1, -1)[:, None]  # beta2^(t-i) for i = 1..t
+        np.testing.assert_allclose(
+            opt.u["p"], np.max(weights * np.abs(gradients[:t]), axis=0), rtol=1e-14
+        )
+
+
+def test_adamax_first_step_has_size_lr():
+    """t = 1: m / (1 - beta1) = g and u = |g|, so every entry moves by lr sign(g)."""
+    g = np.array([0.3, -20.0, 1e-4])
+    param = np.zeros(3)
+    tv.AdaMax([("p", param, g)], lr=0.002, eps=1e-12).step()
+    np.testing.assert_allclose(param, -0.002 * np.sign(g), rtol=1e-7)
+
+
+def test_adamax_keeps_a_parameter_with_zero_gradient_still():
+    """The paper's u would be 0 there, and the update 0 / 0."""
+    param = np.ones(2)
+    tv.AdaMax([("p", param, np.zeros(2))]).step()
+    np.testing.assert_array_equal(param, np.ones(2))

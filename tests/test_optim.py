@@ -97,7 +97,7 @@ def test_adagrad_follows_its_equations():
     np.testing.assert_allclose(run(tv.AdaGrad, lr=lr), by_hand(adagrad), rtol=1e-13)
 
 
-@pytest.mark.parametrize("optimizer_class", [tv.Adam, tv.SGD, tv.AdaGrad])
+@pytest.mark.parametrize("optimizer_class", [tv.Adam, tv.SGD, tv.AdaGrad, tv.RMSProp, tv.AdaMax])
 def test_state_round_trip_continues_identically(optimizer_class):
     model_a = Quadratic([1.0, -2.0, 0.5], [1.0, 10.0, 0.1])
     opt_a = optimizer_class(model_a.parameters(), lr=0.1)

@@ -108,3 +108,50 @@ def test_adam_matches_torch_optim_adam():
         theirs.step()
     np.testing.assert_allclose(layer.params["W"], W.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(layer.params["b"], b.detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (
+            lambda p: tv.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+            lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+        ),
+        (
+            lambda p: tv.SGD(p, lr=0.05, momentum=0.9),
+            lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+        ),
+        (
+            lambda p: tv.RMSProp(p, lr=0.01, rho=0.9, eps=1e-6),
+            lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-6),
+        ),
+        (
+            lambda p: tv.AdaMax(p, lr=0.002, beta1=0.8, beta2=0.99),
+            lambda p: torch.optim.Adamax(p, lr=0.002, betas=(0.8, 0.99)),
+        ),
+        (
+            lambda p: tv.AdaGrad(p, lr=0.1, eps=1e-6),
+            lambda p: torch.optim.Adagrad(p, lr=0.1, eps=1e-6),
+        ),
+    ],
+    ids=["sgd-nesterov", "sgd-momentum", "rmsprop", "adamax", "adagrad"],
+)
+def test_optimizers_match_torch_optim(ours, theirs):
+    """Ten steps on a linear layer with a fresh random upstream gradient each step."""
+    rng = np.random.default_rng(1)
+    layer = tv.Linear(4, 3, rng=rng, dtype=np.float64)
+    W = torch.tensor(layer.params["W"].copy(), requires_grad=True)
+    b = torch.tensor(layer.params["b"].copy(), requires_grad=True)
+    opt_ours, opt_theirs = ours(layer.parameters()), theirs([W, b])
+    for _ in range(10):
+        x = rng.normal(size=(6, 4))
+        dy = rng.normal(size=(6, 3))
+        layer.zero_grad()
+        layer.forward(x)
+        layer.backward(dy)
+        opt_ours.step()
+        opt_theirs.zero_grad()
+        (torch.tensor(x) @ W + b).backward(torch.tensor(dy))
+        opt_theirs.step()
+    np.testing.assert_allclose(layer.params["W"], W.detach().numpy(), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(layer.params["b"], b.detach().numpy(), rtol=1e-10, atol=1e-13)

@@ -10,7 +10,8 @@ Read it like a book, in this order:
                               layers; M2; inverse autoregressive flow; a dropout classifier
     objectives/     Part IV   the bounds: SGVB A and B, IWAE, score function, wake-sleep,
                               the semi-supervised objective, variational dropout
-    optim.py                  Adam (Algorithm 1), SGD, AdaGrad
+    optim.py                  Adam (Algorithm 1), AdaMax, SGD (heavy ball, Nesterov),
+                              AdaGrad, RMSProp
     gradcheck.py              the proof of every backward pass
     evaluation.py             L_k, active units, gradient variance
     train.py                  the one training loop, fit
@@ -80,7 +81,7 @@ from .objectives import (
     make_objective,
     paper_alpha,
 )
-from .optim import SGD, AdaGrad, Adam, Optimizer
+from .optim import SGD, AdaGrad, Adam, AdaMax, Optimizer, RMSProp
 from .train import History, TrainingDiverged, fit, fit_wake_sleep
 
 _aliases.install()

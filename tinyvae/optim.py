@@ -124,21 +124,36 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent with optional (heavy-ball) momentum.
+    """Stochastic gradient descent with optional heavy-ball or Nesterov momentum.
 
-        v <- momentum * v - lr * g;   theta <- theta + v
-    With momentum = 0 this is theta <- theta - lr * g.
+    Heavy ball (Polyak 1964):
+        v <- momentum * v - lr * g(theta);   theta <- theta + v
+    Nesterov (Sutskever et al. 2013, eq. 3-4), the gradient taken at the look-ahead
+    point theta + momentum * v:
+        v <- momentum * v - lr * g(theta + momentum * v);   theta <- theta + v
+    which, written for the look-ahead point itself (the parameters we store and
+    differentiate at), is
+        v <- momentum * v - lr * g;   theta <- theta + momentum * v - lr * g.
+    With momentum = 0 both are theta <- theta - lr * g.
     """
 
     hyperparameters = ("lr", "momentum")
 
-    def __init__(self, parameters, lr=0.01, momentum=0.0):
+    def __init__(self, parameters, lr=0.01, momentum=0.0, nesterov=False):
         # checked, and kept as given: repr(optimizer) is part of a checkpoint's settings
         check_float(lr, "lr", 0, low_open=True)
         check_float(momentum, "momentum", 0, 1, high_open=True)
+        self.nesterov = check_bool(nesterov, "nesterov")
+        if self.nesterov and momentum == 0:
+            raise ValueError("nesterov: Nesterov momentum needs a momentum above 0, got 0")
         self.lr, self.momentum = lr, momentum
         super().__init__(parameters)
         self.velocity = self._slot("velocity")
+
+    def __repr__(self):
+        text = super().__repr__()
+        # only when on, so that runs saved before the option existed still resume
+        return text[:-1] + ", nesterov=True)" if self.nesterov else text
 
     def step(self):
         self.check_parameters()
@@ -146,8 +161,11 @@ class SGD(Optimizer):
         for name, param, grad in self.parameters:
             v = self.velocity[name]
             v *= self.momentum
-            v -= self.lr * grad
-            param += v
+            v -= self.lr * grad  # v <- momentum v - lr g
+            if self.nesterov:
+                param += self.momentum * v - self.lr * grad  # theta + momentum v - lr g
+            else:
+                param += v  # theta + v
 
 
 class AdaGrad(Optimizer):
@@ -263,3 +281,70 @@ class Adam(Optimizer):
             np.divide(m, tmp, out=tmp)
             tmp *= step_size
             param -= tmp
+
+
+class RMSProp(Optimizer):
+    """RMSProp (Tieleman & Hinton 2012): divide the gradient by a running RMS of its past.
+
+        v <- rho * v + (1 - rho) * g^2;   theta <- theta - lr * g / (sqrt(v) + eps)
+
+    Adam without the first moment and without bias correction (Adam section 5).
+    """
+
+    hyperparameters = ("lr", "rho", "eps")
+
+    def __init__(self, parameters, lr=1e-3, rho=0.9, eps=1e-8):
+        check_float(lr, "lr", 0, low_open=True)
+        check_float(rho, "rho", 0, 1, high_open=True)
+        check_float(eps, "eps", 0, low_open=True)
+        self.lr, self.rho, self.eps = lr, rho, eps
+        super().__init__(parameters)
+        self.v = self._slot("v")
+
+    def step(self):
+        self.check_parameters()
+        self.t += 1
+        for name, param, grad in self.parameters:
+            v = self.v[name]
+            v *= self.rho
+            v += (1.0 - self.rho) * grad * grad  # v <- rho v + (1 - rho) g^2
+            param -= self.lr * grad / (np.sqrt(v) + self.eps)
+
+
+class AdaMax(Optimizer):
+    """AdaMax, Algorithm 2 of Kingma & Ba (2014): Adam with the infinity norm.
+
+        m <- beta1 * m + (1 - beta1) * g                (as in Adam)
+        u <- max(beta2 * u, |g| + eps)                  (the exponentially weighted
+                                                         infinity norm, Adam section 7.1)
+        theta <- theta - (lr / (1 - beta1^t)) * m / u
+
+    u needs no bias correction: it is a max, not an average started at 0.
+    The paper's u is max(beta2 u, |g|); the eps (as in torch.optim.Adamax)
+    keeps u above 0 for a parameter whose every gradient so far was exactly 0,
+    where the paper's update would be 0 / 0.
+    """
+
+    hyperparameters = ("lr", "beta1", "beta2", "eps")
+
+    def __init__(self, parameters, lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        check_float(lr, "lr", 0, low_open=True)
+        check_float(beta1, "beta1", 0, 1, high_open=True)
+        check_float(beta2, "beta2", 0, 1, high_open=True)
+        check_float(eps, "eps", 0, low_open=True)
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        super().__init__(parameters)
+        self.m = self._slot("m")
+        self.u = self._slot("u")
+
+    def step(self):
+        self.check_parameters()
+        self.t += 1
+        step_size = self.lr / (1.0 - self.beta1**self.t)  # the bias correction of m, a scalar
+        for name, param, grad in self.parameters:
+            m, u = self.m[name], self.u[name]
+            m *= self.beta1
+            m += (1.0 - self.beta1) * grad  # m <- beta1 m + (1 - beta1) g
+            u *= self.beta2
+            np.maximum(u, np.abs(grad) + self.eps, out=u)  # u <- max(beta2 u, |g| + eps)
+            param -= step_size * m / u
