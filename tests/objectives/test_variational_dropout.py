@@ -59,6 +59,53 @@ def test_loss_is_the_mean_nll_plus_kl_over_n():
     assert objective.terms["kl_per_example"] == pytest.approx(kl / 50, rel=1e-12)
 
 
+@pytest.mark.parametrize("dropout", ["none", "binary", "variational_B"])
+def test_l2_penalty_value_and_gradient(dropout):
+    """l2/2 sum W^2 over the weight matrices only: biases and log alpha are not penalized."""
+    model, rng = classifier(dropout)
+    for layer in model.rate_layers():
+        layer.params["log_alpha"][...] = rng.uniform(-2.5, -0.5, layer.alpha_shape())
+    objective = tv.VariationalDropout(model, n_train=20, l2=0.3)
+    plain = tv.VariationalDropout(model, n_train=20)
+    x, y = rng.normal(size=(6, 5)), rng.integers(0, 3, size=6)
+    eps = model.noise(6, rng)
+    loss = objective.loss(x, eps=eps, labels=y)
+    objective.clear_cache()
+    weights = [p for name, p, _ in model.parameters() if name.endswith((".W", ".theta"))]
+    assert len(weights) == 2
+    expected = 0.15 * sum(np.sum(W**2) for W in weights)
+    assert loss == pytest.approx(plain.loss(x, eps=eps, labels=y) + expected, rel=1e-12)
+    assert objective.terms["l2_penalty"] == pytest.approx(expected, rel=1e-12)
+    plain.clear_cache()
+    report = check_loss(objective, lambda: objective.loss(x, eps=eps, labels=y), rng=rng)
+    assert report.passed(1e-6), str(report)
+
+
+def test_logistic_regression_is_a_dropout_mlp_without_hidden_layers():
+    """softmax(x W + b), with the gradient of the L2-regularized cross-entropy in closed form."""
+    rng = np.random.default_rng(2)
+    model = tv.DropoutMLP(5, (), 3, "none", rng=rng, dtype=np.float64)
+    objective = tv.VariationalDropout(model, n_train=10, l2=0.1)
+    x, y = rng.normal(size=(8, 5)), rng.integers(0, 3, size=8)
+    objective.zero_grad()
+    objective.loss(x, labels=y)
+    objective.backward()
+    W, b = model.layers[0].params["W"], model.layers[0].params["b"]
+    logits = x @ W + b
+    pi = np.exp(logits - logits.max(1, keepdims=True))
+    pi /= pi.sum(1, keepdims=True)
+    residual = (pi - np.eye(3)[y]) / 8  # d(mean cross-entropy)/d logits
+    np.testing.assert_allclose(model.layers[0].grads["W"], x.T @ residual + 0.1 * W, rtol=1e-12)
+    np.testing.assert_allclose(model.layers[0].grads["b"], residual.sum(0), rtol=1e-12)
+
+
+def test_l2_must_be_a_number_at_least_zero():
+    model, _ = classifier("none")
+    for bad, error in ((-0.1, ValueError), (float("nan"), ValueError), ("1", TypeError)):
+        with pytest.raises(error, match="l2: "):
+            tv.VariationalDropout(model, n_train=10, l2=bad)
+
+
 def test_test_time_network_has_no_noise():
     for dropout in ("binary", "gaussian_B", "variational_A"):
         model, rng = classifier(dropout)

@@ -16,7 +16,11 @@ tinyvae reports every loss per example, so this objective is -L / N:
 The KL is that of the learned dropout rates from the log-uniform prior
 (``DropoutKL``), one term per weight (times 1/3 for the paper's A2); a
 model without learned rates has none, and the objective is plain training
-with dropout. ``fit(objective, optimizer, x, labels=y, ...)`` trains it; a
+with dropout. ``l2`` adds an L2 penalty on the weights (not the biases or
+the rates), l2/2 sum_ij W_ij^2 per example: a Gaussian prior on W with
+precision N l2, MAP-estimated -- the regularized logistic regression of
+Kingma & Ba (2014, section 6.1) when the model has no hidden layer.
+``fit(objective, optimizer, x, labels=y, ...)`` trains it; a
 classifier has no label-free test loss, so the test error comes from
 ``on_epoch`` (``model.error(x_test, y_test)``).
 """
@@ -30,20 +34,22 @@ from .objective import Objective, check_pending
 
 
 class VariationalDropout(Objective):
-    """``loss(x, rng, labels=y)`` = -1/M sum log p(y|x, W) + KL / ``n_train``."""
+    """``loss(x, rng, labels=y)`` = -1/M sum log p(y|x, W) + KL / ``n_train`` + l2/2 ||W||^2."""
 
     name = "variational_dropout"
     supervised = True  # fit batches every row with its label
 
-    def __init__(self, model, n_train, kl_approximation="kingma"):
+    def __init__(self, model, n_train, kl_approximation="kingma", l2=0.0):
         super().__init__(model, n_samples=1)
         self.n_train = check_int(n_train, "n_train")
+        self.l2 = check_float(l2, "l2", 0)
         self.log_p = CategoricalLogDensity()
         self.kl_term = DropoutKL(kl_approximation)
         self.terms = None  # the last loss's two terms, in nats per example
 
     def __repr__(self):
-        return f"VariationalDropout(n_train={self.n_train}, {self.kl_term.approximation!r})"
+        l2 = f", l2={self.l2}" if self.l2 else ""
+        return f"VariationalDropout(n_train={self.n_train}, {self.kl_term.approximation!r}{l2})"
 
     def check_labels(self, labels, batch):
         """Integer labels 0..K-1, one per row (every row of a classifier's data is labelled)."""
@@ -84,6 +90,21 @@ class VariationalDropout(Objective):
             grad += dflat[start : start + grad.size].reshape(grad.shape).astype(grad.dtype)
             start += grad.size
 
+    # -- the L2 penalty -------------------------------------------------------------------------
+    def weights(self):
+        """(W, dL/dW) of every layer: its weight matrix (``W``, or ``theta`` of a noisy layer)."""
+        return [
+            (param, grad)
+            for name, param, grad in self.model.parameters()
+            if name.rsplit(".", 1)[-1] in ("W", "theta")
+        ]
+
+    def penalty(self):
+        """l2/2 sum ||W||^2 over the weight matrices, in nats per example."""
+        if not self.l2:
+            return 0.0
+        return 0.5 * self.l2 * sum(float(np.vdot(W, W)) for W, _ in self.weights())
+
     # -- training ---------------------------------------------------------------------------
     def loss(self, x, rng=None, eps=None, labels=None):
         """The loss for one draw of the noise: from ``rng``, or ``eps`` (one array per layer)."""
@@ -102,9 +123,10 @@ class VariationalDropout(Objective):
         log_p = self.log_p.forward(one_hot(labels, self.model.n_classes, logits.dtype), logits)
         kl, counts = self.kl()
         nll = float(-np.mean(log_p, dtype=np.float64))
-        self.terms = {"nll": nll, "kl_per_example": kl / self.n_train}
+        penalty = self.penalty()
+        self.terms = {"nll": nll, "kl_per_example": kl / self.n_train, "l2_penalty": penalty}
         self.cache = (len(x), counts, self._pending())
-        return nll + kl / self.n_train
+        return nll + kl / self.n_train + penalty
 
     def backward(self, dloss=1.0):
         dloss = check_float(dloss, "dloss")
@@ -121,6 +143,9 @@ class VariationalDropout(Objective):
         self.model.backward(dlogits)
         if counts is not None:
             self._kl_backward(dloss / self.n_train, counts)
+        if self.l2:
+            for W, dW in self.weights():
+                dW += (dloss * self.l2) * W  # d/dW (l2/2 W^2) = l2 W
 
     def clear_cache(self):
         self.cache = None
