@@ -1,0 +1,547 @@
+"""The experiments of Adam (Kingma & Ba 2014, thesis chapter 7) at laptop scale, on MNIST.
+
+    python demos/adam_experiments.py --quick                  # every part, a few minutes
+    python demos/adam_experiments.py                          # the README's numbers
+    python demos/adam_experiments.py --resume                 # continue an interrupted grid
+
+The parts:
+  bias     Figure 4: a VAE (784-500-50, softplus units, Bernoulli pixels, estimator B)
+           trained with Adam for every beta1 in {0, 0.9}, beta2 in {0.99, 0.999,
+           0.9999} and step size 1e-5 ... 1e-1, with and without the bias
+           correction; the loss (-ELBO per image, the running mean of the last epoch)
+           after the first and after the last epoch, as the paper's 2 x 3 panels;
+  logreg   Figure 1: multiclass logistic regression with an L2 penalty, step size
+           alpha / sqrt(t); Adam, SGD with Nesterov momentum (0.9) and AdaGrad, each
+           at its best alpha of a small grid; the training cost per epoch;
+  mlp      Figure 2: an MLP with two hidden layers of 1000 ReLU units and binary
+           dropout (on the inputs too), constant step size; Adam, AdaMax, RMSProp,
+           AdaGrad and SGD with Nesterov momentum (0.9), each at its better step size
+           of two; the training cost (with the dropout noise) per epoch.
+
+Every run is trained by tinyvae.fit on batches of 128 from the same start (one seed
+for every run of a part: the same initial weights and batches), so the runs of a
+part differ only in the optimizer. The bias part trains on the first --bias-images
+training images (dynamically binarized); the classifiers on all 60,000 (grey
+levels). A run whose loss becomes NaN or infinite is recorded as diverged.
+
+Each finished run is saved at once as runs/<part>/<run>.json; --resume skips the
+runs already there, so an interrupted grid continues where it stopped.
+
+Writes into the output folder (printed at the start):
+  bias.png, logreg.png, mlp.png   the three figures
+  table.md                        the findings in numbers
+  results.json                    every run of the grid, with its settings
+"""
+
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+
+# This clone's tinyvae, even when Python starts in the folder that holds the clone:
+# see "Running from the folder above a clone" in tinyvae/cli.py.
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from tqdm.auto import tqdm
+
+import tinyvae as tv
+from tinyvae import cli, plots
+from tinyvae.files import atomic_write, write_json
+
+PARTS = ("bias", "logreg", "mlp")
+CAP = 1000  # the bias figure draws larger (finite) losses at this height
+BETA1S, BETA2S, LOG10_LRS = (0.0, 0.9), (0.99, 0.999, 0.9999), (-5, -4, -3, -2, -1)
+# The step-size grids of the classifiers, per optimizer.
+LOGREG_LRS = {
+    "adam": (3e-3, 1e-2, 3e-2, 1e-1, 3e-1),
+    "sgd_nesterov": (3e-2, 1e-1, 3e-1, 1.0),
+    "adagrad": (3e-2, 1e-1, 3e-1, 1.0),
+}
+MLP_LRS = {
+    "adam": (1e-4, 1e-3),
+    "adamax": (2e-4, 2e-3),
+    "rmsprop": (1e-4, 1e-3),
+    "adagrad": (1e-3, 1e-2),
+    "sgd_nesterov": (1e-2, 1e-1),
+}
+LABELS = {
+    "adam": "Adam",
+    "adamax": "AdaMax",
+    "rmsprop": "RMSProp",
+    "adagrad": "AdaGrad",
+    "sgd_nesterov": "SGD Nesterov",
+}
+PAPER = {
+    "bias": "without bias correction, beta2 close to 1 is unstable, most of all early in "
+    "training and at larger step sizes; with it, Adam is as good as or better than without at "
+    "every setting (Kingma & Ba, section 6.4, Figure 4)",
+    "logreg": "Adam converges as fast as SGD with Nesterov momentum and faster than AdaGrad "
+    "(Kingma & Ba, section 6.1, Figure 1, MNIST)",
+    "mlp": "Adam converges faster than the other methods (Kingma & Ba, section 6.2, Figure 2a)",
+}
+
+
+def parse_args(argv=None):
+    parser = cli.parser(__doc__)
+    parser.add_argument("--data-dir", default=None, help=cli.DATA_DIR_HELP)
+    parser.add_argument(
+        "--parts", nargs="+", choices=PARTS, default=list(PARTS), help="which parts to run"
+    )
+    parser.add_argument(
+        "--bias-epochs", type=cli.integer(2), default=10, help="epochs of each VAE run"
+    )
+    parser.add_argument(
+        "--bias-images", type=cli.integer(128, 60_000), default=20_000,
+        help="training images of the bias part (the first ones)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--logreg-epochs", type=cli.integer(1), default=20,
+        help="epochs of each logistic regression run",
+    )  # fmt: skip
+    parser.add_argument(
+        "--l2", type=float, default=1e-4,
+        help="the logistic regression's L2 penalty, l2/2 ||W||^2 per example",
+    )  # fmt: skip
+    parser.add_argument("--mlp-epochs", type=cli.integer(1), default=8, help="epochs per MLP run")
+    parser.add_argument(
+        "--dropout", type=float, default=0.5, help="the MLP's dropout rate p, on every layer"
+    )
+    parser.add_argument("--seed", type=cli.integer(0), default=1, help="seed of every run")
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="a smoke run of a few minutes: 2,000-5,000 training images and 2-3 epochs",
+    )  # fmt: skip
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="keep the finished runs in <out>/runs and train only the missing ones",
+    )  # fmt: skip
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help="train every run again, replacing the finished ones as the new ones finish",
+    )  # fmt: skip
+    parser.add_argument(
+        "--out", default=os.path.join("out", "adam-experiments"),
+        help="output folder (with --quick, <out>-quick)",
+    )  # fmt: skip
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    args = parser.parse_args(argv)
+    if not math.isfinite(args.l2) or args.l2 < 0:
+        parser.error(f"--l2: expected a number >= 0, got {args.l2}")
+    if not 0.0 < args.dropout < 1.0:
+        parser.error(f"--dropout: expected a rate strictly between 0 and 1, got {args.dropout}")
+    if args.resume and args.overwrite:
+        parser.error("--resume and --overwrite contradict each other; pass one of them")
+    if args.quick:
+        args.bias_images, args.bias_epochs = 2_000, 2
+        args.logreg_epochs, args.mlp_epochs = 3, 2
+        args.out += "-quick"
+    return args
+
+
+# -- the grid ---------------------------------------------------------------------------------
+def grid(args):
+    """Every run of the requested parts: (part, name, spec), spec a dict of plain values."""
+    runs = []
+    if "bias" in args.parts:
+        for beta1 in BETA1S:
+            for beta2 in BETA2S:
+                for log10_lr in LOG10_LRS:
+                    for correction in (True, False):
+                        spec = {
+                            "optimizer": "adam", "lr": 10.0**log10_lr, "beta1": beta1,
+                            "beta2": beta2, "bias_correction": correction,
+                            "epochs": args.bias_epochs, "images": args.bias_images,
+                        }  # fmt: skip
+                        name = f"b1={beta1}-b2={beta2}-lr=1e{log10_lr}-" + (
+                            "corrected" if correction else "uncorrected"
+                        )
+                        runs.append(("bias", name, spec))
+    classifiers = (
+        ("logreg", LOGREG_LRS, {"epochs": args.logreg_epochs, "l2": args.l2}),
+        ("mlp", MLP_LRS, {"epochs": args.mlp_epochs, "dropout": args.dropout}),
+    )
+    for part, lrs, settings in classifiers:
+        if part in args.parts:
+            for optimizer, values in lrs.items():
+                for lr in values:
+                    spec = {"optimizer": optimizer, "lr": lr, **settings}
+                    runs.append((part, f"{optimizer}-lr={lr:g}", spec))
+    for _, _, spec in runs:
+        spec.update(seed=args.seed, batch_size=128, quick=args.quick)
+    return runs
+
+
+def run_path(out, part, name):
+    return os.path.join(out, "runs", part, name + ".json")
+
+
+def load_finished(out, runs, resume):
+    """The saved result of every run in ``runs`` that has one, checked against its spec.
+
+    Without ``resume`` an existing result is refused (so it is never replaced by
+    accident, nor kept by mistake); pass --resume or --overwrite.
+    """
+    finished = {}
+    for part, name, spec in runs:
+        path = run_path(out, part, name)
+        if not os.path.exists(path):
+            continue
+        if not resume:
+            raise cli.UsageError(
+                f"{path} holds a finished run; pass --resume to continue the grid "
+                "or --overwrite to train every run again"
+            )
+        try:
+            with open(path, encoding="utf-8") as f:
+                saved = json.load(f)
+            saved_spec = saved["spec"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise cli.UsageError(
+                f"{path} is not a readable run ({error}); delete it to train that run again"
+            ) from error
+        changed = sorted(
+            k for k in spec.keys() | saved_spec.keys() if spec.get(k) != saved_spec.get(k)
+        )
+        if changed:
+            key = changed[0]
+            raise cli.UsageError(
+                f"{path} was trained with {key} = {saved_spec.get(key)!r}, this grid asks for "
+                f"{spec.get(key)!r}; use another --out, or --overwrite to train again"
+            )
+        finished[part, name] = saved
+    return finished
+
+
+def run_grid(out, runs, finished, train_one, progress):
+    """Train the runs not in ``finished``, saving each as it ends; returns every result."""
+    results = {}
+    with tqdm(
+        total=len(runs), initial=len(finished), desc="grid runs", disable=not progress
+    ) as bar:
+        for part, name, spec in runs:
+            if (part, name) in finished:
+                results[part, name] = finished[part, name]
+                continue
+            bar.set_postfix_str(f"{part} {name}")
+            result = {"part": part, "name": name, "spec": spec, **train_one(part, spec)}
+            write_json(run_path(out, part, name), result)
+            results[part, name] = result
+            bar.update()
+    return results
+
+
+# -- one run ------------------------------------------------------------------------------------
+def make_optimizer(spec, parameters):
+    name, lr = spec["optimizer"], spec["lr"]
+    if name == "adam":
+        return tv.Adam(
+            parameters, lr=lr, beta1=spec.get("beta1", 0.9), beta2=spec.get("beta2", 0.999),
+            bias_correction=spec.get("bias_correction", True),
+        )  # fmt: skip
+    if name == "adamax":
+        return tv.AdaMax(parameters, lr=lr)
+    if name == "rmsprop":
+        return tv.RMSProp(parameters, lr=lr)
+    if name == "adagrad":
+        return tv.AdaGrad(parameters, lr=lr)
+    return tv.SGD(parameters, lr=lr, momentum=0.9, nesterov=True)
+
+
+def train_epochs(objective, optimizer, x, spec, rng, labels=None, binarize=False, on_step=None):
+    """fit, one epoch at a time: the loss of each epoch, and where it diverged (or None)."""
+    losses = []
+    started = time.perf_counter()
+    for epoch in range(1, spec["epochs"] + 1):
+        try:
+            history = tv.fit(
+                objective, optimizer, x, labels=labels, epochs=1, batch_size=spec["batch_size"],
+                rng=rng, binarize=binarize, on_step=on_step, progress=False, verbose=False,
+            )  # fmt: skip
+        except tv.TrainingDiverged:
+            return {"loss_per_epoch": losses, "diverged_at_epoch": epoch,
+                    "seconds": time.perf_counter() - started}  # fmt: skip
+        losses.append(history.train_loss[0])
+    return {"loss_per_epoch": losses, "diverged_at_epoch": None,
+            "seconds": time.perf_counter() - started}  # fmt: skip
+
+
+def make_trainer(data):
+    """``train_one(part, spec)`` on ``data``: the numbers of one run."""
+
+    def train_one(part, spec):
+        rng = np.random.default_rng(spec["seed"])
+        if part == "bias":
+            model = tv.VAE(784, (500,), 50, activation="softplus", rng=rng)
+            objective = tv.SGVB_B(model)
+            optimizer = make_optimizer(spec, objective.parameters())
+            x = data.x_train[: spec["images"]]
+            # the grid's largest step sizes overflow on purpose: fit stops such a run
+            # and it is recorded as diverged, so numpy's warnings would say nothing new
+            with np.errstate(over="ignore", invalid="ignore"):
+                return train_epochs(objective, optimizer, x, spec, rng, binarize=True)
+        if part == "logreg":
+            model = tv.DropoutMLP(784, (), 10, "none", rng=rng)
+            objective = tv.VariationalDropout(model, len(data.x_train), l2=spec["l2"])
+            optimizer = make_optimizer(spec, objective.parameters())
+            alpha = spec["lr"]
+
+            def decay(step):  # alpha_t = alpha / sqrt(t) for the next step t
+                optimizer.lr = alpha / math.sqrt(optimizer.t + 1)
+
+            result = train_epochs(
+                objective, optimizer, data.x_train, spec, rng, data.y_train, on_step=decay
+            )
+        else:
+            model = tv.DropoutMLP(784, (1000, 1000), 10, "binary", p=spec["dropout"], rng=rng)
+            objective = tv.VariationalDropout(model, len(data.x_train))
+            optimizer = make_optimizer(spec, objective.parameters())
+            result = train_epochs(objective, optimizer, data.x_train, spec, rng, data.y_train)
+        if result["diverged_at_epoch"] is None:
+            result["test_error"] = model.error(data.x_test, data.y_test)
+        return result
+
+    return train_one
+
+
+# -- the script -----------------------------------------------------------------------------------
+def main(argv=None):
+    args = parse_args(argv)
+    with cli.user_errors():
+        return run(args)
+
+
+def run(args):
+    started = time.perf_counter()
+    cli.check_writable(args.out)
+    runs = grid(args)
+    finished = {} if args.overwrite else load_finished(args.out, runs, args.resume)
+    print(f"writing results to {args.out}/ ({len(runs)} runs, {len(finished)} finished before)")
+    data = tv.load_dataset("mnist", data_dir=args.data_dir)
+    if args.quick:
+        data = dataclasses.replace(data, x_train=data.x_train[:5_000], y_train=data.y_train[:5_000])
+    results = run_grid(args.out, runs, finished, make_trainer(data), not args.no_progress)
+    by_part = {part: {} for part in args.parts}
+    for (part, name), result in results.items():
+        by_part[part][name] = result
+    summary = {}
+    if "bias" in by_part:
+        bias_figure(os.path.join(args.out, "bias.png"), args, by_part["bias"])
+        summary["bias"] = bias_summary(by_part["bias"])
+    for part in ("logreg", "mlp"):
+        if part in by_part:
+            best = best_runs(by_part[part])
+            classifier_figure(os.path.join(args.out, f"{part}.png"), args, part, best)
+            summary[part] = {optimizer: run["name"] for optimizer, run in best.items()}
+    minutes = (time.perf_counter() - started) / 60
+    table = write_table(os.path.join(args.out, "table.md"), args, by_part, summary, minutes)
+    write_json(
+        os.path.join(args.out, "results.json"),
+        {"settings": vars(args), "minutes": minutes, "summary": summary, "runs": by_part},
+    )
+    print("\n" + table)
+    print(f"total {minutes:.1f} min; figures and table in {args.out}/")
+    return results
+
+
+# -- what the runs say ----------------------------------------------------------------------------
+def final_loss(run):
+    """The last epoch's loss, or infinity if the run diverged."""
+    return math.inf if run["diverged_at_epoch"] is not None else run["loss_per_epoch"][-1]
+
+
+def best_runs(runs):
+    """Per optimizer, the run of the grid with the lowest final training cost."""
+    best = {}
+    for run in runs.values():
+        optimizer = run["spec"]["optimizer"]
+        if optimizer not in best or final_loss(run) < final_loss(best[optimizer]):
+            best[optimizer] = run
+    return best
+
+
+def bias_key(beta1, beta2, log10_lr, correction):
+    return f"b1={beta1}-b2={beta2}-lr=1e{log10_lr}-" + (
+        "corrected" if correction else "uncorrected"
+    )
+
+
+def bias_summary(runs):
+    """Per (beta1, beta2): how often each variant diverged or ended lower."""
+    summary = {}
+    for beta1 in BETA1S:
+        for beta2 in BETA2S:
+            counts = {"uncorrected diverged": 0, "corrected diverged": 0, "corrected lower": 0}
+            for log10_lr in LOG10_LRS:
+                on = runs[bias_key(beta1, beta2, log10_lr, True)]
+                off = runs[bias_key(beta1, beta2, log10_lr, False)]
+                counts["uncorrected diverged"] += off["diverged_at_epoch"] is not None
+                counts["corrected diverged"] += on["diverged_at_epoch"] is not None
+                counts["corrected lower"] += final_loss(on) < final_loss(off)
+            summary[f"beta1={beta1}, beta2={beta2}"] = counts
+    return summary
+
+
+def write_table(path, args, by_part, summary, minutes):
+    lines = []
+    if "bias" in by_part:
+        runs = by_part["bias"]
+        last = args.bias_epochs
+        lines += [
+            f"Bias correction: VAE loss (-ELBO per image) after epoch 1 / epoch {last}, "
+            f"{args.bias_images} images, batches of 128 (inf: diverged). Paper: "
+            + PAPER["bias"]
+            + ".",
+            "",
+            "| beta1 | beta2 | correction | " + " | ".join(f"lr 1e{e}" for e in LOG10_LRS) + " |",
+            "|---|---|---|" + "---:|" * len(LOG10_LRS),
+        ]
+        for beta1 in BETA1S:
+            for beta2 in BETA2S:
+                for correction in (True, False):
+                    cells = []
+                    for log10_lr in LOG10_LRS:
+                        run = runs[bias_key(beta1, beta2, log10_lr, correction)]
+                        if run["diverged_at_epoch"] is not None:
+                            cells.append(f"inf (epoch {run['diverged_at_epoch']})")
+                        else:
+                            loss = run["loss_per_epoch"]
+                            cells.append(f"{loss[0]:.1f} / {loss[-1]:.1f}")
+                    lines.append(
+                        f"| {beta1} | {beta2} | {'yes' if correction else 'no'} | "
+                        + " | ".join(cells)
+                        + " |"
+                    )
+        lines.append("")
+    for part, title in (
+        ("logreg", f"Logistic regression (L2 {args.l2}, step size alpha / sqrt(t))"),
+        ("mlp", f"MLP 784-1000-1000-10, ReLU, dropout {args.dropout}, constant step size"),
+    ):
+        if part not in by_part:
+            continue
+        runs = by_part[part]
+        epochs = args.logreg_epochs if part == "logreg" else args.mlp_epochs
+        lines += [
+            f"{title}: training cost per example after epoch 1 / epoch {epochs}, and the "
+            f"test error; * marks each optimizer's best step size. Paper: {PAPER[part]}.",
+            "",
+            "| optimizer | step size | cost, epoch 1 | cost, last | test error (%) |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        best = {run["name"] for run in best_runs(runs).values()}
+        for run in runs.values():
+            loss = run["loss_per_epoch"]
+            star = " *" if run["name"] in best else ""
+            if run["diverged_at_epoch"] is not None:
+                cells = f"diverged (epoch {run['diverged_at_epoch']}) | | "
+            else:
+                cells = f"{loss[0]:.4f} | {loss[-1]:.4f} | {100 * run['test_error']:.2f}"
+            lines.append(
+                f"| {LABELS[run['spec']['optimizer']]}{star} | {run['spec']['lr']:g} | {cells} |"
+            )
+        lines.append("")
+    lines.append(
+        f"seed {args.seed}; {minutes:.1f} min"
+        + ("; --quick: 2,000 / 5,000 training images" if args.quick else "")
+    )
+    table = "\n".join(lines) + "\n"
+    with atomic_write(path) as f:
+        f.write(table.encode())
+    return table
+
+
+# -- figures ---------------------------------------------------------------------------------------
+def bias_figure(path, args, runs):
+    """The paper's Figure 4: a panel per (beta1, beta2), loss against log10 step size."""
+    fig = Figure(figsize=(10, 6), layout="constrained")
+    axes = fig.subplots(len(BETA1S), len(BETA2S), sharex=True)
+    finite = [
+        loss
+        for run in runs.values()
+        for loss in run["loss_per_epoch"]
+        if run["diverged_at_epoch"] is None
+    ]
+    low = min(finite)
+    top = min(max(finite), CAP)  # a run that blew up and came back would squash the rest
+    clipped = max(finite) > CAP
+    last = args.bias_epochs
+    for row, beta1 in enumerate(BETA1S):
+        for col, beta2 in enumerate(BETA2S):
+            ax = axes[row, col]
+            for correction, color in ((True, "tab:red"), (False, "tab:green")):
+                for epoch_index, style, width in ((0, ":", 1.0), (-1, "-", 1.8)):
+                    xs, ys, crashed = [], [], []
+                    for log10_lr in LOG10_LRS:
+                        run = runs[bias_key(beta1, beta2, log10_lr, correction)]
+                        if run["diverged_at_epoch"] is None:
+                            xs.append(log10_lr)
+                            ys.append(min(run["loss_per_epoch"][epoch_index], top))
+                        else:
+                            crashed.append(log10_lr)
+                    ax.plot(xs, ys, style, color=color, lw=width, marker="o", ms=3)
+                    if crashed and epoch_index == -1:
+                        shift = -0.1 if correction else 0.1  # side by side, both visible
+                        ax.plot(
+                            np.add(crashed, shift), [top] * len(crashed), "x", color=color,
+                            ms=7, mew=2,
+                        )  # fmt: skip
+            ax.set_yscale("log")
+            ax.set_ylim(0.95 * low, 1.1 * top)
+            ax.set_title(f"beta1 = {beta1}, beta2 = {beta2}", fontsize=9)
+            ax.grid(alpha=0.3)
+            if row == len(BETA1S) - 1:
+                ax.set_xlabel("log10 step size")
+            if col == 0:
+                ax.set_ylabel("loss (-ELBO, nats per image)")
+    proxies = [
+        Line2D([], [], color=color, ls=style, lw=width, marker=marker, ms=ms)
+        for color in ("tab:red", "tab:green")
+        for style, width, marker, ms in ((":", 1.0, "o", 3), ("-", 1.8, "o", 3), ("", 2, "x", 8))
+    ]
+    names = [
+        f"{label}, {when}"
+        for label in ("bias correction", "no bias correction")
+        for when in ("epoch 1", f"epoch {last}", "diverged")
+    ]
+    fig.legend(proxies, names, loc="outside lower center", ncols=2, fontsize=8)
+    fig.suptitle(
+        f"Adam with and without bias correction: a VAE on {args.bias_images} MNIST images,\n"
+        f"loss after epoch 1 (dotted) and epoch {last} (solid); x: diverged"
+        + (f"; losses above {CAP} drawn at {CAP}" if clipped else ""),
+        fontsize=10,
+    )  # fmt: skip
+    plots.save_figure(fig, path)
+
+
+def classifier_figure(path, args, part, best):
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.add_subplot()
+    for optimizer, run in best.items():
+        loss = run["loss_per_epoch"]
+        ax.plot(
+            range(1, len(loss) + 1), loss, marker="o", ms=3,
+            label=f"{LABELS[optimizer]} (step size {run['spec']['lr']:g})",
+        )  # fmt: skip
+    ax.set_yscale("log")
+    ax.set_xlabel("epochs (passes over the 60,000 training images)")
+    ax.set_ylabel("training cost per example")
+    if part == "logreg":
+        ax.set_title(
+            f"MNIST logistic regression, L2 {args.l2}, step size alpha / sqrt(t)", fontsize=9
+        )
+    else:
+        ax.set_title(
+            f"MNIST MLP 1000-1000 ReLU, dropout {args.dropout}: training cost with the noise",
+            fontsize=9,
+        )
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    plots.save_figure(fig, path)
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)
