@@ -458,7 +458,7 @@ def write_table(path, args, by_part, summary, minutes):
 def bias_figure(path, args, runs):
     """The paper's Figure 4: a panel per (beta1, beta2), loss against log10 step size."""
     fig = Figure(figsize=(10, 6), layout="constrained")
-    axes = fig.subplots(len(BETA1S), len(BETA2S), sharex=True)
+    axes = fig.subplots(len(BETA1S), len(BETA2S), sharex=True, squeeze=False)
     finite = [
         loss
         for run in runs.values()

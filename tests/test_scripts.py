@@ -32,6 +32,7 @@ SCRIPTS = {
     "flows_toy": DEMOS,
     "deeper_models": DEMOS,
     "variational_dropout": DEMOS,
+    "adam_experiments": DEMOS,
     "throughput": BENCHMARKS,
     "pytorch_reference": BENCHMARKS,
     "busy_machine": BENCHMARKS,
@@ -48,6 +49,7 @@ READ_MNIST = {
     "semi_supervised": [],
     "deeper_models": [],
     "variational_dropout": [],
+    "adam_experiments": [],
 }
 
 
@@ -173,6 +175,13 @@ BAD_ARGUMENTS = [
     ("variational_dropout", ["--variance-epochs", "5", "2"], "SHORT must be below LONG"),
     ("variational_dropout", ["--dropouts", "spike"], "argument --dropouts: invalid choice"),
     ("variational_dropout", ["--draws", "1"], "argument --draws: must be at least 2"),
+    ("variational_dropout", ["--target-minutes", "0"], "--target-minutes: expected a positive"),
+    ("variational_dropout", ["--kl", "exact"], "argument --kl: invalid choice"),
+    ("adam_experiments", ["--l2", "-1"], "--l2: expected a number >= 0, got -1.0"),
+    ("adam_experiments", ["--dropout", "1"], "--dropout: expected a rate strictly between"),
+    ("adam_experiments", ["--resume", "--overwrite"], "--resume and --overwrite contradict"),
+    ("adam_experiments", ["--bias-epochs", "1"], "argument --bias-epochs: must be at least 2"),
+    ("adam_experiments", ["--parts", "cnn"], "argument --parts: invalid choice"),
     ("throughput", ["--repeats", "0"], "argument --repeats: must be at least 1"),
     ("throughput", ["--eval-examples", "0"], "argument --eval-examples: must be from 1"),
     ("pytorch_reference", ["--epochs", "-1"], "argument --epochs: must be at least 1"),

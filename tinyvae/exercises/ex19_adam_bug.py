@@ -1,0 +1,187 @@
+"""Exercise 19: find the bug in an Adam step that folds the bias corrections into the step size.
+
+Algorithm 1 of Kingma & Ba (2014) divides m and v by (1 - beta1^t) and
+(1 - beta2^t). Section 2 of the paper notes that the two divisions can be
+folded into the step size, which saves two array operations per parameter:
+
+    lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t)
+    theta <- theta - lr_t m / (sqrt(v) + eps_hat)
+
+with eps_hat = eps sqrt(1 - beta2^t) for the same numbers as Algorithm 1.
+
+The step in the skeleton does this, and has a bug that has shipped in
+published research code: it runs, it trains, and it is not Adam. Find it
+and fix it, so that ``adam_step`` returns exactly what Algorithm 1 returns
+(``python -m tinyvae.exercises solution 12`` shows Algorithm 1 line by line).
+The diagnosis names what your step computes instead. Before you fix it,
+work out what the bug costs: which steps does it make too large or too
+small, and by how much, at t = 1 with beta1 = 0.9 and beta2 = 0.999?
+"""
+
+import numpy as np
+
+from .ex12_adam import adam_step, trial
+from .exercise import Exercise, Mistake
+
+SKELETON = '''"""Exercise 19: find the bug in this Adam step (Kingma & Ba 2014, section 2).
+
+It should return exactly what Algorithm 1 returns:
+
+    t <- t + 1
+    m <- beta1 m + (1 - beta1) g,       v <- beta2 v + (1 - beta2) g^2
+    m_hat = m / (1 - beta1^t),          v_hat = v / (1 - beta2^t)
+    theta <- theta - lr m_hat / (sqrt(v_hat) + eps)
+
+Check it with:  python -m tinyvae.exercises check ex19_adam_bug.py
+"""
+
+import numpy as np
+
+
+def adam_step(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """One Adam step; returns (theta_new, m_new, v_new, t_new).
+
+    theta: the parameters; g: the gradient of the loss at theta (same shape);
+    m, v: the moment estimates after t steps (zeros when t = 0), same shape;
+    t: the number of steps taken before this one (an int).
+    """
+    t = t + 1
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    # the bias corrections, folded into the step size (Adam section 2)
+    lr_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+    eps_hat = eps * np.sqrt(1 - beta2**t)
+    theta = theta - lr * m / (np.sqrt(v) + eps_hat)
+    # TODO: the step above has a bug. Find it, fix it, then delete the next line.
+    raise NotImplementedError
+    return theta, m, v, t
+
+
+if __name__ == "__main__":
+    from tinyvae.exercises import check
+
+    check(19, adam_step)
+'''
+
+
+def _quiet(step):
+    """A mistake's step with NumPy's warnings off (a catalogue entry may divide by 0)."""
+
+    def quiet_step(*args, **kwargs):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return step(*args, **kwargs)
+
+    return quiet_step
+
+
+def _moments(g, m, v, t, beta1, beta2):
+    return t + 1, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g
+
+
+@_quiet
+def _as_given(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    eps_hat = eps * np.sqrt(1 - beta2**t)
+    return theta - lr * m / (np.sqrt(v) + eps_hat), m, v, t
+
+
+@_quiet
+def _plain_eps(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    lr_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+    return theta - lr_t * m / (np.sqrt(v) + eps), m, v, t
+
+
+@_quiet
+def _corrected_twice(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    lr_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return theta - lr_t * m_hat / (np.sqrt(v_hat) + eps), m, v, t
+
+
+@_quiet
+def _upside_down(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    lr_t = lr * (1 - beta1**t) / np.sqrt(1 - beta2**t)
+    eps_hat = eps * np.sqrt(1 - beta2**t)
+    return theta - lr_t * m / (np.sqrt(v) + eps_hat), m, v, t
+
+
+@_quiet
+def _no_square_root(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    lr_t = lr * (1 - beta2**t) / (1 - beta1**t)
+    eps_hat = eps * np.sqrt(1 - beta2**t)
+    return theta - lr_t * m / (np.sqrt(v) + eps_hat), m, v, t
+
+
+@_quiet
+def _first_moment_only(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    lr_t = lr / (1 - beta1**t)
+    return theta - lr_t * m / (np.sqrt(v) + eps), m, v, t
+
+
+EXERCISE = Exercise(
+    number=19,
+    slug="adam_bug",
+    title="Adam: find the bug in a step with the bias corrections folded into the step size",
+    task=__doc__,
+    skeleton=SKELETON,
+    target="adam_step",
+    reference=adam_step,
+    trial=trial,
+    solution="tinyvae/optim.py, Adam.step: it folds the corrections into step_size and "
+    "eps_hat and uses both (tests/test_hyperparameters_optim.py checks it against "
+    "Algorithm 1 line by line)",
+    hints=[
+        "Every line is right but one. Which of the numbers the step computes is never used?",
+        "lr_t is computed and then the update uses lr: the bias corrections never reach "
+        "theta, so this is Adam without them. At t = 1, m = (1 - beta1) g and sqrt(v) = "
+        "sqrt(1 - beta2) |g|: the first step is lr 0.1 / 0.032 = 3.2 lr instead of lr. With "
+        "beta2 = 0.9999 it is 10 lr, and still about 10 lr at t = 100, since 1 / sqrt(1 - "
+        "beta2^t) is 10 there: too large for hundreds of steps.",
+        "theta = theta - lr_t * m / (np.sqrt(v) + eps_hat); keep eps_hat as it is.",
+    ],
+    mistakes=[
+        Mistake(
+            "as given",
+            _as_given,
+            "this is the step as given: theta moves as in Adam without the bias corrections "
+            "(the early steps too large, the more so the closer beta2 is to 1; Adam section "
+            "6.4). The corrections are computed: what keeps them from reaching theta?",
+        ),
+        Mistake(
+            "plain eps",
+            _plain_eps,
+            "the step size is fixed, but with eps where eps_hat belongs: lr_t m / (sqrt(v) + "
+            "eps) is Algorithm 1 only with eps_hat = eps sqrt(1 - beta2^t), because sqrt(v) "
+            "is sqrt(1 - beta2^t) times sqrt(v_hat) (it shows where gradients are small)",
+        ),
+        Mistake(
+            "corrected twice",
+            _corrected_twice,
+            "the corrections are applied twice: lr_t already divides by (1 - beta1^t) and "
+            "multiplies by sqrt(1 - beta2^t); use it with the raw m and v, not m_hat and v_hat",
+        ),
+        Mistake(
+            "upside down",
+            _upside_down,
+            "the step size is upside down: lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t), "
+            "since m_hat = m / (1 - beta1^t) and sqrt(v_hat) = sqrt(v) / sqrt(1 - beta2^t)",
+        ),
+        Mistake(
+            "no square root",
+            _no_square_root,
+            "the step size has (1 - beta2^t) without its square root: v is divided by "
+            "(1 - beta2^t) inside sqrt(v_hat), so only its square root comes out",
+        ),
+        Mistake(
+            "first moment only",
+            _first_moment_only,
+            "only m is corrected: lr / (1 - beta1^t) is AdaMax's step size (whose u needs no "
+            "correction); Adam's v needs one too, the factor sqrt(1 - beta2^t), with eps_hat",
+        ),
+    ],
+)
