@@ -96,7 +96,7 @@ def parse_args(argv=None):
         "--bias-epochs", type=cli.integer(2), default=10, help="epochs of each VAE run"
     )
     parser.add_argument(
-        "--bias-images", type=cli.integer(128, 60_000), default=20_000,
+        "--bias-images", type=cli.integer(128, 60_000), default=15_000,
         help="training images of the bias part (the first ones)",
     )  # fmt: skip
     parser.add_argument(
@@ -107,7 +107,7 @@ def parse_args(argv=None):
         "--l2", type=float, default=1e-4,
         help="the logistic regression's L2 penalty, l2/2 ||W||^2 per example",
     )  # fmt: skip
-    parser.add_argument("--mlp-epochs", type=cli.integer(1), default=8, help="epochs per MLP run")
+    parser.add_argument("--mlp-epochs", type=cli.integer(1), default=6, help="epochs per MLP run")
     parser.add_argument(
         "--dropout", type=float, default=0.5, help="the MLP's dropout rate p, on every layer"
     )
