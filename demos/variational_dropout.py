@@ -92,6 +92,10 @@ def parse_args(argv=None):
     )  # fmt: skip
     parser.add_argument("--epochs", type=cli.integer(1), default=5, help="epochs per width run")
     parser.add_argument(
+        "--seeds", nargs="+", type=cli.integer(0), default=[1],
+        help="seeds of the widths part: every network is trained once per seed",
+    )  # fmt: skip
+    parser.add_argument(
         "--p", type=float, default=0.2,
         help="dropout rate (binary), or alpha = p / (1 - p) (Gaussian; the start of the learned)",
     )  # fmt: skip
@@ -120,7 +124,12 @@ def parse_args(argv=None):
         help="the KL approximation of every learned rate: Kingma et al.'s (alpha <= 1) "
         "or Molchanov et al.'s (any alpha)",
     )  # fmt: skip
-    parser.add_argument("--seed", type=cli.integer(0), default=1, help="seed of every draw")
+    parser.add_argument(
+        "--seed",
+        type=cli.integer(0),
+        default=1,
+        help="seed of the variance, speed and target parts",
+    )
     parser.add_argument(
         "--quick", action="store_true",
         help="a smoke run of a few minutes: 10,000 training images, small networks, 1-2 epochs",
@@ -133,6 +142,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if not 0.0 < args.p < 1.0:
         parser.error(f"--p: expected a rate strictly between 0 and 1, got {args.p}")
+    if len(set(args.seeds)) < len(args.seeds):
+        parser.error(f"--seeds: each seed once, got {args.seeds}")
     if not args.target_minutes > 0:
         parser.error(f"--target-minutes: expected a positive number, got {args.target_minutes}")
     if args.variance_epochs[0] >= args.variance_epochs[1]:
@@ -200,34 +211,57 @@ def variance_part(args, data, rng, progress):
     return {"width": width, "epochs": [short, long], "variances": results}
 
 
-def widths_part(args, data, rng, progress):
-    """Figure 1: test error per width and kind of dropout; the learned rates."""
+def widths_part(args, data, progress):
+    """Figure 1: test error per width, kind of dropout and seed; the learned rates.
+
+    Every network of one seed starts from that seed's generator, so that the
+    kinds of dropout of a seed see the same initial weights' draws and batches.
+    """
     runs = {}
-    total = len(args.widths) * len(args.dropouts)
+    total = len(args.widths) * len(args.dropouts) * len(args.seeds)
     with tqdm(total=total, desc="width runs", disable=not progress) as bar:
-        for width in args.widths:
-            for dropout in args.dropouts:
-                model = tv.DropoutMLP(784, (width,) * 3, 10, dropout, p=args.p, rng=rng)
-                started = time.perf_counter()
-                history = train(
-                    model, data, args.epochs, rng, False, kl=args.kl,
-                    on_epoch=lambda epoch, model=model: {
-                        "test_error": model.error(data.x_test, data.y_test)
-                    },
-                )  # fmt: skip
-                errors = history.metrics["test_error"]
-                run = {
-                    "width": width, "dropout": dropout, "test_error": errors[-1],
-                    "test_error_per_epoch": errors, "seconds": time.perf_counter() - started,
-                }  # fmt: skip
-                if model.learns_rates:
-                    run["alpha_per_layer"] = [
-                        float(np.exp(np.mean(layer.params["log_alpha"]))) for layer in model.layers
-                    ]
-                runs[f"{dropout}-{width}"] = run
-                bar.update()
-                bar.write(f"width {width:4d} {dropout:15s} test error {100 * errors[-1]:.2f}%")
+        for seed in args.seeds:
+            for width in args.widths:
+                for dropout in args.dropouts:
+                    rng = np.random.default_rng([seed, width])
+                    runs[width_key(dropout, width, seed)] = width_run(
+                        args, data, width, dropout, rng
+                    )
+                    bar.update()
+                    error = runs[width_key(dropout, width, seed)]["test_error"]
+                    bar.write(
+                        f"seed {seed} width {width:4d} {dropout:15s} test error {100 * error:.2f}%"
+                    )
     return runs
+
+
+def width_key(dropout, width, seed):
+    return f"{dropout}-{width}-seed{seed}"
+
+
+def width_run(args, data, width, dropout, rng):
+    """One network of the widths part: its test error per epoch and its learned rates."""
+    model = tv.DropoutMLP(784, (width,) * 3, 10, dropout, p=args.p, rng=rng)
+    started = time.perf_counter()
+    history = train(
+        model, data, args.epochs, rng, False, kl=args.kl,
+        on_epoch=lambda epoch: {"test_error": model.error(data.x_test, data.y_test)},
+    )  # fmt: skip
+    errors = history.metrics["test_error"]
+    run = {
+        "width": width, "dropout": dropout, "test_error": errors[-1],
+        "test_error_per_epoch": errors, "seconds": time.perf_counter() - started,
+    }  # fmt: skip
+    if model.learns_rates:
+        run["alpha_per_layer"] = [
+            float(np.exp(np.mean(layer.params["log_alpha"]))) for layer in model.layers
+        ]
+    return run
+
+
+def width_errors(args, runs, dropout, width):
+    """The test errors (%) of every seed's run of one kind of dropout and width."""
+    return [100 * runs[width_key(dropout, width, seed)]["test_error"] for seed in args.seeds]
 
 
 def speed_part(args, data, rng):
@@ -320,9 +354,12 @@ def run(args):
     if "variance" in args.parts:
         results["variance"] = variance_part(args, mnist, rng, progress)
     if "widths" in args.parts:
-        results["widths"] = widths_part(args, mnist, rng, progress)
+        results["widths"] = widths_part(args, mnist, progress)
         widths_figure(os.path.join(args.out, "widths.png"), args, results["widths"])
-        alphas_figure(os.path.join(args.out, "alphas.png"), results["widths"])
+        first_seed = {
+            k: r for k, r in results["widths"].items() if k.endswith(f"-seed{args.seeds[0]}")
+        }
+        alphas_figure(os.path.join(args.out, "alphas.png"), first_seed)
     if "speed" in args.parts:
         results["speed"] = speed_part(args, mnist, rng)
     if "target" in args.parts:
@@ -363,15 +400,17 @@ def write_table(path, args, results):
         lines.append("")
     if "widths" in results:
         runs = results["widths"]
+        seeds = ", ".join(map(str, args.seeds))
+        spread = " (mean ± std over the seeds)" if len(args.seeds) > 1 else ""
         lines += [
             f"Test error (%) after {args.epochs} epochs, 3 hidden layers of each width, "
-            f"p = {args.p}:",
+            f"p = {args.p}, seeds {seeds}{spread}:",
             "",
             "| dropout | " + " | ".join(str(w) for w in args.widths) + " |",
             "|---|" + "---:|" * len(args.widths),
         ]
         for dropout in args.dropouts:
-            cells = [f"{100 * runs[f'{dropout}-{w}']['test_error']:.2f}" for w in args.widths]
+            cells = [mean_std(width_errors(args, runs, dropout, w)) for w in args.widths]
             lines.append(f"| {dropout} | " + " | ".join(cells) + " |")
         lines.append("")
     if "speed" in results:
@@ -391,7 +430,9 @@ def write_table(path, args, results):
             f"{100 * min(t['test_error_per_epoch']):.2f}%; paper: about 1%)."
         )
     lines.append(
-        f"\nseed {args.seed}" + ("; --quick: 10,000 training images" if args.quick else "")
+        f"\nseed {args.seed}"
+        + (f" (widths: seeds {', '.join(map(str, args.seeds))})" if "widths" in results else "")
+        + ("; --quick: 10,000 training images" if args.quick else "")
     )
     table = "\n".join(lines) + "\n"
     with atomic_write(path) as f:
@@ -399,19 +440,31 @@ def write_table(path, args, results):
     return table
 
 
+def mean_std(values):
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+
+
 def widths_figure(path, args, runs):
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.add_subplot()
     for dropout in args.dropouts:
-        errors = [100 * runs[f"{dropout}-{w}"]["test_error"] for w in args.widths]
+        errors = [width_errors(args, runs, dropout, w) for w in args.widths]
         style = "--" if dropout.startswith("variational") else "-"
-        ax.plot(args.widths, errors, style, marker="o", ms=4, label=dropout)
+        ax.errorbar(
+            args.widths, [statistics.mean(e) for e in errors],
+            yerr=[statistics.stdev(e) if len(e) > 1 else 0.0 for e in errors],
+            fmt=style, marker="o", ms=4, capsize=2, label=dropout,
+        )  # fmt: skip
     ax.set_xscale("log")
     ax.xaxis.set_minor_formatter(NullFormatter())  # only the widths themselves are labelled
     ax.set_xticks(args.widths, [str(w) for w in args.widths])
     ax.set_xlabel("units per hidden layer (3 layers)")
     ax.set_ylabel("test error (%)")
-    ax.set_title(f"MNIST, {args.epochs} epochs: test error against width", fontsize=9)
+    seeds = f", mean ± std of {len(args.seeds)} seeds" if len(args.seeds) > 1 else ""
+    epochs = f"{args.epochs} epoch" + ("s" if args.epochs > 1 else "")
+    ax.set_title(f"MNIST, {epochs}: test error against width{seeds}", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     plots.save_figure(fig, path)
