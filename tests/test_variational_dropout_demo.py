@@ -1,0 +1,60 @@
+"""demos/variational_dropout.py end to end on 400 random 'images': every part runs, the
+files are written, and the target part stops at its time budget."""
+
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import tinyvae as tv
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "demos"))
+
+import variational_dropout  # noqa: E402
+
+
+@pytest.fixture
+def data(monkeypatch):
+    rng = np.random.default_rng(0)
+    data = tv.Dataset(
+        name="mnist",
+        x_train=rng.random((400, 784), dtype=np.float32),
+        y_train=rng.integers(0, 10, 400),
+        x_test=rng.random((100, 784), dtype=np.float32),
+        y_test=rng.integers(0, 10, 100),
+        image_shape=(28, 28),
+    )
+    monkeypatch.setattr(variational_dropout.tv, "load_dataset", lambda name, data_dir=None: data)
+    return data
+
+
+def test_every_part_on_tiny_networks(data, tmp_path):
+    out = tmp_path / "vd"
+    argv = ["--variance-width", "8", "--variance-epochs", "1", "2", "--draws", "3"]
+    argv += ["--widths", "8", "16", "--dropouts", "binary", "variational_A", "--epochs", "1"]
+    argv += ["--seeds", "3", "4", "--speed-width", "8", "--repeats", "3"]
+    argv += ["--target-width", "8", "--target-epochs", "2", "--kl", "molchanov"]
+    results = variational_dropout.main([*argv, "--out", str(out), "--no-progress"])
+    names = {p.name for p in out.iterdir()}
+    assert names == {"table.md", "results.json", "widths.png", "alphas.png", "target.png"}
+    saved = json.loads((out / "results.json").read_text())
+    assert len(saved["widths"]) == 2 * 2 * 2  # widths x dropouts x seeds
+    assert saved["widths"]["variational_A-16-seed4"]["alpha_per_layer"]
+    for sampling, variances in saved["variance"]["variances"]["2"].items():
+        assert variances["top"] > 0 and variances["bottom"] > 0, sampling
+    assert saved["speed"]["separate / local"] > 0
+    target = results["target"]
+    assert target["epochs_run"] == 2 and target["kl"] == "molchanov"
+    assert len(target["test_error_per_epoch"]) == 2
+    table = (out / "table.md").read_text()
+    assert "± " in table and "Target run, 784-8x3-10, variational_B (molchanov KL)" in table
+
+
+def test_the_target_run_stops_after_the_epoch_that_ends_past_its_budget(data, tmp_path):
+    argv = ["--parts", "target", "--target-width", "8", "--target-epochs", "50"]
+    argv += ["--target-minutes", "1e-9", "--out", str(tmp_path / "t"), "--no-progress"]
+    target = variational_dropout.main(argv)["target"]
+    assert target["epochs_run"] == 1 and target["epochs_planned"] == 50
