@@ -143,3 +143,39 @@ def test_a_missing_checkpoint_names_its_path(tmp_path):
     model, _ = _small()
     with pytest.raises(FileNotFoundError, match="nothing.npz: no such checkpoint"):
         load_checkpoint(tmp_path / "nothing.npz", model)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: tv.AdaMax(p, lr=0.01),
+        lambda p: tv.RMSProp(p, lr=0.01),
+        lambda p: tv.SGD(p, lr=0.01, momentum=0.9, nesterov=True),
+        lambda p: tv.Adam(p, lr=0.01, bias_correction=False),
+    ],
+    ids=["adamax", "rmsprop", "sgd-nesterov", "adam-uncorrected"],
+)
+def test_every_optimizer_resumes_from_a_checkpoint_exactly(tmp_path, make):
+    """Three steps, a checkpoint, then one more step in the original and in the restored copy."""
+    model, _, rng = make_vae_adam()
+    opt = make(model.parameters())
+    objective = tv.SGVB_B(model)
+    x = rng.random((8, 32)).astype(np.float32)
+    for _ in range(3):
+        opt.zero_grad()
+        objective.loss(x, rng=rng)
+        objective.backward()
+        opt.step()
+    save_checkpoint(tmp_path / "a.npz", model, opt, rng, epoch=1)
+    copy, _, copy_rng = make_vae_adam(seed=7)
+    copy_opt = make(copy.parameters())
+    load_checkpoint(tmp_path / "a.npz", copy, copy_opt, copy_rng)
+    assert copy_opt.t == 3
+    for m, o, r in ((model, opt, rng), (copy, copy_opt, copy_rng)):
+        objective = tv.SGVB_B(m)
+        o.zero_grad()
+        objective.loss(x, rng=r)
+        objective.backward()
+        o.step()
+    for name, value in copy.state_dict().items():
+        np.testing.assert_array_equal(value, model.state_dict()[name], err_msg=name)
