@@ -83,6 +83,10 @@ def parse_args(argv=None):
         help="minibatches (and noise draws) per variance estimate",
     )  # fmt: skip
     parser.add_argument(
+        "--variance-batch", type=cli.integer(1), default=100,
+        help="the minibatch size of the variance estimates (training uses 100)",
+    )  # fmt: skip
+    parser.add_argument(
         "--widths", nargs="+", type=cli.integer(1), default=[100, 200, 400],
         help="hidden-layer widths of the widths part",
     )  # fmt: skip
@@ -166,19 +170,20 @@ def train(model, data, epochs, rng, progress, on_epoch=None, kl="kingma"):
     )  # fmt: skip
 
 
-def gradient_variance(model, data, draws, rng, noise=True):
+def gradient_variance(model, data, batches, rng, noise=True):
     """Mean over the weights of Var[dL/dtheta] for the bottom and the top layer.
 
     L is the bound on the whole training set (the paper's scale): N times
-    minus the per-example loss. Each draw is a fresh minibatch of 100 and
-    fresh noise, drawn the way ``model.sampling`` says (``noise=False``: the
-    test-time network, so only the minibatch varies).
+    minus the per-example loss. Each draw is one of ``batches`` (rows of the
+    training set; the same minibatches for every way of drawing the noise, so
+    that the ways differ in their noise only) with fresh noise, drawn the way
+    ``model.sampling`` says (``noise=False``: the test-time network, so only
+    the minibatch varies).
     """
     objective = tv.VariationalDropout(model, n_train=len(data.x_train))
     N = len(data.x_train)
     grads = {"bottom": [], "top": []}
-    for _ in range(draws):
-        rows = rng.choice(N, size=100, replace=False)
+    for rows in batches:
         eps = None if noise else [None] * len(model.layers)
         objective.zero_grad()
         objective.loss(data.x_train[rows], rng=rng, eps=eps, labels=data.y_train[rows])
@@ -202,13 +207,16 @@ def variance_part(args, data, rng, progress):
         train(model, data, epochs - done, rng, progress)
         done = epochs
         results[epochs] = {}
+        N, M = len(data.x_train), args.variance_batch
+        batches = [rng.choice(N, size=M, replace=False) for _ in range(args.draws)]
         for sampling in SAMPLINGS:
             model.set_sampling("local" if sampling == "none" else sampling)
-            variances = gradient_variance(model, data, args.draws, rng, sampling != "none")
+            variances = gradient_variance(model, data, batches, rng, sampling != "none")
             results[epochs][sampling] = variances
             print(f"after {epochs} epochs, {sampling:8s}: {results[epochs][sampling]}")
         model.set_sampling("local")
-    return {"width": width, "epochs": [short, long], "variances": results}
+    return {"width": width, "batch": args.variance_batch, "epochs": [short, long],
+            "variances": results}  # fmt: skip
 
 
 def widths_part(args, data, progress):
@@ -348,6 +356,11 @@ def run(args):
         mnist = dataclasses.replace(
             mnist, x_train=mnist.x_train[:10_000], y_train=mnist.y_train[:10_000]
         )
+    if "variance" in args.parts and args.variance_batch > len(mnist.x_train):
+        raise cli.UsageError(
+            f"--variance-batch {args.variance_batch}: more than the {len(mnist.x_train)} "
+            "training images"
+        )
     rng = np.random.default_rng(args.seed)
     progress = not args.no_progress
     results = {"settings": vars(args)}
@@ -380,7 +393,8 @@ def write_table(path, args, results):
         short, long = v["epochs"]
         lines += [
             f"Gradient variance (mean over the weights of Var[dL/dtheta], L the bound on the "
-            f"training set; {args.draws} minibatches of 100; 784-{v['width']}x3-10, "
+            f"training set; {args.draws} minibatches of {v['batch']}, the same for every way; "
+            f"784-{v['width']}x3-10, "
             "variational dropout B), beside Kingma et al. (2015) Table 1 (10 / 100 epochs):",
             "",
             f"| way | top, {short} ep. | top, {long} ep. | bottom, {short} ep. | "

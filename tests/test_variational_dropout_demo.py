@@ -34,6 +34,7 @@ def data(monkeypatch):
 def test_every_part_on_tiny_networks(data, tmp_path):
     out = tmp_path / "vd"
     argv = ["--variance-width", "8", "--variance-epochs", "1", "2", "--draws", "3"]
+    argv += ["--variance-batch", "50"]
     argv += ["--widths", "8", "16", "--dropouts", "binary", "variational_A", "--epochs", "1"]
     argv += ["--seeds", "3", "4", "--speed-width", "8", "--repeats", "3"]
     argv += ["--target-width", "8", "--target-epochs", "2", "--kl", "molchanov"]
@@ -58,3 +59,10 @@ def test_the_target_run_stops_after_the_epoch_that_ends_past_its_budget(data, tm
     argv += ["--target-minutes", "1e-9", "--out", str(tmp_path / "t"), "--no-progress"]
     target = variational_dropout.main(argv)["target"]
     assert target["epochs_run"] == 1 and target["epochs_planned"] == 50
+
+
+def test_a_variance_batch_larger_than_the_data_is_refused(data, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        variational_dropout.main(["--variance-batch", "401", "--out", str(tmp_path / "v")])
+    assert exit_info.value.code == 2
+    assert "--variance-batch 401: more than the 400 training images" in capsys.readouterr().err
