@@ -122,6 +122,13 @@ CASES = [
     ),
     ("SGD nesterov str", lambda w: tv.SGD(w.model.parameters(), nesterov="y"), TypeError, "nest"),
     ("RMSProp lr=0", lambda w: tv.RMSProp(w.model.parameters(), lr=0.0), ValueError, "lr: "),
+    (
+        "Adam lr_decay",
+        lambda w: tv.Adam(w.model.parameters(), lr_decay="sqrt"),
+        ValueError,
+        r"lr_decay: expected one of \['constant', 'inverse_sqrt'\], got 'sqrt'",
+    ),
+    ("SGD lr_decay", lambda w: tv.SGD(w.model.parameters(), lr_decay=None), ValueError, "lr_decay"),
     ("RMSProp rho=1", lambda w: tv.RMSProp(w.model.parameters(), rho=1.0), ValueError, "rho: "),
     ("RMSProp rho<0", lambda w: tv.RMSProp(w.model.parameters(), rho=-0.5), ValueError, "rho: "),
     ("RMSProp eps=0", lambda w: tv.RMSProp(w.model.parameters(), eps=0.0), ValueError, "eps: "),

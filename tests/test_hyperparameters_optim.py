@@ -343,3 +343,109 @@ def test_adamax_keeps_a_parameter_with_zero_gradient_still():
     param = np.ones(2)
     tv.AdaMax([("p", param, np.zeros(2))]).step()
     np.testing.assert_array_equal(param, np.ones(2))
+
+
+# -- the step size decay of Adam section 6.1 ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("optimizer_cls", "hyper", "update"),
+    [
+        (
+            tv.SGD,
+            dict(lr=0.1, momentum=0.9, nesterov=True),
+            lambda s, key, theta, g, lr: (
+                s.__setitem__(key, 0.9 * s.get(key, 0.0) - lr * g),
+                theta + 0.9 * s[key] - lr * g,
+            )[1],
+        ),
+        (
+            tv.AdaGrad,
+            dict(lr=0.3, eps=1e-8),
+            lambda s, key, theta, g, lr: (
+                s.__setitem__(key, s.get(key, 0.0) + g * g),
+                theta - lr * g / (math.sqrt(s[key]) + 1e-8),
+            )[1],
+        ),
+    ],
+    ids=["sgd-nesterov", "adagrad"],
+)
+def test_inverse_sqrt_decay_uses_lr_over_sqrt_t_at_step_t(optimizer_cls, hyper, update):
+    lr = hyper["lr"]
+    got, opt = run(optimizer_cls, lr_decay="inverse_sqrt", **hyper)
+    expected, _ = run_by_hand(
+        lambda state, name, i, theta, g, t: update(state, (name, i), theta, g, lr / math.sqrt(t))
+    )
+    assert_same(got, expected, rtol=1e-12)
+    assert opt.current_lr() == pytest.approx(lr / math.sqrt(STEPS), rel=1e-15)
+    constant, _ = run(optimizer_cls, **hyper)
+    assert max_gap(got, constant) > 1e-3
+
+
+@pytest.mark.parametrize("bias_correction", [True, False])
+def test_adam_with_inverse_sqrt_decay_is_algorithm_1_with_lr_over_sqrt_t(bias_correction):
+    hyper = dict(lr=0.05, beta1=0.8, beta2=0.95, eps=1e-3)
+    got, _ = run(tv.Adam, lr_decay="inverse_sqrt", bias_correction=bias_correction, **hyper)
+    b1, b2, eps = hyper["beta1"], hyper["beta2"], hyper["eps"]
+
+    def update(state, name, i, theta, g, t):
+        m, v = state.get((name, i), (0.0, 0.0))
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        state[name, i] = (m, v)
+        c1, c2 = (1 - b1**t, 1 - b2**t) if bias_correction else (1.0, 1.0)
+        return theta - (0.05 / math.sqrt(t)) * (m / c1) / (math.sqrt(v / c2) + eps)
+
+    expected, _ = run_by_hand(update)
+    assert_same(got, expected, rtol=1e-12)
+
+
+def _rmsprop(state, key, theta, g, lr):
+    state[key] = 0.9 * state.get(key, 0.0) + 0.1 * g * g
+    return theta - lr * g / (math.sqrt(state[key]) + 1e-8)
+
+
+def _adamax(state, key, theta, g, lr, t):
+    m, u = state.get(key, (0.0, 0.0))
+    m, u = 0.9 * m + 0.1 * g, max(0.999 * u, abs(g) + 1e-8)
+    state[key] = (m, u)
+    return theta - (lr / (1 - 0.9**t)) * m / u
+
+
+@pytest.mark.parametrize("name", ["rmsprop", "adamax"])
+def test_rmsprop_and_adamax_decay_their_step_size_too(name):
+    lr = 0.02
+    if name == "rmsprop":
+        got, _ = run(tv.RMSProp, lr=lr, lr_decay="inverse_sqrt")
+        expected, _ = run_by_hand(
+            lambda state, n, i, theta, g, t: _rmsprop(state, (n, i), theta, g, lr / math.sqrt(t))
+        )
+    else:
+        got, _ = run(tv.AdaMax, lr=lr, lr_decay="inverse_sqrt")
+        expected, _ = run_by_hand(
+            lambda state, n, i, theta, g, t: _adamax(state, (n, i), theta, g, lr / math.sqrt(t), t)
+        )
+    assert_same(got, expected, rtol=1e-12)
+
+
+EXACT_REPRS = [
+    (lambda p: tv.Adam(p), "Adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08)"),
+    (
+        lambda p: tv.Adam(p, lr=0.01, bias_correction=False, lr_decay="inverse_sqrt"),
+        "Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-08, lr_decay='inverse_sqrt', "
+        "bias_correction=False)",
+    ),
+    (lambda p: tv.AdaMax(p), "AdaMax(lr=0.002, beta1=0.9, beta2=0.999, eps=1e-08)"),
+    (lambda p: tv.RMSProp(p, rho=0.5), "RMSProp(lr=0.001, rho=0.5, eps=1e-08)"),
+    (lambda p: tv.AdaGrad(p), "AdaGrad(lr=0.01, eps=1e-08)"),
+    (lambda p: tv.SGD(p, momentum=0.9), "SGD(lr=0.01, momentum=0.9)"),
+    (
+        lambda p: tv.SGD(p, momentum=0.9, nesterov=True, lr_decay="inverse_sqrt"),
+        "SGD(lr=0.01, momentum=0.9, lr_decay='inverse_sqrt', nesterov=True)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "text"), EXACT_REPRS, ids=[t for _, t in EXACT_REPRS])
+def test_repr_names_every_setting_that_changes_the_trajectory(make, text):
+    """fit stores repr(optimizer) in a checkpoint and refuses to resume under another."""
+    assert repr(make([("p", np.zeros(2), np.zeros(2))])) == text

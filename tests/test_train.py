@@ -4,6 +4,8 @@ The toy data and model (``helpers.prototype_data``, ``helpers.make_vae_adam``)
 are shared with tests/test_checkpoint.py and tests/objectives/test_wake_sleep.py.
 """
 
+import math
+
 import numpy as np
 import pytest
 from helpers import make_vae_adam, prototype_data
@@ -200,3 +202,47 @@ def test_aevb_setup_trains(tmp_path):
     )
     # 16 bits from 4 prototypes: about 11 nats at the start, log 4 = 1.4 at best
     assert before > 10 and history.test_loss[-1] < 5
+
+
+def test_a_decaying_step_size_resumes_bit_for_bit(tmp_path):
+    """lr / sqrt(t) follows from the saved step count: nothing to restore but t."""
+    x_train = prototype_data(200, seed=0)
+
+    def train(epochs, checkpoint=None, resume=False, seed=7):
+        model, _, rng = make_vae_adam(seed=seed)
+        opt = tv.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True,
+                     lr_decay="inverse_sqrt")  # fmt: skip
+        fit(model, opt, x_train, epochs=epochs, batch_size=32, rng=rng, checkpoint=checkpoint,
+            resume=resume, progress=False, verbose=False)  # fmt: skip
+        return model.state_dict(), opt
+
+    straight, opt = train(2)
+    assert opt.current_lr() == pytest.approx(0.05 / math.sqrt(opt.t))
+    path = tmp_path / "run.npz"
+    train(1, checkpoint=path)
+    resumed, _ = train(2, checkpoint=path, resume=True, seed=99)
+    for name, value in straight.items():
+        np.testing.assert_array_equal(resumed[name], value, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        lambda p: tv.SGD(p, lr=0.05, momentum=0.9),
+        lambda p: tv.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+        lambda p: tv.RMSProp(p, lr=0.05),
+    ],
+    ids=["heavy-ball", "constant-lr", "rmsprop"],
+)
+def test_resuming_under_another_optimizer_setting_is_refused(tmp_path, other):
+    x_train = prototype_data(100, seed=0)
+    path = tmp_path / "run.npz"
+    model, _, rng = make_vae_adam()
+    opt = tv.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True,
+                 lr_decay="inverse_sqrt")  # fmt: skip
+    fit(model, opt, x_train, epochs=1, batch_size=32, rng=rng, checkpoint=path,
+        progress=False, verbose=False)  # fmt: skip
+    model, _, rng = make_vae_adam()
+    with pytest.raises(CheckpointError):
+        fit(model, other(model.parameters()), x_train, epochs=2, batch_size=32, rng=rng,
+            checkpoint=path, resume=True, progress=False, verbose=False)  # fmt: skip

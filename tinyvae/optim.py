@@ -4,13 +4,21 @@ Each optimizer takes ``model.parameters()`` -- ``(name, param, grad)`` triples -
 and keeps its state (moments, step count) keyed by the qualified parameter
 name, so the state can be saved in a checkpoint and restored exactly.
 All of them *minimize*: they step against the gradient of the loss.
+
+Every optimizer takes ``lr_decay``: ``"constant"`` (the default) keeps the
+step size ``lr``; ``"inverse_sqrt"`` makes step t use lr / sqrt(t), the decay
+of Kingma & Ba's logistic regression experiment (Adam section 6.1). The
+decayed step size follows from the saved step count, so a resumed run
+continues exactly.
 """
 
 import math
 
 import numpy as np
 
-from .validation import check_bool, check_float
+from .validation import check_bool, check_choice, check_float
+
+LR_DECAYS = ("constant", "inverse_sqrt")
 
 
 class Optimizer:
@@ -18,7 +26,8 @@ class Optimizer:
 
     hyperparameters = ()
 
-    def __init__(self, parameters):
+    def __init__(self, parameters, lr_decay="constant"):
+        self.lr_decay = check_choice(lr_decay, "lr_decay", LR_DECAYS)
         self.parameters = list(parameters)
         if not self.parameters:
             raise ValueError("parameters: expected model.parameters(), got an empty list")
@@ -47,6 +56,13 @@ class Optimizer:
 
     def step(self):
         raise NotImplementedError
+
+    def current_lr(self):
+        """The step size of step ``t``, the lr of each update rule below: ``lr``, or
+        ``lr / sqrt(t)`` with ``lr_decay="inverse_sqrt"``."""
+        if self.lr_decay == "inverse_sqrt":
+            return self.lr / math.sqrt(self.t)
+        return self.lr
 
     def check_parameters(self):
         """Refuse to update arrays the model no longer uses.
@@ -120,7 +136,9 @@ class Optimizer:
 
     def __repr__(self):
         args = ", ".join(f"{h}={getattr(self, h)!r}" for h in self.hyperparameters)
-        return f"{type(self).__name__}({args})"
+        # only when not constant, so that runs saved before the option existed still resume
+        decay = f", lr_decay={self.lr_decay!r}" if self.lr_decay != "constant" else ""
+        return f"{type(self).__name__}({args}{decay})"
 
 
 class SGD(Optimizer):
@@ -129,17 +147,22 @@ class SGD(Optimizer):
     Heavy ball (Polyak 1964):
         v <- momentum * v - lr * g(theta);   theta <- theta + v
     Nesterov (Sutskever et al. 2013, eq. 3-4), the gradient taken at the look-ahead
-    point theta + momentum * v:
-        v <- momentum * v - lr * g(theta + momentum * v);   theta <- theta + v
-    which, written for the look-ahead point itself (the parameters we store and
-    differentiate at), is
-        v <- momentum * v - lr * g;   theta <- theta + momentum * v - lr * g.
+    point phi + momentum * v of the point phi:
+        v <- momentum * v - lr * g(phi + momentum * v);   phi <- phi + v
+    which, written for the look-ahead point theta = phi + momentum * v itself
+    (the parameters we store and differentiate at), is
+        v <- momentum * v - lr * g(theta);   theta <- theta + momentum * v - lr * g(theta).
     With momentum = 0 both are theta <- theta - lr * g.
+
+    v holds lr * g summed with decaying weights, as in these equations, so a
+    step size that changes (``lr_decay``) scales the new gradient only;
+    torch.optim.SGD keeps the sum of g and multiplies all of it by the current
+    step size. At a constant step size the two are the same.
     """
 
     hyperparameters = ("lr", "momentum")
 
-    def __init__(self, parameters, lr=0.01, momentum=0.0, nesterov=False):
+    def __init__(self, parameters, lr=0.01, momentum=0.0, nesterov=False, lr_decay="constant"):
         # checked, and kept as given: repr(optimizer) is part of a checkpoint's settings
         check_float(lr, "lr", 0, low_open=True)
         check_float(momentum, "momentum", 0, 1, high_open=True)
@@ -147,7 +170,7 @@ class SGD(Optimizer):
         if self.nesterov and momentum == 0:
             raise ValueError("nesterov: Nesterov momentum needs a momentum above 0, got 0")
         self.lr, self.momentum = lr, momentum
-        super().__init__(parameters)
+        super().__init__(parameters, lr_decay)
         self.velocity = self._slot("velocity")
 
     def __repr__(self):
@@ -158,12 +181,13 @@ class SGD(Optimizer):
     def step(self):
         self.check_parameters()
         self.t += 1
+        lr = self.current_lr()
         for name, param, grad in self.parameters:
             v = self.velocity[name]
             v *= self.momentum
-            v -= self.lr * grad  # v <- momentum v - lr g
+            v -= lr * grad  # v <- momentum v - lr g
             if self.nesterov:
-                param += self.momentum * v - self.lr * grad  # theta + momentum v - lr g
+                param += self.momentum * v - lr * grad  # theta + momentum v - lr g
             else:
                 param += v  # theta + v
 
@@ -176,20 +200,21 @@ class AdaGrad(Optimizer):
 
     hyperparameters = ("lr", "eps")
 
-    def __init__(self, parameters, lr=0.01, eps=1e-8):
+    def __init__(self, parameters, lr=0.01, eps=1e-8, lr_decay="constant"):
         check_float(lr, "lr", 0, low_open=True)
         check_float(eps, "eps", 0, low_open=True)
         self.lr, self.eps = lr, eps
-        super().__init__(parameters)
+        super().__init__(parameters, lr_decay)
         self.sum_sq = self._slot("sum_sq")
 
     def step(self):
         self.check_parameters()
         self.t += 1
+        lr = self.current_lr()
         for name, param, grad in self.parameters:
             s = self.sum_sq[name]
             s += grad * grad
-            param -= self.lr * grad / (np.sqrt(s) + self.eps)
+            param -= lr * grad / (np.sqrt(s) + self.eps)
 
 
 class Adam(Optimizer):
@@ -222,7 +247,16 @@ class Adam(Optimizer):
 
     hyperparameters = ("lr", "beta1", "beta2", "eps")
 
-    def __init__(self, parameters, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True):
+    def __init__(
+        self,
+        parameters,
+        lr=1e-3,
+        beta1=0.9,
+        beta2=0.999,
+        eps=1e-8,
+        bias_correction=True,
+        lr_decay="constant",
+    ):
         check_float(lr, "lr", 0, low_open=True)
         # 0 <= beta < 1: beta = 1 would never forget the first gradient (and divide by 1 - 1)
         check_float(beta1, "beta1", 0, 1, high_open=True)
@@ -231,7 +265,7 @@ class Adam(Optimizer):
         # kept as given: repr(optimizer) is part of a checkpoint's settings
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.bias_correction = check_bool(bias_correction, "bias_correction")
-        super().__init__(parameters)
+        super().__init__(parameters, lr_decay)
         self.m = self._slot("m")
         self.v = self._slot("v")
         # scratch space, not state: never saved in checkpoints
@@ -261,7 +295,7 @@ class Adam(Optimizer):
         self.check_parameters()
         self.t += 1
         c1, c2 = self.corrections()
-        step_size = self.lr * math.sqrt(c2) / c1
+        step_size = self.current_lr() * math.sqrt(c2) / c1
         eps_hat = self.eps * math.sqrt(c2)
         for name, param, grad in self.parameters:
             m, v, tmp = self.m[name], self.v[name], self.scratch[name]
@@ -293,22 +327,23 @@ class RMSProp(Optimizer):
 
     hyperparameters = ("lr", "rho", "eps")
 
-    def __init__(self, parameters, lr=1e-3, rho=0.9, eps=1e-8):
+    def __init__(self, parameters, lr=1e-3, rho=0.9, eps=1e-8, lr_decay="constant"):
         check_float(lr, "lr", 0, low_open=True)
         check_float(rho, "rho", 0, 1, high_open=True)
         check_float(eps, "eps", 0, low_open=True)
         self.lr, self.rho, self.eps = lr, rho, eps
-        super().__init__(parameters)
+        super().__init__(parameters, lr_decay)
         self.v = self._slot("v")
 
     def step(self):
         self.check_parameters()
         self.t += 1
+        lr = self.current_lr()
         for name, param, grad in self.parameters:
             v = self.v[name]
             v *= self.rho
             v += (1.0 - self.rho) * grad * grad  # v <- rho v + (1 - rho) g^2
-            param -= self.lr * grad / (np.sqrt(v) + self.eps)
+            param -= lr * grad / (np.sqrt(v) + self.eps)
 
 
 class AdaMax(Optimizer):
@@ -327,20 +362,20 @@ class AdaMax(Optimizer):
 
     hyperparameters = ("lr", "beta1", "beta2", "eps")
 
-    def __init__(self, parameters, lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    def __init__(self, parameters, lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, lr_decay="constant"):
         check_float(lr, "lr", 0, low_open=True)
         check_float(beta1, "beta1", 0, 1, high_open=True)
         check_float(beta2, "beta2", 0, 1, high_open=True)
         check_float(eps, "eps", 0, low_open=True)
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        super().__init__(parameters)
+        super().__init__(parameters, lr_decay)
         self.m = self._slot("m")
         self.u = self._slot("u")
 
     def step(self):
         self.check_parameters()
         self.t += 1
-        step_size = self.lr / (1.0 - self.beta1**self.t)  # the bias correction of m, a scalar
+        step_size = self.current_lr() / (1.0 - self.beta1**self.t)  # m's bias correction
         for name, param, grad in self.parameters:
             m, u = self.m[name], self.u[name]
             m *= self.beta1

@@ -65,6 +65,8 @@ def test_l2_penalty_value_and_gradient(dropout):
     model, rng = classifier(dropout)
     for layer in model.rate_layers():
         layer.params["log_alpha"][...] = rng.uniform(-2.5, -0.5, layer.alpha_shape())
+    for layer in model.layers:  # biases away from 0, so that a penalty on them would show
+        layer.params["b"][...] = rng.normal(size=layer.params["b"].shape)
     objective = tv.VariationalDropout(model, n_train=20, l2=0.3)
     plain = tv.VariationalDropout(model, n_train=20)
     x, y = rng.normal(size=(6, 5)), rng.integers(0, 3, size=6)
@@ -85,6 +87,7 @@ def test_logistic_regression_is_a_dropout_mlp_without_hidden_layers():
     """softmax(x W + b), with the gradient of the L2-regularized cross-entropy in closed form."""
     rng = np.random.default_rng(2)
     model = tv.DropoutMLP(5, (), 3, "none", rng=rng, dtype=np.float64)
+    model.layers[0].params["b"][...] = rng.normal(size=3)  # a penalty on b would show
     objective = tv.VariationalDropout(model, n_train=10, l2=0.1)
     x, y = rng.normal(size=(8, 5)), rng.integers(0, 3, size=8)
     objective.zero_grad()
