@@ -47,6 +47,7 @@ sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 from tqdm.auto import tqdm
 
 import tinyvae as tv
@@ -54,7 +55,7 @@ from tinyvae import cli, plots
 from tinyvae.files import atomic_write, write_json
 
 PARTS = ("bias", "logreg", "mlp")
-CAP = 1000  # the bias figure draws larger (finite) losses at this height
+CAP = 1000  # nats per image: a VAE of MNIST starts near 543, so a loss above this blew up
 BETA1S, BETA2S, LOG10_LRS = (0.0, 0.9), (0.99, 0.999, 0.9999), (-5, -4, -3, -2, -1)
 # The step-size grids of the classifiers, per optimizer.
 LOGREG_LRS = {
@@ -68,6 +69,20 @@ MLP_LRS = {
     "rmsprop": (1e-4, 1e-3),
     "adagrad": (1e-3, 1e-2),
     "sgd_nesterov": (1e-2, 1e-1),
+}
+# What each run's spec records beyond the grid's own values, so that a saved run made
+# with other settings is never taken for one of this grid.
+OPTIMIZER_SETTINGS = {
+    "adam": {},
+    "adamax": {},
+    "rmsprop": {"rho": 0.9},
+    "adagrad": {},
+    "sgd_nesterov": {"momentum": 0.9},
+}
+MODELS = {
+    "bias": "VAE 784-500-50-500-784, softplus, Bernoulli, estimator B",
+    "logreg": "softmax regression 784-10, L2",
+    "mlp": "MLP 784-1000-1000-10, ReLU, binary dropout on every layer's input",
 }
 LABELS = {
     "adam": "Adam",
@@ -162,17 +177,20 @@ def grid(args):
                         )
                         runs.append(("bias", name, spec))
     classifiers = (
-        ("logreg", LOGREG_LRS, {"epochs": args.logreg_epochs, "l2": args.l2}),
-        ("mlp", MLP_LRS, {"epochs": args.mlp_epochs, "dropout": args.dropout}),
-    )
+        ("logreg", LOGREG_LRS, {"epochs": args.logreg_epochs, "l2": args.l2,
+                                "lr_decay": "inverse_sqrt"}),
+        ("mlp", MLP_LRS, {"epochs": args.mlp_epochs, "dropout": args.dropout,
+                          "lr_decay": "constant"}),
+    )  # fmt: skip
     for part, lrs, settings in classifiers:
         if part in args.parts:
             for optimizer, values in lrs.items():
                 for lr in values:
-                    spec = {"optimizer": optimizer, "lr": lr, **settings}
+                    spec = {"optimizer": optimizer, "lr": lr, **OPTIMIZER_SETTINGS[optimizer],
+                            **settings}  # fmt: skip
                     runs.append((part, f"{optimizer}-lr={lr:g}", spec))
-    for _, _, spec in runs:
-        spec.update(seed=args.seed, batch_size=128, quick=args.quick)
+    for part, _, spec in runs:
+        spec.update(model=MODELS[part], seed=args.seed, batch_size=128, quick=args.quick)
     return runs
 
 
@@ -199,11 +217,12 @@ def load_finished(out, runs, resume):
         try:
             with open(path, encoding="utf-8") as f:
                 saved = json.load(f)
-            saved_spec = saved["spec"]
-        except (OSError, ValueError, KeyError, TypeError) as error:
+            check_saved_run(saved, part)
+        except (OSError, ValueError, TypeError) as error:
             raise cli.UsageError(
                 f"{path} is not a readable run ({error}); delete it to train that run again"
             ) from error
+        saved_spec = saved["spec"]
         changed = sorted(
             k for k in spec.keys() | saved_spec.keys() if spec.get(k) != saved_spec.get(k)
         )
@@ -215,6 +234,27 @@ def load_finished(out, runs, resume):
             )
         finished[part, name] = saved
     return finished
+
+
+def check_saved_run(saved, part):
+    """Raise ValueError unless ``saved`` is a whole result of a run of ``part``."""
+    if not isinstance(saved, dict) or not isinstance(saved.get("spec"), dict):
+        raise ValueError("no spec")
+    epochs, diverged = saved["spec"].get("epochs"), saved.get("diverged_at_epoch")
+    losses = saved.get("loss_per_epoch")
+    if not isinstance(epochs, int):
+        raise ValueError(f"epochs {epochs!r} in its spec")
+    if not (diverged is None or (isinstance(diverged, int) and 1 <= diverged <= epochs)):
+        raise ValueError(f"diverged_at_epoch {diverged!r}")
+    expected = epochs if diverged is None else diverged - 1
+    if not (
+        isinstance(losses, list)
+        and len(losses) == expected
+        and all(isinstance(x, (int, float)) and math.isfinite(x) for x in losses)
+    ):
+        raise ValueError(f"expected {expected} finite losses, one per epoch trained")
+    if part != "bias" and diverged is None and not 0 <= saved.get("test_error", -1) <= 1:
+        raise ValueError("no test error")
 
 
 def run_grid(out, runs, finished, train_one, progress):
@@ -237,37 +277,40 @@ def run_grid(out, runs, finished, train_one, progress):
 
 # -- one run ------------------------------------------------------------------------------------
 def make_optimizer(spec, parameters):
+    """The optimizer a run's spec names, with the spec's settings."""
     name, lr = spec["optimizer"], spec["lr"]
+    decay = spec.get("lr_decay", "constant")
     if name == "adam":
         return tv.Adam(
             parameters, lr=lr, beta1=spec.get("beta1", 0.9), beta2=spec.get("beta2", 0.999),
-            bias_correction=spec.get("bias_correction", True),
+            bias_correction=spec.get("bias_correction", True), lr_decay=decay,
         )  # fmt: skip
     if name == "adamax":
-        return tv.AdaMax(parameters, lr=lr)
+        return tv.AdaMax(parameters, lr=lr, lr_decay=decay)
     if name == "rmsprop":
-        return tv.RMSProp(parameters, lr=lr)
+        return tv.RMSProp(parameters, lr=lr, rho=spec["rho"], lr_decay=decay)
     if name == "adagrad":
-        return tv.AdaGrad(parameters, lr=lr)
-    return tv.SGD(parameters, lr=lr, momentum=0.9, nesterov=True)
+        return tv.AdaGrad(parameters, lr=lr, lr_decay=decay)
+    return tv.SGD(parameters, lr=lr, momentum=spec["momentum"], nesterov=True, lr_decay=decay)
 
 
-def train_epochs(objective, optimizer, x, spec, rng, labels=None, binarize=False, on_step=None):
+def train_epochs(objective, optimizer, x, spec, rng, labels=None, binarize=False):
     """fit, one epoch at a time: the loss of each epoch, and where it diverged (or None)."""
     losses = []
     started = time.perf_counter()
+    result = {"optimizer": repr(optimizer), "loss_per_epoch": losses, "diverged_at_epoch": None}
     for epoch in range(1, spec["epochs"] + 1):
         try:
             history = tv.fit(
                 objective, optimizer, x, labels=labels, epochs=1, batch_size=spec["batch_size"],
-                rng=rng, binarize=binarize, on_step=on_step, progress=False, verbose=False,
+                rng=rng, binarize=binarize, progress=False, verbose=False,
             )  # fmt: skip
         except tv.TrainingDiverged:
-            return {"loss_per_epoch": losses, "diverged_at_epoch": epoch,
-                    "seconds": time.perf_counter() - started}  # fmt: skip
+            result["diverged_at_epoch"] = epoch
+            break
         losses.append(history.train_loss[0])
-    return {"loss_per_epoch": losses, "diverged_at_epoch": None,
-            "seconds": time.perf_counter() - started}  # fmt: skip
+    result["seconds"] = time.perf_counter() - started
+    return result
 
 
 def make_trainer(data):
@@ -287,15 +330,8 @@ def make_trainer(data):
         if part == "logreg":
             model = tv.DropoutMLP(784, (), 10, "none", rng=rng)
             objective = tv.VariationalDropout(model, len(data.x_train), l2=spec["l2"])
-            optimizer = make_optimizer(spec, objective.parameters())
-            alpha = spec["lr"]
-
-            def decay(step):  # alpha_t = alpha / sqrt(t) for the next step t
-                optimizer.lr = alpha / math.sqrt(optimizer.t + 1)
-
-            result = train_epochs(
-                objective, optimizer, data.x_train, spec, rng, data.y_train, on_step=decay
-            )
+            optimizer = make_optimizer(spec, objective.parameters())  # lr / sqrt(t)
+            result = train_epochs(objective, optimizer, data.x_train, spec, rng, data.y_train)
         else:
             model = tv.DropoutMLP(784, (1000, 1000), 10, "binary", p=spec["dropout"], rng=rng)
             objective = tv.VariationalDropout(model, len(data.x_train))
@@ -335,7 +371,8 @@ def run(args):
     for part in ("logreg", "mlp"):
         if part in by_part:
             best = best_runs(by_part[part])
-            classifier_figure(os.path.join(args.out, f"{part}.png"), args, part, best)
+            path = os.path.join(args.out, f"{part}.png")
+            classifier_figure(path, args, part, best, len(data.x_train))
             summary[part] = {optimizer: run["name"] for optimizer, run in best.items()}
     minutes = (time.perf_counter() - started) / 60
     table = write_table(os.path.join(args.out, "table.md"), args, by_part, summary, minutes)
@@ -355,13 +392,15 @@ def final_loss(run):
 
 
 def best_runs(runs):
-    """Per optimizer, the run of the grid with the lowest final training cost."""
+    """Per optimizer, the run of the grid with the lowest final training cost (a run that
+    diverged only if every step size of that optimizer diverged)."""
     best = {}
     for run in runs.values():
         optimizer = run["spec"]["optimizer"]
-        if optimizer not in best or final_loss(run) < final_loss(best[optimizer]):
-            best[optimizer] = run
-    return best
+        key = (final_loss(run), run["diverged_at_epoch"] is not None and -run["diverged_at_epoch"])
+        if optimizer not in best or key < best[optimizer][0]:
+            best[optimizer] = (key, run)
+    return {optimizer: run for optimizer, (_, run) in best.items()}
 
 
 def bias_key(beta1, beta2, log10_lr, correction):
@@ -370,20 +409,29 @@ def bias_key(beta1, beta2, log10_lr, correction):
     )
 
 
+def unstable(run):
+    """Diverged, or blew up past CAP (a VAE of MNIST starts near 543 nats per image)."""
+    return run["diverged_at_epoch"] is not None or max(run["loss_per_epoch"]) > CAP
+
+
 def bias_summary(runs):
-    """Per (beta1, beta2): how often each variant diverged or ended lower."""
+    """Per (beta1, beta2): how many step sizes were unstable or ended lower, each way."""
     summary = {}
     for beta1 in BETA1S:
         for beta2 in BETA2S:
-            counts = {"uncorrected diverged": 0, "corrected diverged": 0, "corrected lower": 0}
+            counts = {"uncorrected unstable": 0, "corrected unstable": 0, "corrected lower": 0}
             for log10_lr in LOG10_LRS:
                 on = runs[bias_key(beta1, beta2, log10_lr, True)]
                 off = runs[bias_key(beta1, beta2, log10_lr, False)]
-                counts["uncorrected diverged"] += off["diverged_at_epoch"] is not None
-                counts["corrected diverged"] += on["diverged_at_epoch"] is not None
+                counts["uncorrected unstable"] += unstable(off)
+                counts["corrected unstable"] += unstable(on)
                 counts["corrected lower"] += final_loss(on) < final_loss(off)
             summary[f"beta1={beta1}, beta2={beta2}"] = counts
     return summary
+
+
+def nats(loss):
+    return f"{loss:.1f}" if loss < CAP else f"{loss:.2g}"
 
 
 def write_table(path, args, by_part, summary, minutes):
@@ -410,12 +458,26 @@ def write_table(path, args, by_part, summary, minutes):
                             cells.append(f"inf (epoch {run['diverged_at_epoch']})")
                         else:
                             loss = run["loss_per_epoch"]
-                            cells.append(f"{loss[0]:.1f} / {loss[-1]:.1f}")
+                            cells.append(f"{nats(loss[0])} / {nats(loss[-1])}")
                     lines.append(
                         f"| {beta1} | {beta2} | {'yes' if correction else 'no'} | "
                         + " | ".join(cells)
                         + " |"
                     )
+        lines += [
+            "",
+            f"Per panel, of the {len(LOG10_LRS)} step sizes: how many were unstable (diverged, "
+            f"or a loss above {CAP} at some epoch) with and without bias correction, and at how "
+            "many the corrected run ended lower.",
+            "",
+            "| beta1, beta2 | unstable, corrected | unstable, uncorrected | corrected lower |",
+            "|---|---:|---:|---:|",
+        ]
+        for panel, counts in summary["bias"].items():
+            lines.append(
+                f"| {panel} | {counts['corrected unstable']} | "
+                f"{counts['uncorrected unstable']} | {counts['corrected lower']} |"
+            )
         lines.append("")
     for part, title in (
         ("logreg", f"Logistic regression (L2 {args.l2}, step size alpha / sqrt(t))"),
@@ -456,78 +518,84 @@ def write_table(path, args, by_part, summary, minutes):
 
 # -- figures ---------------------------------------------------------------------------------------
 def bias_figure(path, args, runs):
-    """The paper's Figure 4: a panel per (beta1, beta2), loss against log10 step size."""
-    fig = Figure(figsize=(10, 6), layout="constrained")
+    """The paper's Figure 4: a panel per (beta1, beta2), loss against log10 step size.
+
+    A loss above CAP (the run blew up, and may have come back) is drawn at CAP as a
+    triangle, outside the lines; a run that diverged is a cross at CAP.
+    """
+    fig = Figure(figsize=(10, 6.5), layout="constrained")
     axes = fig.subplots(len(BETA1S), len(BETA2S), sharex=True, squeeze=False)
-    finite = [
-        loss
-        for run in runs.values()
-        for loss in run["loss_per_epoch"]
-        if run["diverged_at_epoch"] is None
-    ]
-    low = min(finite)
-    top = min(max(finite), CAP)  # a run that blew up and came back would squash the rest
-    clipped = max(finite) > CAP
+    low = min(loss for run in runs.values() for loss in run["loss_per_epoch"])
     last = args.bias_epochs
     for row, beta1 in enumerate(BETA1S):
         for col, beta2 in enumerate(BETA2S):
             ax = axes[row, col]
             for correction, color in ((True, "tab:red"), (False, "tab:green")):
-                for epoch_index, style, width in ((0, ":", 1.0), (-1, "-", 1.8)):
-                    xs, ys, crashed = [], [], []
+                shift = -0.08 if correction else 0.08  # side by side, both visible
+                for epoch, style, width in ((1, ":", 1.0), (last, "-", 1.8)):
+                    ys, blown, crashed = [], [], []
                     for log10_lr in LOG10_LRS:
-                        run = runs[bias_key(beta1, beta2, log10_lr, correction)]
-                        if run["diverged_at_epoch"] is None:
-                            xs.append(log10_lr)
-                            ys.append(min(run["loss_per_epoch"][epoch_index], top))
-                        else:
+                        losses = runs[bias_key(beta1, beta2, log10_lr, correction)][
+                            "loss_per_epoch"
+                        ]
+                        loss = losses[epoch - 1] if len(losses) >= epoch else math.nan
+                        if math.isnan(loss):
                             crashed.append(log10_lr)
-                    ax.plot(xs, ys, style, color=color, lw=width, marker="o", ms=3)
-                    if crashed and epoch_index == -1:
-                        shift = -0.1 if correction else 0.1  # side by side, both visible
-                        ax.plot(
-                            np.add(crashed, shift), [top] * len(crashed), "x", color=color,
-                            ms=7, mew=2,
-                        )  # fmt: skip
+                        elif loss > CAP:
+                            blown.append(log10_lr)
+                        ys.append(loss if loss <= CAP else math.nan)
+                    ax.plot(LOG10_LRS, ys, style, color=color, lw=width, marker="o", ms=3)
+                    if epoch == last:
+                        ax.plot(np.add(crashed, shift), [CAP] * len(crashed), "x", color=color,
+                                ms=7, mew=2)  # fmt: skip
+                    hollow = "none" if epoch == 1 else color
+                    ax.plot(np.add(blown, shift), [CAP] * len(blown), "^", color=color,
+                            ms=6, mfc=hollow)  # fmt: skip
             ax.set_yscale("log")
-            ax.set_ylim(0.95 * low, 1.1 * top)
+            ax.set_ylim(0.95 * low, 1.15 * CAP)
             ax.set_title(f"beta1 = {beta1}, beta2 = {beta2}", fontsize=9)
             ax.grid(alpha=0.3)
             if row == len(BETA1S) - 1:
                 ax.set_xlabel("log10 step size")
             if col == 0:
                 ax.set_ylabel("loss (-ELBO, nats per image)")
-    proxies = [
-        Line2D([], [], color=color, ls=style, lw=width, marker=marker, ms=ms)
-        for color in ("tab:red", "tab:green")
-        for style, width, marker, ms in ((":", 1.0, "o", 3), ("-", 1.8, "o", 3), ("", 2, "x", 8))
-    ]
-    names = [
-        f"{label}, {when}"
-        for label in ("bias correction", "no bias correction")
-        for when in ("epoch 1", f"epoch {last}", "diverged")
-    ]
+    proxies, names = [], []
+    for color, label in (("tab:red", "bias correction"), ("tab:green", "no bias correction")):
+        proxies += [
+            Line2D([], [], color=color, ls=":", lw=1.0, marker="o", ms=3),
+            Line2D([], [], color=color, ls="-", lw=1.8, marker="o", ms=3),
+            Line2D([], [], color=color, ls="", marker="^", ms=6),
+            Line2D([], [], color=color, ls="", marker="x", ms=7, mew=2),
+        ]
+        names += [
+            f"{label}, epoch 1",
+            f"{label}, epoch {last}",
+            f"{label}: loss above {CAP} (hollow: epoch 1)",
+            f"{label}: diverged (NaN)",
+        ]
     fig.legend(proxies, names, loc="outside lower center", ncols=2, fontsize=8)
     fig.suptitle(
         f"Adam with and without bias correction: a VAE on {args.bias_images} MNIST images,\n"
-        f"loss after epoch 1 (dotted) and epoch {last} (solid); x: diverged"
-        + (f"; losses above {CAP} drawn at {CAP}" if clipped else ""),
+        f"the loss after epoch 1 (dotted) and epoch {last} (solid)",
         fontsize=10,
-    )  # fmt: skip
+    )
     plots.save_figure(fig, path)
 
 
-def classifier_figure(path, args, part, best):
+def classifier_figure(path, args, part, best, n_train):
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.add_subplot()
     for optimizer, run in best.items():
         loss = run["loss_per_epoch"]
+        diverged = run["diverged_at_epoch"]
+        note = f", diverged at epoch {diverged}" if diverged is not None else ""
         ax.plot(
             range(1, len(loss) + 1), loss, marker="o", ms=3,
-            label=f"{LABELS[optimizer]} (step size {run['spec']['lr']:g})",
+            label=f"{LABELS[optimizer]} (step size {run['spec']['lr']:g}{note})",
         )  # fmt: skip
     ax.set_yscale("log")
-    ax.set_xlabel("epochs (passes over the 60,000 training images)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(f"epochs (passes over the {n_train:,} training images)")
     ax.set_ylabel("training cost per example")
     if part == "logreg":
         ax.set_title(

@@ -9,13 +9,13 @@ folded into the step size, which saves two array operations per parameter:
 
 with eps_hat = eps sqrt(1 - beta2^t) for the same numbers as Algorithm 1.
 
-The step in the skeleton does this, and has a bug that has shipped in
-published research code: it runs, it trains, and it is not Adam. Find it
-and fix it, so that ``adam_step`` returns exactly what Algorithm 1 returns
-(``python -m tinyvae.exercises solution 12`` shows Algorithm 1 line by line).
-The diagnosis names what your step computes instead. Before you fix it,
-work out what the bug costs: which steps does it make too large or too
-small, and by how much, at t = 1 with beta1 = 0.9 and beta2 = 0.999?
+The step in the skeleton does this, and has a bug of the kind that is
+easy to publish: it runs, it trains, and it is not Adam. Find it and fix
+it, so that ``adam_step`` returns exactly what Algorithm 1 returns (the
+skeleton's docstring writes Algorithm 1 out line by line). The diagnosis
+says what your step computes instead. Before you fix it, work out what the
+bug costs: is the first step too large or too small, and by what factor,
+with beta1 = 0.9 and beta2 = 0.999? And later on?
 """
 
 import numpy as np
@@ -138,10 +138,10 @@ EXERCISE = Exercise(
     hints=[
         "Every line is right but one. Which of the numbers the step computes is never used?",
         "lr_t is computed and then the update uses lr: the bias corrections never reach "
-        "theta, so this is Adam without them. At t = 1, m = (1 - beta1) g and sqrt(v) = "
-        "sqrt(1 - beta2) |g|: the first step is lr 0.1 / 0.032 = 3.2 lr instead of lr. With "
-        "beta2 = 0.9999 it is 10 lr, and still about 10 lr at t = 100, since 1 / sqrt(1 - "
-        "beta2^t) is 10 there: too large for hundreds of steps.",
+        "theta, so this is Adam without them. Its step is Adam's times (1 - beta1^t) / "
+        "sqrt(1 - beta2^t): at t = 1, 0.1 / 0.0316 = 3.16 with beta2 = 0.999 (10 with "
+        "0.9999); the factor peaks near t = 12 at 6.6 (20.7) and is still 1.3 (3.2) at "
+        "t = 1000: too large for thousands of steps, the more so the closer beta2 is to 1.",
         "theta = theta - lr_t * m / (np.sqrt(v) + eps_hat); keep eps_hat as it is.",
     ],
     mistakes=[
