@@ -261,10 +261,13 @@ def width_run(args, data, width, dropout, rng):
         "test_error_per_epoch": errors, "seconds": time.perf_counter() - started,
     }  # fmt: skip
     if model.learns_rates:
-        run["alpha_per_layer"] = [
-            float(np.exp(np.mean(layer.params["log_alpha"]))) for layer in model.layers
-        ]
+        run["alpha_per_layer"] = learned_alphas(model)
     return run
+
+
+def learned_alphas(model):
+    """The geometric mean of the learned alpha of each layer."""
+    return [float(np.exp(np.mean(layer.params["log_alpha"]))) for layer in model.layers]
 
 
 def width_errors(args, runs, dropout, width):
@@ -335,9 +338,7 @@ def target_part(args, data, rng, progress):
         "test_error": errors[-1], "minutes": (time.perf_counter() - started) / 60,
     }  # fmt: skip
     if model.learns_rates:
-        run["alpha_per_layer"] = [
-            float(np.exp(np.mean(layer.params["log_alpha"]))) for layer in model.layers
-        ]
+        run["alpha_per_layer"] = learned_alphas(model)
     return run
 
 
