@@ -8,8 +8,10 @@ The parts:
   bias     Figure 4: a VAE (784-500-50, softplus units, Bernoulli pixels, estimator B)
            trained with Adam for every beta1 in {0, 0.9}, beta2 in {0.99, 0.999,
            0.9999} and step size 1e-5 ... 1e-1, with and without the bias
-           correction; the loss (-ELBO per image, the running mean of the last epoch)
-           after the first and after the last epoch, as the paper's 2 x 3 panels;
+           correction; the loss (-ELBO per image, the mean over an epoch's
+           minibatches) after the first and after the last epoch, as the paper's
+           2 x 3 panels; a run that diverged, or whose loss passed 1000 nats (it
+           starts near 543), counts as unstable;
   logreg   Figure 1: multiclass logistic regression with an L2 penalty, step size
            alpha / sqrt(t); Adam, SGD with Nesterov momentum (0.9) and AdaGrad, each
            at its best alpha of a small grid; the training cost per epoch;
