@@ -17,7 +17,8 @@ The parts:
             sample per example, on the same network;
   target    one longer run of a 3-layer MLP with variational dropout, stopped after
             --target-epochs or --target-minutes, whichever comes first, with the
-            step size constant for half the epochs and then falling linearly to 0;
+            step size constant for the first half of the epochs and then falling
+            linearly, to 2 / (target epochs) of it in the last;
             test error per epoch (paper: about 1 %).
 
 Every network has ReLU units and is trained by Adam (lr 1e-3) on batches of 100 of
@@ -319,7 +320,7 @@ def target_part(args, data, rng, progress):
     errors = []
     with tqdm(total=epochs, desc="target run (epochs)", disable=not progress) as bar:
         for epoch in range(epochs):
-            # constant for the first half, then linearly down to lr * 2 / epochs at the end
+            # constant for the first half, then linearly down to lr * 2 / epochs in the last
             optimizer.lr = lr * min(1.0, 2 * (epochs - epoch) / epochs)
             tv.fit(
                 objective, optimizer, data.x_train, labels=data.y_train, epochs=1, rng=rng,
