@@ -72,7 +72,7 @@ def parse_args(argv=None):
         "--parts", nargs="+", choices=PARTS, default=list(PARTS), help="which parts to run"
     )
     parser.add_argument(
-        "--variance-width", type=cli.integer(1), default=512,
+        "--variance-width", type=cli.integer(1), default=256,
         help="units in each of the 3 hidden layers of the variance part's network",
     )  # fmt: skip
     parser.add_argument(
@@ -80,11 +80,11 @@ def parse_args(argv=None):
         metavar=("SHORT", "LONG"), help="measure the variances after these many epochs",
     )  # fmt: skip
     parser.add_argument(
-        "--draws", type=cli.integer(2), default=50,
+        "--draws", type=cli.integer(2), default=30,
         help="minibatches (and noise draws) per variance estimate",
     )  # fmt: skip
     parser.add_argument(
-        "--variance-batch", type=cli.integer(1), default=100,
+        "--variance-batch", type=cli.integer(1), default=1000,
         help="the minibatch size of the variance estimates (training uses 100)",
     )  # fmt: skip
     parser.add_argument(
