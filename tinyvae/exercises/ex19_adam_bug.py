@@ -117,6 +117,13 @@ def _no_square_root(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8
 
 
 @_quiet
+def _corrected_state(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m_hat, v_hat, t
+
+
+@_quiet
 def _first_moment_only(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     t, m, v = _moments(g, m, v, t, beta1, beta2)
     lr_t = lr / (1 - beta1**t)
@@ -137,12 +144,12 @@ EXERCISE = Exercise(
     "Algorithm 1 line by line)",
     hints=[
         "Every line is right but one. Which of the numbers the step computes is never used?",
-        "lr_t is computed and then the update uses lr: the bias corrections never reach "
-        "theta, so this is Adam without them. Its step is Adam's times (1 - beta1^t) / "
-        "sqrt(1 - beta2^t): at t = 1, 0.1 / 0.0316 = 3.16 with beta2 = 0.999 (10 with "
-        "0.9999); the factor peaks near t = 12 at 6.6 (20.7) and is still 1.3 (3.2) at "
-        "t = 1000: too large for thousands of steps, the more so the closer beta2 is to 1.",
-        "theta = theta - lr_t * m / (np.sqrt(v) + eps_hat); keep eps_hat as it is.",
+        "lr_t is computed and the update uses lr: the bias corrections never reach theta, so "
+        "this is Adam without them. What does that do to the size of the steps?",
+        "With the same m and v, the buggy step is (1 - beta1^t) / sqrt(1 - beta2^t) times "
+        "Adam's: at t = 1, 0.1 / 0.0316 = 3.16 with beta2 = 0.999 (10 with 0.9999); it peaks "
+        "near t = 12 at 6.6 (20.7) and is still 1.3 (3.2) at t = 1000. The fix: "
+        "theta = theta - lr_t * m / (np.sqrt(v) + eps_hat), with eps_hat as it is.",
     ],
     mistakes=[
         Mistake(
@@ -176,6 +183,13 @@ EXERCISE = Exercise(
             _no_square_root,
             "the step size has (1 - beta2^t) without its square root: v is divided by "
             "(1 - beta2^t) inside sqrt(v_hat), so only its square root comes out",
+        ),
+        Mistake(
+            "bias-corrected state",
+            _corrected_state,
+            "theta is right, but the m and v you return are the bias-corrected m_hat and "
+            "v_hat: the state the next step starts from must be the raw averages m and v (the "
+            "correction is applied afresh at every step, from t)",
         ),
         Mistake(
             "first moment only",
