@@ -55,6 +55,8 @@ from tinyvae.models.dropout_mlp import DROPOUTS
 from tinyvae.objectives.dropout_kl import APPROXIMATIONS as KL_APPROXIMATIONS
 
 PARTS = ("variance", "widths", "speed", "target")
+COLORS = [f"C{i}" for i in range(len(DROPOUTS))]  # one colour per kind of dropout, in every figure
+WIDTH_STYLES = ("-", "--", ":")
 SAMPLINGS = ("local", "separate", "shared", "none")
 # Kingma et al. (2015), Table 1: top layer after 10 / 100 epochs, bottom layer after 10 / 100
 PAPER_VARIANCE = {
@@ -102,7 +104,8 @@ def parse_args(argv=None):
     )  # fmt: skip
     parser.add_argument(
         "--p", type=float, default=0.2,
-        help="dropout rate (binary), or alpha = p / (1 - p) (Gaussian; the start of the learned)",
+        help="dropout rate (binary), or alpha = p / (1 - p) (Gaussian: fixed, or the learned "
+        "ones' start)",
     )  # fmt: skip
     parser.add_argument(
         "--speed-width", type=cli.integer(1), default=512, help="hidden width of the speed part"
@@ -142,6 +145,10 @@ def parse_args(argv=None):
     parser.add_argument(
         "--out", default=os.path.join("out", "variational-dropout"),
         help="output folder (with --quick, <out>-quick)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help="replace the results of an earlier run in the output folder",
     )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     args = parser.parse_args(argv)
@@ -214,7 +221,7 @@ def variance_part(args, data, rng, progress):
             model.set_sampling("local" if sampling == "none" else sampling)
             variances = gradient_variance(model, data, batches, rng, sampling != "none")
             results[epochs][sampling] = variances
-            print(f"after {epochs} epochs, {sampling:8s}: {results[epochs][sampling]}")
+            print(f"after epoch {epochs}, {sampling:8s}: {results[epochs][sampling]}")
         model.set_sampling("local")
     return {"width": width, "batch": args.variance_batch, "epochs": [short, long],
             "variances": results}  # fmt: skip
@@ -352,6 +359,12 @@ def main(argv=None):
 def run(args):
     started = time.perf_counter()
     cli.check_writable(args.out)
+    earlier = os.path.join(args.out, "results.json")
+    if os.path.exists(earlier) and not args.overwrite:
+        raise cli.UsageError(
+            f"{earlier} holds the results of an earlier run; pass --overwrite to replace "
+            "them, or another --out"
+        )
     print(f"writing results to {args.out}/")
     mnist = tv.load_dataset("mnist", data_dir=args.data_dir)
     if args.quick:
@@ -468,11 +481,15 @@ def widths_figure(path, args, runs):
     for dropout in args.dropouts:
         errors = [width_errors(args, runs, dropout, w) for w in args.widths]
         style = "--" if dropout.startswith("variational") else "-"
-        ax.errorbar(
-            args.widths, [statistics.mean(e) for e in errors],
-            yerr=[statistics.stdev(e) if len(e) > 1 else 0.0 for e in errors],
-            fmt=style, marker="o", ms=4, capsize=2, label=dropout,
-        )  # fmt: skip
+        means = [statistics.mean(e) for e in errors]
+        color = COLORS[DROPOUTS.index(dropout)]
+        if len(args.seeds) == 1:
+            ax.plot(args.widths, means, style, color=color, marker="o", ms=4, label=dropout)
+        else:
+            ax.errorbar(
+                args.widths, means, yerr=[statistics.stdev(e) for e in errors], fmt=style,
+                color=color, marker="o", ms=4, capsize=2, label=dropout,
+            )  # fmt: skip
     ax.set_xscale("log")
     ax.xaxis.set_minor_formatter(NullFormatter())  # only the widths themselves are labelled
     ax.set_xticks(args.widths, [str(w) for w in args.widths])
@@ -492,14 +509,22 @@ def alphas_figure(path, runs):
         return
     fig = Figure(figsize=(6, 3.5), layout="constrained")
     ax = fig.add_subplot()
-    for key, run in learned.items():
+    widths = sorted({run["width"] for run in learned.values()})
+    for run in learned.values():
         alphas = run["alpha_per_layer"]
-        ax.plot(range(1, len(alphas) + 1), alphas, marker="o", ms=4, label=key)
+        ax.plot(
+            range(1, len(alphas) + 1), alphas, WIDTH_STYLES[widths.index(run["width"]) % 3],
+            color=COLORS[DROPOUTS.index(run["dropout"])], marker="o", ms=4,
+            label=f"{run['dropout']}, {run['width']} units",
+        )  # fmt: skip
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("layer (1: the input layer)")
     ax.set_ylabel("learned alpha (geometric mean over the layer)")
     ax.set_yscale("log")
-    ax.set_title("the rates variational dropout learns", fontsize=9)
+    ax.set_title(
+        "the rates variational dropout learns (colour: the kind, as in the widths figure; "
+        "line: the width)", fontsize=8,
+    )  # fmt: skip
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     plots.save_figure(fig, path)

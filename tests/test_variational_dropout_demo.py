@@ -66,3 +66,16 @@ def test_a_variance_batch_larger_than_the_data_is_refused(data, tmp_path, capsys
         variational_dropout.main(["--variance-batch", "401", "--out", str(tmp_path / "v")])
     assert exit_info.value.code == 2
     assert "--variance-batch 401: more than the 400 training images" in capsys.readouterr().err
+
+
+def test_the_results_of_an_earlier_run_are_replaced_only_when_asked(data, tmp_path, capsys):
+    argv = ["--parts", "target", "--target-width", "8", "--target-epochs", "1"]
+    argv += ["--out", str(tmp_path / "t"), "--no-progress"]
+    variational_dropout.main(argv)
+    saved = (tmp_path / "t" / "results.json").read_bytes()
+    with pytest.raises(SystemExit) as exit_info:
+        variational_dropout.main(argv)
+    assert exit_info.value.code == 2
+    assert "holds the results of an earlier run; pass --overwrite" in capsys.readouterr().err
+    assert (tmp_path / "t" / "results.json").read_bytes() == saved
+    variational_dropout.main([*argv, "--overwrite"])
