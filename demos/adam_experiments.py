@@ -175,10 +175,7 @@ def grid(args):
                             "beta2": beta2, "bias_correction": correction,
                             "epochs": args.bias_epochs, "images": args.bias_images,
                         }  # fmt: skip
-                        name = f"b1={beta1}-b2={beta2}-lr=1e{log10_lr}-" + (
-                            "corrected" if correction else "uncorrected"
-                        )
-                        runs.append(("bias", name, spec))
+                        runs.append(("bias", bias_key(beta1, beta2, log10_lr, correction), spec))
     classifiers = (
         ("logreg", LOGREG_LRS, {"epochs": args.logreg_epochs, "l2": args.l2,
                                 "lr_decay": "inverse_sqrt"}),

@@ -11,6 +11,25 @@ from hypothesis import strategies as st
 
 import tinyvae as tv
 
+# --- a stand-in for MNIST in the demos' tests -----------------------------------
+
+
+def random_mnist(monkeypatch, demo, n_train, n_test):
+    """Random grey levels and labels of MNIST's shape, served by ``demo``'s
+    ``tv.load_dataset``, so that a demo runs end to end without reading a file."""
+    rng = np.random.default_rng(0)
+    data = tv.Dataset(
+        name="mnist",
+        x_train=rng.random((n_train, 784), dtype=np.float32),
+        y_train=rng.integers(0, 10, n_train),
+        x_test=rng.random((n_test, 784), dtype=np.float32),
+        y_test=rng.integers(0, 10, n_test),
+        image_shape=(28, 28),
+    )
+    monkeypatch.setattr(demo.tv, "load_dataset", lambda name, data_dir=None: data)
+    return data
+
+
 # --- ReLU kinks in gradient checks --------------------------------------------
 
 

@@ -5,10 +5,8 @@ import json
 import os
 import sys
 
-import numpy as np
 import pytest
-
-import tinyvae as tv
+from helpers import random_mnist
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "demos"))
@@ -19,16 +17,7 @@ import adam_experiments  # noqa: E402
 @pytest.fixture
 def small(monkeypatch):
     """A grid of 2 + 2 + 2 runs per part on 300 random 'images', read from no file."""
-    rng = np.random.default_rng(0)
-    data = tv.Dataset(
-        name="mnist",
-        x_train=rng.random((300, 784), dtype=np.float32),
-        y_train=rng.integers(0, 10, 300),
-        x_test=rng.random((50, 784), dtype=np.float32),
-        y_test=rng.integers(0, 10, 50),
-        image_shape=(28, 28),
-    )
-    monkeypatch.setattr(adam_experiments.tv, "load_dataset", lambda name, data_dir=None: data)
+    data = random_mnist(monkeypatch, adam_experiments, 300, 50)
     monkeypatch.setattr(adam_experiments, "BETA1S", (0.9,))
     monkeypatch.setattr(adam_experiments, "BETA2S", (0.999,))
     monkeypatch.setattr(adam_experiments, "LOG10_LRS", (-3, 2))  # 1e2 diverges

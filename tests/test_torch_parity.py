@@ -89,30 +89,10 @@ def test_vae_loss_and_gradients_match_torch(likelihood, activation):
         )
 
 
-def test_adam_matches_torch_optim_adam():
-    rng = np.random.default_rng(0)
-    layer = tv.Linear(4, 3, rng=rng, dtype=np.float64)
-    W = torch.tensor(layer.params["W"].copy(), requires_grad=True)
-    b = torch.tensor(layer.params["b"].copy(), requires_grad=True)
-    ours = tv.Adam(layer.parameters(), lr=0.01)
-    theirs = torch.optim.Adam([W, b], lr=0.01)
-    for _ in range(5):
-        x = rng.normal(size=(6, 4))
-        dy = rng.normal(size=(6, 3))
-        layer.zero_grad()
-        layer.forward(x)
-        layer.backward(dy)
-        ours.step()
-        theirs.zero_grad()
-        (torch.tensor(x) @ W + b).backward(torch.tensor(dy))
-        theirs.step()
-    np.testing.assert_allclose(layer.params["W"], W.detach().numpy(), rtol=1e-12)
-    np.testing.assert_allclose(layer.params["b"], b.detach().numpy(), rtol=1e-12)
-
-
 @pytest.mark.parametrize(
     ("ours", "theirs"),
     [
+        (lambda p: tv.Adam(p, lr=0.01), lambda p: torch.optim.Adam(p, lr=0.01)),
         (
             lambda p: tv.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
             lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
@@ -134,7 +114,7 @@ def test_adam_matches_torch_optim_adam():
             lambda p: torch.optim.Adagrad(p, lr=0.1, eps=1e-6),
         ),
     ],
-    ids=["sgd-nesterov", "sgd-momentum", "rmsprop", "adamax", "adagrad"],
+    ids=["adam", "sgd-nesterov", "sgd-momentum", "rmsprop", "adamax", "adagrad"],
 )
 def test_optimizers_match_torch_optim(ours, theirs):
     """Ten steps on a linear layer with a fresh random upstream gradient each step."""
@@ -153,5 +133,5 @@ def test_optimizers_match_torch_optim(ours, theirs):
         opt_theirs.zero_grad()
         (torch.tensor(x) @ W + b).backward(torch.tensor(dy))
         opt_theirs.step()
-    np.testing.assert_allclose(layer.params["W"], W.detach().numpy(), rtol=1e-10, atol=1e-13)
-    np.testing.assert_allclose(layer.params["b"], b.detach().numpy(), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(layer.params["W"], W.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(layer.params["b"], b.detach().numpy(), rtol=1e-12)

@@ -5,10 +5,8 @@ import json
 import os
 import sys
 
-import numpy as np
 import pytest
-
-import tinyvae as tv
+from helpers import random_mnist
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "demos"))
@@ -18,17 +16,7 @@ import variational_dropout  # noqa: E402
 
 @pytest.fixture
 def data(monkeypatch):
-    rng = np.random.default_rng(0)
-    data = tv.Dataset(
-        name="mnist",
-        x_train=rng.random((400, 784), dtype=np.float32),
-        y_train=rng.integers(0, 10, 400),
-        x_test=rng.random((100, 784), dtype=np.float32),
-        y_test=rng.integers(0, 10, 100),
-        image_shape=(28, 28),
-    )
-    monkeypatch.setattr(variational_dropout.tv, "load_dataset", lambda name, data_dir=None: data)
-    return data
+    return random_mnist(monkeypatch, variational_dropout, 400, 100)
 
 
 def test_every_part_on_tiny_networks(data, tmp_path):

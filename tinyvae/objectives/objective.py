@@ -107,17 +107,23 @@ class Objective:
         self.cache = (eps.shape[:2], pending_forwards(self.model))
         return float(-bound.mean())
 
-    def backward(self, dloss=1.0):
-        """Add d(dloss * loss)/dtheta into every parameter's ``grads``."""
-        dloss = check_float(dloss, "dloss")
+    def take_cache(self):
+        """What the last ``loss()`` kept for ``backward()``, used up: the cache without its
+        last item, the list of forward passes pending in the parts, which must still hold."""
         if self.cache is None:
             raise RuntimeError(
                 f"{type(self).__name__}.backward() called without a matching loss(); "
                 "each loss() allows exactly one backward()"
             )
-        (L, B), pending = self.cache
+        *kept, pending = self.cache
         check_pending(pending, f"{type(self).__name__}.backward()")
         self.cache = None
+        return kept
+
+    def backward(self, dloss=1.0):
+        """Add d(dloss * loss)/dtheta into every parameter's ``grads``."""
+        dloss = check_float(dloss, "dloss")
+        [(L, B)] = self.take_cache()
         # loss = -1/B sum_b bound_b, so every example's bound gets -dloss / B
         self.backward_bound(np.full(B, -dloss / B, dtype=self.model.dtype), L)
         self.saved = None

@@ -42,7 +42,7 @@ from ..distributions.categorical import (
 )
 from ..distributions.reparameterize import sample_eps
 from ..validation import check_float, check_int, check_rng
-from .objective import Objective, check_pending, pending_forwards
+from .objective import Objective, pending_forwards
 
 
 def paper_alpha(n_train, n_labelled):
@@ -193,14 +193,7 @@ class SemiSupervised(Objective):
     def backward(self, dloss=1.0):
         """Add d(dloss * loss)/dtheta into the grads of M2's parameters."""
         dloss = check_float(dloss, "dloss")
-        if self.cache is None:
-            raise RuntimeError(
-                "SemiSupervised.backward() called without a matching loss(); "
-                "each loss() allows exactly one backward()"
-            )
-        L, pending = self.cache
-        check_pending(pending, "SemiSupervised.backward()")
-        self.cache = None
+        [L] = self.take_cache()
         (B_l, B_u), self.saved = self.saved, None
         dtype = self.model.dtype
         # loss = mean_l [L - alpha log q(y|x)] + mean_u [U]: each row's share of dloss

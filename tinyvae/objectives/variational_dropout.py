@@ -30,7 +30,7 @@ import numpy as np
 from ..distributions.categorical import CategoricalLogDensity, one_hot
 from ..validation import check_float, check_int, check_rng
 from .dropout_kl import DropoutKL
-from .objective import Objective, check_pending
+from .objective import Objective
 
 
 class VariationalDropout(Objective):
@@ -130,14 +130,7 @@ class VariationalDropout(Objective):
 
     def backward(self, dloss=1.0):
         dloss = check_float(dloss, "dloss")
-        if self.cache is None:
-            raise RuntimeError(
-                "VariationalDropout.backward() called without a matching loss(); "
-                "each loss() allows exactly one backward()"
-            )
-        M, counts, pending = self.cache
-        check_pending(pending, "VariationalDropout.backward()")
-        self.cache = None
+        M, counts = self.take_cache()
         # loss = -1/M sum_m log p_m + KL / N
         _, dlogits = self.log_p.backward(np.full(M, -dloss / M, dtype=self.model.dtype))
         self.model.backward(dlogits)
@@ -146,10 +139,6 @@ class VariationalDropout(Objective):
         if self.l2:
             for W, dW in self.weights():
                 dW += (dloss * self.l2) * W  # d/dW (l2/2 W^2) = l2 W
-
-    def clear_cache(self):
-        self.cache = None
-        self.model.clear_cache()
 
     def evaluate(self, x, rng):
         raise TypeError(
