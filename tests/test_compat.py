@@ -77,10 +77,16 @@ def test_a_run_checkpointed_by_0_1_resumes_to_the_same_numbers(tmp_path):
         verbose=False,
         binarize=True,
     )
-    assert history.train_loss == [8.767010052998861, 8.702090899149576]
-    assert history.test_loss == [8.686388969421387, 8.540867265065511]
+    # A float32 run: another CPU's BLAS kernels round each step differently, so
+    # the numbers agree to float32's precision, not to the last bit.
+    np.testing.assert_allclose(
+        history.train_loss, [8.767010052998861, 8.702090899149576], rtol=1e-5
+    )
+    np.testing.assert_allclose(history.test_loss, [8.686388969421387, 8.540867265065511], rtol=1e-5)
     bias = vae.state_dict()["decoder.layers.2.b"]
-    assert bias[:3].tolist() == [0.01781262457370758, -0.01780974678695202, 0.017904695123434067]
+    np.testing.assert_allclose(
+        bias[:3], [0.01781262457370758, -0.01780974678695202, 0.017904695123434067], rtol=1e-4
+    )
 
 
 def test_a_0_1_checkpoint_loads_into_a_model_and_refuses_another_architecture():

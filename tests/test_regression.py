@@ -5,10 +5,15 @@ estimators became objectives) computed with the code of ``compute()`` below,
 written with the 0.1 API that still works: every bound and its gradients,
 L_k, active units, reconstruction, both wake-sleep phases and their
 gradients, dreams, and three short training runs (wake-sleep, estimator B,
-IWAE with AEVB's setup). Estimator B's path is unchanged, so its numbers
-must agree to the last bit; the others compute log q(z|x) at the sample as
--1/2 sum (log 2 pi + logvar + eps^2) instead of from (z - mu)^2 / sigma^2,
-the same number up to rounding.
+IWAE with AEVB's setup).
+
+"The same numbers" means the same up to rounding, never the last bit: OpenBLAS
+chooses its matrix kernels by CPU at run time, and NumPy its SIMD loops for
+exp, log and sums, so the same code rounds differently on another processor
+(by a unit or two in the last place of a float64, or of each float32 step of
+the short training runs). The tolerances below are far above that and far
+below any real change: a changed formula, a sign, a missing factor or another
+random draw moves these numbers in the third digit or sooner.
 """
 
 import json
@@ -160,24 +165,16 @@ def test_every_saved_number_is_computed_again(now):
     assert set(now) == set(SAVED)
 
 
+# The three training runs are float32: each of their 12 Adam or AdaGrad steps
+# rounds to float32's 24 bits, and the rounding of one step feeds the next, so
+# another BLAS kernel moves their losses by up to about 1e-7 relative.
+FLOAT32_RUNS = ("fit_wake_sleep", "fit B", "fit iwae aevb")
+
+
 @pytest.mark.parametrize("key", sorted(SAVED))
 def test_same_numbers_as_tinyvae_0_1(now, key):
     before, after = flat(SAVED[key]), flat(now[key])
-    if key == "fit iwae aevb":
-        rtol = 1e-6  # float32 training: rounding of log q grows over 12 steps
-    elif " B " in key or key.endswith(
-        (
-            "elbo B",
-            "wake",
-            "wake grads",
-            "dream",
-            "active",
-            "reconstruct",
-            "fit_wake_sleep",
-            "fit B",
-        )
-    ):
-        rtol = 0  # estimator B, wake-sleep, dreams: the same arithmetic, bit for bit
-    else:
-        rtol = 1e-12  # the same number, rounded differently
-    np.testing.assert_allclose(after, before, rtol=rtol, atol=1e-13 if rtol else 0)
+    # Relative to the array's largest entry: a gradient entry near zero is the
+    # difference of larger terms and keeps only their absolute precision.
+    rtol = 1e-5 if key in FLOAT32_RUNS else 1e-12
+    np.testing.assert_allclose(after, before, rtol=rtol, atol=rtol * np.abs(before).max())

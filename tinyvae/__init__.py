@@ -15,7 +15,7 @@ Read it like a book, in this order:
     gradcheck.py              the proof of every backward pass
     evaluation.py             L_k, active units, gradient variance
     train.py                  the one training loop, fit
-    checkpoint.py, plots.py, files.py, validation.py, data/   the plumbing
+    checkpoint.py, plots.py, files.py, validation.py, threads.py, data/   the plumbing
 
 Everything public is also here, flat: ``tv.VAE``, ``tv.Adam``, ``tv.fit``, ...
 """
@@ -82,6 +82,7 @@ from .objectives import (
     paper_alpha,
 )
 from .optim import SGD, AdaGrad, Adam, AdaMax, Optimizer, RMSProp
+from .threads import set_blas_threads
 from .train import History, TrainingDiverged, fit, fit_wake_sleep
 
 _aliases.install()

@@ -48,6 +48,7 @@ import math
 import os
 import sys
 
+from . import threads
 from .checkpoint import CheckpointError, read_checkpoint
 from .data.download import CorruptDataError
 from .files import check_writable_folder
@@ -99,10 +100,36 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 def parser(description):
     """An ``argparse.ArgumentParser`` with :class:`HelpFormatter`; ``description`` is the
-    script's docstring, of which the first line is shown."""
-    return argparse.ArgumentParser(
+    script's docstring, of which the first line is shown.
+
+    Every script gets ``--blas-threads`` (``tinyvae.threads``), applied as it is parsed.
+    """
+    result = argparse.ArgumentParser(
         description=description.strip().split("\n")[0], formatter_class=HelpFormatter
     )
+    result.add_argument(
+        "--blas-threads",
+        action=BlasThreads,
+        metavar="N|auto|keep",
+        help="threads of NumPy's matrix products: a number; auto, the cores other programs "
+        "leave free, measured every epoch; keep, as BLAS started. Default: "
+        f"${threads.ENVIRONMENT}, else keep if $OPENBLAS_NUM_THREADS is set, else auto",
+    )
+    return result
+
+
+class BlasThreads(argparse.Action):
+    """``--blas-threads``: checked and applied as it is parsed (``threads.set_blas_threads``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        try:
+            setting = threads.check_setting(values, option_string)
+        except ValueError:
+            parser.error(
+                f"argument {option_string}: expected a number >= 1, auto or keep, got {values!r}"
+            )
+        threads.set_blas_threads(setting)
+        setattr(namespace, self.dest, setting)
 
 
 def integer(minimum=1, maximum=None):

@@ -33,6 +33,7 @@ from .files import check_writable_folder
 from .objectives import Objective, elbo_objective, make_objective
 from .objectives.weight_prior import add_weight_prior
 from .optim import Optimizer
+from .threads import adapt_blas_threads
 from .validation import check_bool, check_int, check_optional_int, check_rng
 
 
@@ -154,7 +155,9 @@ def fit(
     stops after that many optimizer steps in total; ``on_step(step)`` is
     called after every step with the number of steps taken so far;
     ``on_epoch(epoch)`` after every epoch may return a dict of numbers
-    (a test error, say), kept by name in ``history.metrics``.
+    (a test error, say), kept by name in ``history.metrics``. Before every
+    epoch the BLAS threads are chosen for the machine's load
+    (``tinyvae.threads``; ``TINYVAE_BLAS_THREADS`` overrides).
 
     Semi-supervised training (``tinyvae.objectives.SemiSupervised``) takes
     ``labels``, the class of each row of ``x_train`` or -1 where it is
@@ -265,6 +268,7 @@ def fit(
     for epoch in range(start + 1, epochs + 1):
         if max_steps is not None and step >= max_steps:
             break
+        adapt_blas_threads()  # as many BLAS threads as the machine has free cores now
         started = time.perf_counter()
         total, count, first_step = 0.0, 0, step
         if labels is None:
