@@ -1,20 +1,23 @@
-"""How long one training epoch takes on an idle and on a busy machine, with and without
-OpenBLAS's worker threads.
+"""How long one training epoch takes on an idle and on a busy machine, under each
+choice of NumPy's BLAS threads.
 
 NumPy's matrix products run on OpenBLAS, which starts one thread per core.
 Between products its idle threads spin, waiting for work; when other
 programs keep the cores busy, the spinning threads and the training process
-fight over them, and an epoch can take several times longer. Setting
-OPENBLAS_NUM_THREADS=1 before Python starts avoids the fight.
+fight over them, and an epoch can take several times longer. tinyvae
+therefore chooses the threads itself (tinyvae.threads): "auto", its default,
+gives BLAS the cores that other processes leave free, measured before every
+epoch; "keep" leaves OpenBLAS's default (one thread per core); "1" is one
+thread.
 
-    python benchmarks/busy_machine.py                 # MNIST, about 5 minutes
+    python benchmarks/busy_machine.py                 # MNIST, about 10 minutes
     python benchmarks/busy_machine.py --dataset synthetic --repeats 1
 
-Each measurement is a fresh Python process (the variable is read when NumPy
-loads) that trains the default VAE of demos/vae.py for one epoch; the busy
-machine is simulated by --load processes that spin on the CPU. The runs
+Each measurement is a fresh Python process that trains the default VAE of
+demos/vae.py for one epoch with TINYVAE_BLAS_THREADS set to the setting; the
+busy machine is simulated by --load processes that spin on the CPU. The runs
 alternate, so slow drifts of the machine hit every setting alike; the table
-gives the median seconds per epoch.
+gives the median seconds per epoch and the range.
 """
 
 import multiprocessing
@@ -33,6 +36,7 @@ from tqdm.auto import tqdm
 from tinyvae import cli
 from tinyvae.data.datasets import load_dataset
 from tinyvae.files import write_json
+from tinyvae.threads import ENVIRONMENT, USER_VARIABLES
 
 # The measured child: trains one epoch and prints its seconds (argv: dataset, data_dir).
 CHILD = """
@@ -57,12 +61,10 @@ def spin():
         pass
 
 
-def one_epoch(dataset, data_dir, threads):
-    """Seconds for one epoch in a fresh process; ``threads=None`` keeps OpenBLAS's default."""
-    env = dict(os.environ)
-    env.pop("OPENBLAS_NUM_THREADS", None)
-    if threads is not None:
-        env["OPENBLAS_NUM_THREADS"] = str(threads)
+def one_epoch(dataset, data_dir, setting):
+    """Seconds for one epoch in a fresh process under ``TINYVAE_BLAS_THREADS=setting``."""
+    env = {k: v for k, v in os.environ.items() if k not in USER_VARIABLES}
+    env[ENVIRONMENT] = setting
     result = subprocess.run(
         [sys.executable, "-c", CHILD, dataset, data_dir or ""],
         env=env,
@@ -88,7 +90,7 @@ def parse_args(argv=None):
         "--repeats",
         type=cli.integer(1),
         default=3,
-        help="measurements of each of the four settings",
+        help="measurements of each of the six settings",
     )
     parser.add_argument(
         "--load",
@@ -109,9 +111,12 @@ def main(argv=None):
         measure(args)
 
 
+SETTINGS = ("auto", "keep", "1")
+
+
 def measure(args):
-    """Time the four settings in turn, ``args.repeats`` times each; print the medians."""
-    settings = [(busy, threads) for busy in (False, True) for threads in (None, 1)]
+    """Time the six settings in turn, ``args.repeats`` times each; print the medians."""
+    settings = [(busy, threads) for busy in (False, True) for threads in SETTINGS]
     seconds = {setting: [] for setting in settings}
     with tqdm(total=args.repeats * len(settings), desc="epochs", unit="epoch") as bar:
         for _ in range(args.repeats):
@@ -134,13 +139,15 @@ def measure(args):
         f"\none epoch of the default VAE on {args.dataset}, median of {args.repeats} "
         f"({os.cpu_count()} cores; busy = {args.load} spinning processes)"
     )
-    print(f"{'machine':8s} {'OpenBLAS threads':>17s} {'s / epoch':>10s}")
+    print(f"{'machine':8s} {'BLAS threads':>14s} {'s / epoch':>10s}  range")
     rows = []
     for busy, threads in settings:
-        median = statistics.median(seconds[(busy, threads)])
-        label = "default" if threads is None else str(threads)
-        print(f"{'busy' if busy else 'idle':8s} {label:>17s} {median:10.1f}")
-        rows.append({"busy": busy, "threads": label, "seconds": seconds[(busy, threads)]})
+        runs = seconds[(busy, threads)]
+        print(
+            f"{'busy' if busy else 'idle':8s} {threads:>14s} {statistics.median(runs):10.1f}  "
+            f"{min(runs):.1f}-{max(runs):.1f}"
+        )
+        rows.append({"busy": busy, "threads": threads, "seconds": runs})
     if args.out:
         write_json(args.out, {"dataset": args.dataset, "load": args.load, "runs": rows})
 

@@ -134,3 +134,25 @@ def random_vae(likelihood, hidden, rng, activation="relu", x_dim=5, z_dim=2):
     for _, param, _ in vae.parameters():
         param[...] = rng.normal(0, 0.5, param.shape)
     return vae
+
+
+# --- extreme parameters in float32 -------------------------------------------
+
+
+def set_encoder_logvar(model, value):
+    """Make the VAE's encoder output log sigma^2 = ``value`` for every input."""
+    last, J = model.encoder.layers[-1], model.z_dim
+    last.params["W"][:, J : 2 * J] = 0
+    last.params["b"][J : 2 * J] = value
+
+
+def assert_finite_step(objective, loss):
+    """``loss()`` and ``objective.backward()`` overflow nowhere (no inf, no NaN, no
+    floating-point overflow on the way) and every gradient is finite."""
+    objective.model.zero_grad()
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value = loss()
+        objective.backward()
+    assert np.isfinite(value)
+    for name, _, grad in objective.model.parameters():
+        assert np.isfinite(grad).all(), name

@@ -7,7 +7,7 @@ the base density minus the log|det| of the whole flow's Jacobian.
 
 import numpy as np
 import pytest
-from helpers import TOL
+from helpers import TOL, assert_finite_step, set_encoder_logvar
 
 import tinyvae as tv
 from tinyvae.gradcheck import check_loss, check_module, numerical_gradient
@@ -232,3 +232,15 @@ def test_an_encoder_of_the_wrong_width_is_refused():
 def test_vae_refuses_the_two_layer_estimator():
     with pytest.raises(ValueError, match="two stochastic layers"):
         tv.VAE(8, estimator="B_top")
+
+
+@pytest.mark.parametrize("logvar", [80.0, -80.0])
+def test_stays_finite_in_float32_at_an_extreme_encoder_variance(logvar):
+    # With sigma = e^40 the MADE's hidden units and its output's gradient are both huge;
+    # their product overflows only for connections the mask cuts, which must give 0, not NaN.
+    model = iaf_vae(dtype=np.float32)
+    set_encoder_logvar(model, logvar)
+    objective = tv.SGVB_A(model)
+    rng = np.random.default_rng(1)
+    x = (rng.uniform(size=(5, 8)) < 0.5).astype(np.float32)
+    assert_finite_step(objective, lambda: objective.loss(x, rng=rng))

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import assert_finite_step, set_encoder_logvar
 
 import tinyvae as tv
 
@@ -41,3 +42,15 @@ def test_score_baseline_needs_two_samples():
         )
     with pytest.raises(ValueError, match="estimator"):
         model.loss(np.zeros((2, 4), np.float32), rng=np.random.default_rng(0), estimator="C")
+
+
+@pytest.mark.parametrize("logvar", [80.0, -80.0])
+def test_stays_finite_in_float32_at_an_extreme_encoder_variance(logvar):
+    # (z - mu)^2 / sigma^2 is computed as r^2 with r = (z - mu) / sigma: with sigma = e^40
+    # the plain (z - mu)^2 * exp(-logvar) overflows, and so did its gradient.
+    rng = np.random.default_rng(0)
+    model = tv.VAE(x_dim=6, hidden=(4,), z_dim=2, rng=rng)
+    set_encoder_logvar(model, logvar)
+    objective = tv.ScoreFunction(model, n_samples=3, baseline=True)
+    x = (rng.uniform(size=(5, 6)) > 0.5).astype(np.float32)
+    assert_finite_step(objective, lambda: objective.loss(x, rng=rng))

@@ -3,6 +3,7 @@ KL's weight, training by fit, and bad input."""
 
 import numpy as np
 import pytest
+from helpers import assert_finite_step
 
 import tinyvae as tv
 from tinyvae.gradcheck import check_loss
@@ -188,3 +189,18 @@ def test_loss_refuses_bad_labels_before_any_cache_changes():
         with pytest.raises((ValueError, TypeError), match=message):
             objective.loss(x, rng=rng, labels=labels)
         assert all(layer.cache is None for layer in model.layers)
+
+
+@pytest.mark.parametrize("granularity", ["layer", "unit", "weight"])
+@pytest.mark.parametrize("log_alpha", [80.0, -80.0])
+def test_local_sampling_stays_finite_in_float32_at_extreme_rates(granularity, log_alpha):
+    # alpha = e^80 makes the hidden units ~1e17 and (A * A) @ var overflow in float32,
+    # although its square root, the standard deviation, does not. (With a second hidden
+    # layer the units themselves would pass 1e34 and the logits float32's range.)
+    rng = np.random.default_rng(0)
+    model = tv.DropoutMLP(5, (7,), 3, "variational_B", granularity=granularity, rng=rng)
+    for layer in model.rate_layers():
+        layer.params["log_alpha"][...] = log_alpha
+    objective = tv.VariationalDropout(model, n_train=20)
+    x, y = rng.normal(size=(6, 5)).astype(np.float32), rng.integers(0, 3, size=6)
+    assert_finite_step(objective, lambda: objective.loss(x, rng=rng, labels=y))

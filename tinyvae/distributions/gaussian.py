@@ -24,20 +24,23 @@ class GaussianLogDensity(Module):
     """
 
     def forward(self, x, mu, logvar):
-        inv_var = np.exp(-logvar)
-        diff = x - mu
-        self.cache = (diff, inv_var, np.shape(x), np.shape(mu), np.shape(logvar))
-        return -0.5 * np.sum(LOG_2PI + logvar + diff * diff * inv_var, axis=-1)
+        # r = (x - mu) / sigma, the standardized residual: (x - mu)^2 / sigma^2 is r^2.
+        # Written with r, not as (x - mu)^2 * exp(-logvar), because with a large logvar
+        # (+80 in float32) (x - mu)^2 overflows although r^2 is of order one.
+        inv_sigma = np.exp(-0.5 * logvar)
+        r = (x - mu) * inv_sigma
+        self.cache = (r, inv_sigma, np.shape(x), np.shape(mu), np.shape(logvar))
+        return -0.5 * np.sum(LOG_2PI + logvar + r * r, axis=-1)
 
     def backward(self, dlogp):
-        diff, inv_var, x_shape, mu_shape, logvar_shape = self._pop_cache()
+        r, inv_sigma, x_shape, mu_shape, logvar_shape = self._pop_cache()
         g = dlogp[..., None]
-        # d/dmu = (x - mu) / sigma^2
-        dmu = g * diff * inv_var
+        # d/dmu = (x - mu) / sigma^2 = r / sigma (r / sigma first: g * r may overflow)
+        dmu = g * (r * inv_sigma)
         # d/dx = -(x - mu) / sigma^2
         dx = -dmu
-        # d/dlogvar = 1/2 ((x - mu)^2 / sigma^2 - 1)
-        dlogvar = g * 0.5 * (diff * diff * inv_var - 1.0)
+        # d/dlogvar = 1/2 ((x - mu)^2 / sigma^2 - 1) = 1/2 (r^2 - 1)
+        dlogvar = g * 0.5 * (r * r - 1.0)
         return (
             unbroadcast(dx, x_shape),
             unbroadcast(dmu, mu_shape),
