@@ -112,8 +112,8 @@ class GaussianLikelihood(Likelihood):
     below. Without it the likelihood is unbounded: on a pixel that is 0 or 1
     in every image the mean can reach the data exactly (a float32 sigmoid
     rounds to 1.0 above 17), (x - mu)^2 is 0, every step lowers logvar_x,
-    and exp(-logvar_x) overflows to infinity below -88, where inf * 0 is
-    NaN. At the floor (x - mu)^2 / sigma^2 stays below 1e12 per pixel, and
+    and exp(-logvar_x / 2) overflows to infinity below -177, where inf * 0
+    is NaN. At the floor (x - mu)^2 / sigma^2 stays below 1e12 per pixel, and
     a trained decoder whose log-variances lie above it computes exactly
     what it would without the floor.
     """
