@@ -146,7 +146,7 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
         verbose=False,
     )
     model, opt, rng = make_vae_adam()
-    with pytest.raises(CheckpointError, match="batch_size 32 -> 64"):
+    with pytest.raises(CheckpointError, match="batch_size: 32 in the checkpoint, 64 asked"):
         fit(
             model,
             opt,

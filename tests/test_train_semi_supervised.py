@@ -109,7 +109,7 @@ def test_a_resumed_semi_supervised_run_equals_an_uninterrupted_one(tmp_path):
     assert resumed.train_loss == straight.train_loss
     assert resumed.metrics == straight.metrics
     objective, optimizer = setup()
-    with pytest.raises(CheckpointError, match="labelled 20 -> 30"):
+    with pytest.raises(CheckpointError, match="labelled: 20 in the checkpoint, 30 asked"):
         tv.fit(
             objective,
             optimizer,
@@ -145,3 +145,21 @@ def test_fit_refuses_bad_labels_before_training():
         tv.fit(objective, optimizer, x, epochs=1, rng=rng, on_epoch=3)
     assert all(np.array_equal(a, p) for a, (_, p, _) in zip(before, objective.parameters()))
     assert rng.bit_generator.state == state
+
+
+def test_fit_trains_an_m2_of_three_classes():
+    rng = np.random.default_rng(0)
+    model = tv.M2(x_dim=6, n_classes=3, hidden=(4,), z_dim=2, rng=rng)
+    x = (rng.uniform(size=(30, 6)) > 0.5).astype(np.float32)
+    labels = np.full(30, -1)
+    labels[:6] = [0, 1, 2, 0, 1, 2]
+    objective = tv.SemiSupervised(model, alpha=1.0)
+    history = tv.fit(
+        objective, tv.Adam(objective.parameters()), x, labels=labels, epochs=2, rng=rng,
+        batch_size=10, labelled_batch_size=3, progress=False, verbose=False,
+    )  # fmt: skip
+    assert len(history.train_loss) == 2 and np.isfinite(history.train_loss).all()
+    labels[labels == 2] = 1  # no example of class 2 left
+    with pytest.raises(ValueError, match="labelled set has no example of class 2"):
+        tv.fit(objective, tv.Adam(objective.parameters()), x, labels=labels, epochs=1, rng=rng,
+               progress=False, verbose=False)  # fmt: skip

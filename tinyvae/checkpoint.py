@@ -107,7 +107,8 @@ def load_checkpoint(path, model, optimizer=None, rng=None):
     saved_config = metadata.get("model_config")
     if hasattr(model, "config") and saved_config is not None and saved_config != model.config():
         raise CheckpointError(
-            f"{path} holds a model with {saved_config}, but this model has {model.config()}"
+            f"{path} holds a model with {saved_config}, but this model has {model.config()} "
+            f"({differences(saved_config, model.config(), 'in the checkpoint', 'here')})"
         )
 
     optimizer_state = None
@@ -156,3 +157,15 @@ def load_checkpoint(path, model, optimizer=None, rng=None):
     if rng is not None:
         rng.bit_generator.state = rng_state
     return metadata
+
+
+def differences(saved, now, saved_name, now_name):
+    """What differs between two dicts of settings, one key at a time:
+    ``"z_dim: 20 in the checkpoint, 5 here"``."""
+    saved = saved if isinstance(saved, dict) else {}
+    keys = sorted(set(saved) | set(now), key=str)
+    return "; ".join(
+        f"{key}: {saved.get(key, 'not set')!r} {saved_name}, {now.get(key, 'not set')!r} {now_name}"
+        for key in keys
+        if saved.get(key) != now.get(key)
+    )

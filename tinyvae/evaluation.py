@@ -27,7 +27,7 @@ import numpy as np
 from .distributions.reparameterize import sample_eps
 from .nn.functional import logsumexp
 from .objectives import Objective, make_objective
-from .validation import check_float, check_int, check_rng
+from .validation import check_float, check_int, check_model, check_rng
 
 
 def log_likelihood(model, x, k=5000, rng=None, batch_size=100, max_rows=2000):
@@ -36,6 +36,7 @@ def log_likelihood(model, x, k=5000, rng=None, batch_size=100, max_rows=2000):
     ``max_rows`` caps how many (sample, example) pairs go through the decoder
     at once; it sets the memory used, not the result.
     """
+    check_model(model, "vae", "log_likelihood")
     k = check_int(k, "k")
     batch_size = check_int(batch_size, "batch_size")
     max_rows = check_int(max_rows, "max_rows")
@@ -58,6 +59,7 @@ def log_likelihood(model, x, k=5000, rng=None, batch_size=100, max_rows=2000):
 
 def active_units(model, x, threshold=1e-2):
     """``(count, variances)``: how many units have Var_x(E_q[z_u|x]) > threshold."""
+    check_model(model, "vae", "active_units")
     threshold = check_float(threshold, "threshold", 0)
     mu = model.posterior.mean(model.check_data(x))
     variances = np.var(mu.astype(np.float64), axis=0)
@@ -76,6 +78,7 @@ def gradient_variance(
     whose name starts with ``prefix`` (the encoder's by default: the
     decoder's gradient is the same for every estimator).
     """
+    check_model(model, "vae", "gradient_variance")
     n_draws = check_int(n_draws, "n_draws (a variance needs two)", minimum=2)
     check_rng(rng, "gradient_variance")
     if not isinstance(prefix, str):

@@ -28,6 +28,17 @@ class Optimizer:
 
     def __init__(self, parameters, lr_decay="constant"):
         self.lr_decay = check_choice(lr_decay, "lr_decay", LR_DECAYS)
+        if hasattr(parameters, "parameters"):  # a model or an objective, not its parameters
+            raise TypeError(
+                "parameters: expected model.parameters(), the (name, param, grad) triples, "
+                f"got the {type(parameters).__name__} itself; pass its .parameters()"
+            )
+        if callable(parameters):
+            raise TypeError(
+                "parameters: expected model.parameters(), got the function "
+                f"{getattr(parameters, '__qualname__', type(parameters).__name__)} without its "
+                "call; add the parentheses: model.parameters()"
+            )
         self.parameters = list(parameters)
         if not self.parameters:
             raise ValueError("parameters: expected model.parameters(), got an empty list")

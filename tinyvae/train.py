@@ -25,7 +25,13 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from .checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
+from .checkpoint import (
+    CheckpointError,
+    differences,
+    load_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+)
 from .data.batching import batches
 from .data.batching import binarize as binarize_pixels
 from .data.semi_supervised import check_labelled_set, mixed_batches
@@ -34,7 +40,7 @@ from .objectives import Objective, elbo_objective, make_objective
 from .objectives.weight_prior import add_weight_prior
 from .optim import Optimizer
 from .threads import adapt_blas_threads
-from .validation import check_bool, check_int, check_optional_int, check_rng
+from .validation import check_bool, check_int, check_model, check_optional_int, check_rng
 
 
 class TrainingDiverged(RuntimeError):
@@ -197,6 +203,7 @@ def fit(
                 "not on fit"
             )
     else:
+        check_model(model, "vae", "fit")  # M2 and classifiers train through their objectives
         estimator = model.estimator if estimator is None else estimator
         objective = make_objective(model, estimator, n_samples, baseline)
     net = objective.model
@@ -233,23 +240,16 @@ def fit(
     settings = {
         "batch_size": batch_size,
         "binarize": binarize,
-        "n_samples": objective.n_samples,
-        "estimator": objective.name,
         "scale_to_dataset": scale_to_dataset,
         "weight_prior": weight_prior,
         "optimizer": repr(optimizer),
+        **objective.settings(),  # its name, samples, and what else shapes its bound
     }
-    if getattr(objective, "baseline", False):
-        settings["baseline"] = True
     if drop_last:
         settings["drop_last"] = True
-    if semi_supervised:
-        settings["alpha"] = objective.alpha
     if semi_supervised and labels is not None:
         settings["labelled"] = len(labelled_rows)
         settings["labelled_batch_size"] = labelled_batch_size
-    if supervised:
-        settings["n_train"] = objective.n_train  # the KL's weight, 1 / N
     dloss = float(len(x_train)) if scale_to_dataset else 1.0
     steps_per_epoch = n_epoch // batch_size if drop_last else math.ceil(n_epoch / batch_size)
     history, start, step = History(), 0, 0
@@ -279,7 +279,7 @@ def fit(
             epoch_batches = batches(x_train, batch_size, rng, labels=labels, drop_last=drop_last)
         else:
             epoch_batches = mixed_batches(
-                x_train, labels, batch_size, labelled_batch_size, rng, drop_last
+                x_train, labels, batch_size, labelled_batch_size, rng, drop_last, net.n_classes
             )
         bar = tqdm(
             epoch_batches,
@@ -381,12 +381,7 @@ def resume_from(checkpoint, net, optimizer, rng, settings, epochs, steps_per_epo
     if isinstance(saved_settings, dict) and saved_settings.get("estimator") is None:
         saved_settings["estimator"] = settings["estimator"]  # 0.1 saved None for the default
     if saved_settings != settings:
-        saved_settings = saved_settings if isinstance(saved_settings, dict) else {}
-        changed = ", ".join(
-            f"{key} {saved_settings.get(key)!r} -> {settings.get(key)!r}"
-            for key in sorted(set(saved_settings) | set(settings))
-            if saved_settings.get(key) != settings.get(key)
-        )
+        changed = differences(saved_settings, settings, "in the checkpoint", "asked")
         raise CheckpointError(
             f"{checkpoint} was written by a run with other settings ({changed}). "
             "Resume with the same settings, or start a new run."

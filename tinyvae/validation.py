@@ -141,3 +141,56 @@ def check_rng(rng, caller=None, name="rng"):
             f"np.random.default_rng(seed), got {_got(rng)}"
         )
     return rng
+
+
+def check_labels(labels, n_rows, n_classes, unlabelled=False, name="labels"):
+    """Integer classes 0..n_classes-1, one per row; with ``unlabelled=True`` also -1, a row
+    whose label is unknown. Returns them as an integer array of shape (n_rows,)."""
+    expected = f"integers 0..{n_classes - 1}" + (
+        ", or -1 for unlabelled rows" if unlabelled else ""
+    )
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected {expected}, got dtype {labels.dtype}")
+    if labels.shape != (n_rows,):
+        raise ValueError(f"{name}: expected shape ({n_rows},), one per row, got {labels.shape}")
+    lowest = -1 if unlabelled else 0
+    if labels.size and (labels.min() < lowest or labels.max() >= n_classes):
+        raise ValueError(
+            f"{name}: expected {expected}, got values from {labels.min()} to {labels.max()}"
+        )
+    return labels
+
+
+# The three families of models, what each is, and what trains it: a model that lands
+# at a door of another family is refused with the door that fits it.
+MODEL_FAMILIES = {
+    "vae": (
+        "a VAE (tv.VAE or tv.HierarchicalVAE)",
+        "an ELBO estimator (tv.SGVB_A, tv.SGVB_B, tv.IWAE, tv.ScoreFunction, tv.WakeSleep) "
+        "or tv.fit(model, ...)",
+    ),
+    "semi-supervised": (
+        "a semi-supervised model (tv.M2)",
+        "tv.SemiSupervised(model, alpha), trained by tv.fit(objective, ..., labels=y)",
+    ),
+    "classifier": (
+        "a classifier (tv.DropoutMLP)",
+        "tv.VariationalDropout(model, n_train), trained by tv.fit(objective, ..., labels=y)",
+    ),
+}
+
+
+def check_model(model, family, caller):
+    """``model`` must be of ``family`` (its class's ``family``: "vae", "semi-supervised" or
+    "classifier"); the message names what ``caller`` takes and what trains the model."""
+    found = getattr(type(model), "family", None)
+    if found == family:
+        return model
+    wanted = MODEL_FAMILIES[family][0]
+    if found in MODEL_FAMILIES:
+        what, door = MODEL_FAMILIES[found]
+        raise TypeError(
+            f"{caller}: expected {wanted}, got {type(model).__name__}, {what}; use {door}"
+        )
+    raise TypeError(f"{caller}: expected {wanted}, got {type(model).__name__}")

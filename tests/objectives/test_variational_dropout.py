@@ -204,3 +204,65 @@ def test_local_sampling_stays_finite_in_float32_at_extreme_rates(granularity, lo
     objective = tv.VariationalDropout(model, n_train=20)
     x, y = rng.normal(size=(6, 5)).astype(np.float32), rng.integers(0, 3, size=6)
     assert_finite_step(objective, lambda: objective.loss(x, rng=rng, labels=y))
+
+
+@pytest.mark.parametrize("dropout", ["variational_B", "binary", "none"])
+def test_bound_is_minus_the_loss_per_example(dropout):
+    model, rng = classifier(dropout)
+    objective = tv.VariationalDropout(model, n_train=20, l2=0.1)
+    x, y = rng.normal(size=(6, 5)), rng.integers(0, 3, size=6)
+    eps = model.noise(6, rng)
+    loss = objective.loss(x, eps=eps, labels=y)
+    bound = objective.bound(x, eps=eps, labels=y)
+    assert bound.shape == (6,)
+    np.testing.assert_allclose(-bound.mean(), loss - objective.terms["l2_penalty"], rtol=1e-12)
+    assert all(m.cache is None for _, m in model.modules())  # keeps nothing
+
+
+def test_a_checkpoint_refuses_a_classifier_of_another_kind_or_rate(tmp_path):
+    path = str(tmp_path / "mlp.npz")
+    model = tv.DropoutMLP(5, (4,), 3, "variational_B", p=0.5, rng=np.random.default_rng(0))
+    tv.save_checkpoint(path, model, tv.Adam(model.parameters()), np.random.default_rng(0), epoch=1)
+    for kwargs, differs in (
+        ({"dropout": "gaussian_B", "p": 0.5}, "dropout: 'variational_B' in the checkpoint, "
+                                              "'gaussian_B' here"),
+        ({"dropout": "variational_B", "p": 0.2}, "p: 0.5 in the checkpoint, 0.2 here"),
+    ):  # fmt: skip
+        other = tv.DropoutMLP(5, (4,), 3, rng=np.random.default_rng(1), **kwargs)
+        before = {n: p.copy() for n, p, _ in other.parameters()}
+        with pytest.raises(tv.CheckpointError, match=differs):
+            tv.load_checkpoint(path, other)
+        for name, param, _ in other.parameters():
+            np.testing.assert_array_equal(param, before[name])
+
+
+@pytest.mark.parametrize(
+    "change, differs",
+    [
+        ({"l2": 0.01}, "l2: 'not set' in the checkpoint, 0.01 asked"),
+        ({"kl_approximation": "molchanov"}, "kl_approximation: 'not set' in the checkpoint"),
+        ({"p": 0.2}, "p: 0.5 in the checkpoint, 0.2 here"),
+        ({"dropout": "variational_A"}, "dropout: 'variational_B' in the checkpoint"),
+    ],
+)
+def test_fit_does_not_resume_a_run_of_other_settings(tmp_path, change, differs):
+    path = str(tmp_path / "vd.npz")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(20, 5)).astype(np.float32), rng.integers(0, 3, size=20)
+    quiet = {"progress": False, "verbose": False, "checkpoint": path, "labels": y}
+
+    def run(dropout="variational_B", p=0.5, **objective_args):
+        model = tv.DropoutMLP(5, (4,), 3, dropout, p=p, rng=np.random.default_rng(1))
+        objective = tv.VariationalDropout(model, n_train=20, **objective_args)
+        return model, objective, tv.Adam(model.parameters())
+
+    model, objective, opt = run()
+    tv.fit(objective, opt, x, epochs=1, rng=rng, **quiet)
+    model, objective, opt = run(**change)
+    before = {n: p.copy() for n, p, _ in model.parameters()}
+    state = rng.bit_generator.state
+    with pytest.raises(tv.CheckpointError, match=differs):
+        tv.fit(objective, opt, x, epochs=2, rng=rng, resume=True, **quiet)
+    assert rng.bit_generator.state == state
+    for name, param, _ in model.parameters():
+        np.testing.assert_array_equal(param, before[name])

@@ -193,7 +193,7 @@ def test_bad_input_raises_a_clear_error_and_changes_nothing():
         ws.sleep_loss(3, z=z)
     with pytest.raises(ValueError, match="last axis of size 2"):
         ws.sleep_loss(3, z=np.zeros((3, 3)), x=dreamed)
-    with pytest.raises(TypeError, match="tinyvae.VAE"):
+    with pytest.raises(TypeError, match=r"WakeSleep: expected a VAE \(tv.VAE"):
         WakeSleep(vae.encoder)
 
 

@@ -93,7 +93,9 @@ def check_labelled_set(labels, n_classes=N_CLASSES):
     return labelled, unlabelled
 
 
-def mixed_batches(x, labels, batch_size, labelled_batch_size, rng, drop_last=False):
+def mixed_batches(
+    x, labels, batch_size, labelled_batch_size, rng, drop_last=False, n_classes=N_CLASSES
+):
     """One epoch of batches, each ``labelled_batch_size`` labelled rows then unlabelled ones.
 
     ``labels`` gives each row of ``x`` its class, or -1 if it is unlabelled.
@@ -102,9 +104,10 @@ def mixed_batches(x, labels, batch_size, labelled_batch_size, rng, drop_last=Fal
     ``labelled_batch_size`` labelled rows from a sequence of random
     permutations of the labelled set, so the few labelled examples are seen
     in every batch. Yields ``(x_batch, labels_batch)``. All the epoch's
-    random order is drawn from ``rng`` when this is called.
+    random order is drawn from ``rng`` when this is called. ``n_classes`` is
+    the number of classes the labels range over.
     """
-    labelled, unlabelled = check_labelled_set(labels)
+    labelled, unlabelled = check_labelled_set(labels, n_classes)
     batch_size = check_int(batch_size, "batch_size")
     labelled_batch_size = check_int(labelled_batch_size, "labelled_batch_size")
     check_rng(rng, "mixed_batches")

@@ -17,7 +17,7 @@ import numpy as np
 from ..distributions.categorical import CategoricalLogDensity, one_hot
 from ..nn.mlp import MLP
 from ..nn.module import Module
-from ..validation import check_float, check_input, check_int
+from ..validation import check_float, check_input, check_int, check_labels
 
 
 class Classifier(Module):
@@ -47,12 +47,7 @@ class Classifier(Module):
 
     def check_labels(self, labels, batch):
         """Integer labels 0..n_classes-1, one per example; returned as one-hot rows."""
-        labels = np.asarray(labels)
-        if labels.shape != (batch,):
-            raise ValueError(
-                f"labels: expected shape ({batch},), one per example, got {labels.shape}"
-            )
-        return one_hot(labels, self.n_classes, self.dtype)
+        return one_hot(check_labels(labels, batch, self.n_classes), self.n_classes, self.dtype)
 
     def logits(self, x):
         """The logits of q(y|x), shape (B, n_classes); keeps no cache."""

@@ -31,6 +31,7 @@ from ..validation import (
     check_float,
     check_input,
     check_int,
+    check_labels,
     check_rng,
     check_sizes,
 )
@@ -57,6 +58,8 @@ class DropoutMLP(Module):
     samples, "separate" per example or one "shared" by the minibatch.
     """
 
+    family = "classifier"  # the objectives that take it: validation.check_model
+
     def __init__(
         self,
         in_dim,
@@ -81,7 +84,7 @@ class DropoutMLP(Module):
         self.sampling = check_choice(sampling, "sampling", SAMPLINGS)
         if sampling != "local" and not dropout.endswith("_B"):
             raise ValueError("sampling: weight samples ('separate', 'shared') are for type B")
-        check_choice(activation, "activation", ACTIVATIONS)
+        self.activation = check_choice(activation, "activation", ACTIVATIONS)
         check_choice(init, "init", INITS)
         self.dtype = check_dtype(dtype)
         gaussian = dropout.startswith(("gaussian", "variational"))
@@ -118,6 +121,18 @@ class DropoutMLP(Module):
         # the paper's A2: type A with its KL divided by 3 (the objective applies it)
         self.kl_scale = 1.0 / 3.0 if dropout == "variational_A2" else 1.0
 
+    def config(self):
+        """The constructor arguments that fix what the parameters mean (saved in checkpoints)."""
+        return {
+            "in_dim": self.in_dim,
+            "hidden": list(self.hidden),
+            "n_classes": self.n_classes,
+            "dropout": self.dropout,
+            "p": self.p,
+            "granularity": self.granularity,
+            "activation": self.activation,
+        }
+
     def __repr__(self):
         sizes = " -> ".join(map(str, (self.in_dim, *self.hidden, self.n_classes)))
         return f"DropoutMLP({sizes}, dropout={self.dropout!r}, p={self.p})"
@@ -149,6 +164,33 @@ class DropoutMLP(Module):
         return [
             rng.standard_normal(layer.noise_shape(batch), dtype=self.dtype) for layer in self.layers
         ]
+
+    def check_noise(self, batch, eps, name="eps"):
+        """Noise given for ``batch`` rows: as ``noise(batch, rng)`` draws it, one array per
+        layer of that layer's shape and the model's dtype, finite, and in [0, 1] for binary
+        dropout's uniform draws; or None for a layer at its test-time mean."""
+        n = len(self.layers)
+        if not isinstance(eps, (list, tuple)) or len(eps) != n:
+            raise ValueError(
+                f"{name}: expected a list of {n} noise arrays, one per layer "
+                f"(model.noise(batch, rng) draws them), got {type(eps).__name__}"
+                + (f" of {len(eps)}" if isinstance(eps, (list, tuple)) else "")
+            )
+        if self.dropout == "none":
+            if any(e is not None for e in eps):
+                raise ValueError(f"{name}: a network without dropout takes no noise: [None] * {n}")
+            return list(eps)
+        for i, (layer, e) in enumerate(zip(self.layers, eps)):
+            if e is None:
+                continue
+            shape = (batch, layer.in_features) if self.dropout == "binary" else None
+            shape = shape or layer.noise_shape(batch)
+            e = check_input(e, f"{name}[{i}]", dtype=self.dtype)
+            if e.shape != shape:
+                raise ValueError(f"{name}[{i}]: expected shape {shape}, got {e.shape}")
+            if self.dropout == "binary" and (e.min() < 0 or e.max() > 1):
+                raise ValueError(f"{name}[{i}]: binary dropout's noise is uniform in [0, 1]")
+        return list(eps)
 
     def check_data(self, x):
         x = check_input(x, "x", ndim=2, last_dim=self.in_dim, dtype=self.dtype)
@@ -192,26 +234,31 @@ class DropoutMLP(Module):
         return self.layers if self.learns_rates else []
 
     # -- using a trained classifier ------------------------------------------------------------
-    def predict(self, x, batch_size=1000):
-        """argmax of the test-time network's logits, shape (B,)."""
-        x = self.check_data(x)
+    def _logits(self, x, batch_size):
+        """The test-time network's logits (B, n_classes), in chunks; keeps no cache."""
         out = np.concatenate(
             [self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
         )
         self.clear_cache()
-        return np.argmax(out, axis=1)
+        return out
+
+    def predict(self, x, batch_size=1000):
+        """argmax of the test-time network's logits, shape (B,)."""
+        x = self.check_data(x)
+        batch_size = check_int(batch_size, "batch_size")
+        return np.argmax(self._logits(x, batch_size), axis=1)
 
     def error(self, x, y, batch_size=1000):
         """The fraction of rows of x whose predicted class is not y."""
-        return float(np.mean(self.predict(x, batch_size) != np.asarray(y)))
+        x = self.check_data(x)
+        y = check_labels(y, len(x), self.n_classes, name="y")
+        batch_size = check_int(batch_size, "batch_size")
+        return float(np.mean(np.argmax(self._logits(x, batch_size), axis=1) != y))
 
     def log_likelihood(self, x, y, batch_size=1000):
         """log p(y|x) of the test-time network per row, shape (B,)."""
         x = self.check_data(x)
-        y = np.asarray(y)
-        out = []
-        for i in range(0, len(x), batch_size):
-            log_pi = log_softmax(self.forward(x[i : i + batch_size]).astype(np.float64))
-            out.append(log_pi[np.arange(len(log_pi)), y[i : i + batch_size]])
-        self.clear_cache()
-        return np.concatenate(out)
+        y = check_labels(y, len(x), self.n_classes, name="y")
+        batch_size = check_int(batch_size, "batch_size")
+        log_pi = log_softmax(self._logits(x, batch_size).astype(np.float64))
+        return log_pi[np.arange(len(x)), y]

@@ -47,6 +47,8 @@ class M2(Module):
     and z of 50 dimensions (section 4.1).
     """
 
+    family = "semi-supervised"  # the objectives that take it: validation.check_model
+
     def __init__(
         self,
         x_dim,

@@ -56,6 +56,8 @@ class VAE(Module):
     numbers, and each step is a MADE with hidden sizes ``iaf_hidden``.
     """
 
+    family = "vae"  # the objectives that take it: validation.check_model
+
     def __init__(
         self,
         x_dim,

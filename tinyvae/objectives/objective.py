@@ -22,7 +22,7 @@ single gradient: a backward never mixes two forward passes.
 
 import numpy as np
 
-from ..validation import check_float, check_int
+from ..validation import check_float, check_int, check_model
 
 
 def pending_forwards(model):
@@ -49,8 +49,10 @@ class Objective:
     """Base class: ``loss``, ``backward`` and ``bound`` on top of ``forward``."""
 
     name = None  # the short name, e.g. "B"
+    family = "vae"  # the models it trains (validation.check_model)
 
     def __init__(self, model, n_samples=1):
+        check_model(model, self.family, type(self).__name__)
         self.model, self.n_samples = model, check_int(n_samples, "n_samples")
         self.cache = None
         self.saved = None  # what an estimator's backward needs beyond the parts' caches
@@ -77,6 +79,12 @@ class Objective:
         return eps
 
     # -- what training uses ------------------------------------------------------------
+    def settings(self):
+        """What a checkpoint of a run records about the objective, so that a resumed run
+        continues the same one (``fit`` compares them): its name and samples, and
+        anything else an objective adds."""
+        return {"n_samples": self.n_samples, "estimator": self.name}
+
     def check_data(self, x):
         """Validate a batch of data before anything runs."""
         return self.model.check_data(x)

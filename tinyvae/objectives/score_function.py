@@ -36,6 +36,9 @@ class ScoreFunction(Objective):
     def __repr__(self):
         return f"ScoreFunction(n_samples={self.n_samples}, baseline={self.baseline})"
 
+    def settings(self):
+        return {**super().settings(), **({"baseline": True} if self.baseline else {})}
+
     def check_samples(self, n_samples):
         if self.baseline and n_samples < 2:
             raise ValueError(

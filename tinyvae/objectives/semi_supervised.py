@@ -41,7 +41,7 @@ from ..distributions.categorical import (
     one_hot,
 )
 from ..distributions.reparameterize import sample_eps
-from ..validation import check_float, check_int, check_rng
+from ..validation import check_float, check_int, check_labels, check_rng
 from .objective import Objective, pending_forwards
 
 
@@ -49,6 +49,12 @@ def paper_alpha(n_train, n_labelled):
     """The weight of the classification loss per labelled example: 0.1 N / N_labelled."""
     n_train = check_int(n_train, "n_train")
     n_labelled = check_int(n_labelled, "n_labelled")
+    if n_labelled > n_train:
+        raise ValueError(
+            f"n_labelled: expected at most n_train={n_train} (the labelled examples are "
+            f"among the training examples), got {n_labelled}; the order is "
+            "paper_alpha(n_train, n_labelled)"
+        )
     return 0.1 * n_train / n_labelled
 
 
@@ -62,6 +68,7 @@ class SemiSupervised(Objective):
     """
 
     name = "m2"
+    family = "semi-supervised"
 
     def __init__(self, model, alpha, n_samples=1, features=None):
         super().__init__(model, n_samples)
@@ -81,26 +88,15 @@ class SemiSupervised(Objective):
         m1 = ", features=M1" if self.features is not None else ""
         return f"SemiSupervised(alpha={self.alpha!r}, n_samples={self.n_samples}{m1})"
 
+    def settings(self):
+        return {**super().settings(), "alpha": self.alpha}
+
     # -- checking what comes in ---------------------------------------------------------
     def check_labels(self, labels, batch):
         """Integer labels, one per row: 0..K-1, or -1 where the label is unknown."""
-        K = self.model.n_classes
         if labels is None:
             return np.full(batch, -1)
-        labels = np.asarray(labels)
-        if labels.dtype.kind not in "iu":
-            raise TypeError(
-                f"labels: expected integers 0..{K - 1}, or -1 for unlabelled rows, "
-                f"got dtype {labels.dtype}"
-            )
-        if labels.shape != (batch,):
-            raise ValueError(f"labels: expected shape ({batch},), one per row, got {labels.shape}")
-        if labels.size and (labels.min() < -1 or labels.max() >= K):
-            raise ValueError(
-                f"labels: expected integers 0..{K - 1}, or -1 for unlabelled rows, got values "
-                f"from {labels.min()} to {labels.max()}"
-            )
-        return labels
+        return check_labels(labels, batch, self.model.n_classes, unlabelled=True)
 
     def check_data(self, x):
         """Images for M1+M2 (checked by M1), else M2's own data."""

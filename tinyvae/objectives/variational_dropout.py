@@ -27,8 +27,8 @@ classifier has no label-free test loss, so the test error comes from
 
 import numpy as np
 
-from ..distributions.categorical import CategoricalLogDensity, one_hot
-from ..validation import check_float, check_int, check_rng
+from ..distributions.categorical import CategoricalLogDensity, log_softmax, one_hot
+from ..validation import check_float, check_int, check_labels, check_rng
 from .dropout_kl import DropoutKL
 from .objective import Objective
 
@@ -37,6 +37,7 @@ class VariationalDropout(Objective):
     """``loss(x, rng, labels=y)`` = -1/M sum log p(y|x, W) + KL / ``n_train`` + l2/2 ||W||^2."""
 
     name = "variational_dropout"
+    family = "classifier"
     supervised = True  # fit batches every row with its label
 
     def __init__(self, model, n_train, kl_approximation="kingma", l2=0.0):
@@ -51,20 +52,18 @@ class VariationalDropout(Objective):
         l2 = f", l2={self.l2}" if self.l2 else ""
         return f"VariationalDropout(n_train={self.n_train}, {self.kl_term.approximation!r}{l2})"
 
+    def settings(self):
+        """Also N, the KL's weight 1 / N, and (when not the defaults) l2 and the KL's form."""
+        settings = {**super().settings(), "n_train": self.n_train}
+        if self.l2:
+            settings["l2"] = self.l2
+        if self.kl_term.approximation != "kingma":
+            settings["kl_approximation"] = self.kl_term.approximation
+        return settings
+
     def check_labels(self, labels, batch):
         """Integer labels 0..K-1, one per row (every row of a classifier's data is labelled)."""
-        K = self.model.n_classes
-        labels = np.asarray(labels)
-        if labels.dtype.kind not in "iu":
-            raise TypeError(f"labels: expected integers 0..{K - 1}, got dtype {labels.dtype}")
-        if labels.shape != (batch,):
-            raise ValueError(f"labels: expected shape ({batch},), one per row, got {labels.shape}")
-        if labels.size and (labels.min() < 0 or labels.max() >= K):
-            raise ValueError(
-                f"labels: expected integers 0..{K - 1}, got values from {labels.min()} "
-                f"to {labels.max()}"
-            )
-        return labels
+        return check_labels(labels, batch, self.model.n_classes)
 
     def _pending(self):
         return [(layer, layer.cache) for layer in self.model.layers]
@@ -106,18 +105,21 @@ class VariationalDropout(Objective):
         return 0.5 * self.l2 * sum(float(np.vdot(W, W)) for W, _ in self.weights())
 
     # -- training ---------------------------------------------------------------------------
-    def loss(self, x, rng=None, eps=None, labels=None):
-        """The loss for one draw of the noise: from ``rng``, or ``eps`` (one array per layer)."""
+    def _inputs(self, x, rng, eps, labels, caller):
+        """``(x, labels, eps)`` checked, the noise drawn from ``rng`` if not given."""
         x = self.model.check_data(x)
         if labels is None:
-            raise ValueError("labels: a classifier's loss needs the label of every row")
+            raise ValueError(f"labels: {caller} of a classifier needs the label of every row")
         labels = self.check_labels(labels, len(x))
-        if eps is None:
-            if self.model.dropout != "none":
-                check_rng(rng, "VariationalDropout.loss")
-            eps = self.model.noise(len(x), rng)
-        elif len(eps) != len(self.model.layers):
-            raise ValueError(f"eps: expected one noise array per layer ({len(self.model.layers)})")
+        if eps is not None:
+            return x, labels, self.model.check_noise(len(x), eps)
+        if self.model.dropout != "none":
+            check_rng(rng, caller)
+        return x, labels, self.model.noise(len(x), rng)
+
+    def loss(self, x, rng=None, eps=None, labels=None):
+        """The loss for one draw of the noise: from ``rng``, or ``eps`` (one array per layer)."""
+        x, labels, eps = self._inputs(x, rng, eps, labels, "VariationalDropout.loss")
         # every argument is checked: from here on the caches change
         logits = self.model.forward(x, eps)
         log_p = self.log_p.forward(one_hot(labels, self.model.n_classes, logits.dtype), logits)
@@ -139,6 +141,18 @@ class VariationalDropout(Objective):
         if self.l2:
             for W, dW in self.weights():
                 dW += (dloss * self.l2) * W  # d/dW (l2/2 W^2) = l2 W
+
+    def bound(self, x, rng=None, eps=None, labels=None):
+        """The per-example bound, shape (B,): log p(y|x, W) for one draw of the noise, less
+        KL / n_train (minus the loss, per example, without the L2 penalty). Keeps no
+        cache, like ``Objective.bound``."""
+        x, labels, eps = self._inputs(x, rng, eps, labels, "VariationalDropout.bound")
+        try:
+            log_pi = log_softmax(self.model.forward(x, eps).astype(np.float64))
+        finally:
+            self.clear_cache()
+        kl, _ = self.kl()
+        return log_pi[np.arange(len(x)), labels] - kl / self.n_train
 
     def evaluate(self, x, rng):
         raise TypeError(

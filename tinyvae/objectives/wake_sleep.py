@@ -26,7 +26,7 @@ Everything goes through the model's public parts: ``posterior.sample`` and
 
 import numpy as np
 
-from ..validation import check_float, check_int, check_rng
+from ..validation import check_float, check_int, check_model, check_rng
 from .objective import Objective, check_pending
 from .sgvb import SGVB_B, has_closed_form_kl
 
@@ -44,11 +44,7 @@ class WakeSleep(Objective):
     name = "wake_sleep"
 
     def __init__(self, vae):
-        if not all(hasattr(vae, part) for part in ("posterior", "prior", "likelihood")):
-            raise TypeError(
-                "WakeSleep expects a model with a posterior, a prior and a likelihood, such as "
-                f"tinyvae.VAE; got {type(vae).__name__}"
-            )
+        check_model(vae, self.family, "WakeSleep")
         if not hasattr(vae.posterior, "log_prob"):
             raise TypeError("the sleep phase needs log q(z|x) at a dreamed z (posterior.log_prob)")
         if not has_closed_form_kl(vae):
