@@ -3,8 +3,10 @@ every catalogued mistake fails with its diagnosis; the command line end to end."
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -125,3 +127,88 @@ def test_the_learners_own_file_runs_the_check(tmp_path):
         [sys.executable, "ex01_square.py"], cwd=tmp_path, capture_output=True, text=True
     )
     assert "not implemented yet" in result.stdout
+    assert result.returncode == 1  # FAILED is an exit status too
+
+
+def learner_copy(tmp_path, name, replace_todo_with=None, prepend=""):
+    """Exercise 2's skeleton under ``name``, its TODO replaced or code put before it."""
+    source = get(2).skeleton
+    if replace_todo_with is not None:
+        source = source.replace("raise NotImplementedError", replace_todo_with, 1)
+    (tmp_path / name).write_text(prepend + source)
+    return name
+
+
+def test_check_refuses_a_file_that_is_not_python(tmp_path):
+    learner_copy(tmp_path, "ex02_linear.txt")
+    result = run_cli("check", "ex02_linear.txt", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "ex02_linear.txt is not a Python file: expected a file name ending in .py" in (
+        result.stderr
+    )
+
+
+def test_check_reads_the_exercise_from_the_files_prefix(tmp_path):
+    learner_copy(tmp_path, "ex02_second_try.py")
+    result = run_cli("check", "ex02_second_try.py", cwd=tmp_path)
+    assert result.returncode == 1 and "Exercise 2:" in result.stdout
+    learner_copy(tmp_path, "mine.py")
+    unnamed = run_cli("check", "mine.py", cwd=tmp_path)
+    assert unnamed.returncode == 1 and "pass --exercise N" in unnamed.stderr
+    assert "Exercise 2:" in run_cli("check", "mine.py", "--exercise", "2", cwd=tmp_path).stdout
+
+
+def test_learner_code_that_exits_is_reported_as_failed(tmp_path):
+    learner_copy(tmp_path, "ex02_exit.py", replace_todo_with="import sys; sys.exit(0)")
+    result = run_cli("check", "ex02_exit.py", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "your code called sys.exit(0): return a value instead" in result.stdout
+    assert "FAILED" in result.stdout
+    learner_copy(tmp_path, "ex02_exit_on_import.py", prepend="import sys\nsys.exit(0)\n")
+    on_import = run_cli("check", "ex02_exit_on_import.py", cwd=tmp_path)
+    assert on_import.returncode == 1
+    assert "ex02_exit_on_import.py calls sys.exit(0) when it is imported" in on_import.stderr
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="the time limit needs SIGALRM")
+def test_learner_code_that_never_ends_is_stopped_at_the_time_limit(tmp_path):
+    learner_copy(tmp_path, "ex02_loop.py", replace_todo_with="while True: pass")
+    result = run_cli("check", "ex02_loop.py", "--time-limit", "0.5", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "your code did not finish: it ran for 0.5 s, the time limit (--time-limit)" in (
+        result.stdout
+    )
+    bad = run_cli("check", "ex02_loop.py", "--time-limit", "0", cwd=tmp_path)
+    assert bad.returncode == 2 and "expected a number of seconds above 0" in bad.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_ctrl_c_ends_the_check_with_one_line(tmp_path):
+    learner_copy(tmp_path, "ex02_loop.py", replace_todo_with="while True: pass")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tinyvae.exercises", "check", "ex02_loop.py"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(2)  # the check is running the loop
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 1 and err == "interrupted (Ctrl-C)\n"
+
+
+def test_list_into_a_closed_pipe_ends_quietly(tmp_path):
+    result = subprocess.run(
+        f"{sys.executable} -m tinyvae.exercises list | head -n 1",
+        shell=True, cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.stdout.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_check_in_a_notebook_shows_the_report_once(capsys):
+    result = check(1, get(1).reference)
+    assert result and "PASSED" in capsys.readouterr().out
+    result._ipython_display_()  # what a notebook does with a cell's last value
+    assert capsys.readouterr().out == ""
+    assert repr(result) == "CheckResult(exercise=1, passed=True)"
+    quiet = check(1, get(1).reference, verbose=False)
+    quiet._ipython_display_()
+    assert "PASSED" in capsys.readouterr().out

@@ -56,4 +56,5 @@ def check(key, implementation, verbose=True):
     result = get(key).check(implementation)
     if verbose:
         print(result)
+        result.printed = True
     return result

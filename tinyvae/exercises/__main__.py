@@ -7,13 +7,18 @@
     python -m tinyvae.exercises solution 2
 
 Your progress (which exercises passed, how many hints you have seen) is kept
-in ``.tinyvae-exercises.json`` in the folder you work in.
+in ``.tinyvae-exercises.json`` in the folder you work in. ``check`` runs your
+code with a time limit (``--time-limit``, 60 seconds; where the system has
+SIGALRM), and exits with status 1 unless it passed.
 """
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
+import re
+import signal
 import sys
 
 from ..files import write_json
@@ -63,9 +68,49 @@ def command_start(args):
     print(f"  python -m tinyvae.exercises check {exercise.filename}")
 
 
+class TimeLimit(BaseException):
+    """The learner's code ran longer than ``--time-limit`` seconds (a BaseException, so that
+    the checker's ``except Exception`` around the learner's code lets it through)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    """Raise ``TimeLimit`` in the code run inside after ``seconds`` (needs SIGALRM: not on
+    Windows, where the code runs without a limit)."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def stop(signum, frame):
+        raise TimeLimit(f"it ran for {seconds:g} s, the time limit (--time-limit)")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def exercise_of_file(path):
+    """The exercise a file name says: its ``exNN_`` prefix, or its whole name."""
+    name = os.path.basename(path)
+    prefix = re.match(r"ex(\d\d)_", name)
+    try:
+        return get(int(prefix.group(1)) if prefix else name)
+    except KeyError as error:
+        raise KeyError(
+            f"{error.args[0]}; the file name does not say which exercise it is: "
+            "name it exNN_... or pass --exercise N"
+        ) from None
+
+
 def load_learner_file(path, exercise):
     """Import the learner's file and return what it defines under ``exercise.target``."""
-    if not os.path.exists(path):
+    if not path.endswith(".py"):
+        sys.exit(f"error: {path} is not a Python file: expected a file name ending in .py")
+    if not os.path.isfile(path):
         sys.exit(f"error: no file {path}; `python -m tinyvae.exercises start N` writes one")
     folder = os.path.dirname(os.path.abspath(path))
     if folder not in sys.path:  # the capstone imports your earlier exercises from there
@@ -74,6 +119,8 @@ def load_learner_file(path, exercise):
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
+    except SystemExit as error:
+        sys.exit(f"error: {path} calls sys.exit({error.code!r}) when it is imported")
     except Exception as error:  # the learner's file does not even import: say where
         sys.exit(f"error: {path} does not run: {type(error).__name__}: {error}")
     names = exercise.target if isinstance(exercise.target, tuple) else (exercise.target,)
@@ -85,8 +132,15 @@ def load_learner_file(path, exercise):
 
 
 def command_check(args):
-    exercise = get(os.path.basename(args.file)) if args.exercise is None else get(args.exercise)
-    result = exercise.check(load_learner_file(args.file, exercise))
+    exercise = exercise_of_file(args.file) if args.exercise is None else get(args.exercise)
+    try:
+        with time_limit(args.time_limit):
+            result = exercise.check(load_learner_file(args.file, exercise))
+    except TimeLimit as error:
+        print(f"Exercise {exercise.number}: {exercise.title}")
+        print(f"  WRONG  your code did not finish: {error}. Is there a loop that never ends?")
+        print("FAILED.")
+        return 1
     print(result)
     progress = load_progress()
     if result and exercise.number not in progress["passed"]:
@@ -117,6 +171,17 @@ def command_solution(args):
     print(f"(tinyvae is installed at {os.path.dirname(tinyvae.__file__)})")
 
 
+def positive_seconds(text):
+    """An argparse ``type``: a number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return value
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m tinyvae.exercises",
@@ -131,6 +196,12 @@ def parse_args(argv=None):
     check.add_argument("file", help="your file, e.g. ex02_linear.py")
     check.add_argument(
         "--exercise", default=None, help="the exercise, if the file name does not say it"
+    )
+    check.add_argument(
+        "--time-limit",
+        type=positive_seconds,
+        default=60.0,
+        help="seconds your code may run before the check stops it (default: 60)",
     )
     hint = commands.add_parser("hint", help="the next hint (and the ones before)")
     hint.add_argument("exercise", help="its number or name")
@@ -152,6 +223,11 @@ def main(argv=None):
         return handler(args) or 0
     except KeyError as error:
         sys.exit(f"error: {error.args[0]}")
+    except KeyboardInterrupt:
+        sys.exit("interrupted (Ctrl-C)")
+    except BrokenPipeError:  # `list | head` closed the pipe: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

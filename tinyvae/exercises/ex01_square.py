@@ -38,7 +38,7 @@ class Square(tv.Module):
 if __name__ == "__main__":
     from tinyvae.exercises import check
 
-    check(1, Square)
+    raise SystemExit(0 if check(1, Square) else 1)
 '''
 
 

@@ -42,7 +42,7 @@ class Linear(tv.Linear):
 if __name__ == "__main__":
     from tinyvae.exercises import check
 
-    check(2, Linear)
+    raise SystemExit(0 if check(2, Linear) else 1)
 '''
 
 

@@ -57,7 +57,7 @@ def logsumexp_grad(a, axis=0):
 if __name__ == "__main__":
     from tinyvae.exercises import check
 
-    check(4, (logsumexp, logsumexp_grad))
+    raise SystemExit(0 if check(4, (logsumexp, logsumexp_grad)) else 1)
 '''
 
 

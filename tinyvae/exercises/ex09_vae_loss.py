@@ -72,7 +72,7 @@ def vae_loss(x, eps, params):
 if __name__ == "__main__":
     from tinyvae.exercises import check
 
-    check(9, vae_loss)
+    raise SystemExit(0 if check(9, vae_loss) else 1)
 '''
 
 

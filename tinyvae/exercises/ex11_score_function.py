@@ -66,7 +66,7 @@ def score_coefficients(f, baseline=False):
 if __name__ == "__main__":
     from tinyvae.exercises import check
 
-    check(11, score_coefficients)
+    raise SystemExit(0 if check(11, score_coefficients) else 1)
 '''
 
 

@@ -52,7 +52,7 @@ def pieces():
 if __name__ == "__main__":
     from tinyvae.exercises import check
 
-    check(13, pieces)
+    raise SystemExit(0 if check(13, pieces) else 1)
 '''
 
 PIECES = (Linear, Tanh, Reparameterize, BernoulliLogDensity, StandardNormalKL)

@@ -88,6 +88,9 @@ class Exercise:
                 "not implemented yet: fill in the TODO region (it raises NotImplementedError)"
             )
             return result
+        except SystemExit as error:  # it would end the check itself, saying nothing
+            result.fail(f"your code called sys.exit({error.code!r}): return a value instead")
+            return result
         except Exception as error:  # the learner's code raised: show where
             frames = traceback.extract_tb(error.__traceback__)[-1:]
             where = f" ({frames[0].filename}, line {frames[0].lineno})" if frames else ""
@@ -128,6 +131,7 @@ class CheckResult:
         self.exercise = exercise
         self.lines = []
         self.passed = True
+        self.printed = False  # by ``tinyvae.exercises.check``
 
     def ok(self, name):
         self.lines.append(f"  ok     {name}")
@@ -138,6 +142,14 @@ class CheckResult:
 
     def __bool__(self):
         return self.passed
+
+    def __repr__(self):
+        return f"CheckResult(exercise={self.exercise.number}, passed={self.passed})"
+
+    def _ipython_display_(self):
+        """A notebook cell ending in ``check(...)`` shows the report once, not an object."""
+        if not self.printed:
+            print(self)
 
     def __str__(self):
         ex = self.exercise
