@@ -246,3 +246,12 @@ def test_resuming_under_another_optimizer_setting_is_refused(tmp_path, other):
     with pytest.raises(CheckpointError):
         fit(model, other(model.parameters()), x_train, epochs=2, batch_size=32, rng=rng,
             checkpoint=path, resume=True, progress=False, verbose=False)  # fmt: skip
+
+
+def test_without_x_test_fit_records_no_test_loss():
+    rng = np.random.default_rng(0)
+    model = tv.VAE(x_dim=6, hidden=(4,), z_dim=2, rng=rng)
+    x = (rng.uniform(size=(20, 6)) > 0.5).astype(np.float32)
+    history = tv.fit(model, tv.Adam(model.parameters()), x, epochs=2, rng=rng,
+                     progress=False, verbose=False)  # fmt: skip
+    assert history.test_loss == [] and len(history.train_loss) == 2

@@ -65,7 +65,8 @@ def learning_curves(path, history, ylabel, title="train and test ELBO per epoch"
     fig = Figure(figsize=(5, 3.5))
     ax = fig.add_subplot()
     ax.plot(history.epoch, -np.asarray(history.train_loss), "o-", label="train")
-    ax.plot(history.epoch, -np.asarray(history.test_loss), "s-", label="test")
+    if history.test_loss:  # fit records none without x_test
+        ax.plot(history.epoch, -np.asarray(history.test_loss), "s-", label="test")
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_ylabel(ylabel)

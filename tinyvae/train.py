@@ -51,7 +51,8 @@ class TrainingDiverged(RuntimeError):
 class History:
     """Per-epoch numbers in nats per example: ``train_loss`` the running mean of the
     objective's loss (-bound), ``test_loss`` the objective's test loss (for a VAE
-    -ELBO with z sampled); ``metrics`` what ``on_epoch`` returned, by name."""
+    -ELBO with z sampled; empty without ``x_test``); ``metrics`` what ``on_epoch``
+    returned, by name."""
 
     epoch: list = field(default_factory=list)
     train_loss: list = field(default_factory=list)
@@ -330,7 +331,8 @@ def fit(
             )
         history.epoch.append(epoch)
         history.train_loss.append(total / count)
-        history.test_loss.append(float("nan") if test_loss is None else test_loss)
+        if test_loss is not None:  # without x_test, nothing
+            history.test_loss.append(test_loss)
         history.seconds.append(time.perf_counter() - started)
         metrics = check_metrics(on_epoch(epoch)) if on_epoch is not None else {}
         for name, value in metrics.items():
