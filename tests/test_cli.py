@@ -240,12 +240,15 @@ def test_ctrl_c_names_the_last_checkpoint(tmp_path, capsys):
         write_checkpoint(path, 1)  # this run saved its first epoch
         raise KeyboardInterrupt
     assert exit_info.value.code == 130
-    assert capsys.readouterr().err.strip() == f"interrupted; the last checkpoint is {path}"
+    assert capsys.readouterr().err.strip() == (
+        f"interrupted; the last checkpoint is {path}: rerun with --resume to continue from it"
+    )
 
     with pytest.raises(SystemExit) as exit_info, cli.user_errors(path):
         raise KeyboardInterrupt  # before this run saved anything
     assert capsys.readouterr().err.strip() == (
-        f"interrupted; the last checkpoint is {path} (from before this run)"
+        f"interrupted; the last checkpoint is {path} (from before this run): "
+        "rerun with --resume to continue it"
     )
 
     with pytest.raises(SystemExit) as exit_info, cli.user_errors():

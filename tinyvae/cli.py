@@ -64,6 +64,9 @@ __all__ = [
     "check_writable",
     "require",
     "prepare_checkpoint",
+    "prepare_stage",
+    "output_folder",
+    "refuse_earlier_results",
     "check_package",
     "user_errors",
     "USER_ERRORS",
@@ -190,7 +193,43 @@ def require(module, install_hint):
         ) from error
 
 
-def prepare_checkpoint(path, resume, overwrite, epochs):
+def output_folder(out, default, quick=False):
+    """The folder a script writes to: ``out`` as the user named it, else ``default``, with
+    ``-quick`` appended for a ``--quick`` run (so that it does not replace a full run's)."""
+    if out is not None:
+        return out
+    return default + "-quick" if quick else default
+
+
+def refuse_earlier_results(folder, overwrite, results):
+    """Refuse to replace an earlier run's ``results`` (a file name in ``folder``) unless
+    ``overwrite``: checked before anything is loaded, trained or written."""
+    path = os.path.join(folder, results)
+    if os.path.exists(path) and not overwrite:
+        raise UsageError(
+            f"{folder} holds the results of an earlier run ({path}); pass --overwrite to "
+            "replace them, or another --out"
+        )
+
+
+def check_asked(path, metadata, asked):
+    """Raise ``UsageError`` if the checkpoint's model or run settings differ from ``asked``,
+    a dict of the settings the script was asked for, naming each that differs."""
+    saved = {**(metadata.get("settings") or {}), **(metadata.get("model_config") or {})}
+    differ = [
+        f"{key}: {saved[key]!r} in the checkpoint, {value!r} asked"
+        for key, value in asked.items()
+        if key in saved and saved[key] != value
+    ]
+    if differ:
+        raise UsageError(
+            f"--resume: the checkpoint at {path} was written by a run with other settings "
+            f"({'; '.join(differ)}); resume with the same options, or start a new run with "
+            "--overwrite"
+        )
+
+
+def prepare_checkpoint(path, resume, overwrite, epochs, asked=None):
     """Decide how a run with a checkpoint at ``path`` starts; returns ``(resume, message)``.
 
     ``resume`` is what to pass to ``tinyvae.fit``, ``message`` what to print.
@@ -198,6 +237,8 @@ def prepare_checkpoint(path, resume, overwrite, epochs):
 
     * ``resume`` and ``overwrite`` together contradict each other;
     * ``resume`` without a checkpoint is refused (a silent fresh start would waste the run);
+    * ``resume`` of a checkpoint whose model or settings differ from ``asked`` (a dict such
+      as ``{"z_dim": 5, "batch_size": 100}``) is refused, naming what differs;
     * ``resume`` with a checkpoint of more epochs than ``epochs`` is refused, naming both;
       with exactly ``epochs`` there is nothing to train and the saved model is used as is;
     * an existing checkpoint without ``resume`` or ``overwrite`` is refused, so that it is
@@ -211,7 +252,9 @@ def prepare_checkpoint(path, resume, overwrite, epochs):
     if resume:
         if not exists:
             raise UsageError(f"--resume: no checkpoint at {path}")
-        done = read_checkpoint(path)[1].get("epoch")
+        metadata = read_checkpoint(path)[1]
+        check_asked(path, metadata, asked or {})
+        done = metadata.get("epoch")
         if not isinstance(done, int):
             raise CheckpointError(f"{path}: its metadata holds no epoch number")
         if epochs < done:
@@ -235,12 +278,12 @@ def prepare_checkpoint(path, resume, overwrite, epochs):
     return False, f"starting a new run; checkpoints go to {path}"
 
 
-def prepare_stage(path, resume, overwrite, epochs):
+def prepare_stage(path, resume, overwrite, epochs, asked=None):
     """``prepare_checkpoint`` for one of several runs of a demo: ``resume`` starts a run
     without a checkpoint afresh instead of refusing, so that a grid can be continued."""
     if resume and not os.path.exists(path):
         return False, f"no checkpoint at {path}: starting afresh"
-    return prepare_checkpoint(path, resume, overwrite, epochs)
+    return prepare_checkpoint(path, resume, overwrite, epochs, asked)
 
 
 # -- turning errors into messages ------------------------------------------------------
@@ -302,9 +345,15 @@ def user_errors(checkpoint=None):
         elif _modified(checkpoint) is None:
             message = "interrupted; no checkpoint was written yet"
         elif _modified(checkpoint) == earlier:
-            message = f"interrupted; the last checkpoint is {checkpoint} (from before this run)"
+            message = (
+                f"interrupted; the last checkpoint is {checkpoint} (from before this run): "
+                "rerun with --resume to continue it"
+            )
         else:
-            message = f"interrupted; the last checkpoint is {checkpoint}"
+            message = (
+                f"interrupted; the last checkpoint is {checkpoint}: rerun with --resume to "
+                "continue from it"
+            )
         print(f"\n{message}", file=sys.stderr)
         raise SystemExit(130) from None
     except tuple(kind for kind, _ in USER_ERRORS) as error:
