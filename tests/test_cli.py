@@ -3,6 +3,7 @@
 import argparse
 import math
 import os
+import subprocess
 import sys
 import types
 
@@ -269,3 +270,19 @@ def test_a_namespace_package_in_place_of_tinyvae_is_refused(tmp_path, monkeypatc
     err = capsys.readouterr().err
     assert f"found {tmp_path / 'tinyvae'}, the clone's folder" in err
     assert "Run the script by its path" in err
+
+
+def test_a_submodule_imported_through_the_clones_folder_explains_missing_names(tmp_path):
+    # Python started in the folder above a clone imports the clone (no __init__.py) as an
+    # empty namespace package; an editable install still finds tinyvae's submodules.
+    (tmp_path / "tinyvae").mkdir()
+    code = "import tinyvae, tinyvae.nn; print(getattr(tinyvae, '__file__', None)); tinyvae.VAE"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": ""},
+    )  # fmt: skip
+    if result.stdout.strip() != "None":
+        pytest.skip("this installation imports the real package from there (not editable)")
+    assert result.returncode == 1
+    assert "module 'tinyvae' has no attribute 'VAE': 'import tinyvae' found" in result.stderr
+    assert "because Python started in the folder above the clone" in result.stderr

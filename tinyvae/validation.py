@@ -13,6 +13,7 @@ the kind of value is wrong, ``ValueError`` that its value is.
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -194,3 +195,32 @@ def check_model(model, family, caller):
             f"{caller}: expected {wanted}, got {type(model).__name__}, {what}; use {door}"
         )
     raise TypeError(f"{caller}: expected {wanted}, got {type(model).__name__}")
+
+
+def explain_a_namespace_import():
+    """Make ``tinyvae.X`` say why it is missing when ``tinyvae`` is the clone's folder.
+
+    Python started in the folder that holds a clone (named ``tinyvae``) imports
+    that folder, which has no ``__init__.py``, as an empty namespace package
+    instead of the package inside it (see ``tinyvae.cli``), and runs none of
+    tinyvae's code for it: ``tv.VAE`` is then a bare AttributeError. Any
+    submodule imported through it (``tinyvae.exercises``, ``tinyvae.nn``, ...)
+    imports this module, which gives the empty package an explanation.
+    """
+    package = sys.modules.get(__package__)
+    if package is None or getattr(package, "__file__", None) is not None:
+        return  # the real package: nothing to explain
+    folder = list(package.__path__)[0]
+
+    def missing(name):
+        raise AttributeError(
+            f"module 'tinyvae' has no attribute {name!r}: 'import tinyvae' found {folder}, "
+            "a folder without __init__.py (the clone of the repository), instead of the "
+            "package inside it, because Python started in the folder above the clone. "
+            "Start Python inside the clone or anywhere else, not in the folder above it"
+        )
+
+    package.__getattr__ = missing  # a module's __getattr__ answers for missing names
+
+
+explain_a_namespace_import()
