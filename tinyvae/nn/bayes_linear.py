@@ -35,15 +35,15 @@ def local_reparameterization(A, theta, var, zeta):
     The pre-activations of weights N(theta, var), less the bias, sampled
     directly: gamma = A theta is their mean and delta their variance.
     """
-    # sqrt(delta), the standard deviation of each b_mj. The plain form is
-    # np.sqrt((A * A) @ var); here each row of A is first divided by its largest |entry|
-    # a_m, and sqrt(delta) multiplied by a_m again. Where the variances are huge (a learned
-    # log alpha of +80) the units of the next layer are too, and (A * A) @ var overflows
-    # in float32 although sqrt(delta) does not.
-    a = np.max(np.abs(A), axis=-1, keepdims=True)
-    a = np.where(a > 0, a, 1.0).astype(A.dtype)  # a row of zeros stays zeros
-    A_scaled = A / a
-    std = a * np.sqrt((A_scaled * A_scaled) @ var)
+    with np.errstate(over="ignore"):
+        std = np.sqrt((A * A) @ var)  # sqrt(delta): the standard deviation of each b_mj
+    if not np.isfinite(std).all():
+        # Huge variances (a learned log alpha of +80) make the next layer's units huge too,
+        # and (A * A) @ var overflows in float32 although sqrt(delta) does not. Then each
+        # row of A is divided by its largest |entry| a_m first, and sqrt(delta) times a_m.
+        a = np.max(np.abs(A), axis=-1, keepdims=True)
+        a = np.where(a > 0, a, 1.0).astype(A.dtype)  # a row of zeros stays zeros
+        std = a * np.sqrt((A / a) ** 2 @ var)
     return A @ theta + std * zeta, std
 
 
