@@ -143,8 +143,9 @@ def parse_args(argv=None):
         help="train every run again, replacing the finished ones as the new ones finish",
     )  # fmt: skip
     parser.add_argument(
-        "--out", default=os.path.join("out", "adam-experiments"),
-        help="output folder (with --quick, <out>-quick)",
+        "--out", default=None,
+        help="output folder (default: out/adam-experiments, or out/adam-experiments-quick with "
+        "--quick)",
     )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
@@ -154,10 +155,10 @@ def parse_args(argv=None):
         parser.error(f"--dropout: expected a rate strictly between 0 and 1, got {args.dropout}")
     if args.resume and args.overwrite:
         parser.error("--resume and --overwrite contradict each other; pass one of them")
+    args.out = cli.output_folder(args.out, os.path.join("out", "adam-experiments"), args.quick)
     if args.quick:
         args.bias_images, args.bias_epochs = 2_000, 2
         args.logreg_epochs, args.mlp_epochs = 3, 2
-        args.out += "-quick"
     return args
 
 

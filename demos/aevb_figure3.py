@@ -12,6 +12,7 @@ Monte Carlo EM is left out. The setup is that of demos/aevb_figures.py
 binarized pixels), measured on 500 training and 500 test images.
 
     python demos/aevb_figure3.py                 # a few minutes on 2 cores
+    python demos/aevb_figure3.py --quick         # a smoke run of under a minute
 
 Writes figure3.png and figure3.json into the output folder.
 """
@@ -38,6 +39,8 @@ MNIST_TRAIN = 60000
 # The curves are evaluated from step 10 on (log-spaced): a run needs at least
 # 10 minibatches of 100.
 MIN_SAMPLES = 1000
+# --quick: samples per run, points per curve, k along the curves and at the end
+QUICK = {"samples": 5e4, "evaluations": 4, "k_curve": 50, "k_final": 500}
 
 
 def parse_args(argv=None):
@@ -67,13 +70,33 @@ def parse_args(argv=None):
     )
     parser.add_argument("--lr", type=cli.positive_float, default=0.02, help="AdaGrad step size")
     parser.add_argument("--seed", type=cli.integer(0), default=0, help="seed of every random draw")
-    parser.add_argument("--out", default=os.path.join("out", "aevb-figure3"), help="output folder")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a smoke run of under a minute: {QUICK['samples']:,.0f} training samples per run, "
+        f"{QUICK['evaluations']} points per curve, L_{QUICK['k_curve']} along them and "
+        f"L_{QUICK['k_final']} at the end",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="output folder (default: out/aevb-figure3, or out/aevb-figure3-quick with --quick)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the results of an earlier run in the output folder",
+    )
     args = parser.parse_args(argv)
     if args.samples < MIN_SAMPLES:
         parser.error(
             f"--samples must be at least {MIN_SAMPLES} (10 minibatches of 100: the curves "
             "start there)"
         )
+    args.out = cli.output_folder(args.out, os.path.join("out", "aevb-figure3"), args.quick)
+    if args.quick:
+        for option, value in QUICK.items():
+            setattr(args, option, value)
     return args
 
 
@@ -98,6 +121,7 @@ def main(argv=None):
 def draw_figure(args):
     """Check the output folder and load MNIST, then train, evaluate and draw."""
     cli.check_writable(args.out)
+    cli.refuse_earlier_results(args.out, args.overwrite, "figure3.json")
     print(f"writing results to {args.out}/")
     data = tv.load_dataset("mnist", data_dir=args.data_dir)
     eval_rng = np.random.default_rng([args.seed, 2])

@@ -19,6 +19,7 @@ Nz = 2, 5, 10, 20 (MNIST).
     python demos/aevb_figures.py                        # about 15 minutes on 2 cores
     python demos/aevb_figures.py --mnist-samples 2e5 --frey-samples 2e5   # a quick look
     python demos/aevb_figures.py --datasets mnist       # MNIST only (Frey Face needs SciPy)
+    python demos/aevb_figures.py --quick                # a smoke run of under a minute
 
 Writes figure2_mnist.png, figure2_frey.png, figure4.png, figure5.png and
 figures.json (every curve) into the output folder. The data of every
@@ -55,6 +56,7 @@ SETUPS = {
 # The curves are evaluated from step 10 on (log-spaced): a run needs at least
 # 10 minibatches of 100.
 MIN_SAMPLES = 1000
+QUICK_SAMPLES, QUICK_EVALUATIONS = 2e4, 5  # --quick: per run, and points per curve
 
 
 def parse_args(argv=None):
@@ -90,7 +92,22 @@ def parse_args(argv=None):
     parser.add_argument(
         "--no-wake-sleep", action="store_true", help="train AEVB only (halves the time)"
     )
-    parser.add_argument("--out", default=os.path.join("out", "aevb-figures"), help="output folder")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a smoke run of under a minute: {QUICK_SAMPLES:,.0f} training samples per run, "
+        f"{QUICK_EVALUATIONS} points per curve (the curves have barely started)",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="output folder (default: out/aevb-figures, or out/aevb-figures-quick with --quick)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the results of an earlier run in the output folder",
+    )
     args = parser.parse_args(argv)
     for option in ("mnist_samples", "frey_samples"):
         if getattr(args, option) < MIN_SAMPLES:
@@ -98,6 +115,10 @@ def parse_args(argv=None):
                 f"--{option.replace('_', '-')} must be at least {MIN_SAMPLES} "
                 "(10 minibatches of 100: the curves start there)"
             )
+    args.out = cli.output_folder(args.out, os.path.join("out", "aevb-figures"), args.quick)
+    if args.quick:
+        args.mnist_samples = args.frey_samples = QUICK_SAMPLES
+        args.evaluations = QUICK_EVALUATIONS
     return args
 
 
@@ -181,6 +202,7 @@ def main(argv=None):
 def draw_figures(args):
     """Check the output folder and load every dataset, then train and draw."""
     cli.check_writable(args.out)
+    cli.refuse_earlier_results(args.out, args.overwrite, "figures.json")
     print(f"writing results to {args.out}/")
     datasets = {name: tv.load_dataset(name, data_dir=args.data_dir) for name in args.datasets}
     results = {"settings": vars(args), "curves": {}, "seconds": {}}

@@ -92,8 +92,8 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--out",
-        default=os.path.join("out", "deeper-models"),
-        help="output folder (with --quick, <out>-quick)",
+        default=None,
+        help="output folder (default: out/deeper-models, or out/deeper-models-quick with --quick)",
     )
     continuing = parser.add_mutually_exclusive_group()
     continuing.add_argument(
@@ -109,9 +109,9 @@ def parse_args(argv=None):
     if len(set(args.seeds)) != len(args.seeds):
         parser.error(f"--seeds: each seed once, got {args.seeds}")
     args.models = [m for m in MODELS if m in args.models]  # the table's order
+    args.out = cli.output_folder(args.out, os.path.join("out", "deeper-models"), args.quick)
     if args.quick:
         args.epochs, args.k_eval, args.test_subset = 2, 500, 200
-        args.out += "-quick"
     return args
 
 
@@ -168,8 +168,11 @@ def run(args):
         for seed in args.seeds
         for name in args.models
     }
+    # what every checkpoint records of the options (the model is fixed by its file's
+    # name), compared before MNIST is loaded
+    asked = {"optimizer": cli.optimizer_setting(tv.Adam, lr=args.lr, eps=1e-4)}
     starts = {
-        key: cli.prepare_stage(path, args.resume, args.overwrite, args.epochs)
+        key: cli.prepare_stage(path, args.resume, args.overwrite, args.epochs, asked)
         for key, path in paths.items()
     }
     print(f"writing results to {args.out}/")

@@ -13,6 +13,7 @@ AEVB claims the score-function estimator's variance makes it impractical and
 that the reparameterized estimators are far better, B better than A.
 
     python demos/estimator_variance.py                  # MNIST (or --dataset synthetic)
+    python demos/estimator_variance.py --quick          # a smoke run of about ten seconds
 
 Writes variance.png and variance.json into the output folder.
 """
@@ -37,6 +38,7 @@ from tinyvae.plots import save_figure
 
 ESTIMATORS = [("score", False), ("score", True), ("A", False), ("B", False)]
 COLOURS = {"score function": "#d62728", "reparameterized": "#1f77b4"}
+QUICK_IMAGES, QUICK_DRAWS = 10_000, 50  # --quick: the training images, the draws
 
 
 def label(estimator, baseline):
@@ -80,9 +82,28 @@ def parse_args(argv=None):
     )
     parser.add_argument("--seed", type=cli.integer(0), default=0, help="seed of every random draw")
     parser.add_argument(
-        "--out", default=os.path.join("out", "estimator-variance"), help="output folder"
+        "--quick",
+        action="store_true",
+        help=f"a smoke run of about ten seconds: training on the first {QUICK_IMAGES:,} images, "
+        f"{QUICK_DRAWS} draws per estimator",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="output folder (default: out/estimator-variance, or out/estimator-variance-quick "
+        "with --quick)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the results of an earlier run in the output folder",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    args = parser.parse_args(argv)
+    args.out = cli.output_folder(args.out, os.path.join("out", "estimator-variance"), args.quick)
+    if args.quick:
+        args.draws = QUICK_DRAWS
+    return args
 
 
 def main(argv=None):
@@ -94,15 +115,17 @@ def main(argv=None):
 def measure(args):
     """Check the output folder and load the data, then train, measure and draw."""
     cli.check_writable(args.out)
+    cli.refuse_earlier_results(args.out, args.overwrite, "variance.json")
     print(f"writing results to {args.out}/")
     rng = np.random.default_rng(args.seed)
     data = tv.load_dataset(args.dataset, data_dir=args.data_dir)
-    if args.batch_size > len(data.x_train):
+    x_train = data.x_train[:QUICK_IMAGES] if args.quick else data.x_train
+    if args.batch_size > len(x_train):
         raise cli.UsageError(
             f"--batch-size {args.batch_size} is larger than {args.dataset}'s "
-            f"{len(data.x_train)} training images"
+            f"{len(x_train)} training images" + (" of --quick" if args.quick else "")
         )
-    x_train = data.x_train if args.dataset == "binarized_mnist" else tv.binarize(data.x_train, rng)
+    x_train = x_train if args.dataset == "binarized_mnist" else tv.binarize(x_train, rng)
     model = tv.VAE(
         x_train.shape[1], (args.hidden,), args.z_dim, activation="tanh", init="aevb_normal", rng=rng
     )
@@ -113,6 +136,7 @@ def measure(args):
         epochs=args.train_epochs,
         batch_size=args.batch_size,
         rng=rng,
+        progress=not args.no_progress,
     )
     x = x_train[: args.batch_size]
 
@@ -149,7 +173,8 @@ def measure(args):
     ax.set_xlabel("estimator and L, the samples of z per example")
     ax.set_ylabel("variance of the encoder gradient\n(mean over entries, log scale)")
     ax.set_title(
-        f"{args.dataset}, binarized: {args.draws} draws on one minibatch of {args.batch_size}",
+        f"{args.dataset}, binarized: {args.draws} draws on one minibatch of {args.batch_size}"
+        + (f" (--quick: trained on {len(x_train):,} images)" if args.quick else ""),
         fontsize=9,
     )
     ax.legend(handles=[Patch(color=colour, label=kind) for kind, colour in COLOURS.items()])

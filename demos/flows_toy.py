@@ -68,19 +68,26 @@ def parse_args(argv=None):
         "--eval-samples", type=cli.integer(), default=200_000,
         help="fresh samples for the final KL and the pictures",
     )  # fmt: skip
-    p.add_argument("--seed", type=int, default=0, help="seed of the weights and the noise")
+    p.add_argument(
+        "--seed", type=cli.integer(0), default=0, help="seed of the weights and the noise"
+    )
     p.add_argument(
         "--quick", action="store_true",
         help="a smoke run of a few seconds: 300 iterations, one fit each, 20,000 test samples",
     )  # fmt: skip
     p.add_argument(
-        "--out", default="out/flows-toy", help="output folder (with --quick, <out>-quick)"
-    )
+        "--out", default=None,
+        help="output folder (default: out/flows-toy, or out/flows-toy-quick with --quick)",
+    )  # fmt: skip
+    p.add_argument(
+        "--overwrite", action="store_true",
+        help="replace the results of an earlier run in the output folder",
+    )  # fmt: skip
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = p.parse_args(argv)
+    args.out = cli.output_folder(args.out, os.path.join("out", "flows-toy"), args.quick)
     if args.quick:
         args.iterations, args.restarts, args.eval_samples = 300, 1, 20_000
-        args.out += "-quick"
     args.steps = sorted(set(args.steps))
     return args
 
@@ -214,6 +221,7 @@ def main(argv=None):
 def run(args):
     started = time.perf_counter()
     cli.check_writable(args.out)
+    cli.refuse_earlier_results(args.out, args.overwrite, "results.json")
     print(f"writing results to {args.out}/")
     rng = np.random.default_rng(args.seed)
     images, kls, curves = {}, {}, {}

@@ -7,11 +7,15 @@ VAE (k = 1) 86.76 nats and 19 units, IWAE (k = 5) 85.54 nats and 22 units,
 after 3280 passes through the data. We afford far fewer passes (--epochs),
 so our numbers are higher (worse); the comparison between the two is the point.
 
-    python demos/iwae_table.py                      # 20 epochs per model, about an hour
-    python demos/iwae_table.py --epochs 10          # the README's table
+    python demos/iwae_table.py                      # the README's table: 10 epochs per model
+    python demos/iwae_table.py --quick              # a smoke run of about ten seconds
+    python demos/iwae_table.py --resume --epochs 20 # 10 more epochs of both models
 
-Writes iwae.json (the numbers), curves.png (test bound per epoch) and
-active_units.png (Var_x E[z_u|x] per unit, sorted) into the output folder.
+Writes into the output folder (printed at the start):
+  iwae.json          the numbers and the settings
+  curves.png         test bound per epoch
+  active_units.png   Var_x E[z_u|x] per unit, sorted
+  vae.npz, iwae.npz  a checkpoint per model, so that --resume continues it
 """
 
 import os
@@ -38,13 +42,17 @@ PAPER = {
 }
 MNIST_TRAIN, MNIST_TEST = 60000, 10000
 ACTIVE_THRESHOLD = 1e-2  # a unit is active if Var_x E[z_u|x] exceeds it (Burda et al.)
+QUICK_IMAGES = 10_000  # --quick trains on the first 10,000 training images
 
 
 def parse_args(argv=None):
     parser = cli.parser(__doc__)
     parser.add_argument("--data-dir", default=None, help=cli.DATA_DIR_HELP)
     parser.add_argument(
-        "--epochs", type=cli.integer(1), default=20, help="passes through the data per model"
+        "--epochs",
+        type=cli.integer(1),
+        default=10,
+        help="passes through the data per model, as many as the README's table",
     )
     parser.add_argument(
         "--batch-size", type=cli.integer(1, MNIST_TRAIN), default=100, help="minibatch size"
@@ -63,9 +71,34 @@ def parse_args(argv=None):
         help=f"test images for L_k (0: all {MNIST_TEST})",
     )
     parser.add_argument("--seed", type=cli.integer(0), default=0, help="seed of every random draw")
-    parser.add_argument("--out", default=os.path.join("out", "iwae-table"), help="output folder")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a smoke run of about ten seconds: {QUICK_IMAGES:,} training images, 2 epochs, "
+        "L_500 on 200 test images",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="output folder (default: out/iwae-table, or out/iwae-table-quick with --quick)",
+    )
+    continuing = parser.add_mutually_exclusive_group()
+    continuing.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue both saved runs up to --epochs; a run without a checkpoint starts afresh",
+    )
+    continuing.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start both runs afresh, replacing their checkpoints and the earlier results",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.out = cli.output_folder(args.out, os.path.join("out", "iwae-table"), args.quick)
+    if args.quick:
+        args.epochs, args.k_eval, args.test_subset = 2, 500, 200
+    return args
 
 
 def main(argv=None):
@@ -75,36 +108,59 @@ def main(argv=None):
 
 
 def make_table(args):
-    """Check the output folder and load MNIST, then train both models, evaluate and draw."""
+    """Check the output folder and the checkpoints and load MNIST, then train both models,
+    evaluate and draw."""
     cli.check_writable(args.out)
+    # name: (estimator, k, checkpoint); a checkpoint per estimator, so that a --resume
+    # with another --k-train is refused (its n_samples differs) rather than started afresh
+    runs = {
+        "VAE (k=1)": ("B", 1, os.path.join(args.out, "vae.npz")),
+        f"IWAE (k={args.k_train})": ("iwae", args.k_train, os.path.join(args.out, "iwae.npz")),
+    }
+    # what each checkpoint records of the options, compared before MNIST is loaded
+    adam = cli.optimizer_setting(tv.Adam, lr=args.lr, eps=1e-4)  # eps as in IWAE
+    starts = {
+        name: cli.prepare_stage(
+            path,
+            args.resume,
+            args.overwrite,
+            args.epochs,
+            asked={"batch_size": args.batch_size, "n_samples": k, "optimizer": adam},
+        )
+        for name, (_, k, path) in runs.items()
+    }
+    if not args.resume:  # a resumed run replaces the results it continues
+        cli.refuse_earlier_results(args.out, args.overwrite, "iwae.json")
     print(f"writing results to {args.out}/")
     data = tv.load_dataset("mnist", data_dir=args.data_dir)
+    x_train = data.x_train[:QUICK_IMAGES] if args.quick else data.x_train
     test_rng = np.random.default_rng([args.seed, 1])
     x_test = tv.binarize(data.x_test, test_rng)  # binarized once, like the paper
     subset = x_test[: args.test_subset or len(x_test)]
 
-    runs = {"VAE (k=1)": ("B", 1), f"IWAE (k={args.k_train})": ("iwae", args.k_train)}
     results = {"settings": vars(args), "paper": PAPER, "models": {}}
     histories = {}
-    for name, (estimator, k) in runs.items():
+    for name, (estimator, k, path) in runs.items():
+        resume, message = starts[name]
+        print(f"{name}, {args.epochs} epochs: {message}")
         rng = np.random.default_rng(args.seed)
         model = tv.VAE(784, (200, 200), 50, activation="tanh", rng=rng, estimator=estimator)
         optimizer = tv.Adam(model.parameters(), lr=args.lr, eps=1e-4)  # eps as in IWAE
-        print(f"{name}: training {args.epochs} epochs")
-        started = time.perf_counter()
         histories[name] = tv.fit(
             model,
             optimizer,
-            data.x_train,
+            x_train,
             x_test,
             epochs=args.epochs,
             batch_size=args.batch_size,
             rng=rng,
             binarize=True,
             n_samples=k,
+            checkpoint=path,
+            resume=resume,
             progress=not args.no_progress,
         )
-        train_seconds = time.perf_counter() - started
+        train_seconds = float(sum(histories[name].seconds))  # every epoch's, resumed or not
         started = time.perf_counter()
         ll = log_likelihood(model, subset, k=args.k_eval, rng=rng)
         count, variances = active_units(model, x_test, ACTIVE_THRESHOLD)

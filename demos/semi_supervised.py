@@ -66,7 +66,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--labels",
         nargs="+",
-        type=int,
+        type=cli.integer(1),
         choices=LABEL_COUNTS,
         default=[100],
         help="numbers of labelled training images, balanced over the 10 classes",
@@ -105,8 +105,9 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--out",
-        default=os.path.join("out", "semi-supervised"),
-        help="output folder (with --quick, <out>-quick)",
+        default=None,
+        help="output folder (default: out/semi-supervised, or out/semi-supervised-quick with "
+        "--quick)",
     )
     continuing = parser.add_mutually_exclusive_group()
     continuing.add_argument(
@@ -124,10 +125,20 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if len(set(args.labels)) != len(args.labels):
         parser.error(f"--labels: each count once, got {args.labels}")
+    args.out = cli.output_folder(args.out, os.path.join("out", "semi-supervised"), args.quick)
     if args.quick:
         args.m1_epochs = args.m2_epochs = args.m1m2_epochs = args.styles_epochs = 2
-        args.out = args.out + "-quick"
     return args
+
+
+def stage_settings(args, key):
+    """What the checkpoint of stage ``key`` records of the options, compared before the
+    data is loaded (alpha too is recorded, but depends on the number of training images)."""
+    asked = {"batch_size": args.batch_size, "optimizer": cli.optimizer_setting(tv.Adam, lr=args.lr)}
+    if key != "m1":  # the M2 stages: labelled rows in every batch, and how many labels
+        labelled = args.labels[0] if key == "styles" else int(key.split("-")[1])
+        asked.update(labelled=labelled, labelled_batch_size=args.labelled_batch_size)
+    return asked
 
 
 def main(argv=None):
@@ -153,7 +164,9 @@ def run(args):
             f"--models m1m2 needs M1: train it too (--models m1 m1m2) or keep {paths['m1']}"
         )
     starts = {
-        key: cli.prepare_stage(paths[key], args.resume, args.overwrite, epochs[key])
+        key: cli.prepare_stage(
+            paths[key], args.resume, args.overwrite, epochs[key], stage_settings(args, key)
+        )
         for key in wanted
     }
     print(f"writing results to {out}/")

@@ -141,6 +141,27 @@ def describe(args):
     )
 
 
+def asked_settings(args):
+    """What a checkpoint records of the options (the model's config and fit's settings),
+    in the form it records them, so that --resume compares them before the data loads.
+
+    Not here: x_dim, known once the data is loaded (the checkpoint's loading compares it),
+    and --seed and --init, which a checkpoint does not record (its weights and RNG state
+    replace what they would make).
+    """
+    return {
+        "hidden": list(args.hidden),
+        "z_dim": args.z_dim,
+        "activation": args.activation,
+        "likelihood": args.likelihood,
+        "bounded_mean": args.likelihood == "gaussian",
+        "batch_size": args.batch_size,
+        "binarize": args.binarize,
+        "n_samples": args.n_samples,
+        "optimizer": cli.optimizer_setting(tv.Adam, lr=args.lr),
+    }
+
+
 def main(argv=None):
     args = parse_args(argv)
     out = args.out.replace("<dataset>", args.dataset).replace("<z-dim>", str(args.z_dim))
@@ -154,7 +175,9 @@ def train_and_draw(args, out, checkpoint):
     """Every check first (output folder, checkpoint, data), then the training and figures."""
     started = time.perf_counter()
     cli.check_writable(out)
-    resume, message = cli.prepare_checkpoint(checkpoint, args.resume, args.overwrite, args.epochs)
+    resume, message = cli.prepare_checkpoint(
+        checkpoint, args.resume, args.overwrite, args.epochs, asked_settings(args)
+    )
     print(f"writing results to {out}/; {message}")
     data = tv.load_dataset(args.dataset, data_dir=args.data_dir)
     print(

@@ -124,7 +124,7 @@ def parse_args(argv=None):
         help="epochs of the target run (its step size schedule is planned for these)",
     )  # fmt: skip
     parser.add_argument(
-        "--target-minutes", type=float, default=60.0,
+        "--target-minutes", type=cli.positive_float, default=60.0,
         help="stop the target run after the first epoch that ends past this many minutes",
     )  # fmt: skip
     parser.add_argument(
@@ -143,8 +143,9 @@ def parse_args(argv=None):
         help="a smoke run of a few minutes: 10,000 training images, small networks, 1-2 epochs",
     )  # fmt: skip
     parser.add_argument(
-        "--out", default=os.path.join("out", "variational-dropout"),
-        help="output folder (with --quick, <out>-quick)",
+        "--out", default=None,
+        help="output folder (default: out/variational-dropout, or out/variational-dropout-quick "
+        "with --quick)",
     )  # fmt: skip
     parser.add_argument(
         "--overwrite", action="store_true",
@@ -156,15 +157,13 @@ def parse_args(argv=None):
         parser.error(f"--p: expected a rate strictly between 0 and 1, got {args.p}")
     if len(set(args.seeds)) < len(args.seeds):
         parser.error(f"--seeds: each seed once, got {args.seeds}")
-    if not args.target_minutes > 0:
-        parser.error(f"--target-minutes: expected a positive number, got {args.target_minutes}")
     if args.variance_epochs[0] >= args.variance_epochs[1]:
         parser.error(f"--variance-epochs: SHORT must be below LONG, got {args.variance_epochs}")
+    args.out = cli.output_folder(args.out, os.path.join("out", "variational-dropout"), args.quick)
     if args.quick:
         args.variance_width, args.variance_epochs, args.draws = 64, [1, 2], 10
         args.widths, args.epochs, args.speed_width, args.repeats = [32, 64], 1, 128, 3
         args.target_width, args.target_epochs = 64, 2
-        args.out += "-quick"
     return args
 
 

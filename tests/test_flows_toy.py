@@ -28,3 +28,12 @@ def test_flows_toy_tiny_run(tmp_path, capsys):
     # a banana is far from any diagonal Gaussian: even 150 steps of a 2-step flow beat it
     assert saved["kl"]["banana"]["2"][0] < saved["kl"]["banana"]["0"][0]
     assert "| banana |" in (out / "table.md").read_text()
+
+
+def test_quick_writes_into_the_out_folder_asked_for(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where the default folders, out/flows-toy(-quick), would go
+    argv = ["--quick", "--targets", "banana", "--steps", "0", "--no-progress"]
+    results = flows_toy.main([*argv, "--out", str(tmp_path / "mine")])
+    assert os.listdir(tmp_path) == ["mine"]
+    assert (tmp_path / "mine" / "results.json").exists()
+    assert results["settings"]["iterations"] == 300  # the quick setting

@@ -92,8 +92,8 @@ def test_help_runs_and_shows_defaults(name):
     assert result.stdout.startswith("usage:") and "(default: " in result.stdout
 
 
-@pytest.mark.parametrize("name", SCRIPTS)
-def test_every_option_has_a_help_text(name, monkeypatch):
+def parser_of(name, monkeypatch):
+    """The argparse parser of a script (recorded as its ``parse_args`` makes it)."""
     parsers = []
 
     def recording_parser(description):
@@ -104,8 +104,27 @@ def test_every_option_has_a_help_text(name, monkeypatch):
     monkeypatch.setattr(cli, "parser", recording_parser)
     with pytest.raises(SystemExit):
         __import__(name).parse_args(["--help"])
-    undocumented = [a.option_strings for a in parsers[0]._actions if not a.help]
+    return parsers[0]
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_every_option_has_a_help_text(name, monkeypatch):
+    undocumented = [a.option_strings for a in parser_of(name, monkeypatch)._actions if not a.help]
     assert undocumented == []
+
+
+# Options read as a bare float, each checked after the parsing: rates in (0, 1), a penalty >= 0
+BARE_FLOATS = {"adam_experiments": ["--l2", "--dropout"], "variational_dropout": ["--p"]}
+
+
+@pytest.mark.parametrize("name", [name for name, folder in SCRIPTS.items() if folder == DEMOS])
+def test_numbers_are_checked_as_they_are_parsed(name, monkeypatch):
+    """Every integer option of a demo is read by cli.integer (a message naming its range),
+    every number that must be positive by cli.positive_float: no bare int, and a bare float
+    only where a check of its own follows."""
+    actions = parser_of(name, monkeypatch)._actions
+    assert [a.option_strings[0] for a in actions if a.type is int] == []
+    assert [a.option_strings[0] for a in actions if a.type is float] == BARE_FLOATS.get(name, [])
 
 
 def documented_commands():
@@ -150,38 +169,48 @@ BAD_ARGUMENTS = [
     ("aevb_figures", ["--frey-samples", "500"], "--frey-samples must be at least 1000"),
     ("aevb_figures", ["--evaluations", "1"], "argument --evaluations: must be at least 2"),
     ("aevb_figures", ["--datasets", "cifar"], "invalid choice: 'cifar'"),
+    ("aevb_figures", ["--seed=-1"], "argument --seed: must be at least 0"),
     ("aevb_figure3", ["--train-sizes", "1000", "50"], "argument --train-sizes: must be from 100"),
     ("aevb_figure3", ["--samples", "inf"], "argument --samples: expected a finite"),
     ("aevb_figure3", ["--k-final", "0"], "argument --k-final: must be at least 1"),
+    ("aevb_figure3", ["--evaluations", "0"], "argument --evaluations: must be at least 2"),
     ("estimator_variance", ["--draws", "1"], "argument --draws: must be at least 2"),
     ("estimator_variance", ["--samples", "1", "0"], "argument --samples: must be at least 1"),
     ("estimator_variance", ["--z-dim", "2.5"], "argument --z-dim: expected a whole number"),
+    ("estimator_variance", ["--train-epochs", "0"], "argument --train-epochs: must be at least 1"),
     ("iwae_table", ["--epochs", "0"], "argument --epochs: must be at least 1"),
     ("iwae_table", ["--test-subset", "20000"], "argument --test-subset: must be from 0 to 10000"),
     ("iwae_table", ["--lr=-1e-3"], "argument --lr: expected a finite number above 0"),
+    ("iwae_table", ["--k-train", "0"], "argument --k-train: must be at least 1"),
+    ("iwae_table", ["--resume", "--overwrite"], "not allowed with argument --resume"),
     ("semi_supervised", ["--labels", "50"], "argument --labels: invalid choice: 50"),
     ("semi_supervised", ["--labels", "100", "100"], "--labels: each count once"),
     ("semi_supervised", ["--m2-epochs", "0"], "argument --m2-epochs: must be at least 1"),
     ("semi_supervised", ["--models", "m3"], "argument --models: invalid choice: 'm3'"),
+    ("semi_supervised", ["--labels", "0"], "argument --labels: must be at least 1, got 0"),
     ("flows_toy", ["--steps", "-1"], "argument --steps: must be from 0 to 16"),
     ("flows_toy", ["--targets", "moons"], "argument --targets: invalid choice: 'moons'"),
     ("flows_toy", ["--iterations", "0"], "argument --iterations: must be at least 1"),
     ("flows_toy", ["--lr", "0"], "argument --lr: expected a finite number above 0"),
+    ("flows_toy", ["--seed", "-1"], "argument --seed: must be at least 0, got -1"),
     ("deeper_models", ["--models", "iaf-3"], "argument --models: invalid choice: 'iaf-3'"),
     ("deeper_models", ["--seeds", "1", "1"], "--seeds: each seed once"),
     ("deeper_models", ["--test-subset", "20000"], "argument --test-subset: must be from 0"),
     ("deeper_models", ["--resume", "--overwrite"], "not allowed with argument --resume"),
+    ("deeper_models", ["--epochs", "0"], "argument --epochs: must be at least 1"),
     ("variational_dropout", ["--p", "1"], "--p: expected a rate strictly between 0 and 1"),
     ("variational_dropout", ["--variance-epochs", "5", "2"], "SHORT must be below LONG"),
     ("variational_dropout", ["--dropouts", "spike"], "argument --dropouts: invalid choice"),
     ("variational_dropout", ["--draws", "1"], "argument --draws: must be at least 2"),
-    ("variational_dropout", ["--target-minutes", "0"], "--target-minutes: expected a positive"),
+    ("variational_dropout", ["--target-minutes", "0"], "argument --target-minutes: expected a"),
+    ("variational_dropout", ["--epochs", "0"], "argument --epochs: must be at least 1"),
     ("variational_dropout", ["--kl", "exact"], "argument --kl: invalid choice"),
     ("adam_experiments", ["--l2", "-1"], "--l2: expected a number >= 0, got -1.0"),
     ("adam_experiments", ["--dropout", "1"], "--dropout: expected a rate strictly between"),
     ("adam_experiments", ["--resume", "--overwrite"], "--resume and --overwrite contradict"),
     ("adam_experiments", ["--bias-epochs", "1"], "argument --bias-epochs: must be at least 2"),
     ("adam_experiments", ["--parts", "cnn"], "argument --parts: invalid choice"),
+    ("adam_experiments", ["--mlp-epochs", "0"], "argument --mlp-epochs: must be at least 1"),
     ("throughput", ["--repeats", "0"], "argument --repeats: must be at least 1"),
     ("throughput", ["--eval-examples", "0"], "argument --eval-examples: must be from 1"),
     ("pytorch_reference", ["--epochs", "-1"], "argument --epochs: must be at least 1"),
@@ -209,10 +238,49 @@ def test_throughput_baseline_must_hold_tinyvae(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "name, argv", [("iwae_table", ["--epochs", "0"]), ("aevb_figures", ["--mnist-samples", "-5"])]
+    "name, argv",
+    [
+        ("iwae_table", ["--epochs", "0"]),
+        ("aevb_figures", ["--mnist-samples", "-5"]),
+        ("flows_toy", ["--seed", "-1"]),
+    ],
 )
 def test_bad_arguments_as_a_user_sees_them(name, argv):
-    assert_short_error(run(name, *argv), 2, "error: argument")
+    result = run(name, *argv)
+    assert_short_error(result, 2, "error: argument")
+    assert result.stderr.strip().splitlines()[-1].startswith(f"{name}.py: error: argument")
+
+
+# -- --out DIR --quick writes into DIR; only the default folder gets -quick ------------------
+QUICK_FOLDERS = {
+    "flows_toy": "flows-toy",
+    "estimator_variance": "estimator-variance",
+    "iwae_table": "iwae-table",
+    "aevb_figures": "aevb-figures",
+    "aevb_figure3": "aevb-figure3",
+    "deeper_models": "deeper-models",
+    "semi_supervised": "semi-supervised",
+    "variational_dropout": "variational-dropout",
+    "adam_experiments": "adam-experiments",
+}
+
+
+@pytest.mark.parametrize("name, folder", QUICK_FOLDERS.items())
+def test_quick_writes_into_the_folder_asked_for(name, folder):
+    parse_args = __import__(name).parse_args
+    assert parse_args([]).out == os.path.join("out", folder)
+    assert parse_args(["--quick"]).out == os.path.join("out", f"{folder}-quick")
+    assert parse_args(["--quick", "--out", "mine"]).out == "mine"
+    assert parse_args(["--out", "mine", "--quick"]).out == "mine"
+
+
+def test_every_script_with_quick_is_in_the_table():
+    with_quick = {
+        name
+        for name, folder in SCRIPTS.items()
+        if folder == DEMOS and '"--quick"' in Path(script_path(name)).read_text()
+    }
+    assert with_quick == set(QUICK_FOLDERS)
 
 
 # -- the output folder and the checkpoint, checked before the data ------------------------
@@ -262,6 +330,68 @@ def test_vae_refuses_to_replace_a_checkpoint(tmp_path, capsys):
     assert checkpoint.read_bytes() == b"an earlier run"
 
 
+def test_vae_resume_with_another_setting_is_refused_before_the_data(tmp_path, capsys):
+    """A checkpoint records the model's config and fit's settings; an option that changes
+    one of them is named, and the run stops before it reads a file of data."""
+    model = tv.VAE(784, (400,), 20, rng=np.random.default_rng(0))
+    optimizer = tv.Adam(model.parameters(), lr=1e-3)
+    settings = {"batch_size": 128, "binarize": True, "n_samples": 1, "optimizer": repr(optimizer)}
+    checkpoint = tmp_path / "run" / "checkpoint.npz"
+    save_checkpoint(checkpoint, model, optimizer, epoch=1, settings=settings)
+    saved = checkpoint.read_bytes()
+    for argv, differs in [
+        (["--z-dim", "5"], "z_dim: 20 in the checkpoint, 5 asked"),
+        (["--hidden", "400", "400"], "hidden: [400] in the checkpoint, [400, 400] asked"),
+        (["--activation", "tanh"], "activation: 'relu' in the checkpoint, 'tanh' asked"),
+        (["--batch-size", "64", "--no-binarize"], "batch_size: 128 in the checkpoint, 64 asked; "
+         "binarize: True in the checkpoint, False asked"),
+        (["--lr", "0.01"], "optimizer: 'Adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08)' in "
+         "the checkpoint, 'Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-08)' asked"),
+        (["--n-samples", "2"], "n_samples: 1 in the checkpoint, 2 asked"),
+    ]:  # fmt: skip
+        with pytest.raises(SystemExit) as exit_info:
+            vae_run(tmp_path, *argv, "--resume", "--epochs", "2")
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert f"written by a run with other settings ({differs}); resume with" in err
+        assert "MNIST not found" not in err
+    assert checkpoint.read_bytes() == saved
+    with pytest.raises(SystemExit) as exit_info:
+        vae_run(tmp_path, "--resume", "--epochs", "2")  # the same options: on to the data
+    assert exit_info.value.code == 1
+    assert "error: MNIST not found" in capsys.readouterr().err
+
+
+def checkpoint_of(path, settings, model=None):
+    """A checkpoint at ``path`` as fit writes it, after one epoch, with these settings."""
+    model = model or tv.VAE(784, (3,), 2, rng=np.random.default_rng(0))
+    save_checkpoint(path, model, epoch=1, settings=settings)
+
+
+def test_resume_of_the_other_demos_with_another_setting_is_refused(no_data, tmp_path, capsys):
+    out = tmp_path / "run"
+    adam = "Adam(lr=0.001, beta1=0.9, beta2=0.999, eps=0.0001)"
+    checkpoint_of(out / "diagonal-seed1.npz", {"batch_size": 100, "optimizer": adam})
+    checkpoint_of(out / "iwae.npz", {"batch_size": 100, "n_samples": 5, "optimizer": adam})
+    m2 = {"batch_size": 100, "labelled": 100, "labelled_batch_size": 100}
+    checkpoint_of(out / "m2-100.npz", {**m2, "optimizer": adam.replace("0.0001", "1e-08")})
+    for name, argv, differs in [
+        ("deeper_models", ["--models", "diagonal", "--lr", "0.01"],
+         "optimizer: 'Adam(lr=0.001, beta1=0.9, beta2=0.999, eps=0.0001)' in the checkpoint, "
+         "'Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=0.0001)' asked"),
+        ("iwae_table", ["--k-train", "10"], "n_samples: 5 in the checkpoint, 10 asked"),
+        ("iwae_table", ["--batch-size", "50"], "batch_size: 100 in the checkpoint, 50 asked"),
+        ("semi_supervised", ["--models", "m2", "--labelled-batch-size", "50"],
+         "labelled_batch_size: 100 in the checkpoint, 50 asked"),
+    ]:  # fmt: skip
+        with pytest.raises(SystemExit) as exit_info:
+            main_of(name)([*argv, "--resume", "--out", str(out), "--data-dir", str(no_data)])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert f"written by a run with other settings ({differs}); resume with" in err, name
+        assert "MNIST not found" not in err
+
+
 def test_vae_resume_needs_a_checkpoint_with_fewer_epochs(tmp_path, capsys):
     with pytest.raises(SystemExit):
         vae_run(tmp_path, "--resume")
@@ -269,8 +399,48 @@ def test_vae_resume_needs_a_checkpoint_with_fewer_epochs(tmp_path, capsys):
     model = tv.VAE(784, (3,), 2, rng=np.random.default_rng(0))
     save_checkpoint(tmp_path / "run" / "checkpoint.npz", model, epoch=4)
     with pytest.raises(SystemExit):
-        vae_run(tmp_path, "--resume", "--epochs", "3")
+        vae_run(tmp_path, "--resume", "--epochs", "3", "--hidden", "3", "--z-dim", "2")
     assert "--epochs 3 is fewer than the 4 epochs" in capsys.readouterr().err
+
+
+# the scripts that take no --resume, with the file that holds their results
+RESULTS = {
+    "flows_toy": "results.json",
+    "estimator_variance": "variance.json",
+    "iwae_table": "iwae.json",
+    "aevb_figures": "figures.json",
+    "aevb_figure3": "figure3.json",
+    "variational_dropout": "results.json",
+}
+# flows_toy reads no data: a run of a second, past the check
+FLOWS_TINY = ["--targets", "banana", "--steps", "0", "--iterations", "20", "--restarts", "1"]
+FLOWS_TINY += ["--eval-samples", "1000", "--no-progress"]
+
+
+@pytest.mark.parametrize("name, results", RESULTS.items())
+def test_the_results_of_an_earlier_run_are_replaced_only_with_overwrite(
+    name, results, no_data, tmp_path, capsys
+):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / results).write_text("an earlier run")
+    argv = FLOWS_TINY if name == "flows_toy" else ["--data-dir", str(no_data)]
+    with pytest.raises(SystemExit) as exit_info:
+        main_of(name)([*argv, "--out", str(out)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {out}") and "holds the results of an earlier run" in err
+    assert "pass --overwrite to replace them" in err
+    assert (out / results).read_text() == "an earlier run"
+    if name == "flows_toy":
+        main_of(name)([*argv, "--out", str(out), "--overwrite"])
+        assert (out / results).read_text().startswith("{")
+    else:  # accepted: now the missing data stops it
+        with pytest.raises(SystemExit) as exit_info:
+            main_of(name)([*argv, "--out", str(out), "--overwrite"])
+        assert exit_info.value.code == 1
+        assert capsys.readouterr().err.startswith("error: MNIST not found")
+        assert (out / results).read_text() == "an earlier run"
 
 
 # -- missing data: the loader's instructions, no traceback, nothing trained -------------------

@@ -45,9 +45,20 @@ def test_the_load_elsewhere_is_the_machines_busy_time_less_this_process(fresh, m
     # (seconds, busy core-seconds of the machine, CPU seconds of this process)
     samples = iter([(10.0, 100.0, 5.0), (12.0, 104.0, 6.0), (13.0, 105.0, 7.0)])
     monkeypatch.setattr(threads, "_sample", lambda: next(samples))
-    monkeypatch.setattr(threads.time, "monotonic", lambda: 1e9)  # the window has passed
+    monkeypatch.setattr(threads.time, "sleep", lambda seconds: None)
     assert threads.busy_cores_elsewhere() == pytest.approx((4.0 - 1.0) / 2.0)
     assert threads.busy_cores_elsewhere() == 0.0  # only this process was busy
+
+
+def test_a_measurement_soon_after_the_last_waits_for_nothing(fresh, monkeypatch):
+    samples = iter([(10.0, 100.0, 5.0), (12.0, 104.0, 6.0)])
+    monkeypatch.setattr(threads, "_sample", lambda: next(samples))
+    monkeypatch.setattr(threads.time, "sleep", lambda seconds: None)
+    assert threads.busy_cores_elsewhere() is not None  # the first: over WINDOW seconds
+    slept = []
+    monkeypatch.setattr(threads.time, "sleep", slept.append)
+    monkeypatch.setattr(threads.time, "monotonic", lambda: 12.0 + threads.WINDOW / 2)
+    assert threads.busy_cores_elsewhere() is None and slept == []  # too soon: keep the choice
 
 
 def test_a_real_measurement_on_this_machine_is_a_number_of_cores(fresh):

@@ -48,6 +48,8 @@ import math
 import os
 import sys
 
+import numpy as np
+
 from . import threads
 from .checkpoint import CheckpointError, read_checkpoint
 from .data.download import CorruptDataError
@@ -63,6 +65,7 @@ __all__ = [
     "positive_float",
     "check_writable",
     "require",
+    "optimizer_setting",
     "prepare_checkpoint",
     "prepare_stage",
     "output_folder",
@@ -227,6 +230,14 @@ def check_asked(path, metadata, asked):
             f"({'; '.join(differ)}); resume with the same options, or start a new run with "
             "--overwrite"
         )
+
+
+def optimizer_setting(optimizer, **hyperparameters):
+    """What ``fit`` records of an ``optimizer`` (a class such as ``tv.Adam``) with these
+    hyperparameters, its repr, known before any model exists (for ``asked`` below): one
+    built on a stand-in parameter has the same repr."""
+    stand_in = [("w", np.zeros(1), np.zeros(1))]
+    return repr(optimizer(stand_in, **hyperparameters))
 
 
 def prepare_checkpoint(path, resume, overwrite, epochs, asked=None):

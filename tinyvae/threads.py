@@ -7,9 +7,10 @@ faster than one; on a busy one the spinning threads fight the other programs
 for the cores, and an epoch can take five to ten times as long as with one
 thread (``benchmarks/busy_machine.py`` measures both).
 
-So by default ``fit`` chooses: before its first epoch and after every epoch
-it measures how many cores other processes keep busy and gives BLAS the cores
-that are left, at least one. The setting, first match wins:
+So by default ``fit`` chooses: before every epoch it measures how many cores
+other processes kept busy since the last measurement (over 0.2 s, waited for
+once per process) and gives BLAS the cores that are left, at least one. The
+setting, first match wins:
 
 1. ``set_blas_threads(setting)`` (the demos' ``--blas-threads``);
 2. the environment variable ``TINYVAE_BLAS_THREADS``;
@@ -87,7 +88,7 @@ def adapt_blas_threads():
         threads = _started_with
     elif setting == "auto":
         others = busy_cores_elsewhere()
-        if others is None:  # no /proc/stat: leave BLAS as it is
+        if others is None:  # no /proc/stat, or measured a moment ago: leave BLAS as it is
             return _threads_now(controller)
         threads = choose_threads(os.cpu_count() or 1, others, _started_with)
     else:
@@ -107,20 +108,24 @@ def choose_threads(cores, others, most):
 
 
 def busy_cores_elsewhere():
-    """Cores kept busy by other processes since the last call (at least ``WINDOW`` s).
+    """Cores kept busy by other processes since the last measurement, or ``None``.
 
     Busy is the machine's time in user, system, interrupt and stolen (by the
     hypervisor) states from ``/proc/stat``, less this process's own CPU time,
-    which includes its BLAS threads' spinning. ``None`` without ``/proc/stat``.
+    which includes its BLAS threads' spinning. The first call measures over
+    ``WINDOW`` seconds (it waits that long, once per process); a later call
+    within ``WINDOW`` of the last measurement returns ``None`` (too short to
+    tell: keep the choice) and lets the window grow. ``None`` also without
+    ``/proc/stat``.
     """
     global _last_sample
     if _last_sample is None:
         _last_sample = _sample()
         if _last_sample is None:
             return None
-    wait = WINDOW - (time.monotonic() - _last_sample[0])
-    if wait > 0:
-        time.sleep(wait)
+        time.sleep(WINDOW)
+    elif time.monotonic() - _last_sample[0] < WINDOW:
+        return None
     now = _sample()
     if now is None:
         return None
