@@ -17,7 +17,7 @@ def fresh(monkeypatch):
     """The module's state as in a new process, restored (with BLAS's threads) afterwards."""
     started = blas_threads_now()
     monkeypatch.setattr(threads, "_chosen", None)
-    monkeypatch.setattr(threads, "_last_sample", None)
+    monkeypatch.setattr(threads, "_measured", False)
     monkeypatch.delenv(threads.ENVIRONMENT, raising=False)
     for name in threads.USER_VARIABLES:
         monkeypatch.delenv(name, raising=False)
@@ -43,22 +43,24 @@ def test_the_rule_gives_blas_the_cores_left_free(cores, others, most, expected):
 
 def test_the_load_elsewhere_is_the_machines_busy_time_less_this_process(fresh, monkeypatch):
     # (seconds, busy core-seconds of the machine, CPU seconds of this process)
-    samples = iter([(10.0, 100.0, 5.0), (12.0, 104.0, 6.0), (13.0, 105.0, 7.0)])
+    monkeypatch.setattr(threads, "_last_sample", (10.0, 100.0, 5.0))  # at the import
+    samples = iter([(12.0, 104.0, 6.0), (13.0, 105.0, 7.0)])
     monkeypatch.setattr(threads, "_sample", lambda: next(samples))
-    monkeypatch.setattr(threads.time, "sleep", lambda seconds: None)
     assert threads.busy_cores_elsewhere() == pytest.approx((4.0 - 1.0) / 2.0)
     assert threads.busy_cores_elsewhere() == 0.0  # only this process was busy
 
 
-def test_a_measurement_soon_after_the_last_waits_for_nothing(fresh, monkeypatch):
-    samples = iter([(10.0, 100.0, 5.0), (12.0, 104.0, 6.0)])
-    monkeypatch.setattr(threads, "_sample", lambda: next(samples))
-    monkeypatch.setattr(threads.time, "sleep", lambda seconds: None)
-    assert threads.busy_cores_elsewhere() is not None  # the first: over WINDOW seconds
+def test_the_first_measurement_waits_for_a_window_and_later_ones_never(fresh, monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(threads.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(threads, "_sample", lambda: (now[0], 50.0, 1.0))
+    monkeypatch.setattr(threads, "_last_sample", (100.0 - threads.WINDOW / 4, 50.0, 1.0))
     slept = []
     monkeypatch.setattr(threads.time, "sleep", slept.append)
-    monkeypatch.setattr(threads.time, "monotonic", lambda: 12.0 + threads.WINDOW / 2)
-    assert threads.busy_cores_elsewhere() is None and slept == []  # too soon: keep the choice
+    assert threads.busy_cores_elsewhere() == 0.0  # imported a moment ago: waits the rest
+    assert slept == [pytest.approx(threads.WINDOW * 3 / 4)]
+    now[0] += threads.WINDOW / 2
+    assert threads.busy_cores_elsewhere() is None and len(slept) == 1  # too soon: no wait
 
 
 def test_a_real_measurement_on_this_machine_is_a_number_of_cores(fresh):

@@ -8,9 +8,9 @@ for the cores, and an epoch can take five to ten times as long as with one
 thread (``benchmarks/busy_machine.py`` measures both).
 
 So by default ``fit`` chooses: before every epoch it measures how many cores
-other processes kept busy since the last measurement (over 0.2 s, waited for
-once per process) and gives BLAS the cores that are left, at least one. The
-setting, first match wins:
+other processes kept busy since the last measurement (since tinyvae was
+imported, the first time) and gives BLAS the cores that are left, at least
+one. The setting, first match wins:
 
 1. ``set_blas_threads(setting)`` (the demos' ``--blas-threads``);
 2. the environment variable ``TINYVAE_BLAS_THREADS``;
@@ -36,7 +36,7 @@ WINDOW = 0.2  # seconds: the shortest time over which the load is measured
 _chosen = None  # what set_blas_threads was given; None: the environment decides
 _controller = None  # threadpoolctl's handle on the loaded BLAS libraries
 _started_with = None  # threads BLAS started with, before any limit of ours
-_last_sample = None  # (seconds, busy core-seconds of the machine, of this process)
+_measured = False  # whether the load has been measured in this process
 
 
 def check_setting(setting, name="blas_threads"):
@@ -112,24 +112,25 @@ def busy_cores_elsewhere():
 
     Busy is the machine's time in user, system, interrupt and stolen (by the
     hypervisor) states from ``/proc/stat``, less this process's own CPU time,
-    which includes its BLAS threads' spinning. The first call measures over
-    ``WINDOW`` seconds (it waits that long, once per process); a later call
-    within ``WINDOW`` of the last measurement returns ``None`` (too short to
-    tell: keep the choice) and lets the window grow. ``None`` also without
-    ``/proc/stat``.
+    which includes its BLAS threads' spinning. The first measurement runs from
+    the moment tinyvae was imported (loading the data is this process's own
+    time, not the machine's load), waiting if that was less than ``WINDOW``
+    seconds ago; a later call within ``WINDOW`` of the last measurement
+    returns ``None`` (too short to tell: keep the choice) and lets the window
+    grow. ``None`` also without ``/proc/stat``.
     """
-    global _last_sample
+    global _last_sample, _measured
     if _last_sample is None:
-        _last_sample = _sample()
-        if _last_sample is None:
-            return None
-        time.sleep(WINDOW)
-    elif time.monotonic() - _last_sample[0] < WINDOW:
         return None
+    wait = WINDOW - (time.monotonic() - _last_sample[0])
+    if wait > 0:
+        if _measured:
+            return None
+        time.sleep(wait)
     now = _sample()
     if now is None:
         return None
-    before, _last_sample = _last_sample, now
+    before, _last_sample, _measured = _last_sample, now, True
     seconds = now[0] - before[0]
     machine, own = now[1] - before[1], now[2] - before[2]
     return max(0.0, (machine - own) / seconds)
@@ -149,6 +150,11 @@ def _sample():
     busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]
     own = os.times()
     return time.monotonic(), busy / os.sysconf("SC_CLK_TCK"), own.user + own.system
+
+
+# (seconds, busy core-seconds of the machine, CPU seconds of this process) when last
+# measured, from the import of tinyvae on (None without /proc/stat)
+_last_sample = _sample()
 
 
 def _blas():
