@@ -156,3 +156,33 @@ def assert_finite_step(objective, loss):
     assert np.isfinite(value)
     for name, _, grad in objective.model.parameters():
         assert np.isfinite(grad).all(), name
+
+
+# --- a refused call changes nothing ----------------------------------------------
+
+
+def world_snapshot(world):
+    """Everything a refused call must leave alone: ``world`` has a ``model`` with a
+    forward pass pending in ``objective``, its optimizer ``opt``, the caller's ``rng``
+    and an output folder ``tmp``."""
+    return {
+        "params": {n: p.copy() for n, p, _ in world.model.parameters()},
+        "grads": {n: g.copy() for n, _, g in world.model.parameters()},
+        "optimizer": world.opt.state_dict(),
+        "rng": world.rng.bit_generator.state,
+        "caches": [(m, m.cache) for _, m in world.model.modules()],
+        "files": sorted(p.name for p in world.tmp.iterdir()),
+    }
+
+
+def assert_unchanged(before, world):
+    """``world`` is as ``world_snapshot`` saw it, and its pending backward still runs."""
+    after = world_snapshot(world)
+    for key in ("params", "grads", "optimizer"):
+        assert before[key].keys() == after[key].keys()
+        for name in before[key]:
+            np.testing.assert_array_equal(after[key][name], before[key][name], err_msg=name)
+    assert after["rng"] == before["rng"], "the caller's rng advanced"
+    assert all(m.cache is cache for m, cache in before["caches"]), "a cache changed"
+    assert after["files"] == before["files"]
+    world.objective.backward()  # the pending forward survived

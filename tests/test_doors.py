@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from helpers import prototype_data
+from helpers import assert_unchanged, prototype_data, world_snapshot
 
 import tinyvae as tv
 from tinyvae.checkpoint import CheckpointError
@@ -43,28 +43,6 @@ class World:
     @staticmethod
     def other_model():
         return tv.VAE(x_dim=32, hidden=(8,), z_dim=2, rng=np.random.default_rng(9))
-
-    def snapshot(self):
-        return {
-            "params": {n: p.copy() for n, p, _ in self.model.parameters()},
-            "grads": {n: g.copy() for n, _, g in self.model.parameters()},
-            "optimizer": self.opt.state_dict(),
-            "rng": self.rng.bit_generator.state,
-            "caches": [(m, m.cache) for _, m in self.model.modules()],
-            "files": sorted(p.name for p in self.tmp.iterdir()),
-        }
-
-
-def assert_unchanged(before, world):
-    after = world.snapshot()
-    for key in ("params", "grads", "optimizer"):
-        assert before[key].keys() == after[key].keys()
-        for name in before[key]:
-            np.testing.assert_array_equal(after[key][name], before[key][name], err_msg=name)
-    assert after["rng"] == before["rng"], "the caller's rng advanced"
-    assert all(m.cache is cache for m, cache in before["caches"]), "a cache changed"
-    assert after["files"] == before["files"]
-    world.objective.backward()  # the pending forward survived
 
 
 def x64(w):
@@ -395,7 +373,7 @@ FIT_CASES = [
 def test_a_bad_argument_is_refused_by_name_and_changes_nothing(tmp_path, case):
     _, call, error, message = case
     world = World(tmp_path)
-    before = world.snapshot()
+    before = world_snapshot(world)
     with pytest.raises(error, match=message):
         call(world)
     assert_unchanged(before, world)
@@ -405,7 +383,7 @@ def test_a_bad_argument_is_refused_by_name_and_changes_nothing(tmp_path, case):
 def test_fit_refuses_a_bad_argument_before_training_or_writing(tmp_path, case):
     _, kwargs, error, message = case
     world = World(tmp_path)
-    before = world.snapshot()
+    before = world_snapshot(world)
     with pytest.raises(error, match=message):
         fit(world, **kwargs)
     assert_unchanged(before, world)
@@ -414,7 +392,7 @@ def test_fit_refuses_a_bad_argument_before_training_or_writing(tmp_path, case):
 def test_fit_refuses_a_checkpoint_it_cannot_write_before_training(tmp_path):
     world = World(tmp_path)
     (tmp_path / "a_file").write_text("not a folder")
-    before = world.snapshot()
+    before = world_snapshot(world)
     with pytest.raises(OSError, match="checkpoint: cannot write into"):
         fit(world, checkpoint=tmp_path / "a_file" / "run.npz")
     with pytest.raises(ValueError, match="checkpoint: expected a file path, got the folder"):
@@ -437,7 +415,7 @@ def test_an_optimizer_made_before_astype_refuses_to_step_or_zero():
 def test_a_failed_loss_keeps_the_pending_forward_of_another_objective(tmp_path):
     world = World(tmp_path)
     other = tv.IWAE(world.model, n_samples=2)
-    before = world.snapshot()
+    before = world_snapshot(world)
     with pytest.raises(ValueError, match="eps: "):
         other.loss(world.x, eps=np.zeros((0, B, J), np.float32))
     assert_unchanged(before, world)
@@ -446,7 +424,7 @@ def test_a_failed_loss_keeps_the_pending_forward_of_another_objective(tmp_path):
 def test_wake_sleep_step_with_bad_data_leaves_the_gradients_alone(tmp_path):
     world = World(tmp_path)
     ws = tv.WakeSleep(world.model)
-    before = world.snapshot()
+    before = world_snapshot(world)
     with pytest.raises(ValueError, match="x: contains NaN"):
         ws.step(world.x * np.nan, world.opt, world.rng)
     with pytest.raises(ValueError, match="dloss: "):
@@ -456,7 +434,7 @@ def test_wake_sleep_step_with_bad_data_leaves_the_gradients_alone(tmp_path):
 
 def test_a_part_refuses_bad_data_before_its_network_runs(tmp_path):
     world = World(tmp_path)
-    before = world.snapshot()
+    before = world_snapshot(world)
     with pytest.raises(ValueError, match=r"x: Bernoulli data must lie in \[0, 1\]"):
         world.model.likelihood.forward(world.x * 3, world.z[:1].repeat(B, axis=0))
     assert_unchanged(before, world)
@@ -470,7 +448,7 @@ def test_fit_and_wake_sleep_refuse_an_optimizer_that_does_not_train_the_model(tm
         error, message = ValueError, "optimizer: it updates arrays that are not this model's"
     else:
         error, message = TypeError, "optimizer: expected a tinyvae optimizer"
-    before = world.snapshot()
+    before = world_snapshot(world)
     with pytest.raises(error, match=message):
         tv.fit(world.model, optimizer, world.x, epochs=1, rng=world.rng, **QUIET)
     if not isinstance(optimizer, str | type(None)):

@@ -8,6 +8,7 @@ before, the pending backward must still run, and no file may have been written.
 
 import numpy as np
 import pytest
+from helpers import assert_unchanged, world_snapshot
 
 import tinyvae as tv
 from tinyvae.evaluation import active_units, gradient_variance, log_likelihood
@@ -47,28 +48,6 @@ class World:
         if self.labels is None:
             return self.objective.loss(self.x, rng=rng)
         return self.objective.loss(self.x, rng=rng, labels=self.labels)
-
-    def snapshot(self):
-        return {
-            "params": {n: p.copy() for n, p, _ in self.model.parameters()},
-            "grads": {n: g.copy() for n, _, g in self.model.parameters()},
-            "optimizer": self.opt.state_dict(),
-            "rng": self.rng.bit_generator.state,
-            "caches": [(m, m.cache) for _, m in self.model.modules()],
-            "files": sorted(p.name for p in self.tmp.iterdir()),
-        }
-
-
-def assert_unchanged(before, world):
-    after = world.snapshot()
-    for key in ("params", "grads", "optimizer"):
-        assert before[key].keys() == after[key].keys()
-        for name in before[key]:
-            np.testing.assert_array_equal(after[key][name], before[key][name], err_msg=name)
-    assert after["rng"] == before["rng"], "the caller's rng advanced"
-    assert all(m.cache is cache for m, cache in before["caches"]), "a cache changed"
-    assert after["files"] == before["files"]
-    world.objective.backward()  # the pending forward survived
 
 
 M2_HINT = r"got M2, a semi-supervised model \(tv.M2\); use tv.SemiSupervised\(model, alpha\)"
@@ -172,7 +151,7 @@ for method in ("predict", "error", "log_likelihood"):
 )
 def test_refused_by_name_and_nothing_changes(tmp_path, family, label, call, error, message):
     world = World(tmp_path, family)
-    before = world.snapshot()
+    before = world_snapshot(world)
     with pytest.raises(error, match=message):
         call(world)
     assert_unchanged(before, world)
