@@ -38,6 +38,7 @@ SCRIPTS = {
     "busy_machine": BENCHMARKS,
     "semi_supervised_speed": BENCHMARKS,
     "iaf_speed": BENCHMARKS,
+    "reading_path": BENCHMARKS,
 }
 # the scripts that read data, with the arguments that make each read MNIST
 READ_MNIST = {
@@ -497,3 +498,20 @@ def test_semi_supervised_checks_its_stages_before_the_data(tmp_path, capsys):
     assert exit_info.value.code == 2
     assert "pass --resume to continue it or --overwrite" in capsys.readouterr().err
     assert (out / "m2-100.npz").read_bytes() == b"an earlier run"
+
+
+def test_the_reading_path_script_traces_one_step():
+    """benchmarks/reading_path.py's trace: the step reaches estimator B's bound, and the
+    numbers it prints come from the code (a probe of the measure, not of its values)."""
+    sys.path.insert(0, BENCHMARKS)
+    try:
+        import reading_path
+    finally:
+        sys.path.remove(BENCHMARKS)
+    functions, before = reading_path.trace(reading_path.one_step())
+    names = {qualname for _, qualname in functions}
+    assert {"SGVB_B.forward", "SGVB_B.backward_bound", "Linear.backward"} <= names
+    assert 0 < before < len(functions) * 10
+    share, lines = reading_path.computing_share(functions)
+    assert 0 < share < 1 and lines > len(functions)
+    assert "backward" in reading_path.pair_names()
