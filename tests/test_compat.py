@@ -1,6 +1,8 @@
 """Code written for tinyvae 0.1 keeps working: old import paths, names and checkpoints."""
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -118,3 +120,18 @@ def test_model_loss_backward_and_elbo_are_shortcuts_to_the_objectives():
         model.loss(x, eps=eps, estimator="C")
     with pytest.raises(ValueError, match="baseline: True applies to the score-function"):
         model.loss(x, eps=eps, estimator="A", baseline=True)
+
+
+def test_import_tinyvae_loads_no_plotting_or_download_library():
+    """matplotlib (the digit renderer, the plots), pooch and requests (downloads) load when
+    a loader or a plot first needs them; the old paths of the loaders still import."""
+    code = (
+        "import sys; import tinyvae as tv; "
+        "print(sorted(m for m in ('matplotlib', 'pooch', 'requests') if m in sys.modules)); "
+        "import tinyvae.mnist; from tinyvae import frey; "
+        "print(tinyvae.mnist is tv.data.mnist, frey is tv.data.frey, tv.download.__name__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.splitlines() == ["[]", "True True tinyvae.data.download"]

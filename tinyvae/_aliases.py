@@ -3,9 +3,15 @@
 ``import tinyvae.wake_sleep``, ``from tinyvae.batching import batches`` and
 the like keep working: each old path names the module that now holds the
 same code. New code imports from the new places (or from ``tinyvae``).
+
+The data loaders' old paths (``tinyvae.mnist`` ...) are served when first
+used, as ``tinyvae.mnist`` or ``import tinyvae.mnist``: their modules need
+pooch or matplotlib, which ``import tinyvae`` does not load.
 """
 
 import importlib
+import importlib.abc
+import importlib.util
 import sys
 import types
 
@@ -33,10 +39,43 @@ OLD_PATHS = {
 }
 
 
+LAZY = ("mnist", "frey", "binarized_mnist", "synthetic_digits", "download")
+
+
+class LazyAliases(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds ``tinyvae.<old>`` for an old path in ``LAZY`` and loads it as its new module."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        package, _, old = fullname.rpartition(".")
+        if package != __package__ or old not in LAZY:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        old = spec.name.rpartition(".")[2]
+        module = importlib.import_module(f"{__package__}.{OLD_PATHS[old]}")
+        self.spec = module.__spec__  # the import system sets the alias's; exec restores it
+        return module
+
+    def exec_module(self, module):
+        module.__spec__ = self.spec
+
+
+def lazy_attribute(name):
+    """``tinyvae.<old>`` before it is imported: the package's ``__getattr__``."""
+    if name in LAZY:
+        return importlib.import_module(f"{__package__}.{name}")
+    raise AttributeError(f"module {__package__!r} has no attribute {name!r}")
+
+
 def install():
     """Register every old path as another name of its new module."""
     package = sys.modules[__package__]
+    sys.meta_path.append(LazyAliases())
+    package.__getattr__ = lazy_attribute  # a module's __getattr__ answers for missing names
     for old, new in OLD_PATHS.items():
+        if old in LAZY:
+            continue
         if isinstance(new, tuple):  # one old file whose code now lives in two
             module = types.ModuleType(f"{__package__}.{old}", f"tinyvae 0.1's {old}.py")
             for part in new:

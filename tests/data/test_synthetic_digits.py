@@ -168,12 +168,12 @@ def test_corrupt_cache_is_regenerated(private_cache, damage):
 
 
 def test_load_dataset_synthetic(monkeypatch):
-    from tinyvae.data import datasets
+    from tinyvae.data import datasets, synthetic_digits
 
     def small(seed):
         return load_synthetic_digits(seed=seed, n_train=50, n_test=20, cache=False)
 
-    monkeypatch.setattr(datasets, "load_synthetic_digits", small)
+    monkeypatch.setattr(synthetic_digits, "load_synthetic_digits", small)
     data = datasets.load_dataset("synthetic", seed=2)
     x_train, y_train, _, _ = small(2)
     assert data.name == "synthetic" and data.image_shape == (28, 28)

@@ -25,16 +25,13 @@ cache, then a checksummed download.
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..validation import check_bool, check_choice, check_int
-from .binarized_mnist import load_binarized_mnist
-from .frey import load_frey
-from .mnist import load_mnist
-from .synthetic_digits import load_synthetic_digits
 
 __all__ = [
     "Dataset",
@@ -106,6 +103,13 @@ def split_frey(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return faces[order[:n_train]], faces[order[n_train:]]
 
 
+def loader(module, function):
+    """``function`` of ``tinyvae.data.<module>``, imported when a dataset is first loaded:
+    the digit renderer needs matplotlib and the real datasets pooch, and ``import tinyvae``
+    loads neither."""
+    return getattr(importlib.import_module(f"{__package__}.{module}"), function)
+
+
 def load_dataset(
     name: str = "synthetic",
     data_dir: str | os.PathLike | None = None,
@@ -141,19 +145,22 @@ def load_dataset(
     y_train = y_test = x_valid = None  # unless the dataset has them
     if name in ("synthetic", "mnist"):
         if name == "synthetic":
+            load_synthetic_digits = loader("synthetic_digits", "load_synthetic_digits")
             images_train, labels_train, images_test, labels_test = load_synthetic_digits(seed=seed)
         else:
-            images_train, labels_train, images_test, labels_test = load_mnist(
+            images_train, labels_train, images_test, labels_test = loader("mnist", "load_mnist")(
                 data_dir=data_dir, download=download
             )
         x_train, x_test = _as_vectors(images_train), _as_vectors(images_test)
         y_train, y_test = labels_train.astype(np.int64), labels_test.astype(np.int64)
         image_shape = images_train.shape[1:]
     elif name == "frey":
-        faces_train, faces_test = split_frey(load_frey(data_dir=data_dir, download=download))
+        faces = loader("frey", "load_frey")(data_dir=data_dir, download=download)
+        faces_train, faces_test = split_frey(faces)
         x_train, x_test = _as_vectors(faces_train), _as_vectors(faces_test)
         image_shape = faces_train.shape[1:]
     else:  # "binarized_mnist"
+        load_binarized_mnist = loader("binarized_mnist", "load_binarized_mnist")
         train, valid, test = load_binarized_mnist(data_dir=data_dir, download=download)
         # Already flat and already 0 or 1: only the dtype changes, no / 255.
         x_train, x_valid, x_test = (part.astype(np.float32) for part in (train, valid, test))
