@@ -35,6 +35,7 @@ from ..nn.activations import ACTIVATIONS
 from ..nn.linear import INITS
 from ..nn.mlp import MLP
 from ..nn.module import Module, Sequential
+from ..objectives import make_objective, resolve_estimator
 from ..validation import check_choice, check_dtype, check_int, check_rng, check_sizes
 from .likelihood import BernoulliLikelihood
 from .posterior import log_q_at_sample
@@ -286,8 +287,6 @@ class HierarchicalVAE(VAE):
         estimator=None,
     ):
         Module.__init__(self)
-        from ..objectives import resolve_estimator
-
         self.x_dim = check_int(x_dim, "x_dim")
         self.hidden1 = check_sizes(hidden1, "hidden1")
         self.z1_dim = check_int(z1_dim, "z1_dim")
@@ -319,6 +318,7 @@ class HierarchicalVAE(VAE):
         self.posterior = HierarchicalPosterior(self.encoder, self.encoder2, J1, J2)
         self.prior = HierarchicalPrior(self.prior_network, J1, J2, self.dtype)
         self.likelihood = BernoulliLikelihood(self.decoder)
+        self.objective = make_objective(self, self.estimator)  # what loss() computes
 
     def config(self):
         return {

@@ -13,6 +13,8 @@ from ..validation import check_int
 class StandardNormalPrior(Module):
     """p(z) = N(z; 0, I) over ``z_dim`` latent dimensions."""
 
+    standard_normal = True  # a Gaussian q has a closed-form KL from it (AEVB appendix B)
+
     def __init__(self, z_dim, dtype):
         super().__init__()
         self.z_dim, self.dtype = z_dim, dtype

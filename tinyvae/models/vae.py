@@ -19,6 +19,8 @@ from ..nn.activations import ACTIVATIONS
 from ..nn.linear import INITS
 from ..nn.mlp import MLP
 from ..nn.module import Module
+from ..objectives import make_objective, resolve_estimator
+from ..objectives.sgvb import has_closed_form_kl
 from ..validation import (
     check_bool,
     check_choice,
@@ -75,8 +77,6 @@ class VAE(Module):
         iaf_context=50,
     ):
         super().__init__()
-        from ..objectives import resolve_estimator  # the names of the bounds
-
         # every argument is checked before the first weight is drawn from rng
         self.x_dim = check_int(x_dim, "x_dim")
         self.hidden = check_sizes(hidden, "hidden")
@@ -142,6 +142,7 @@ class VAE(Module):
             self.likelihood = BernoulliLikelihood(self.decoder)
         else:
             self.likelihood = GaussianLikelihood(self.decoder, self.x_dim, self.bounded_mean)
+        self.objective = make_objective(self, self.estimator)  # what loss() computes
 
     def config(self):
         """The constructor arguments that fix the architecture (saved in checkpoints)."""
@@ -238,16 +239,20 @@ class VAE(Module):
         return self.likelihood.mean(self.prior.sample(n, rng))
 
     # -- shortcuts to tinyvae.objectives, kept from 0.1 ---------------------------
-    def loss(self, x, rng=None, eps=None, n_samples=1, estimator=None, baseline=False):
+    def loss(self, x, rng=None, eps=None, n_samples=None, estimator=None, baseline=None):
         """Batch mean of -bound in nats per example; ``backward()`` then computes the gradient.
 
-        The same as ``tinyvae.objectives.make_objective(self, estimator or
-        self.estimator, n_samples, baseline).loss(x, rng=rng, eps=eps)``; with
-        ``eps`` given, its leading axis sets L.
+        The same as ``self.objective.loss(x, rng=rng, eps=eps)``, the model's
+        estimator with one sample; given ``n_samples`` (default 1),
+        ``estimator`` or ``baseline`` (default False), that of
+        ``tinyvae.objectives.make_objective(self, estimator or self.estimator,
+        n_samples, baseline)``. With ``eps`` given, its leading axis sets L.
         """
-        from ..objectives import make_objective
-
-        objective = make_objective(self, estimator or self.estimator, n_samples, baseline)
+        objective = self.objective
+        if not (n_samples is None and estimator is None and baseline is None):
+            n_samples = 1 if n_samples is None else n_samples
+            baseline = False if baseline is None else baseline
+            objective = make_objective(self, estimator or self.estimator, n_samples, baseline)
         loss = objective.loss(x, rng=rng, eps=eps)
         self.cache = objective  # its backward is ours
         return loss
@@ -267,9 +272,6 @@ class VAE(Module):
         bound, which is not an ELBO). The same as
         ``make_objective(self, estimator, n_samples).bound(x, ...)``.
         """
-        from ..objectives import make_objective
-        from ..objectives.sgvb import has_closed_form_kl
-
         if estimator is None:
             estimator = "B" if has_closed_form_kl(self) else "A"
         return make_objective(self, estimator, n_samples).bound(

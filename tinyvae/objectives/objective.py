@@ -22,6 +22,7 @@ single gradient: a backward never mixes two forward passes.
 
 import numpy as np
 
+from ..distributions.reparameterize import sample_eps
 from ..validation import check_float, check_int, check_model
 
 
@@ -54,6 +55,7 @@ class Objective:
     def __init__(self, model, n_samples=1):
         check_model(model, self.family, type(self).__name__)
         self.model, self.n_samples = model, check_int(n_samples, "n_samples")
+        self.check_parts()
         self.cache = None
         self.saved = None  # what an estimator's backward needs beyond the parts' caches
 
@@ -70,12 +72,17 @@ class Objective:
     def check_samples(self, n_samples):
         """Refuse a number of samples the estimator cannot use, before any noise is drawn."""
 
+    def check_parts(self):
+        """Refuse a model whose parts the bound cannot use (a posterior without the KL it
+        needs, say). Checked when the objective is made and by every ``loss`` and
+        ``bound``: a model's parts can be replaced in between."""
+
     def _noise(self, batch, rng, eps):
         """eps of shape (L, B, J): the given one checked once, or drawn after every check."""
         eps = self.model.check_noise(batch, rng, eps)
         self.check_samples(self.n_samples if eps is None else len(eps))  # L
         if eps is None:
-            eps = self.model.noise(batch, rng, None, self.n_samples)
+            eps = sample_eps(rng, (self.n_samples, batch, self.model.z_dim), self.model.dtype)
         return eps
 
     # -- what training uses ------------------------------------------------------------
@@ -106,6 +113,7 @@ class Objective:
         or ``eps`` itself, shape (B, J) or (L, B, J), to make the loss a
         deterministic function of the parameters. ``backward()`` follows.
         """
+        self.check_parts()
         x = self.model.check_data(x)
         eps = self._noise(len(x), rng, eps)  # (L, B, J)
         # every argument is checked: from here on the parts' caches change
@@ -149,6 +157,7 @@ class Objective:
 
     def bound(self, x, rng=None, eps=None, batch_size=1000):
         """The per-example bound, shape (B,), computed in chunks; keeps no cache."""
+        self.check_parts()
         x = self.model.check_data(x)
         batch_size = check_int(batch_size, "batch_size")
         eps = self._noise(len(x), rng, eps)

@@ -26,12 +26,14 @@ class ScoreFunction(Objective):
 
     def __init__(self, model, n_samples=1, baseline=False):
         super().__init__(model, n_samples)
-        if not hasattr(model.posterior, "log_prob"):
+        self.baseline = check_bool(baseline, "baseline")
+
+    def check_parts(self):
+        if not hasattr(self.model.posterior, "log_prob"):
             raise TypeError(
                 "the score-function estimator needs log q(z|x) at a given z (log_prob); "
-                f"{type(model.posterior).__name__} has none"
+                f"{type(self.model.posterior).__name__} has none"
             )
-        self.baseline = check_bool(baseline, "baseline")
 
     def __repr__(self):
         return f"ScoreFunction(n_samples={self.n_samples}, baseline={self.baseline})"

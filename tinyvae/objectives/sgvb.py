@@ -17,14 +17,13 @@ layer's KL is closed-form there.
 
 import numpy as np
 
-from ..models.prior import StandardNormalPrior
 from .objective import Objective
 
 
 def has_closed_form_kl(model):
     """True if KL(q(z|x) || p(z)) is known in closed form: a posterior with
-    ``forward_kl`` (its KL from N(0, I)) and the prior N(0, I)."""
-    return hasattr(model.posterior, "forward_kl") and isinstance(model.prior, StandardNormalPrior)
+    ``forward_kl`` (its KL from N(0, I)) and the prior N(0, I) (``standard_normal``)."""
+    return hasattr(model.posterior, "forward_kl") and getattr(model.prior, "standard_normal", False)
 
 
 def log_weights_forward(model, x, eps):
@@ -60,8 +59,8 @@ class SGVB_B(Objective):
 
     name = "B"
 
-    def __init__(self, model, n_samples=1):
-        super().__init__(model, n_samples)
+    def check_parts(self):
+        model = self.model
         if not has_closed_form_kl(model):
             raise TypeError(
                 "SGVB estimator B needs a posterior with a closed-form KL from the prior "
@@ -95,12 +94,11 @@ class SGVB_B_Top(Objective):
 
     name = "B_top"
 
-    def __init__(self, model, n_samples=1):
-        super().__init__(model, n_samples)
-        if not hasattr(model.posterior, "forward_top_kl"):
+    def check_parts(self):
+        if not hasattr(self.model.posterior, "forward_top_kl"):
             raise TypeError(
                 "estimator B_top needs a model with two stochastic layers "
-                f"(posterior.forward_top_kl); {type(model.posterior).__name__} has none"
+                f"(posterior.forward_top_kl); {type(self.model.posterior).__name__} has none"
             )
 
     def forward(self, x, eps):
