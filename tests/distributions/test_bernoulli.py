@@ -6,7 +6,8 @@ from helpers import TOL, batch, dim, seeds, shapes
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinyvae.distributions.bernoulli import BernoulliLogLikelihood
+import tinyvae as tv
+from tinyvae.distributions.bernoulli import BernoulliLogLikelihood, check_bernoulli_data
 from tinyvae.gradcheck import check_function
 
 
@@ -44,9 +45,14 @@ def test_bernoulli_of_an_empty_batch_is_empty():
     "bad, found",
     [(255.0, r"values in \[0.5, 255\]"), (-0.5, r"values in \[-0.5, 0.5\]"), (np.nan, "NaN")],
 )
-def test_bernoulli_rejects_targets_outside_unit_interval(bad, found):
+def test_bernoulli_targets_outside_unit_interval_are_refused_at_the_door(bad, found):
+    # the density trusts its caller; the model's doors check the data once
+    x = np.array([[0.5, bad]])
     with pytest.raises(ValueError, match=r"\[0, 1\]; got " + found):
-        BernoulliLogLikelihood().forward(np.zeros((1, 2)), np.array([[0.5, bad]]))
+        check_bernoulli_data(x)
+    model = tv.VAE(x_dim=2, hidden=(3,), z_dim=2, rng=np.random.default_rng(0), dtype=np.float64)
+    with pytest.raises(ValueError, match=r"x: (contains NaN|Bernoulli data must lie in \[0, 1\])"):
+        model.loss(x, rng=np.random.default_rng(0))
 
 
 @given(shape=shapes, seed=seeds)

@@ -28,12 +28,13 @@ class BernoulliLogDensity(Module):
     """``forward(x, logits) -> sum_d [x l - softplus(l)]`` over the last axis.
 
     ``logits`` may carry leading sample axes, e.g. (L, B, D) against x of
-    shape (B, D). ``x`` must lie in [0, 1]. ``backward(dlogp) -> (None,
-    dlogits)``: x is data and gets no gradient.
+    shape (B, D). ``x`` must lie in [0, 1]: the doors that take data check it
+    (``check_bernoulli_data``, from ``model.check_data``), once, and the
+    density trusts them. ``backward(dlogp) -> (None, dlogits)``: x is data and
+    gets no gradient.
     """
 
     def forward(self, x, logits):
-        check_bernoulli_data(x)
         self.cache = (logits, x)
         # softplus(l) = max(l, 0) + log1p(exp(-|l|)): exp only of numbers <= 0, no overflow
         softplus = np.maximum(logits, 0) + np.log1p(np.exp(-np.abs(logits)))

@@ -18,7 +18,7 @@ evaluation it offers, keeping no cache: ``log_prob(x, z)``, ``decode(z)``
 
 import numpy as np
 
-from ..distributions.bernoulli import BernoulliLogDensity, check_bernoulli_data
+from ..distributions.bernoulli import BernoulliLogDensity
 from ..distributions.gaussian import GaussianLogDensity
 from ..distributions.reparameterize import sample_eps
 from ..nn.activations import Floor, Sigmoid
@@ -78,7 +78,6 @@ class BernoulliLikelihood(Likelihood):
         return self.decoder.forward(z)  # logits
 
     def forward(self, x, z):
-        check_bernoulli_data(x)  # before the decoder's cache changes (the density checks late)
         logits = self.decoder.forward(z.reshape(-1, z.shape[-1]))  # (L B, D)
         self.cache = z.shape
         return self.density.forward(x, logits.reshape(*z.shape[:-1], -1))
