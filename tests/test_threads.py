@@ -127,3 +127,16 @@ def test_fit_chooses_before_every_epoch(fresh, monkeypatch):
     x = (rng.uniform(size=(20, 6)) > 0.5).astype(np.float32)
     tv.fit(model, tv.Adam(model.parameters()), x, epochs=3, rng=rng, progress=False, verbose=False)
     assert len(calls) == 3
+
+
+def test_fit_refuses_a_bad_environment_variable_before_anything_changes(fresh, monkeypatch):
+    monkeypatch.setenv(threads.ENVIRONMENT, "0")
+    rng = np.random.default_rng(0)
+    model = tv.VAE(x_dim=6, hidden=(4,), z_dim=2, rng=rng)
+    x = (rng.uniform(size=(20, 6)) > 0.5).astype(np.float32)
+    before = ({n: p.copy() for n, p, _ in model.parameters()}, rng.bit_generator.state)
+    with pytest.raises(ValueError, match=f"{threads.ENVIRONMENT}: expected 'auto', 'keep'"):
+        tv.fit(model, tv.Adam(model.parameters()), x, epochs=1, rng=rng, progress=False)
+    assert rng.bit_generator.state == before[1]
+    for name, param, _ in model.parameters():
+        np.testing.assert_array_equal(param, before[0][name])

@@ -39,7 +39,7 @@ from .files import check_writable_folder
 from .objectives import Objective, elbo_objective, make_objective
 from .objectives.weight_prior import add_weight_prior
 from .optim import Optimizer
-from .threads import adapt_blas_threads
+from .threads import adapt_blas_threads, blas_setting
 from .validation import check_bool, check_int, check_model, check_optional_int, check_rng
 
 
@@ -235,6 +235,7 @@ def fit(
             f"drop_last: True with {n_epoch} training examples and batch_size={batch_size} "
             "leaves no batch at all"
         )
+    blas_setting()  # a bad TINYVAE_BLAS_THREADS is refused now, not after a resume
     checkpoint = check_checkpoint_path(checkpoint)  # a write test, so it comes last
     # Everything that shapes the run beyond the model and the optimizer's arrays:
     # resuming with different values would not continue the same run.
