@@ -119,14 +119,33 @@ def test_every_script_takes_blas_threads(fresh, capsys):
     assert threads._chosen == 1
 
 
-def test_fit_chooses_before_every_epoch(fresh, monkeypatch):
+def test_fit_chooses_once_per_run_and_a_resumed_run_takes_the_count_again(
+    fresh, monkeypatch, tmp_path
+):
+    # the count changes how BLAS rounds: a run keeps one, and its resume takes it again
     calls = []
-    monkeypatch.setattr("tinyvae.train.adapt_blas_threads", lambda: calls.append(1))
+
+    def adapt(earlier=None):
+        calls.append(earlier)
+        return 1 if earlier is None else earlier
+
+    monkeypatch.setattr("tinyvae.train.adapt_blas_threads", adapt)
     rng = np.random.default_rng(0)
     model = tv.VAE(x_dim=6, hidden=(4,), z_dim=2, rng=rng)
     x = (rng.uniform(size=(20, 6)) > 0.5).astype(np.float32)
-    tv.fit(model, tv.Adam(model.parameters()), x, epochs=3, rng=rng, progress=False, verbose=False)
-    assert len(calls) == 3
+    opt, path = tv.Adam(model.parameters()), str(tmp_path / "run.npz")
+    quiet = {"progress": False, "verbose": False, "checkpoint": path}
+    tv.fit(model, opt, x, epochs=3, rng=rng, **quiet)
+    assert calls == [None]  # once, for the whole run
+    tv.fit(model, opt, x, epochs=4, rng=rng, resume=True, **quiet)
+    assert calls == [None, 1]  # the resumed run asks for the count it trained with
+
+
+def test_auto_takes_a_resumed_runs_count_at_most_what_blas_started_with(fresh):
+    threads._blas()
+    tv.set_blas_threads("auto")
+    assert threads.adapt_blas_threads(earlier=1) == 1 == blas_threads_now()
+    assert threads.adapt_blas_threads(earlier=10**6) == threads._started_with
 
 
 def test_fit_refuses_a_bad_environment_variable_before_anything_changes(fresh, monkeypatch):

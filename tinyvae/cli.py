@@ -118,7 +118,7 @@ def parser(description):
         action=BlasThreads,
         metavar="N|auto|keep",
         help="threads of NumPy's matrix products: a number; auto, the cores other programs "
-        "leave free, measured before every epoch; keep, as BLAS started. Default: "
+        "leave free, measured when training starts; keep, as BLAS started. Default: "
         f"${threads.ENVIRONMENT}, else keep if $OPENBLAS_NUM_THREADS is set, else auto",
     )
     return result

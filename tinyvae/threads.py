@@ -7,10 +7,14 @@ faster than one; on a busy one the spinning threads fight the other programs
 for the cores, and an epoch can take five to ten times as long as with one
 thread (``benchmarks/busy_machine.py`` measures both).
 
-So by default ``fit`` chooses: before every epoch it measures how many cores
+So by default ``fit`` chooses when a run starts: it measures how many cores
 other processes kept busy since the last measurement (since tinyvae was
 imported, the first time) and gives BLAS the cores that are left, at least
-one. The setting, first match wins:
+one. The count stays for the whole run, because it changes how BLAS rounds
+(one thread and two give the same run different last bits), and a resumed
+run takes the count its checkpoint records, so that it continues bit for
+bit. Two runs under different loads may round differently; set a number to
+repeat a run bit for bit on any load. The setting, first match wins:
 
 1. ``set_blas_threads(setting)`` (the demos' ``--blas-threads``);
 2. the environment variable ``TINYVAE_BLAS_THREADS``;
@@ -75,10 +79,12 @@ def blas_setting():
     return "auto"
 
 
-def adapt_blas_threads():
+def adapt_blas_threads(earlier=None):
     """Apply the setting in force, measuring the load under ``"auto"``.
 
-    Returns the threads BLAS uses now, or ``None`` where none is found.
+    ``earlier`` is the count a resumed run trained with: ``"auto"`` takes it
+    again (at most the threads BLAS started with), so that the run rounds as
+    before. Returns the threads BLAS uses now, or ``None`` where none is found.
     """
     setting = blas_setting()
     controller = _blas()
@@ -86,6 +92,8 @@ def adapt_blas_threads():
         return None
     if setting == "keep":
         threads = _started_with
+    elif setting == "auto" and earlier is not None:
+        threads = max(1, min(int(earlier), _started_with))
     elif setting == "auto":
         others = busy_cores_elsewhere()
         if others is None:  # no /proc/stat, or measured a moment ago: leave BLAS as it is

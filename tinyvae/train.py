@@ -162,9 +162,10 @@ def fit(
     stops after that many optimizer steps in total; ``on_step(step)`` is
     called after every step with the number of steps taken so far;
     ``on_epoch(epoch)`` after every epoch may return a dict of numbers
-    (a test error, say), kept by name in ``history.metrics``. Before every
-    epoch the BLAS threads are chosen for the machine's load
-    (``tinyvae.threads``; ``TINYVAE_BLAS_THREADS`` overrides).
+    (a test error, say), kept by name in ``history.metrics``. When the run
+    starts, the BLAS threads are chosen for the machine's load, or taken from
+    the checkpoint of a resumed run (``tinyvae.threads``;
+    ``TINYVAE_BLAS_THREADS`` overrides).
 
     Semi-supervised training (``tinyvae.objectives.SemiSupervised``) takes
     ``labels``, the class of each row of ``x_train`` or -1 where it is
@@ -254,23 +255,24 @@ def fit(
         settings["labelled_batch_size"] = labelled_batch_size
     dloss = float(len(x_train)) if scale_to_dataset else 1.0
     steps_per_epoch = n_epoch // batch_size if drop_last else math.ceil(n_epoch / batch_size)
-    history, start, step = History(), 0, 0
+    history, start, step, threads = History(), 0, 0, None
     good_checkpoint = False  # whether `checkpoint` holds a good state of this run
     if resume:
         if checkpoint is None:
             raise ValueError("resume: True needs checkpoint= (the file to resume from)")
         if os.path.exists(checkpoint):
-            history, start, step = resume_from(
+            history, start, step, threads = resume_from(
                 checkpoint, net, optimizer, rng, settings, epochs, steps_per_epoch
             )
             good_checkpoint = True
         elif verbose:
             tqdm.write(f"no checkpoint at {checkpoint}: starting a new run")
+    # as many BLAS threads as the machine has free cores, or as the resumed run had
+    threads = adapt_blas_threads(threads)
 
     for epoch in range(start + 1, epochs + 1):
         if max_steps is not None and step >= max_steps:
             break
-        adapt_blas_threads()  # as many BLAS threads as the machine has free cores now
         started = time.perf_counter()
         total, count, first_step = 0.0, 0, step
         if labels is None:
@@ -356,6 +358,7 @@ def fit(
                 steps=step,
                 history=history.to_dict(),
                 settings=settings,
+                blas_threads=threads,  # they change the rounding: a resume takes them again
                 **partial,
             )
             good_checkpoint = True
@@ -374,7 +377,8 @@ def check_metrics(metrics):
 
 
 def resume_from(checkpoint, net, optimizer, rng, settings, epochs, steps_per_epoch):
-    """Restore a run saved by ``fit``: returns ``(history, epochs done, steps done)``.
+    """Restore a run saved by ``fit``: returns ``(history, epochs done, steps done, BLAS
+    threads it trained with or None)``.
 
     Every check (same settings, a whole epoch, fewer epochs done than asked
     for, readable history) comes before the model, optimizer and rng change.
@@ -406,7 +410,9 @@ def resume_from(checkpoint, net, optimizer, rng, settings, epochs, steps_per_epo
         )
     load_checkpoint(checkpoint, net, optimizer, rng)
     step = saved.get("steps", start * steps_per_epoch)  # 0.1 did not save steps
-    return history, start, step
+    threads = saved.get("blas_threads")
+    threads = threads if isinstance(threads, int) and threads >= 1 else None
+    return history, start, step, threads
 
 
 def fit_wake_sleep(
