@@ -4,7 +4,7 @@ NumPy's matrix products run on a BLAS library (OpenBLAS in NumPy's wheels),
 which starts one thread per core. Between two products its idle threads spin,
 waiting for work. On an idle 2-core machine two threads train about a quarter
 faster than one; on a busy one the spinning threads fight the other programs
-for the cores, and an epoch can take five to ten times as long as with one
+for the cores, and an epoch can take three to ten times as long as with one
 thread (``benchmarks/busy_machine.py`` measures both).
 
 So by default ``fit`` chooses when a run starts: it measures how many cores
