@@ -51,7 +51,7 @@ import sys
 import numpy as np
 
 from . import threads
-from .checkpoint import CheckpointError, read_checkpoint
+from .checkpoint import CheckpointError, differences, read_checkpoint
 from .data.download import CorruptDataError
 from .files import check_writable_folder
 from .train import TrainingDiverged
@@ -219,16 +219,17 @@ def check_asked(path, metadata, asked):
     """Raise ``UsageError`` if the checkpoint's model or run settings differ from ``asked``,
     a dict of the settings the script was asked for, naming each that differs."""
     saved = {**(metadata.get("settings") or {}), **(metadata.get("model_config") or {})}
-    differ = [
-        f"{key}: {saved[key]!r} in the checkpoint, {value!r} asked"
-        for key, value in asked.items()
-        if key in saved and saved[key] != value
-    ]
+    recorded = [key for key in asked if key in saved]  # what the checkpoint can tell
+    differ = differences(
+        {key: saved[key] for key in recorded},
+        {key: asked[key] for key in recorded},
+        "in the checkpoint",
+        "asked",
+    )
     if differ:
         raise UsageError(
             f"--resume: the checkpoint at {path} was written by a run with other settings "
-            f"({'; '.join(differ)}); resume with the same options, or start a new run with "
-            "--overwrite"
+            f"({differ}); resume with the same options, or start a new run with --overwrite"
         )
 
 

@@ -152,6 +152,11 @@ class DropoutMLP(Module):
         return self.dropout.startswith("variational")
 
     # -- noise ---------------------------------------------------------------------------
+    def noise_shape(self, layer, batch):
+        """The shape of ``layer``'s noise for ``batch`` rows: binary dropout's is one per
+        input unit and row, the Gaussian layers say their own."""
+        return (batch, layer.in_features) if self.dropout == "binary" else layer.noise_shape(batch)
+
     def noise(self, batch, rng):
         """One noise array per layer for ``batch`` rows: U(0, 1) for binary dropout, N(0, 1)
         for the Gaussian kinds, None for "none"."""
@@ -159,10 +164,12 @@ class DropoutMLP(Module):
             return [None] * len(self.layers)
         if self.dropout == "binary":
             return [
-                rng.random((batch, layer.in_features)).astype(self.dtype) for layer in self.layers
+                rng.random(self.noise_shape(layer, batch)).astype(self.dtype)
+                for layer in self.layers
             ]
         return [
-            rng.standard_normal(layer.noise_shape(batch), dtype=self.dtype) for layer in self.layers
+            rng.standard_normal(self.noise_shape(layer, batch), dtype=self.dtype)
+            for layer in self.layers
         ]
 
     def check_noise(self, batch, eps, name="eps"):
@@ -183,8 +190,7 @@ class DropoutMLP(Module):
         for i, (layer, e) in enumerate(zip(self.layers, eps)):
             if e is None:
                 continue
-            shape = (batch, layer.in_features) if self.dropout == "binary" else None
-            shape = shape or layer.noise_shape(batch)
+            shape = self.noise_shape(layer, batch)
             e = check_input(e, f"{name}[{i}]", dtype=self.dtype)
             if e.shape != shape:
                 raise ValueError(f"{name}[{i}]: expected shape {shape}, got {e.shape}")

@@ -49,7 +49,6 @@ class MaskedLinear(Module):
         rng = np.random.default_rng() if rng is None else check_rng(rng, "MaskedLinear")
         self.in_features, self.out_features = mask.shape
         W, b = init_weights(init, self.in_features, self.out_features, rng, self.dtype)
-        self.cut = ~mask  # True where the mask cuts a connection
         self.mask = mask.astype(self.dtype)  # 0.0 and 1.0: multiplies W
         self.add_param("W", W * self.mask)
         self.add_param("b", b)
@@ -76,7 +75,7 @@ class MaskedLinear(Module):
         with np.errstate(over="ignore", invalid="ignore"):
             dW = (x.T @ dy) * self.mask
         if np.isnan(dW).any():
-            np.copyto(dW, 0, where=self.cut)
+            np.copyto(dW, 0, where=self.mask == 0)
         self.grads["W"] += dW
         self.grads["b"] += dy.sum(axis=0)
         if not self.input_grad:
