@@ -5,7 +5,7 @@ are what training uses; mnist.py, frey.py, binarized_mnist.py,
 synthetic_digits.py and download.py are the file formats behind them.
 """
 
-from .batching import batches, binarize
+from .batching import Batches, batches, binarize
 from .datasets import DATASET_NAMES, Dataset, load_dataset
 
-__all__ = ["DATASET_NAMES", "Dataset", "batches", "binarize", "load_dataset"]
+__all__ = ["Batches", "DATASET_NAMES", "Dataset", "batches", "binarize", "load_dataset"]

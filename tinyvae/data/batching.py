@@ -2,7 +2,9 @@
 
 Stochastic gradient training (AEVB Algorithm 1) visits the training set in
 random minibatches: one epoch is one pass over a random permutation of the
-rows. :func:`batches` does exactly that, and nothing else.
+rows. :func:`batches` does exactly that, and nothing else. :class:`Batches`
+is what ``tinyvae.fit`` trains on: the rows, their labels if any, and how
+they are cut into batches; each objective draws its own batches from it.
 
 :func:`binarize` implements *dynamic binarization*: grey-level images are
 turned into binary ones by drawing each pixel from a Bernoulli distribution
@@ -19,7 +21,7 @@ import numpy as np
 
 from ..validation import check_bool, check_int, check_rng
 
-__all__ = ["batches", "binarize"]
+__all__ = ["Batches", "batches", "binarize"]
 
 
 def batches(
@@ -99,3 +101,60 @@ def binarize(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         )
     # A uniform u in [0, 1) is below p with probability exactly p.
     return (rng.random(x.shape) < x).astype(x.dtype)
+
+
+class Batches:
+    """Training data as ``tinyvae.fit`` visits it: the rows of ``x`` (and their
+    ``labels``) in random minibatches of ``batch_size``, each freshly binarized
+    when ``binarize`` is set, the last smaller batch skipped with ``drop_last``.
+
+        data = tv.Batches(x_train, batch_size=100, binarize=True)
+        tv.fit(model, optimizer, data, x_test, epochs=10, rng=rng)
+
+    ``labels`` gives the class of each row: every row's for a classifier, or
+    -1 where it is unknown for semi-supervised training. The objective checks
+    ``x`` and ``labels`` and draws its batches (``Objective.batches``).
+    """
+
+    def __init__(self, x, labels=None, *, batch_size=128, binarize=False, drop_last=False):
+        self.x, self.labels = x, labels
+        self.batch_size = check_int(batch_size, "batch_size")
+        self.binarize = check_bool(binarize, "binarize")
+        self.drop_last = check_bool(drop_last, "drop_last")
+
+    def __repr__(self):
+        labels = "" if self.labels is None else ", labels"
+        return (
+            f"Batches({len(self.x)} rows{labels}, batch_size={self.batch_size}, "
+            f"binarize={self.binarize}, drop_last={self.drop_last})"
+        )
+
+    def __len__(self):
+        return len(self.x)
+
+    def settings(self):
+        """What a checkpoint records of how the data was batched (``tinyvae.runs``)."""
+        settings = {"batch_size": self.batch_size, "binarize": self.binarize}
+        if self.drop_last:
+            settings["drop_last"] = True
+        return settings
+
+    def steps(self, n_rows):
+        """The number of batches in an epoch over ``n_rows`` rows."""
+        return n_rows // self.batch_size if self.drop_last else -(-n_rows // self.batch_size)
+
+    def present(self, x, rng):
+        """A batch as training sees it: a fresh binarization of ``x`` if asked for."""
+        return binarize(x, rng) if self.binarize else x
+
+    def epoch(self, rng):
+        """One epoch of batches of rows in random order, as dicts of ``loss`` arguments:
+        ``{"x": x}``, or ``{"x": x, "labels": y}`` with labels."""
+        if self.labels is None:
+            for x in batches(self.x, self.batch_size, rng, drop_last=self.drop_last):
+                yield {"x": self.present(x, rng)}
+        else:
+            for x, y in batches(
+                self.x, self.batch_size, rng, labels=self.labels, drop_last=self.drop_last
+            ):
+                yield {"x": self.present(x, rng), "labels": y}

@@ -15,7 +15,7 @@ from .semi_supervised import SemiSupervised, paper_alpha
 from .sgvb import SGVB_A, SGVB_B, SGVB_B_Top, elbo_objective
 from .variational_dropout import VariationalDropout
 from .wake_sleep import WakeSleep
-from .weight_prior import add_weight_prior
+from .weight_prior import MAP, add_weight_prior
 
 # Every estimator by its short name (as in the papers) and its descriptive one.
 ESTIMATORS = {
@@ -56,6 +56,7 @@ __all__ = [
     "DropoutKL",
     "ESTIMATORS",
     "IWAE",
+    "MAP",
     "SGVB_A",
     "SGVB_B",
     "SGVB_B_Top",

@@ -96,6 +96,33 @@ class Objective:
         """Validate a batch of data before anything runs."""
         return self.model.check_data(x)
 
+    def check_training(self, data):
+        """``tinyvae.fit``'s training data, ``Batches``, checked whole before training."""
+        self.check_data(data.x)
+        if data.labels is not None:
+            raise ValueError(
+                f"labels: {type(self).__name__} trains without labels; "
+                "semi-supervised training needs tinyvae.objectives.SemiSupervised"
+            )
+        return data
+
+    def check_test(self, x):
+        """``tinyvae.fit``'s test data, checked before the first epoch."""
+        self.check_data(x)
+
+    def steps_per_epoch(self, data):
+        """The number of batches ``batches`` yields in one epoch."""
+        return data.steps(len(data))
+
+    def batches(self, data, rng):
+        """One epoch of training batches, each a dict of ``loss``'s arguments."""
+        return data.epoch(rng)
+
+    def training_settings(self, data):
+        """What shapes a run of ``fit`` on ``data``: the batches' and the objective's
+        settings (a checkpoint records them, a resumed run compares them)."""
+        return {**data.settings(), **self.settings()}
+
     def parameters(self):
         return self.model.parameters()
 

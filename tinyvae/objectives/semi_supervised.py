@@ -34,6 +34,8 @@ M2 (with a Gaussian likelihood) models z1. M1 is not trained further.
 
 import numpy as np
 
+from ..data.batching import Batches
+from ..data.semi_supervised import check_labelled_set, mixed_batches
 from ..distributions.categorical import (
     CategoricalEntropy,
     CategoricalExpectation,
@@ -64,15 +66,17 @@ class SemiSupervised(Objective):
     ``alpha`` weighs the classification loss of the labelled rows (see
     ``paper_alpha``); ``n_samples`` is the number of z samples per row;
     ``features`` a trained VAE whose q(z1|x) turns images into M2's data
-    (M1+M2).
+    (M1+M2). In ``tinyvae.fit`` every batch of unlabelled rows also holds
+    ``labelled_batch_size`` labelled ones (``batches``).
     """
 
     name = "m2"
     family = "semi-supervised"
 
-    def __init__(self, model, alpha, n_samples=1, features=None):
+    def __init__(self, model, alpha, n_samples=1, features=None, labelled_batch_size=100):
         super().__init__(model, n_samples)
         self.alpha = check_float(alpha, "alpha", 0)
+        self.labelled_batch_size = check_int(labelled_batch_size, "labelled_batch_size")
         if features is not None and getattr(features, "z_dim", None) != model.x_dim:
             raise ValueError(
                 f"features: expected a trained VAE with z_dim={model.x_dim} (M2's x_dim), "
@@ -101,6 +105,46 @@ class SemiSupervised(Objective):
     def check_data(self, x):
         """Images for M1+M2 (checked by M1), else M2's own data."""
         return (self.features or self.model).check_data(x)
+
+    # -- what fit uses ---------------------------------------------------------------------
+    def check_training(self, data):
+        """Rows with their labels (-1: unknown); without labels, every row is unlabelled."""
+        super().check_training(Batches(data.x))
+        if data.labels is not None:
+            labels = self.check_labels(data.labels, len(data))
+            check_labelled_set(labels, self.model.n_classes)
+        return data
+
+    def steps_per_epoch(self, data):
+        """An epoch is one pass over the unlabelled rows."""
+        if data.labels is None:
+            return super().steps_per_epoch(data)
+        return data.steps(int(np.sum(np.asarray(data.labels) < 0)))
+
+    def batches(self, data, rng):
+        """Batches of ``data.batch_size`` unlabelled rows, each after ``labelled_batch_size``
+        labelled ones (``tinyvae.data.semi_supervised.mixed_batches``)."""
+        if data.labels is None:
+            yield from super().batches(data, rng)
+            return
+        for x, y in mixed_batches(
+            data.x,
+            data.labels,
+            data.batch_size,
+            self.labelled_batch_size,
+            rng,
+            data.drop_last,
+            self.model.n_classes,
+        ):
+            yield {"x": data.present(x, rng), "labels": y}
+
+    def training_settings(self, data):
+        """Also the size of the labelled set and the labelled rows in every batch."""
+        settings = super().training_settings(data)
+        if data.labels is not None:
+            settings["labelled"] = int(np.sum(np.asarray(data.labels) >= 0))
+            settings["labelled_batch_size"] = self.labelled_batch_size
+        return settings
 
     def _inputs(self, x, rng):
         """M2's data for the batch: x itself, or z1 ~ q(z1|x) of M1 (drawn from ``rng``)."""

@@ -38,7 +38,6 @@ class VariationalDropout(Objective):
 
     name = "variational_dropout"
     family = "classifier"
-    supervised = True  # fit batches every row with its label
 
     def __init__(self, model, n_train, kl_approximation="kingma", l2=0.0):
         super().__init__(model, n_samples=1)
@@ -64,6 +63,19 @@ class VariationalDropout(Objective):
     def check_labels(self, labels, batch):
         """Integer labels 0..K-1, one per row (every row of a classifier's data is labelled)."""
         return check_labels(labels, batch, self.model.n_classes)
+
+    def check_training(self, data):
+        """Every row with its label: ``tv.Batches(x, labels)``."""
+        self.check_data(data.x)
+        if data.labels is None:
+            raise ValueError(
+                f"labels: {type(self).__name__} trains a classifier; train on tv.Batches(x, labels)"
+            )
+        self.check_labels(data.labels, len(data))
+        return data
+
+    def check_test(self, x):
+        self.evaluate(x, None)  # says why a classifier takes no x_test, and what to do
 
     def _pending(self):
         return [(layer, layer.cache) for layer in self.model.layers]
