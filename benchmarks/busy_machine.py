@@ -49,8 +49,8 @@ rng = np.random.default_rng(0)
 model = tv.VAE(data.x_train.shape[1], hidden=(400,), z_dim=20, rng=rng)
 optimizer = tv.Adam(model.parameters(), lr=1e-3)
 started = time.perf_counter()
-tv.fit(model, optimizer, data.x_train, epochs=1, rng=rng, binarize=True, progress=False,
-       verbose=False)
+tv.fit(model, optimizer, tv.Batches(data.x_train, binarize=True), epochs=1, rng=rng,
+       progress=False)
 print(time.perf_counter() - started)
 """
 

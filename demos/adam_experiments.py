@@ -303,8 +303,9 @@ def train_epochs(objective, optimizer, x, spec, rng, labels=None, binarize=False
     for epoch in range(1, spec["epochs"] + 1):
         try:
             history = tv.fit(
-                objective, optimizer, x, labels=labels, epochs=1, batch_size=spec["batch_size"],
-                rng=rng, binarize=binarize, progress=False, verbose=False,
+                objective, optimizer,
+                tv.Batches(x, labels, batch_size=spec["batch_size"], binarize=binarize),
+                epochs=1, rng=rng, progress=False,
             )  # fmt: skip
         except tv.TrainingDiverged:
             result["diverged_at_epoch"] = epoch

@@ -26,20 +26,14 @@ def train(model, method, x_train, steps, rng, lr, binary, on_step):
     """
     objective = tv.WakeSleep(model) if method == "wake-sleep" else tv.SGVB_B(model)
     tv.fit(
-        objective,
+        tv.MAP(objective, n_data=len(x_train)),  # AEVB's J: N/M sum_i bound_i + log p(theta)
         tv.AdaGrad(model.parameters(), lr=lr),
-        x_train,
+        tv.Batches(x_train, batch_size=100, binarize=binary, drop_last=True),
         epochs=math.ceil(steps / (len(x_train) // 100)),
         max_steps=steps,
         rng=rng,
-        batch_size=100,
-        drop_last=True,
-        binarize=binary,
-        scale_to_dataset=True,  # the gradient of N/M sum_i (-bound_i)
-        weight_prior=True,  # MAP: the N(0, I) prior on every parameter
         on_step=on_step,
         progress=False,
-        verbose=False,
     )
 
 

@@ -194,15 +194,13 @@ def run(args):
         history = tv.fit(
             model,
             optimizer,
-            x_train,
+            tv.Batches(x_train, batch_size=100, binarize=True),
             x_test,
             epochs=args.epochs,
             rng=train_rng,
-            batch_size=100,
-            binarize=True,
             checkpoint=path,
             resume=resume,
-            progress=not args.no_progress,
+            progress="epochs" if args.no_progress else True,
         )
         metrics = evaluate(model, x_test, subset, args, eval_rng)
         metrics["seconds_per_epoch"] = float(np.median(history.seconds))

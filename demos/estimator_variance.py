@@ -132,11 +132,10 @@ def measure(args):
     tv.fit(
         model,
         tv.Adam(model.parameters()),
-        x_train,
+        tv.Batches(x_train, batch_size=args.batch_size),
         epochs=args.train_epochs,
-        batch_size=args.batch_size,
         rng=rng,
-        progress=not args.no_progress,
+        progress="epochs" if args.no_progress else True,
     )
     x = x_train[: args.batch_size]
 

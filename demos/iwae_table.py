@@ -145,20 +145,18 @@ def make_table(args):
         print(f"{name}, {args.epochs} epochs: {message}")
         rng = np.random.default_rng(args.seed)
         model = tv.VAE(784, (200, 200), 50, activation="tanh", rng=rng, estimator=estimator)
+        objective = tv.make_objective(model, estimator, n_samples=k)  # the bound trained on
         optimizer = tv.Adam(model.parameters(), lr=args.lr, eps=1e-4)  # eps as in IWAE
         histories[name] = tv.fit(
-            model,
+            objective,
             optimizer,
-            x_train,
+            tv.Batches(x_train, batch_size=args.batch_size, binarize=True),
             x_test,
             epochs=args.epochs,
-            batch_size=args.batch_size,
             rng=rng,
-            binarize=True,
-            n_samples=k,
             checkpoint=path,
             resume=resume,
-            progress=not args.no_progress,
+            progress="epochs" if args.no_progress else True,
         )
         train_seconds = float(sum(histories[name].seconds))  # every epoch's, resumed or not
         started = time.perf_counter()

@@ -200,21 +200,18 @@ def run(args):
         resume, message = starts[key]
         print(f"\n== {key}: {message}")
         optimizer = tv.Adam(objective.parameters(), lr=args.lr)
+        data = tv.Batches(x_train, labels, batch_size=args.batch_size, binarize=True)
         return tv.fit(
             objective,
             optimizer,
-            x_train,
+            data,
             x_test,
             epochs=epochs[key],
             rng=train_rng,
-            labels=labels,
-            labelled_batch_size=args.labelled_batch_size,
-            batch_size=args.batch_size,
-            binarize=True,
             on_epoch=on_epoch,
             checkpoint=paths[key],
             resume=resume,
-            progress=progress,
+            progress=True if progress else "epochs",
         )
 
     # -- M1: a VAE on every training image -------------------------------------------
@@ -239,10 +236,14 @@ def run(args):
                 continue
             if kind == "m2":
                 model = tv.M2(784, hidden=(500,), z_dim=50, rng=init_rng)
-                objective = tv.SemiSupervised(model, alpha)
+                objective = tv.SemiSupervised(
+                    model, alpha, labelled_batch_size=args.labelled_batch_size
+                )
             else:
                 model = tv.M2(50, hidden=(500,), z_dim=50, likelihood="gaussian", rng=init_rng)
-                objective = tv.SemiSupervised(model, alpha, features=m1)
+                objective = tv.SemiSupervised(
+                    model, alpha, features=m1, labelled_batch_size=args.labelled_batch_size
+                )
             print(f"{model}, {objective}")
 
             def test_error(epoch, objective=objective):
@@ -260,7 +261,7 @@ def run(args):
         model = tv.M2(784, hidden=(500,), z_dim=2, rng=init_rng)
         history = train(
             "styles",
-            tv.SemiSupervised(model, alpha_for(n)),
+            tv.SemiSupervised(model, alpha_for(n), labelled_batch_size=args.labelled_batch_size),
             labels,
         )
         results["runs"]["styles"] = run_record(history)

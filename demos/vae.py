@@ -209,18 +209,15 @@ def train_and_draw(args, out, checkpoint):
     )
 
     history = tv.fit(
-        model,
+        tv.SGVB_B(model, n_samples=args.n_samples),  # AEVB eq. (10) with L samples
         optimizer,
-        data.x_train,
+        tv.Batches(data.x_train, batch_size=args.batch_size, binarize=args.binarize),
         x_test,
         epochs=args.epochs,
-        batch_size=args.batch_size,
         rng=train_rng,
-        binarize=args.binarize,
-        n_samples=args.n_samples,
         checkpoint=checkpoint,
         resume=resume,
-        progress=not args.no_progress,
+        progress="epochs" if args.no_progress else True,
     )
 
     figure_rng = np.random.default_rng(args.seed)

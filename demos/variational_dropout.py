@@ -172,8 +172,8 @@ def train(model, data, epochs, rng, progress, on_epoch=None, kl="kingma"):
     objective = tv.VariationalDropout(model, n_train=len(data.x_train), kl_approximation=kl)
     optimizer = tv.Adam(objective.parameters(), lr=1e-3)
     return tv.fit(
-        objective, optimizer, data.x_train, labels=data.y_train, epochs=epochs, rng=rng,
-        batch_size=100, on_epoch=on_epoch, progress=progress, verbose=False,
+        objective, optimizer, tv.Batches(data.x_train, data.y_train, batch_size=100),
+        epochs=epochs, rng=rng, on_epoch=on_epoch, progress=progress,
     )  # fmt: skip
 
 
@@ -329,8 +329,8 @@ def target_part(args, data, rng, progress):
             # constant for the first half, then linearly down to lr * 2 / epochs in the last
             optimizer.lr = lr * min(1.0, 2 * (epochs - epoch) / epochs)
             tv.fit(
-                objective, optimizer, data.x_train, labels=data.y_train, epochs=1, rng=rng,
-                batch_size=100, progress=False, verbose=False,
+                objective, optimizer, tv.Batches(data.x_train, data.y_train, batch_size=100),
+                epochs=1, rng=rng, progress=False,
             )  # fmt: skip
             errors.append(model.error(data.x_test, data.y_test))
             minutes = (time.perf_counter() - started) / 60

@@ -22,7 +22,7 @@ Everything public is also here, flat: ``tv.VAE``, ``tv.Adam``, ``tv.fit``, ...
 
 from . import _aliases, gradcheck
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .data import Dataset, batches, binarize, load_dataset
+from .data import Batches, Dataset, batches, binarize, load_dataset
 from .distributions import (
     BernoulliLogDensity,
     BernoulliLogLikelihood,
@@ -69,6 +69,7 @@ from .nn import (
 from .objectives import (
     ESTIMATORS,
     IWAE,
+    MAP,
     SGVB_A,
     SGVB_B,
     Objective,
@@ -87,4 +88,4 @@ from .train import History, TrainingDiverged, fit, fit_wake_sleep
 
 _aliases.install()
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

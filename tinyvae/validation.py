@@ -109,11 +109,13 @@ def check_dtype(dtype, name="dtype"):
     return dtype
 
 
-def check_input(x, name, ndim=None, last_dim=None, dtype=None):
+def check_input(x, name, ndim=None, last_dim=None, dtype=None, support=None):
     """Validate an input array and return it; raise a clear error otherwise.
 
     Checks, in order: it is a NumPy floating array, the number of axes, the
-    size of the last axis, the dtype, and that every value is finite.
+    size of the last axis, the dtype, that every value is finite, and, given
+    ``support=(low, high, what)``, that every value lies in [low, high]
+    (``what`` names the data in the message, e.g. "Bernoulli data").
     """
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name}: expected a NumPy array, got {type(x).__name__}")
@@ -130,6 +132,15 @@ def check_input(x, name, ndim=None, last_dim=None, dtype=None):
         )
     if not np.isfinite(x).all():
         raise ValueError(f"{name}: contains NaN or infinity")
+    if support is not None and x.size:
+        low, high, what = support
+        # min and max: two cheap reductions, no boolean temporaries
+        found_low, found_high = x.min(), x.max()
+        if not (found_low >= low and found_high <= high):
+            raise ValueError(
+                f"{name}: {what} must lie in [{low:g}, {high:g}]; got values in "
+                f"[{found_low:.4g}, {found_high:.4g}] (scale them to [{low:g}, {high:g}] first)"
+            )
     return x
 
 
@@ -173,11 +184,12 @@ MODEL_FAMILIES = {
     ),
     "semi-supervised": (
         "a semi-supervised model (tv.M2)",
-        "tv.SemiSupervised(model, alpha), trained by tv.fit(objective, ..., labels=y)",
+        "tv.SemiSupervised(model, alpha), trained by tv.fit(objective, opt, tv.Batches(x, y))",
     ),
     "classifier": (
         "a classifier (tv.DropoutMLP)",
-        "tv.VariationalDropout(model, n_train), trained by tv.fit(objective, ..., labels=y)",
+        "tv.VariationalDropout(model, n_train), "
+        "trained by tv.fit(objective, opt, tv.Batches(x, y))",
     ),
 }
 

@@ -12,6 +12,8 @@ import numpy as np
 
 from ..nn.module import Module
 
+SUPPORT = (0, 1, "Bernoulli data")  # check_input's support=: the values x may take
+
 
 def check_bernoulli_data(x):
     """Raise a clear error unless every value of ``x`` lies in [0, 1] (NaN fails too)."""

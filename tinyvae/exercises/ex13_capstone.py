@@ -19,7 +19,7 @@ earlier exercises do, so that they keep its ``__init__`` and ``forward``.
 
 import numpy as np
 
-from ..data.batching import binarize
+from ..data.batching import Batches, binarize
 from ..data.datasets import load_dataset
 from ..distributions.bernoulli import BernoulliLogDensity
 from ..distributions.kl import StandardNormalKL
@@ -124,9 +124,9 @@ def trial(pieces, rng):
     x_test = binarize(x_test, train_rng)
     with np.errstate(all="ignore"):  # a wrong piece may overflow; the check says which
         try:
-            history = fit(model, Adam(model.parameters()), x_train, x_test, epochs=2,
-                          rng=train_rng, batch_size=100, binarize=True, progress=False,
-                          verbose=False)  # fmt: skip
+            data = Batches(x_train, batch_size=100, binarize=True)
+            history = fit(model, Adam(model.parameters()), data, x_test, epochs=2,
+                          rng=train_rng, progress=False)  # fmt: skip
             out["test -ELBO after two epochs"] = np.array(history.test_loss[-1])
         except RuntimeError:  # TrainingDiverged
             out["test -ELBO after two epochs"] = np.array(np.nan)

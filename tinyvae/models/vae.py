@@ -13,7 +13,7 @@ A model exposes these three parts, ``model.prior``, ``model.posterior`` and
 
 import numpy as np
 
-from ..distributions.bernoulli import check_bernoulli_data
+from ..distributions.bernoulli import SUPPORT
 from ..distributions.reparameterize import sample_eps
 from ..nn.activations import ACTIVATIONS
 from ..nn.linear import INITS
@@ -169,11 +169,10 @@ class VAE(Module):
     # -- checking what comes in -------------------------------------------------
     def check_data(self, x):
         """Validate data before anything runs, so bad input changes no cache."""
-        x = check_input(x, "x", ndim=2, last_dim=self.x_dim, dtype=self.dtype)
+        support = SUPPORT if self.likelihood_name == "bernoulli" else None  # x in [0, 1]
+        x = check_input(x, "x", ndim=2, last_dim=self.x_dim, dtype=self.dtype, support=support)
         if len(x) == 0:
             raise ValueError("x: expected at least one example, got an empty batch")
-        if self.likelihood_name == "bernoulli":
-            check_bernoulli_data(x)
         return x
 
     def check_z(self, z):

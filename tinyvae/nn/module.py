@@ -125,8 +125,11 @@ class Module:
                     yield module_prefix + name, param, module.grads[name]
 
     def zero_grad(self):
-        for _, _, grad in self.parameters():
+        """Set every gradient to zero, this module's and its children's."""
+        for grad in self.grads.values():
             grad.fill(0.0)
+        for _, child in self.children():
+            child.zero_grad()
 
     def num_parameters(self):
         """How many numbers training can change: each parameter once, masked weights

@@ -22,8 +22,13 @@ single gradient: a backward never mixes two forward passes.
 
 import numpy as np
 
-from ..distributions.reparameterize import sample_eps
 from ..validation import check_float, check_int, check_model
+
+
+def parts_of(model):
+    """The model's three parts, as an objective checks them (``check_parts``); a
+    classifier has none."""
+    return tuple(getattr(model, part, None) for part in ("posterior", "prior", "likelihood"))
 
 
 def pending_forwards(model):
@@ -31,7 +36,11 @@ def pending_forwards(model):
     parts = [model.posterior, model.prior, model.likelihood]
     if hasattr(model, "classifier"):  # q(y|x) of the semi-supervised models
         parts.append(model.classifier)
-    return [(part, part.cache) for part in parts if part.cache is not None]
+    pending = []
+    for part in parts:
+        if part.cache is not None:
+            pending.append((part, part.cache))
+    return pending
 
 
 def check_pending(pending, caller):
@@ -56,6 +65,7 @@ class Objective:
         check_model(model, self.family, type(self).__name__)
         self.model, self.n_samples = model, check_int(n_samples, "n_samples")
         self.check_parts()
+        self.parts = parts_of(model)  # the parts check_parts accepted
         self.cache = None
         self.saved = None  # what an estimator's backward needs beyond the parts' caches
 
@@ -70,20 +80,21 @@ class Objective:
         raise NotImplementedError
 
     def check_samples(self, n_samples):
-        """Refuse a number of samples the estimator cannot use, before any noise is drawn."""
+        """Refuse a number of samples the estimator cannot use (an estimator that has such
+        a limit also checks it in its ``noise``, before any noise is drawn)."""
 
     def check_parts(self):
         """Refuse a model whose parts the bound cannot use (a posterior without the KL it
-        needs, say). Checked when the objective is made and by every ``loss`` and
-        ``bound``: a model's parts can be replaced in between."""
+        needs, say). Checked when the objective is made, and again by ``loss`` and
+        ``bound`` if a part has been replaced since."""
 
-    def _noise(self, batch, rng, eps):
-        """eps of shape (L, B, J): the given one checked once, or drawn after every check."""
-        eps = self.model.check_noise(batch, rng, eps)
-        self.check_samples(self.n_samples if eps is None else len(eps))  # L
-        if eps is None:
-            eps = sample_eps(rng, (self.n_samples, batch, self.model.z_dim), self.model.dtype)
-        return eps
+    def noise(self, batch, rng, eps):
+        """eps of shape (L, B, J): the given one checked, or ``n_samples`` draws from ``rng``
+        (after every other check: a call that fails leaves the caller's rng as it was)."""
+        if eps is None and isinstance(rng, np.random.Generator):  # the usual case
+            shape = (self.n_samples, batch, self.model.z_dim)
+            return rng.standard_normal(shape, dtype=self.model.dtype)
+        return self.model.noise(batch, rng, eps, self.n_samples)  # checked, or a clear error
 
     # -- what training uses ------------------------------------------------------------
     def settings(self):
@@ -140,9 +151,12 @@ class Objective:
         or ``eps`` itself, shape (B, J) or (L, B, J), to make the loss a
         deterministic function of the parameters. ``backward()`` follows.
         """
-        self.check_parts()
-        x = self.model.check_data(x)
-        eps = self._noise(len(x), rng, eps)  # (L, B, J)
+        model = self.model
+        if self.parts != (model.posterior, model.prior, model.likelihood):  # one replaced:
+            self.check_parts()  # check the new ones
+            self.parts = parts_of(model)
+        x = model.check_data(x)
+        eps = self.noise(len(x), rng, eps)  # (L, B, J)
         # every argument is checked: from here on the parts' caches change
         bound = self.forward(x, eps)  # (B,)
         # A forward that fails halfway keeps the previous cache, whose backward then
@@ -187,7 +201,7 @@ class Objective:
         self.check_parts()
         x = self.model.check_data(x)
         batch_size = check_int(batch_size, "batch_size")
-        eps = self._noise(len(x), rng, eps)
+        eps = self.noise(len(x), rng, eps)
         out = np.empty(len(x), dtype=self.model.dtype)
         try:
             for start in range(0, len(x), batch_size):

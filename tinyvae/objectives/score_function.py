@@ -47,6 +47,13 @@ class ScoreFunction(Objective):
                 f"n_samples: the leave-one-out baseline needs n_samples >= 2, got {n_samples}"
             )
 
+    def noise(self, batch, rng, eps):
+        if eps is None:
+            self.check_samples(self.n_samples)  # before drawing from the caller's rng
+        eps = super().noise(batch, rng, eps)
+        self.check_samples(len(eps))  # L of the given eps
+        return eps
+
     def forward(self, x, eps):
         posterior = self.model.posterior
         z, _ = posterior.sample(x, eps)  # no gradient flows through z

@@ -212,7 +212,7 @@ class SemiSupervised(Objective):
         x = self.check_data(x)
         labels = self.check_labels(labels, len(x))
         self._check_rng_for_features(rng)
-        eps = self._noise(len(x), rng, eps)  # draws eps after every check
+        eps = self.noise(len(x), rng, eps)  # draws eps after every check
         terms = self.forward(self._inputs(x, rng), labels, eps)
         self.cache = (len(eps), pending_forwards(self.model))
         self.terms = {
@@ -224,7 +224,7 @@ class SemiSupervised(Objective):
             + self.terms["unlabelled"]
         )
 
-    def _noise(self, batch, rng, eps):
+    def noise(self, batch, rng, eps):
         eps = self.model.check_noise(batch, rng, eps)
         if eps is None:
             eps = sample_eps(rng, (self.n_samples, batch, self.model.z_dim), self.model.dtype)
@@ -261,7 +261,7 @@ class SemiSupervised(Objective):
         labels = self.check_labels(labels, len(x))
         batch_size = check_int(batch_size, "batch_size")
         self._check_rng_for_features(rng)
-        eps = self._noise(len(x), rng, eps)
+        eps = self.noise(len(x), rng, eps)
         out = np.empty(len(x), dtype=np.float64)
         try:
             for start in range(0, len(x), batch_size):

@@ -20,7 +20,7 @@ with dropout. ``l2`` adds an L2 penalty on the weights (not the biases or
 the rates), l2/2 sum_ij W_ij^2 per example: a Gaussian prior on W with
 precision N l2, MAP-estimated -- the regularized logistic regression of
 Kingma & Ba (2014, section 6.1) when the model has no hidden layer.
-``fit(objective, optimizer, x, labels=y, ...)`` trains it; a
+``fit(objective, optimizer, tv.Batches(x, y), ...)`` trains it; a
 classifier has no label-free test loss, so the test error comes from
 ``on_epoch`` (``model.error(x_test, y_test)``).
 """
