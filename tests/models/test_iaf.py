@@ -30,8 +30,8 @@ def numeric_jacobian(f, z):
 def test_iaf_step_backward(context):
     rng = np.random.default_rng(context)
     step = IAFStep(4, (6,), context, order=[2, 0, 3, 1], rng=rng, dtype=np.float64)
-    inputs = [rng.normal(size=(5, 4))] + ([rng.normal(size=(5, context))] if context else [])
-    report = check_module(step, *inputs, rng=rng)
+    h = rng.normal(size=(5, context)) if context else None  # None: dh must be None
+    report = check_module(step, rng.normal(size=(5, 4)), h, rng=rng)
     assert report.passed(TOL), str(report)
 
 

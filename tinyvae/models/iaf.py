@@ -43,8 +43,8 @@ class IAFStep(Module):
     """One IAF step: ``forward(z[, h]) -> (z_new, log_det)``, log_det = sum_i log sigma_i.
 
     ``z`` (N, D), ``h`` (N, context_dim) when the step has a context. The
-    backward takes ``(dz_new, dlog_det)`` and returns dz, or ``(dz, dh)``
-    with a context.
+    backward takes ``(dz_new, dlog_det)`` and returns ``(dz, dh)``, ``dh = None``
+    without a context.
     """
 
     def __init__(
@@ -86,11 +86,10 @@ class IAFStep(Module):
         # d z_new_i / d s_i = sigma_i (1 - sigma_i) (z_i - m_i), and
         # d log_det / d s_i = d log sigmoid(s_i) / d s_i = 1 - sigma_i
         ds = sigma * (1.0 - sigma) * (z - m) * dz_new + (1.0 - sigma) * dlog_det[:, None]
-        through_made = self.made.backward(dm, ds)
-        dz_made, dh = through_made if self.context_dim else (through_made, None)
+        dz_made, dh = self.made.backward(dm, ds)
         # z reaches z_new directly (d/dz_i = sigma_i) and through the MADE (later variables)
         dz = sigma * dz_new + dz_made
-        return (dz, dh) if self.context_dim else dz
+        return dz, dh
 
 
 class IAFPosterior(Module):
@@ -197,12 +196,9 @@ class IAFPosterior(Module):
         dlog_det = -np.reshape(dlog_q, L * B)
         dh = np.zeros((L * B, self.context_dim), dtype=dz.dtype)
         for step in reversed(self.steps):
-            through_step = step.backward(dz, dlog_det)
-            if self.context_dim:
-                dz, dh_step = through_step
+            dz, dh_step = step.backward(dz, dlog_det)
+            if dh_step is not None:
                 dh += dh_step  # every step reads the same context
-            else:
-                dz = through_step
         dmu, dlogvar, _ = self.reparameterize.backward(dz.reshape(eps_shape))
         # base log-density: d/dlogvar_j = -1/2, summed over the samples
         dlogvar -= 0.5 * np.reshape(dlog_q, (L, B)).sum(axis=0)[:, None]

@@ -24,7 +24,7 @@ Read ``made_degrees`` and ``made_masks`` first; ``MADE`` stacks
 
 import numpy as np
 
-from ..validation import check_choice, check_dtype, check_input, check_int, check_rng, check_sizes
+from ..validation import check_choice, check_dtype, check_int, check_rng, check_sizes
 from .activations import ACTIVATIONS
 from .linear import INITS, init_weights
 from .masked_linear import MaskedLinear
@@ -112,7 +112,9 @@ class MADE(Module):
     chosen (``"random"`` draws them from ``rng``, like the weights).
     ``forward(z)`` or ``forward(z, h)`` returns one array per head (a bare
     array for ``heads=1``); ``backward`` takes one gradient per head and
-    returns dz, or ``(dz, dh)`` with a context.
+    returns ``(dz, dh)``, ``dh = None`` without a context. Like every layer it
+    trusts its caller's arrays (the model's doors check them); it checks only
+    that a context comes exactly when it was built to read one.
     """
 
     def __init__(
@@ -164,22 +166,12 @@ class MADE(Module):
         """(D, heads * D) booleans: may output column j depend on input i?"""
         return connectivity(self.masks)
 
-    def check_context(self, h, batch):
-        """The context for a batch of ``batch`` rows: (batch, context_dim), or None without one."""
-        if not self.context_dim:
-            if h is not None:
-                raise ValueError("h: this MADE was built with context_dim=0 and takes no context")
-            return None
-        if h is None:
-            raise ValueError(f"h: this MADE needs a context of shape (B, {self.context_dim})")
-        h = check_input(h, "h", ndim=2, last_dim=self.context_dim, dtype=self.dtype)
-        if len(h) != batch:
-            raise ValueError(f"h: expected {batch} rows (one per row of z), got {len(h)}")
-        return h
-
     def forward(self, z, h=None):
-        z = check_input(z, "z", ndim=2, last_dim=self.z_dim, dtype=self.dtype)
-        h = self.check_context(h, len(z))
+        if (h is None) != (not self.context_dim):
+            raise ValueError(
+                f"h: this MADE was built with context_dim={self.context_dim}; "
+                + ("pass a context of that width" if self.context_dim else "it takes no context")
+            )
         a = self.layers[0].forward(z)
         if self.context_dim:
             a += h @ self.params["V"]  # the unmasked context term of the first pre-activation
@@ -199,6 +191,6 @@ class MADE(Module):
         # da is now dL/d(first pre-activation) = dL/d(z W0 M0 + b0 + h V)
         dz = self.layers[0].backward(da)
         if not self.context_dim:
-            return dz
+            return dz, None
         self.grads["V"] += h.T @ da  # dL/dV = h^T dL/da
         return dz, da @ self.params["V"].T  # dL/dh = dL/da V^T
