@@ -137,7 +137,8 @@ def test_a_resume_with_other_batches_is_refused(tmp_path):
            checkpoint=path, progress=False)  # fmt: skip
     with pytest.raises(tv.CheckpointError, match="batch_size: 5 in the checkpoint, 4 asked"):
         tv.fit(model, optimizer, tv.Batches(x, batch_size=4), epochs=2,
-               rng=np.random.default_rng(0), checkpoint=path, resume=True, progress=False)  # fmt: skip
+               rng=np.random.default_rng(0), checkpoint=path, resume=True,
+               progress=False)  # fmt: skip
 
 
 @pytest.mark.parametrize("progress", ["bars", None, 1])
