@@ -180,3 +180,20 @@ def test_check_input_support_names_the_data_and_the_range():
     with pytest.raises(ValueError, match=r"x: Bernoulli data must lie in \[0, 1\]; got values"):
         check_input(np.array([[0.5, 1.5]]), "x", support=(0, 1, "Bernoulli data"))
     check_input(np.array([[0.0, 1.0]]), "x", support=(0, 1, "Bernoulli data"))
+
+
+def test_the_0_2_labelled_batch_size_reaches_the_objective_inside_map():
+    rng = np.random.default_rng(0)
+    model = tv.M2(4, n_classes=2, hidden=(3,), z_dim=2, rng=rng)
+    x = rng.uniform(size=(30, 4)).astype(np.float32)
+    labels = np.full(30, -1)
+    labels[:4] = [0, 1, 0, 1]
+    semi = tv.SemiSupervised(model, alpha=1.0)
+    with pytest.warns(DeprecationWarning):
+        tv.fit(tv.MAP(semi, n_data=30), tv.Adam(model.parameters()), x, epochs=1, rng=rng,
+               labels=labels, labelled_batch_size=3, batch_size=10, progress=False)  # fmt: skip
+    assert semi.labelled_batch_size == 3
+    vae, _, _ = small_vae(np.float32)
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="labelled_batch_size"):
+        tv.fit(vae, tv.Adam(vae.parameters()), x[:, :4].repeat(2, axis=1)[:, :6], epochs=1,
+               rng=rng, labelled_batch_size=3)  # fmt: skip

@@ -186,14 +186,12 @@ def test_prepare_checkpoint_and_fit_agree_on_resuming(tmp_path):
         return tv.fit(
             model,
             optimizer,
-            x,
+            tv.Batches(x, batch_size=10),
             epochs=epochs,
             rng=rng,
-            batch_size=10,
             checkpoint=path,
             resume=resume,
             progress=False,
-            verbose=False,
         )
 
     run(2, cli.prepare_checkpoint(path, False, False, 2)[0])

@@ -20,7 +20,7 @@ from tinyvae.data.datasets import load_dataset
 from tinyvae.nn import ELU, MLP, LeakyReLU, Linear
 from tinyvae.objectives import ScoreFunction, add_weight_prior, make_objective
 
-QUIET = {"progress": False, "verbose": False}
+QUIET = {"progress": False}
 
 
 class World:
@@ -339,33 +339,93 @@ CASES = [
 ]
 
 
-def fit(w, **kwargs):
+def fit(w, data=None, objective=None, **kwargs):
     args = {"epochs": 1, "rng": w.rng, "checkpoint": w.tmp / "run.npz", **QUIET}
-    return tv.fit(w.model, w.opt, w.x, **{**args, **kwargs})
+    objective = w.model if objective is None else objective
+    return tv.fit(objective, w.opt, w.x if data is None else data, **{**args, **kwargs})
+
+
+def fit_on(**batching):
+    """fit on ``tv.Batches(w.x, **batching)``: the batching's doors are Batches's own."""
+    return lambda w: fit(w, data=tv.Batches(w.x, **batching))
+
+
+def fit_with(make_objective_of):
+    """fit the objective that ``make_objective_of(model)`` returns."""
+    return lambda w: fit(w, objective=make_objective_of(w.model))
+
+
+def fit_given(**kwargs):
+    return lambda w: fit(w, **kwargs)
 
 
 FIT_CASES = [
-    ("epochs -1", {"epochs": -1}, ValueError, "epochs: expected an integer >= 1, got -1"),
-    ("epochs 0", {"epochs": 0}, ValueError, "epochs: "),
-    ("epochs 1.5", {"epochs": 1.5}, TypeError, "epochs: "),
+    ("epochs -1", fit_given(epochs=-1), ValueError, "epochs: expected an integer >= 1, got -1"),
+    ("epochs 0", fit_given(epochs=0), ValueError, "epochs: "),
+    ("epochs 1.5", fit_given(epochs=1.5), TypeError, "epochs: "),
+    ("batch_size 0", fit_on(batch_size=0), ValueError, "batch_size: "),
+    ("batch_size -1", fit_on(batch_size=-1), ValueError, "batch_size: "),
+    ("batch_size 2.5", fit_on(batch_size=2.5), TypeError, "batch_size: "),
+    ("n_samples", fit_with(lambda m: tv.SGVB_B(m, 1.5)), TypeError, "n_samples: "),
+    ("estimator", fit_with(lambda m: make_objective(m, "C")), ValueError, "estimator: "),
+    (
+        "baseline",
+        fit_with(lambda m: make_objective(m, "B", baseline=True)),
+        ValueError,
+        "baseline: ",
+    ),
+    (
+        "score one sample",
+        fit_with(lambda m: ScoreFunction(m, 1, baseline=True)),
+        ValueError,
+        "n_samples: ",
+    ),
+    ("max_steps", fit_given(max_steps=0), ValueError, "max_steps: "),
+    ("binarize", fit_on(binarize="yes"), TypeError, "binarize: "),
+    ("MAP n_data", fit_with(lambda m: tv.MAP(m.objective, n_data=1.5)), TypeError, "n_data: "),
+    (
+        "MAP of a model",
+        fit_with(lambda m: tv.MAP(m, n_data=20)),
+        TypeError,
+        "objective: expected a tinyvae objective",
+    ),
+    ("resume", fit_given(resume="no"), TypeError, "resume: "),
+    ("on_step", fit_given(on_step=3), TypeError, "on_step: "),
+    ("progress", fit_given(progress="yes"), ValueError, "progress: "),
+    ("checkpoint type", fit_given(checkpoint=3), TypeError, "checkpoint: expected a file path"),
+    ("rng", fit_given(rng=0), TypeError, "rng: "),
+    ("empty estimator", fit_with(lambda m: make_objective(m, "")), ValueError, "estimator: "),
+    ("checkpoint bytes", fit_given(checkpoint=b"run.npz"), TypeError, "checkpoint: "),
+    ("drop_last", fit_on(drop_last=True, batch_size=64), ValueError, "drop_last: "),
+    ("drop_last str", fit_on(drop_last="yes"), TypeError, "drop_last: "),
+    (
+        "labels to a VAE",
+        fit_on(labels=np.zeros(B, int)),
+        ValueError,
+        "labels: SGVB_B trains without labels",
+    ),
+    (
+        "x_test width",
+        fit_given(x_test=np.zeros((3, 5), np.float32)),
+        ValueError,
+        "x: expected last",
+    ),
+]
+
+# fit's 0.2 keywords still work, with a DeprecationWarning, and still refuse a bad value by name
+LEGACY_FIT_CASES = [
     ("batch_size 0", {"batch_size": 0}, ValueError, "batch_size: "),
-    ("batch_size -1", {"batch_size": -1}, ValueError, "batch_size: "),
     ("batch_size 2.5", {"batch_size": 2.5}, TypeError, "batch_size: "),
     ("n_samples", {"n_samples": 1.5}, TypeError, "n_samples: "),
     ("estimator", {"estimator": "C"}, ValueError, "estimator: "),
     ("baseline", {"baseline": True}, ValueError, "baseline: "),
     ("score one sample", {"estimator": "score", "baseline": True}, ValueError, "n_samples: "),
-    ("max_steps", {"max_steps": 0}, ValueError, "max_steps: "),
     ("binarize", {"binarize": "yes"}, TypeError, "binarize: "),
     ("weight_prior", {"weight_prior": 1}, TypeError, "weight_prior: "),
-    ("resume", {"resume": "no"}, TypeError, "resume: "),
-    ("on_step", {"on_step": 3}, TypeError, "on_step: "),
-    ("checkpoint type", {"checkpoint": 3}, TypeError, "checkpoint: expected a file path"),
-    ("rng", {"rng": 0}, TypeError, "rng: "),
-    ("empty estimator", {"estimator": ""}, ValueError, "estimator: "),
-    ("checkpoint bytes", {"checkpoint": b"run.npz"}, TypeError, "checkpoint: "),
+    ("scale_to_dataset alone", {"scale_to_dataset": True}, ValueError, "tv.MAP"),
     ("drop_last", {"drop_last": True, "batch_size": 64}, ValueError, "drop_last: "),
-    ("x_test width", {"x_test": np.zeros((3, 5), np.float32)}, ValueError, "x: expected last"),
+    ("verbose", {"verbose": "no"}, TypeError, "verbose: "),
+    ("labels", {"labels": np.zeros(B, int)}, ValueError, "labels: "),
 ]
 
 
@@ -381,10 +441,34 @@ def test_a_bad_argument_is_refused_by_name_and_changes_nothing(tmp_path, case):
 
 @pytest.mark.parametrize("case", FIT_CASES, ids=[c[0] for c in FIT_CASES])
 def test_fit_refuses_a_bad_argument_before_training_or_writing(tmp_path, case):
-    _, kwargs, error, message = case
+    _, call, error, message = case
     world = World(tmp_path)
     before = world_snapshot(world)
     with pytest.raises(error, match=message):
+        call(world)
+    assert_unchanged(before, world)
+
+
+def test_fit_refuses_batches_together_with_the_0_2_batching_keywords(tmp_path):
+    world = World(tmp_path)
+    before = world_snapshot(world)
+    with (
+        pytest.warns(DeprecationWarning, match="tinyvae 0.2's"),
+        pytest.raises(TypeError, match="data: tv.Batches already holds the batching"),
+    ):
+        fit(world, data=tv.Batches(world.x), batch_size=10)
+    assert_unchanged(before, world)
+
+
+@pytest.mark.parametrize("case", LEGACY_FIT_CASES, ids=[c[0] for c in LEGACY_FIT_CASES])
+def test_fit_refuses_a_bad_0_2_keyword_by_name_and_warns_of_it(tmp_path, case):
+    _, kwargs, error, message = case
+    world = World(tmp_path)
+    before = world_snapshot(world)
+    with (
+        pytest.warns(DeprecationWarning, match="tinyvae 0.2's"),
+        pytest.raises(error, match=message),
+    ):
         fit(world, **kwargs)
     assert_unchanged(before, world)
 
@@ -471,6 +555,12 @@ def test_a_gaussian_decoder_refuses_a_bad_rng_before_its_cache_changes():
 def test_numpy_flags_and_zero_dimensional_numbers_are_accepted(tmp_path):
     world = World(tmp_path)
     opt = tv.Adam(world.model.parameters(), lr=np.array(1e-3), beta1=np.float32(0.9))
-    tv.fit(world.model, opt, world.x, epochs=1, rng=world.rng, binarize=np.False_,
-           checkpoint=tmp_path / "run.npz", progress=np.False_, verbose=False)  # fmt: skip
+    data = tv.Batches(world.x, batch_size=np.int64(10), binarize=np.False_, drop_last=np.True_)
+    tv.fit(world.model, opt, data, epochs=np.int64(1), rng=world.rng,
+           checkpoint=tmp_path / "run.npz", resume=np.False_, progress=False)  # fmt: skip
     assert (tmp_path / "run.npz").exists()
+
+
+def test_a_numpy_flag_is_accepted_as_progress(tmp_path):
+    world = World(tmp_path)
+    tv.fit(world.model, world.opt, world.x, epochs=1, rng=world.rng, progress=np.False_)

@@ -5,7 +5,9 @@ estimators became objectives) computed with the code of ``compute()`` below,
 written with the 0.1 API that still works: every bound and its gradients,
 L_k, active units, reconstruction, both wake-sleep phases and their
 gradients, dreams, and three short training runs (wake-sleep, estimator B,
-IWAE with AEVB's setup).
+IWAE with AEVB's setup). The training runs are written with 0.3's ``fit``
+(``tv.Batches``, the estimator on the objective, ``tv.MAP``), which trains
+exactly as 0.1's keywords did.
 
 "The same numbers" means the same up to rounding, never the last bit: OpenBLAS
 chooses its matrix kernels by CPU at run time, and NumPy its SIMD loops for
@@ -24,7 +26,7 @@ import pytest
 
 import tinyvae as tv
 from tinyvae.evaluation import active_units, log_likelihood
-from tinyvae.wake_sleep import WakeSleep, fit_wake_sleep
+from tinyvae.wake_sleep import WakeSleep
 
 SAVED = json.loads((pathlib.Path(__file__).parent / "regression_0.1.json").read_text())
 
@@ -93,31 +95,27 @@ def compute():
     r = np.random.default_rng(0)
     prototypes = r.uniform(size=(4, 12)) > 0.5
     x_toy = prototypes[r.integers(4, size=200)].astype(np.float32)
-    quiet = {"progress": False, "verbose": False}
     vae = tv.VAE(x_dim=12, hidden=(8,), z_dim=2, rng=r)
-    h = fit_wake_sleep(
+    h = tv.fit(  # 0.1's fit_wake_sleep(ws, opt, x_toy, x_test, batch_size=50)
         WakeSleep(vae),
         tv.Adam(vae.parameters(), lr=3e-3),
-        x_toy,
+        tv.Batches(x_toy, batch_size=50),
         x_toy[:50],
         epochs=3,
-        batch_size=50,
         rng=r,
-        **quiet,
+        progress=False,
     )
     out["fit_wake_sleep"] = [h.train_loss, h.test_loss]
     r = np.random.default_rng(0)
     vae = tv.VAE(x_dim=12, hidden=(8,), z_dim=2, rng=r)
     h = tv.fit(
-        vae,
+        tv.SGVB_B(vae, 2),  # the VAE's default estimator, B, with 2 samples
         tv.Adam(vae.parameters(), lr=3e-3),
-        x_toy,
+        tv.Batches(x_toy, batch_size=50),
         x_toy[:50],
         epochs=3,
-        batch_size=50,
         rng=r,
-        n_samples=2,
-        **quiet,
+        progress=False,
     )
     out["fit B"] = [h.train_loss, h.test_loss]
     r = np.random.default_rng(0)
@@ -131,18 +129,13 @@ def compute():
         init="aevb_normal",
     )
     h = tv.fit(
-        vae,
+        tv.MAP(tv.make_objective(vae, vae.estimator, 3), n_data=len(x_toy)),  # iwae, 3 samples
         tv.AdaGrad(vae.parameters(), lr=0.05),
-        x_toy,
+        tv.Batches(x_toy, batch_size=50, binarize=True),
         x_toy[:50],
         epochs=3,
-        batch_size=50,
         rng=r,
-        n_samples=3,
-        scale_to_dataset=True,
-        weight_prior=True,
-        binarize=True,
-        **quiet,
+        progress=False,
     )
     out["fit iwae aevb"] = [h.train_loss, h.test_loss]
     return out

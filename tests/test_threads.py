@@ -134,7 +134,7 @@ def test_fit_chooses_once_per_run_and_a_resumed_run_takes_the_count_again(
     model = tv.VAE(x_dim=6, hidden=(4,), z_dim=2, rng=rng)
     x = (rng.uniform(size=(20, 6)) > 0.5).astype(np.float32)
     opt, path = tv.Adam(model.parameters()), str(tmp_path / "run.npz")
-    quiet = {"progress": False, "verbose": False, "checkpoint": path}
+    quiet = {"progress": False, "checkpoint": path}
     tv.fit(model, opt, x, epochs=3, rng=rng, **quiet)
     assert calls == [None]  # once, for the whole run
     tv.fit(model, opt, x, epochs=4, rng=rng, resume=True, **quiet)

@@ -20,15 +20,7 @@ def test_training_improves_the_test_elbo_by_a_clear_margin():
     model, opt, rng = make_vae_adam()
     before = evaluate(model, x_test, rng)
     history = fit(
-        model,
-        opt,
-        x_train,
-        x_test,
-        epochs=12,
-        batch_size=50,
-        rng=rng,
-        progress=False,
-        verbose=False,
+        model, opt, tv.Batches(x_train, batch_size=50), x_test, epochs=12, rng=rng, progress=False
     )
     after = history.test_loss[-1]
     # An untrained model costs more than log 2 per bit (22 nats); the six prototypes
@@ -42,50 +34,17 @@ def test_training_improves_the_test_elbo_by_a_clear_margin():
 def test_a_resumed_run_equals_an_uninterrupted_one_bit_for_bit(tmp_path):
     x_train, x_test = prototype_data(300, seed=0), prototype_data(100, seed=1)
 
+    data = tv.Batches(x_train, batch_size=32, binarize=True)
     model, opt, rng = make_vae_adam(seed=7)
-    straight = fit(
-        model,
-        opt,
-        x_train,
-        x_test,
-        epochs=4,
-        batch_size=32,
-        rng=rng,
-        binarize=True,
-        progress=False,
-        verbose=False,
-    )
+    straight = fit(model, opt, data, x_test, epochs=4, rng=rng, progress=False)
     expected = model.state_dict()
 
     path = tmp_path / "run.npz"
     model, opt, rng = make_vae_adam(seed=7)
-    fit(
-        model,
-        opt,
-        x_train,
-        x_test,
-        epochs=2,
-        batch_size=32,
-        rng=rng,
-        binarize=True,
-        checkpoint=path,
-        progress=False,
-        verbose=False,
-    )
+    fit(model, opt, data, x_test, epochs=2, rng=rng, checkpoint=path, progress=False)
     model, opt, rng = make_vae_adam(seed=999)  # a fresh process: other weights, other seed
     resumed = fit(
-        model,
-        opt,
-        x_train,
-        x_test,
-        epochs=4,
-        batch_size=32,
-        rng=rng,
-        binarize=True,
-        checkpoint=path,
-        resume=True,
-        progress=False,
-        verbose=False,
+        model, opt, data, x_test, epochs=4, rng=rng, checkpoint=path, resume=True, progress=False
     )
 
     for name, value in model.state_dict().items():
@@ -97,7 +56,7 @@ def test_a_resumed_run_equals_an_uninterrupted_one_bit_for_bit(tmp_path):
 
 @pytest.mark.filterwarnings("ignore:.*encountered:RuntimeWarning")
 def test_divergence_stops_with_a_clear_message_and_keeps_the_last_checkpoint(tmp_path):
-    x_train = prototype_data(200, seed=0)
+    x_train = tv.Batches(prototype_data(200, seed=0), batch_size=50)
     model, _, rng = make_vae_adam()
     path = tmp_path / "run.npz"
     fit(
@@ -105,11 +64,9 @@ def test_divergence_stops_with_a_clear_message_and_keeps_the_last_checkpoint(tmp
         tv.SGD(model.parameters(), lr=1e-3),
         x_train,
         epochs=1,
-        batch_size=50,
         rng=rng,
         checkpoint=path,
         progress=False,
-        verbose=False,
     )
     good = path.read_bytes()
     explosive = tv.SGD(model.parameters(), lr=1e9)
@@ -119,12 +76,10 @@ def test_divergence_stops_with_a_clear_message_and_keeps_the_last_checkpoint(tmp
             explosive,
             x_train,
             epochs=5,
-            batch_size=50,
             rng=rng,
             checkpoint=path,
             resume=False,
             progress=False,
-            verbose=False,
         )
     assert str(path) in str(info.value)
     assert path.read_bytes() == good
@@ -137,27 +92,23 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
     fit(
         model,
         opt,
-        x_train,
+        tv.Batches(x_train, batch_size=32),
         epochs=1,
-        batch_size=32,
         rng=rng,
         checkpoint=path,
         progress=False,
-        verbose=False,
     )
     model, opt, rng = make_vae_adam()
     with pytest.raises(CheckpointError, match="batch_size: 32 in the checkpoint, 64 asked"):
         fit(
             model,
             opt,
-            x_train,
+            tv.Batches(x_train, batch_size=64),
             epochs=2,
-            batch_size=64,
             rng=rng,
             checkpoint=path,
             resume=True,
             progress=False,
-            verbose=False,
         )
 
 
@@ -173,7 +124,6 @@ def test_bad_test_data_is_rejected_before_training(tmp_path):
             epochs=1,
             rng=rng,
             progress=False,
-            verbose=False,
         )
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(value, before[name])
@@ -187,18 +137,13 @@ def test_aevb_setup_trains(tmp_path):
     model = tv.VAE(x_dim=16, hidden=(20,), z_dim=2, activation="tanh", init="aevb_normal", rng=rng)
     before = -model.elbo(x, rng=rng).mean()
     history = tv.fit(
-        model,
+        tv.MAP(tv.SGVB_A(model), n_data=len(x)),
         tv.AdaGrad(model.parameters(), lr=0.1),
-        x,
+        tv.Batches(x, batch_size=50),
         x,
         epochs=20,
-        batch_size=50,
         rng=rng,
-        estimator="A",
-        scale_to_dataset=True,
-        weight_prior=True,
         progress=False,
-        verbose=False,
     )
     # 16 bits from 4 prototypes: about 11 nats at the start, log 4 = 1.4 at best
     assert before > 10 and history.test_loss[-1] < 5
@@ -212,8 +157,8 @@ def test_a_decaying_step_size_resumes_bit_for_bit(tmp_path):
         model, _, rng = make_vae_adam(seed=seed)
         opt = tv.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True,
                      lr_decay="inverse_sqrt")  # fmt: skip
-        fit(model, opt, x_train, epochs=epochs, batch_size=32, rng=rng, checkpoint=checkpoint,
-            resume=resume, progress=False, verbose=False)  # fmt: skip
+        fit(model, opt, tv.Batches(x_train, batch_size=32), epochs=epochs, rng=rng,
+            checkpoint=checkpoint, resume=resume, progress=False)  # fmt: skip
         return model.state_dict(), opt
 
     straight, opt = train(2)
@@ -240,18 +185,67 @@ def test_resuming_under_another_optimizer_setting_is_refused(tmp_path, other):
     model, _, rng = make_vae_adam()
     opt = tv.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True,
                  lr_decay="inverse_sqrt")  # fmt: skip
-    fit(model, opt, x_train, epochs=1, batch_size=32, rng=rng, checkpoint=path,
-        progress=False, verbose=False)  # fmt: skip
+    data = tv.Batches(x_train, batch_size=32)
+    fit(model, opt, data, epochs=1, rng=rng, checkpoint=path, progress=False)
     model, _, rng = make_vae_adam()
     with pytest.raises(CheckpointError):
-        fit(model, other(model.parameters()), x_train, epochs=2, batch_size=32, rng=rng,
-            checkpoint=path, resume=True, progress=False, verbose=False)  # fmt: skip
+        fit(model, other(model.parameters()), data, epochs=2, rng=rng, checkpoint=path,
+            resume=True, progress=False)  # fmt: skip
 
 
 def test_without_x_test_fit_records_no_test_loss():
     rng = np.random.default_rng(0)
     model = tv.VAE(x_dim=6, hidden=(4,), z_dim=2, rng=rng)
     x = (rng.uniform(size=(20, 6)) > 0.5).astype(np.float32)
-    history = tv.fit(model, tv.Adam(model.parameters()), x, epochs=2, rng=rng,
-                     progress=False, verbose=False)  # fmt: skip
+    history = tv.fit(model, tv.Adam(model.parameters()), x, epochs=2, rng=rng, progress=False)
     assert history.test_loss == [] and len(history.train_loss) == 2
+
+
+def test_the_0_2_keywords_still_work_warn_and_equal_the_new_form_bit_for_bit(tmp_path):
+    """fit's 0.2 keywords translate into tv.Batches, the objective and tv.MAP exactly."""
+    x_train, x_test = prototype_data(90, seed=0), prototype_data(30, seed=1)
+    path = tmp_path / "old.npz"
+
+    model, _, rng = make_vae_adam(seed=3)
+    opt = tv.Adam(model.parameters(), lr=1e-4)
+    with pytest.warns(DeprecationWarning, match=r"tinyvae 0\.2's.*tv\.Batches"):
+        old = fit(model, opt, x_train, x_test, epochs=2, rng=rng, batch_size=40, binarize=True,
+                  estimator="iwae", n_samples=2, scale_to_dataset=True, weight_prior=True,
+                  checkpoint=path, progress=False, verbose=False)  # fmt: skip
+    old_state = model.state_dict()
+
+    model, _, rng = make_vae_adam(seed=3)
+    opt = tv.Adam(model.parameters(), lr=1e-4)
+    new = fit(
+        tv.MAP(tv.IWAE(model, 2), n_data=len(x_train)),
+        opt,
+        tv.Batches(x_train, batch_size=40, binarize=True),
+        x_test,
+        epochs=2,
+        rng=rng,
+        progress=False,
+    )
+
+    assert new.epoch == old.epoch == [1, 2]
+    assert new.train_loss == old.train_loss
+    assert new.test_loss == old.test_loss
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, old_state[name], err_msg=name)
+    assert opt.t == 2 * 3  # 90 rows in batches of 40, the last one smaller
+
+    # and the old run's checkpoint records the new form's settings: it resumes under it
+    model, _, rng = make_vae_adam(seed=4)
+    resumed = fit(
+        tv.MAP(tv.make_objective(model, "iwae", 2), n_data=len(x_train)),
+        tv.Adam(model.parameters(), lr=1e-4),
+        tv.Batches(x_train, batch_size=40, binarize=True),
+        x_test,
+        epochs=2,
+        rng=rng,
+        checkpoint=path,
+        resume=True,
+        progress=False,
+    )
+    assert resumed.train_loss == old.train_loss
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, old_state[name], err_msg=name)

@@ -10,7 +10,7 @@ from helpers import prototype_data
 import tinyvae as tv
 from tinyvae.checkpoint import CheckpointError, read_checkpoint
 
-QUIET = {"progress": False, "verbose": False}
+QUIET = {"progress": False}
 
 
 def small(seed=0, **kwargs):
@@ -38,15 +38,13 @@ def test_max_steps_must_be_a_positive_integer(max_steps):
 
 def test_drop_last_with_fewer_examples_than_a_batch_is_refused():
     model, opt, rng = small()
-    with pytest.raises(ValueError, match="leaves no batch"):
+    with pytest.raises(ValueError, match="leaves no whole batch"):
         tv.fit(
             model,
             opt,
-            prototype_data(40, seed=0),
+            tv.Batches(prototype_data(40, seed=0), batch_size=50, drop_last=True),
             epochs=1,
             rng=rng,
-            batch_size=50,
-            drop_last=True,
             **QUIET,
         )
 
@@ -56,13 +54,11 @@ def test_the_score_baseline_with_one_sample_is_refused_before_any_noise_is_drawn
     state = rng.bit_generator.state
     with pytest.raises(ValueError, match="n_samples >= 2"):
         tv.fit(
-            model,
+            tv.make_objective(model, "score", baseline=True),
             opt,
             prototype_data(40, seed=0),
             epochs=1,
             rng=rng,
-            estimator="score",
-            baseline=True,
             **QUIET,
         )
     assert rng.bit_generator.state == state
@@ -75,10 +71,9 @@ def test_max_steps_stops_mid_epoch_and_that_checkpoint_is_not_resumed(tmp_path):
     tv.fit(
         model,
         opt,
-        prototype_data(100, seed=0),
+        tv.Batches(prototype_data(100, seed=0), batch_size=20),
         epochs=5,
         rng=rng,
-        batch_size=20,
         max_steps=7,
         on_step=steps.append,
         checkpoint=path,
@@ -92,10 +87,9 @@ def test_max_steps_stops_mid_epoch_and_that_checkpoint_is_not_resumed(tmp_path):
         tv.fit(
             model,
             opt,
-            prototype_data(100, seed=0),
+            tv.Batches(prototype_data(100, seed=0), batch_size=20),
             epochs=5,
             rng=rng,
-            batch_size=20,
             max_steps=9,
             checkpoint=path,
             resume=True,
@@ -110,10 +104,9 @@ def test_a_resumed_run_counts_its_steps_from_the_checkpoint(tmp_path):
     tv.fit(
         model,
         opt,
-        prototype_data(100, seed=0),
+        tv.Batches(prototype_data(100, seed=0), batch_size=30),
         epochs=1,
         rng=rng,
-        batch_size=30,
         checkpoint=path,
         **QUIET,
     )
@@ -122,10 +115,9 @@ def test_a_resumed_run_counts_its_steps_from_the_checkpoint(tmp_path):
     tv.fit(
         model,
         opt,
-        prototype_data(100, seed=0),
+        tv.Batches(prototype_data(100, seed=0), batch_size=30),
         epochs=2,
         rng=rng,
-        batch_size=30,
         checkpoint=path,
         resume=True,
         on_step=steps.append,
@@ -140,8 +132,7 @@ def test_the_same_estimator_by_any_name_resumes(tmp_path, how):
     model, opt, rng = small()
     tv.fit(model, opt, prototype_data(60, seed=0), epochs=1, rng=rng, checkpoint=path, **QUIET)
     model, opt, rng = small()
-    trained = tv.SGVB_B(model) if how == "objective" else model
-    estimator = None if how == "objective" else how
+    trained = tv.SGVB_B(model) if how == "objective" else tv.make_objective(model, how)
     history = tv.fit(
         trained,
         opt,
@@ -150,7 +141,6 @@ def test_the_same_estimator_by_any_name_resumes(tmp_path, how):
         rng=rng,
         checkpoint=path,
         resume=True,
-        estimator=estimator,
         **QUIET,
     )
     assert history.epoch == [1, 2]
@@ -180,16 +170,8 @@ def test_a_model_whose_default_changed_does_not_resume_a_run_of_another_bound(tm
 def test_parameters_that_turn_nan_at_the_end_of_an_epoch_never_reach_the_checkpoint(tmp_path):
     path = str(tmp_path / "run.npz")
     model, opt, rng = small()
-    tv.fit(
-        model,
-        opt,
-        prototype_data(60, seed=0),
-        epochs=1,
-        rng=rng,
-        batch_size=30,
-        checkpoint=path,
-        **QUIET,
-    )
+    data = tv.Batches(prototype_data(60, seed=0), batch_size=30)
+    tv.fit(model, opt, data, epochs=1, rng=rng, checkpoint=path, **QUIET)
     good = read_checkpoint(path)[0]["model/decoder.layers.0.W"].copy()
 
     def poison(step):
@@ -200,10 +182,9 @@ def test_parameters_that_turn_nan_at_the_end_of_an_epoch_never_reach_the_checkpo
         tv.fit(
             model,
             opt,
-            prototype_data(60, seed=0),
+            data,
             epochs=3,
             rng=rng,
-            batch_size=30,
             checkpoint=path,
             resume=True,
             on_step=poison,
@@ -224,8 +205,8 @@ def test_a_run_that_diverges_in_its_first_epoch_names_no_file(tmp_path):
     with pytest.raises(
         tv.TrainingDiverged, match=r"no checkpoint was written \(.*run.npz does not"
     ):
-        tv.fit(model, opt, prototype_data(30, seed=0), epochs=2, rng=rng, batch_size=30,
-               checkpoint=path, on_step=poison, **QUIET)  # fmt: skip
+        tv.fit(model, opt, tv.Batches(prototype_data(30, seed=0), batch_size=30), epochs=2,
+               rng=rng, checkpoint=path, on_step=poison, **QUIET)  # fmt: skip
     assert not path.exists()
 
 
@@ -238,8 +219,8 @@ def test_a_diverged_loss_names_the_checkpoint_of_the_last_good_epoch(tmp_path):
             model.decoder.layers[0].params["b"][:] = np.nan
 
     with pytest.raises(tv.TrainingDiverged, match=f"loss became nan at epoch 2.*is {path}"):
-        tv.fit(model, opt, prototype_data(60, seed=0), epochs=3, rng=rng, batch_size=20,
-               checkpoint=path, on_step=poison, **QUIET)  # fmt: skip
+        tv.fit(model, opt, tv.Batches(prototype_data(60, seed=0), batch_size=20), epochs=3,
+               rng=rng, checkpoint=path, on_step=poison, **QUIET)  # fmt: skip
     assert read_checkpoint(path)[1]["epoch"] == 1
 
 
@@ -274,8 +255,8 @@ def test_resuming_from_damaged_metadata_names_the_file_and_loads_nothing(tmp_pat
 def test_a_fresh_run_diverging_over_an_earlier_runs_checkpoint_says_whose_it_is(tmp_path):
     path = tmp_path / "run.npz"
     model, opt, rng = small()
-    x = prototype_data(30, seed=0)
-    tv.fit(model, opt, x, epochs=1, rng=rng, batch_size=30, checkpoint=path, **QUIET)
+    x = tv.Batches(prototype_data(30, seed=0), batch_size=30)
+    tv.fit(model, opt, x, epochs=1, rng=rng, checkpoint=path, **QUIET)
     earlier = path.read_bytes()
     model, opt, rng = small(seed=1)
 
@@ -283,6 +264,5 @@ def test_a_fresh_run_diverging_over_an_earlier_runs_checkpoint_says_whose_it_is(
         model.decoder.layers[0].params["W"][0, 0] = np.nan
 
     with pytest.raises(tv.TrainingDiverged, match=r"this run wrote no checkpoint \(.* earlier run"):
-        tv.fit(model, opt, x, epochs=1, rng=rng, batch_size=30, checkpoint=path,
-               on_step=poison, **QUIET)  # fmt: skip
+        tv.fit(model, opt, x, epochs=1, rng=rng, checkpoint=path, on_step=poison, **QUIET)
     assert path.read_bytes() == earlier

@@ -1,4 +1,4 @@
-"""fit with labels: M2 trained on batches mixing labelled and unlabelled rows."""
+"""fit on tv.Batches(x, labels): M2 trained on batches mixing labelled and unlabelled rows."""
 
 import numpy as np
 import pytest
@@ -24,16 +24,16 @@ def semi_labels(y, per_class=2, seed=0):
     return labels
 
 
-def setup(seed=0):
+def setup(seed=0, labelled_batch_size=100):
     model = tv.M2(20, hidden=(16,), z_dim=2, rng=np.random.default_rng(seed))
-    objective = tv.SemiSupervised(model, alpha=5.0)
+    objective = tv.SemiSupervised(model, alpha=5.0, labelled_batch_size=labelled_batch_size)
     return objective, tv.Adam(objective.parameters(), lr=1e-2)
 
 
 def test_fit_with_labels_learns_to_classify_from_twenty_labels():
     x, y = clustered(600, seed=1)
     x_test, y_test = clustered(300, seed=2)
-    objective, optimizer = setup()
+    objective, optimizer = setup(labelled_batch_size=10)
     before = objective.error(x_test, y_test)
 
     def test_error(epoch):
@@ -42,16 +42,12 @@ def test_fit_with_labels_learns_to_classify_from_twenty_labels():
     history = tv.fit(
         objective,
         optimizer,
-        x,
+        tv.Batches(x, semi_labels(y), batch_size=50),
         x_test,
         epochs=6,
         rng=np.random.default_rng(3),
-        labels=semi_labels(y),
-        labelled_batch_size=10,
-        batch_size=50,
         on_epoch=test_error,
         progress=False,
-        verbose=False,
     )
     assert before > 0.5
     assert history.metrics["test_error"][-1] < 0.1
@@ -61,66 +57,68 @@ def test_fit_with_labels_learns_to_classify_from_twenty_labels():
 
 def test_a_resumed_semi_supervised_run_equals_an_uninterrupted_one(tmp_path):
     x, y = clustered(200, seed=1)
-    labels = semi_labels(y)
-    kwargs = dict(
-        labels=labels, labelled_batch_size=10, batch_size=40, progress=False, verbose=False
-    )
+    data = tv.Batches(x, semi_labels(y), batch_size=40)
 
     def metric(objective):
         return lambda epoch: {"test_error": objective.error(x, y)}
 
-    objective, optimizer = setup()
+    objective, optimizer = setup(labelled_batch_size=10)
     straight = tv.fit(
         objective,
         optimizer,
-        x,
+        data,
         x,
         epochs=2,
         rng=np.random.default_rng(5),
         on_epoch=metric(objective),
-        **kwargs,
+        progress=False,
     )
     path = tmp_path / "m2.npz"
-    objective, optimizer = setup()
+    objective, optimizer = setup(labelled_batch_size=10)
     tv.fit(
         objective,
         optimizer,
-        x,
+        data,
         x,
         epochs=1,
         rng=np.random.default_rng(5),
         checkpoint=path,
         on_epoch=metric(objective),
-        **kwargs,
+        progress=False,
     )
-    objective, optimizer = setup(seed=9)  # other weights: the checkpoint must restore them
+    # other weights: the checkpoint must restore them
+    objective, optimizer = setup(seed=9, labelled_batch_size=10)
     resumed = tv.fit(
         objective,
         optimizer,
-        x,
+        data,
         x,
         epochs=2,
         rng=np.random.default_rng(0),
         checkpoint=path,
         resume=True,
         on_epoch=metric(objective),
-        **kwargs,
+        progress=False,
     )
     assert resumed.train_loss == straight.train_loss
     assert resumed.metrics == straight.metrics
-    objective, optimizer = setup()
+    objective, optimizer = setup(labelled_batch_size=10)
     with pytest.raises(CheckpointError, match="labelled: 20 in the checkpoint, 30 asked"):
         tv.fit(
             objective,
             optimizer,
-            x,
+            tv.Batches(x, semi_labels(y, 3), batch_size=40),
             x,
             epochs=3,
             rng=np.random.default_rng(0),
             checkpoint=path,
             resume=True,
-            **{**kwargs, "labels": semi_labels(y, 3)},
+            progress=False,
         )
+    objective, optimizer = setup()  # labelled batches of 100: another run
+    with pytest.raises(CheckpointError, match="labelled_batch_size: 10 in the checkpoint, 100"):
+        tv.fit(objective, optimizer, data, x, epochs=3, rng=np.random.default_rng(0),
+               checkpoint=path, resume=True, progress=False)  # fmt: skip
 
 
 def test_fit_refuses_bad_labels_before_training():
@@ -137,10 +135,10 @@ def test_fit_refuses_bad_labels_before_training():
     ]
     for labels, error, message in cases:
         with pytest.raises(error, match=message):
-            tv.fit(objective, optimizer, x, epochs=1, rng=rng, labels=labels, progress=False)
+            tv.fit(objective, optimizer, tv.Batches(x, labels), epochs=1, rng=rng, progress=False)
     with pytest.raises(ValueError, match="labels: SGVB_B trains without labels"):
         vae = tv.VAE(20, hidden=(8,), z_dim=2, rng=np.random.default_rng(1))
-        tv.fit(vae, tv.Adam(vae.parameters()), x, epochs=1, rng=rng, labels=semi_labels(y))
+        tv.fit(vae, tv.Adam(vae.parameters()), tv.Batches(x, semi_labels(y)), epochs=1, rng=rng)
     with pytest.raises(TypeError, match="on_epoch: expected a function"):
         tv.fit(objective, optimizer, x, epochs=1, rng=rng, on_epoch=3)
     assert all(np.array_equal(a, p) for a, (_, p, _) in zip(before, objective.parameters()))
@@ -153,13 +151,12 @@ def test_fit_trains_an_m2_of_three_classes():
     x = (rng.uniform(size=(30, 6)) > 0.5).astype(np.float32)
     labels = np.full(30, -1)
     labels[:6] = [0, 1, 2, 0, 1, 2]
-    objective = tv.SemiSupervised(model, alpha=1.0)
-    history = tv.fit(
-        objective, tv.Adam(objective.parameters()), x, labels=labels, epochs=2, rng=rng,
-        batch_size=10, labelled_batch_size=3, progress=False, verbose=False,
-    )  # fmt: skip
+    objective = tv.SemiSupervised(model, alpha=1.0, labelled_batch_size=3)
+    history = tv.fit(objective, tv.Adam(objective.parameters()),
+                     tv.Batches(x, labels, batch_size=10), epochs=2, rng=rng,
+                     progress=False)  # fmt: skip
     assert len(history.train_loss) == 2 and np.isfinite(history.train_loss).all()
     labels[labels == 2] = 1  # no example of class 2 left
     with pytest.raises(ValueError, match="labelled set has no example of class 2"):
-        tv.fit(objective, tv.Adam(objective.parameters()), x, labels=labels, epochs=1, rng=rng,
-               progress=False, verbose=False)  # fmt: skip
+        tv.fit(objective, tv.Adam(objective.parameters()), tv.Batches(x, labels), epochs=1,
+               rng=rng, progress=False)  # fmt: skip

@@ -67,10 +67,12 @@ class History:
 
 def check_fit(objective, optimizer, data, x_test, epochs, rng, max_steps, callbacks, progress):
     """``fit``'s arguments, every one checked before anything changes: returns
-    ``(objective, data as Batches, settings)``. A model becomes its own objective."""
+    ``(objective, data as Batches, settings, progress)``. A model becomes its own objective."""
     check_rng(rng, "fit")
     check_int(epochs, "epochs")
     check_optional_int(max_steps, "max_steps")
+    if isinstance(progress, np.bool_):
+        progress = bool(progress)
     if progress not in PROGRESS or not isinstance(progress, (bool, str)):
         raise ValueError(f"progress: expected True, 'epochs' or False, got {progress!r:.60}")
     if not isinstance(optimizer, Optimizer):
@@ -90,15 +92,15 @@ def check_fit(objective, optimizer, data, x_test, epochs, rng, max_steps, callba
     optimizer.check_updates(objective)
     if objective.steps_per_epoch(data) == 0:
         raise ValueError(
-            f"drop_last: True with batch_size={data.batch_size} leaves no batch at all "
-            f"of {len(data)} training examples"
+            f"drop_last: True with batch_size={data.batch_size} leaves no whole batch in an "
+            f"epoch of {type(objective).__name__} (training rows: {len(data)})"
         )
     blas_setting()  # a bad TINYVAE_BLAS_THREADS is refused now, not after a resume
     # Everything that shapes the run beyond the model and the optimizer's arrays:
     # resuming with other values would not continue the same run. (Every run records
     # AEVB's two MAP settings, as tinyvae 0.2 did; MAP.settings sets them.)
     settings = {"scale_to_dataset": False, "weight_prior": False, "optimizer": repr(optimizer)}
-    return objective, data, {**settings, **objective.training_settings(data)}
+    return objective, data, {**settings, **objective.training_settings(data)}, progress
 
 
 def check_checkpoint_path(checkpoint):

@@ -63,7 +63,7 @@ def fit(
     """
     if deprecated:  # tinyvae 0.2's keywords, translated with a warning
         objective, data, progress = legacy_arguments(objective, data, progress, deprecated)
-    objective, data, settings = check_fit(
+    objective, data, settings, progress = check_fit(
         objective, optimizer, data, x_test, epochs, rng, max_steps, (on_step, on_epoch), progress
     )  # every argument, before anything changes
     checkpoint = check_checkpoint_path(checkpoint)  # a write test, so it comes last
@@ -162,10 +162,14 @@ def legacy_arguments(objective, data, progress, given):
         objective = make_objective(
             objective, estimator, given.get("n_samples", 1), given.get("baseline", False)
         )
-    if "labelled_batch_size" in given and hasattr(objective, "labelled_batch_size"):
-        objective.labelled_batch_size = check_int(
-            given["labelled_batch_size"], "labelled_batch_size"
-        )
+    if "labelled_batch_size" in given:  # 0.3: the objective's own setting, which this sets
+        target = objective.objective if isinstance(objective, MAP) else objective
+        if not hasattr(target, "labelled_batch_size"):
+            raise ValueError(
+                f"labelled_batch_size: {type(target).__name__} draws no labelled batches "
+                "(tv.SemiSupervised does)"
+            )
+        target.labelled_batch_size = check_int(given["labelled_batch_size"], "labelled_batch_size")
     scale = check_bool(given.get("scale_to_dataset", False), "scale_to_dataset")
     if scale != check_bool(given.get("weight_prior", False), "weight_prior"):
         raise ValueError(
@@ -176,7 +180,7 @@ def legacy_arguments(objective, data, progress, given):
             objective = check_model(objective, "vae", "fit").objective
         objective = MAP(objective, len(data))
     if check_bool(given.get("verbose", True), "verbose"):  # 0.2: progress=False kept the lines
-        progress = True if progress is True else "epochs"
+        progress = True if check_bool(progress, "progress") else "epochs"
     else:
         progress = False
     return objective, data, progress
@@ -196,15 +200,13 @@ def fit_wake_sleep(
     verbose=True,
 ):
     """``fit(wake_sleep, ...)`` under its tinyvae 0.1 name; the losses are -ELBO per example."""
+    verbose = check_bool(verbose, "verbose")
     return fit(
         wake_sleep,
         optimizer,
-        x_train,
+        Batches(x_train, batch_size=batch_size, binarize=binarize),
         x_test,
         epochs=epochs,
         rng=rng,
-        batch_size=batch_size,
-        binarize=binarize,
-        progress=progress,
-        verbose=verbose,
+        progress=(True if check_bool(progress, "progress") else "epochs") if verbose else False,
     )

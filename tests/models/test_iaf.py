@@ -194,7 +194,8 @@ def test_vae_with_iaf_evaluates_trains_and_checkpoints(tmp_path):
     assert np.isfinite(model.elbo(x, rng=rng)).all()
     assert np.isfinite(tv.log_likelihood(model, x[:5], k=20, rng=rng)).all()
     assert tv.active_units(model, x)[1].shape == (3,)
-    history = tv.fit(model, tv.Adam(model.parameters()), x, epochs=2, rng=rng, batch_size=10)
+    data = tv.Batches(x, batch_size=10)
+    history = tv.fit(model, tv.Adam(model.parameters()), data, epochs=2, rng=rng, progress=False)
     assert np.isfinite(history.train_loss).all()
     path = tmp_path / "iaf.npz"
     tv.save_checkpoint(path, model)

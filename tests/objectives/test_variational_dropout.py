@@ -128,9 +128,8 @@ def test_fit_trains_a_classifier_with_variational_dropout():
     before = model.error(x, y)
     errors = []
     history = tv.fit(
-        objective, tv.Adam(objective.parameters(), lr=1e-2), x, labels=y, epochs=5, rng=rng,
-        batch_size=50, on_epoch=lambda epoch: {"error": model.error(x, y)}, progress=False,
-        verbose=False,
+        objective, tv.Adam(objective.parameters(), lr=1e-2), tv.Batches(x, y, batch_size=50),
+        epochs=5, rng=rng, on_epoch=lambda epoch: {"error": model.error(x, y)}, progress=False,
     )  # fmt: skip
     errors = history.metrics["error"]
     assert errors[-1] < min(0.2, before)
@@ -145,9 +144,9 @@ def test_fit_asks_for_labels_and_refuses_a_test_set_without_them():
     with pytest.raises(ValueError, match="labels: VariationalDropout trains a classifier"):
         tv.fit(objective, opt, x, epochs=1, rng=rng)
     with pytest.raises(TypeError, match="x_test: a classifier has no test loss"):
-        tv.fit(objective, opt, x, x, labels=np.zeros(10, int), epochs=1, rng=rng)
+        tv.fit(objective, opt, tv.Batches(x, np.zeros(10, int)), x, epochs=1, rng=rng)
     with pytest.raises(ValueError, match="labels: expected integers 0..2"):
-        tv.fit(objective, opt, x, labels=np.full(10, 3), epochs=1, rng=rng)
+        tv.fit(objective, opt, tv.Batches(x, np.full(10, 3)), epochs=1, rng=rng)
 
 
 @pytest.mark.parametrize(
@@ -249,7 +248,7 @@ def test_fit_does_not_resume_a_run_of_other_settings(tmp_path, change, differs):
     path = str(tmp_path / "vd.npz")
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(20, 5)).astype(np.float32), rng.integers(0, 3, size=20)
-    quiet = {"progress": False, "verbose": False, "checkpoint": path, "labels": y}
+    data, quiet = tv.Batches(x, y), {"progress": False, "checkpoint": path}
 
     def run(dropout="variational_B", p=0.5, **objective_args):
         model = tv.DropoutMLP(5, (4,), 3, dropout, p=p, rng=np.random.default_rng(1))
@@ -257,12 +256,12 @@ def test_fit_does_not_resume_a_run_of_other_settings(tmp_path, change, differs):
         return model, objective, tv.Adam(model.parameters())
 
     model, objective, opt = run()
-    tv.fit(objective, opt, x, epochs=1, rng=rng, **quiet)
+    tv.fit(objective, opt, data, epochs=1, rng=rng, **quiet)
     model, objective, opt = run(**change)
     before = {n: p.copy() for n, p, _ in model.parameters()}
     state = rng.bit_generator.state
     with pytest.raises(tv.CheckpointError, match=differs):
-        tv.fit(objective, opt, x, epochs=2, rng=rng, resume=True, **quiet)
+        tv.fit(objective, opt, data, epochs=2, rng=rng, resume=True, **quiet)
     assert rng.bit_generator.state == state
     for name, param, _ in model.parameters():
         np.testing.assert_array_equal(param, before[name])
