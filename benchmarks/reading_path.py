@@ -47,11 +47,12 @@ PACKAGE = os.path.dirname(os.path.abspath(tv.__file__))
 # itself matches the second (checks, caches, dispatch). A heuristic, the same before
 # and after a change, so that the share compares.
 BOOKKEEPING_FUNCTIONS = re.compile(
-    r"check|_got|pending|cache|_pop|resolve|make_objective|__init__|noise|settings"
+    r"check|_got|pending|cache|_pop|resolve|make_objective|__init__|noise|settings|"
+    r"^save$|^take"
 )
 BOOKKEEPING = re.compile(
     r"\bcheck_|\braise\b|isinstance|\bcache\b|_cache|pending|\bsaved\b|getattr|hasattr|"
-    r"resolve_|make_objective|ESTIMATORS|estimator"
+    r"resolve_|make_objective|ESTIMATORS|estimator|\.save\(|\.take\(|\bparts\b"
 )
 # Words that name one kind of training, counted in fit's code lines.
 KINDS = re.compile(

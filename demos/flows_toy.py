@@ -104,11 +104,11 @@ class Constant(tv.Module):
         self.add_param("c", np.asarray(values))
 
     def forward(self, x):
-        self.cache = len(x)
+        self.save(len(x))
         return np.tile(self.params["c"], (len(x), 1))
 
     def backward(self, dy):
-        self._pop_cache()
+        self.take()
         self.grads["c"] += dy.sum(axis=0)  # every row is a copy of c
         return None
 

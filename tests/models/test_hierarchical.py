@@ -119,7 +119,10 @@ def test_posterior_phases_do_not_mix():
         model.posterior.backward_top_kl(z, np.zeros((1, 3)), np.zeros((1, 3)))
     model.clear_cache()
     z, _, _ = model.posterior.forward_top_kl(x, eps)
-    with pytest.raises(RuntimeError, match="not forward_top_kl"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"last forward pass was forward_top_kl\(\), so this backward, the one of forward\(\)",
+    ):
         model.posterior.backward(z, np.zeros((1, 3)))
 
 

@@ -32,12 +32,12 @@ class AffineFlowPosterior(Module):
 
     def forward(self, x, eps):
         z0, log_q0 = self.base.forward(x, eps)
-        self.cache = z0
+        self.save(z0)
         scale = np.exp(self.params["a"])
         return z0 * scale + self.params["c"], log_q0 - np.sum(self.params["a"])
 
     def backward(self, dz, dlog_q):
-        z0 = self._pop_cache()
+        z0 = self.take()
         scale = np.exp(self.params["a"])
         # dz/dc = 1; dz/da = z0 exp(a); d log q / da = -1
         self.grads["c"] += dz.reshape(-1, self.z_dim).sum(axis=0)

@@ -139,10 +139,10 @@ def test_backward_without_its_forward_raises():
         ws.sleep_backward()
 
     ws.wake_loss(x, rng=rng)  # a wake forward is not a sleep forward
-    with pytest.raises(RuntimeError, match=r"last forward was wake_loss"):
+    with pytest.raises(RuntimeError, match=r"last forward pass was wake_loss"):
         ws.sleep_backward()
     ws.sleep_loss(2, rng=rng)  # and a sleep forward replaces a wake forward
-    with pytest.raises(RuntimeError, match=r"last forward was sleep_loss"):
+    with pytest.raises(RuntimeError, match=r"last forward pass was sleep_loss"):
         ws.wake_backward()
     ws.sleep_backward()
     with pytest.raises(RuntimeError, match="sleep_loss"):

@@ -37,13 +37,13 @@ class BernoulliLogDensity(Module):
     """
 
     def forward(self, x, logits):
-        self.cache = (logits, x)
+        self.save(logits, x)
         # softplus(l) = max(l, 0) + log1p(exp(-|l|)): exp only of numbers <= 0, no overflow
         softplus = np.maximum(logits, 0) + np.log1p(np.exp(-np.abs(logits)))
         return np.sum(x * logits - softplus, axis=-1)
 
     def backward(self, dlogp):
-        logits, x = self._pop_cache()
+        logits, x = self.take()
         # d/dl [x l - softplus(l)] = x - sigmoid(l). Written for speed with
         # sigmoid(l) = (1 + tanh(l / 2)) / 2, which is finite for any l and needs no
         # branch; the plain form is x - functional.sigmoid(l).

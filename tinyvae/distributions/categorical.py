@@ -68,11 +68,11 @@ class CategoricalLogDensity(Module):
     def forward(self, y, logits):
         check_one_hot(y, logits.shape[-1])
         log_pi = log_softmax(logits)
-        self.cache = (y, log_pi)
+        self.save(y, log_pi)
         return np.sum(y * log_pi, axis=-1)
 
     def backward(self, dlogp):
-        y, log_pi = self._pop_cache()
+        y, log_pi = self.take()
         # d/da_k sum_j y_j (a_j - logsumexp(a)) = y_k - pi_k, since sum_j y_j = 1
         return None, dlogp[..., None] * (y - np.exp(log_pi))
 
@@ -84,11 +84,11 @@ class CategoricalEntropy(Module):
         log_pi = log_softmax(logits)
         pi = np.exp(log_pi)
         entropy = -np.sum(pi * log_pi, axis=-1)
-        self.cache = (pi, log_pi, entropy)
+        self.save(pi, log_pi, entropy)
         return entropy
 
     def backward(self, dentropy):
-        pi, log_pi, entropy = self._pop_cache()
+        pi, log_pi, entropy = self.take()
         # dH/da_k = -sum_j (dpi_j/da_k)(log pi_j + 1) with dpi_j/da_k = pi_j (delta_jk - pi_k)
         #         = -pi_k (log pi_k + H)
         return dentropy[..., None] * -pi * (log_pi + entropy[..., None])
@@ -105,11 +105,11 @@ class CategoricalExpectation(Module):
     def forward(self, logits, values):
         pi = np.exp(log_softmax(logits))
         mean = np.sum(pi * values, axis=-1)
-        self.cache = (pi, values, mean)
+        self.save(pi, values, mean)
         return mean
 
     def backward(self, dmean):
-        pi, values, mean = self._pop_cache()
+        pi, values, mean = self.take()
         # dpi_j/da_k = pi_j (delta_jk - pi_k), so d/da_k sum_j pi_j v_j = pi_k (v_k - mean)
         dlogits = dmean[..., None] * pi * (values - mean[..., None])
         return dlogits, dmean[..., None] * pi  # d/dv_k sum_j pi_j v_j = pi_k

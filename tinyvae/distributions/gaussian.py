@@ -29,11 +29,11 @@ class GaussianLogDensity(Module):
         # (+80 in float32) (x - mu)^2 overflows although r^2 is of order one.
         inv_sigma = np.exp(-0.5 * logvar)
         r = (x - mu) * inv_sigma
-        self.cache = (r, inv_sigma, np.shape(x), np.shape(mu), np.shape(logvar))
+        self.save(r, inv_sigma, np.shape(x), np.shape(mu), np.shape(logvar))
         return -0.5 * np.sum(LOG_2PI + logvar + r * r, axis=-1)
 
     def backward(self, dlogp):
-        r, inv_sigma, x_shape, mu_shape, logvar_shape = self._pop_cache()
+        r, inv_sigma, x_shape, mu_shape, logvar_shape = self.take()
         g = dlogp[..., None]
         # d/dmu = (x - mu) / sigma^2 = r / sigma (r / sigma first: g * r may overflow)
         dmu = g * (r * inv_sigma)
@@ -55,10 +55,10 @@ class StandardNormalLogDensity(Module):
     """
 
     def forward(self, z):
-        self.cache = z
+        self.save(z)
         return -0.5 * np.sum(LOG_2PI + z * z, axis=-1)
 
     def backward(self, dlogp):
-        z = self._pop_cache()
+        z = self.take()
         # d/dz = -z
         return -dlogp[..., None] * z

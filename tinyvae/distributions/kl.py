@@ -27,11 +27,11 @@ class StandardNormalKL(Module):
 
     def forward(self, mu, logvar):
         var = np.exp(logvar)
-        self.cache = (mu, var)
+        self.save(mu, var)
         return 0.5 * np.sum(var + mu * mu - 1.0 - logvar, axis=-1)
 
     def backward(self, dkl):
-        mu, var = self._pop_cache()
+        mu, var = self.take()
         g = dkl[..., None]
         # dKL/dmu = mu;  dKL/dlogvar = (sigma^2 - 1) / 2
         return g * mu, g * 0.5 * (var - 1.0)
@@ -47,11 +47,11 @@ class GaussianKL(Module):
         inv_var2 = np.exp(-logvar2)
         var1 = np.exp(logvar1)
         diff = mu1 - mu2
-        self.cache = (diff, var1, inv_var2)
+        self.save(diff, var1, inv_var2)
         return 0.5 * np.sum(logvar2 - logvar1 + (var1 + diff * diff) * inv_var2 - 1.0, axis=-1)
 
     def backward(self, dkl):
-        diff, var1, inv_var2 = self._pop_cache()
+        diff, var1, inv_var2 = self.take()
         g = dkl[..., None]
         # dKL/dmu1 = (mu1 - mu2) / sigma2^2, and the opposite for mu2
         dmu1 = g * diff * inv_var2

@@ -32,11 +32,11 @@ class Reparameterize(Module):
 
     def forward(self, mu, logvar, eps):
         sigma = np.exp(0.5 * logvar)
-        self.cache = (sigma, eps, np.shape(mu), np.shape(logvar))
+        self.save(sigma, eps, np.shape(mu), np.shape(logvar))
         return mu + sigma * eps
 
     def backward(self, dz):
-        sigma, eps, mu_shape, logvar_shape = self._pop_cache()
+        sigma, eps, mu_shape, logvar_shape = self.take()
         # dz/dmu = 1
         dmu = dz
         # dz/dlogvar = eps * dsigma/dlogvar = eps * sigma / 2

@@ -6,8 +6,8 @@ shape as y), what is dL/dx? By the chain rule, elementwise,
 
     dL/dx_i = dL/dy_i * dy_i/dx_i = dy_i * 2 x_i.
 
-Write ``Square.backward``. ``forward`` keeps x in ``self.cache``;
-``self._pop_cache()`` hands it back (once).
+Write ``Square.backward``. ``forward`` keeps x with ``self.save(x)``;
+``self.take()`` hands it back (once).
 """
 
 from ..nn.module import Module
@@ -26,11 +26,11 @@ class Square(tv.Module):
     """y = x * x, elementwise."""
 
     def forward(self, x):
-        self.cache = x
+        self.save(x)
         return x * x
 
     def backward(self, dy):
-        x = self._pop_cache()
+        x = self.take()
         # TODO: return dL/dx, the same shape as x, from the upstream gradient dy.
         raise NotImplementedError
 
@@ -46,11 +46,11 @@ class Square(Module):
     """y = x * x, elementwise; dL/dx = dy * 2x."""
 
     def forward(self, x):
-        self.cache = x
+        self.save(x)
         return x * x
 
     def backward(self, dy):
-        x = self._pop_cache()
+        x = self.take()
         return dy * 2 * x  # d(x^2)/dx = 2x, times the upstream gradient
 
 
@@ -60,23 +60,23 @@ def trial(square, rng):
 
 class _IgnoresDy(Square):
     def backward(self, dy):
-        return 2 * self._pop_cache()
+        return 2 * self.take()
 
 
 class _MissesTheTwo(Square):
     def backward(self, dy):
-        return dy * self._pop_cache()
+        return dy * self.take()
 
 
 class _ReturnsTheOutput(Square):
     def backward(self, dy):
-        x = self._pop_cache()
+        x = self.take()
         return dy * x * x
 
 
 class _MissesTheX(Square):
     def backward(self, dy):
-        self._pop_cache()
+        self.take()
         return 2 * dy
 
 

@@ -32,7 +32,7 @@ class Linear(tv.Linear):
     """tinyvae's Linear (its __init__ and forward), with your backward."""
 
     def backward(self, dy):
-        x = self._pop_cache()  # the input of forward, (B, in)
+        x = self.take()  # the input of forward, (B, in)
         W = self.params["W"]  # (in, out)
         # TODO: add dL/dW and dL/db into self.grads["W"] and self.grads["b"],
         # and return dL/dx.
@@ -54,7 +54,7 @@ def trial(linear, rng):
 
 class _TransposedDW(Linear):
     def backward(self, dy):
-        x = self._pop_cache()
+        x = self.take()
         self.grads["W"] += dy.T @ x
         self.grads["b"] += dy.sum(axis=0)
         return dy @ self.params["W"].T
@@ -62,7 +62,7 @@ class _TransposedDW(Linear):
 
 class _DxWithoutTranspose(Linear):
     def backward(self, dy):
-        x = self._pop_cache()
+        x = self.take()
         self.grads["W"] += x.T @ dy
         self.grads["b"] += dy.sum(axis=0)
         return dy @ self.params["W"]
@@ -70,7 +70,7 @@ class _DxWithoutTranspose(Linear):
 
 class _AveragedDb(Linear):
     def backward(self, dy):
-        x = self._pop_cache()
+        x = self.take()
         self.grads["W"] += x.T @ dy
         self.grads["b"] += dy.mean(axis=0)
         return dy @ self.params["W"].T
@@ -78,7 +78,7 @@ class _AveragedDb(Linear):
 
 class _Overwrites(Linear):
     def backward(self, dy):
-        x = self._pop_cache()
+        x = self.take()
         self.grads["W"][...] = x.T @ dy
         self.grads["b"][...] = dy.sum(axis=0)
         return dy @ self.params["W"].T
@@ -86,7 +86,7 @@ class _Overwrites(Linear):
 
 class _IgnoresDyInDW(Linear):
     def backward(self, dy):
-        x = self._pop_cache()
+        x = self.take()
         self.grads["W"] += x.T @ np.ones_like(dy)
         self.grads["b"] += dy.sum(axis=0)
         return dy @ self.params["W"].T

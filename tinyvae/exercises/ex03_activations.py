@@ -30,7 +30,7 @@ class _SoftplusCachingInput(Softplus):
     """The skeleton's Softplus: its forward caches x (tinyvae's caches exp(-|x|))."""
 
     def forward(self, x):
-        self.cache = x
+        self.save(x)
         return softplus(x)
 
 
@@ -54,7 +54,7 @@ class Tanh(tv.Tanh):
     """tinyvae's Tanh (its forward caches y = tanh(x)), with your backward."""
 
     def backward(self, dy):
-        y = self._pop_cache()  # the output tanh(x)
+        y = self.take()  # the output tanh(x)
         # TODO: return dL/dx from dy and the cached output y.
         raise NotImplementedError
 
@@ -63,11 +63,11 @@ class Softplus(tv.Softplus):
     """A Softplus whose forward caches the input x, with your backward."""
 
     def forward(self, x):
-        self.cache = x
+        self.save(x)
         return tv.softplus(x)
 
     def backward(self, dy):
-        x = self._pop_cache()  # the input
+        x = self.take()  # the input
         # TODO: return dL/dx = dy * sigmoid(x), computed so that no exp overflows.
         raise NotImplementedError
 
@@ -76,7 +76,7 @@ class ELU(tv.ELU):
     """tinyvae's ELU (self.alpha; its forward caches (x > 0, y)), with your backward."""
 
     def backward(self, dy):
-        positive, y = self._pop_cache()  # the mask x > 0 and the output
+        positive, y = self.take()  # the mask x > 0 and the output
         # TODO: return dL/dx: dy where x > 0, dy * (the derivative from y) elsewhere.
         raise NotImplementedError
 
@@ -107,92 +107,92 @@ def trial(activations, rng):
 class _TanhFromInput(Tanh):
     def forward(self, x):
         y = super().forward(x)
-        self.cache = x
+        self.save(x)
         return y
 
     def backward(self, dy):
-        x = self._pop_cache()
+        x = self.take()
         return dy * (1 - x * x)
 
 
 class _TanhSechOfOutput(Tanh):
     def backward(self, dy):
-        y = self._pop_cache()
+        y = self.take()
         return dy / np.cosh(y) ** 2
 
 
 class _TanhSigmoidDerivative(Tanh):
     def backward(self, dy):
-        y = self._pop_cache()
+        y = self.take()
         return dy * y * (1 - y)
 
 
 class _TanhIgnoresDy(Tanh):
     def backward(self, dy):
-        y = self._pop_cache()
+        y = self.take()
         return 1 - y * y
 
 
 # -- Softplus mistakes ------------------------------------------------------------------
 class _SoftplusExp(_SoftplusCachingInput):
     def backward(self, dy):
-        x = self._pop_cache()
+        x = self.take()
         with np.errstate(over="ignore"):
             return dy * np.exp(x)
 
 
 class _SoftplusItself(_SoftplusCachingInput):
     def backward(self, dy):
-        x = self._pop_cache()
+        x = self.take()
         return dy * softplus(x)
 
 
 class _SoftplusSigmoidDerivative(_SoftplusCachingInput):
     def backward(self, dy):
-        x = self._pop_cache()
+        x = self.take()
         s = sigmoid(x)
         return dy * s * (1 - s)
 
 
 class _SoftplusIgnoresDy(_SoftplusCachingInput):
     def backward(self, dy):
-        x = self._pop_cache()
+        x = self.take()
         return sigmoid(x)
 
 
 # -- ELU mistakes -----------------------------------------------------------------------
 class _EluForgetsAlpha(ELU):
     def backward(self, dy):
-        positive, y = self._pop_cache()
+        positive, y = self.take()
         return np.where(positive, dy, dy * (y + 1))
 
 
 class _EluExpWithoutAlpha(ELU):
     def forward(self, x):
         y = super().forward(x)
-        self.cache = (x > 0, x)
+        self.save(x > 0, x)
         return y
 
     def backward(self, dy):
-        positive, x = self._pop_cache()
+        positive, x = self.take()
         return np.where(positive, dy, dy * np.exp(np.minimum(x, 0)))
 
 
 class _EluAlphaOnPositiveSide(ELU):
     def backward(self, dy):
-        positive, y = self._pop_cache()
+        positive, y = self.take()
         return np.where(positive, self.alpha * dy, dy * (y + self.alpha))
 
 
 class _EluNoMask(ELU):
     def backward(self, dy):
-        _, y = self._pop_cache()
+        _, y = self.take()
         return dy * (y + self.alpha)
 
 
 class _EluIgnoresDy(ELU):
     def backward(self, dy):
-        positive, y = self._pop_cache()
+        positive, y = self.take()
         return np.where(positive, 1.0, y + self.alpha)
 
 

@@ -45,7 +45,7 @@ class Reparameterize(tv.Reparameterize):
     def backward(self, dz):
         # what forward kept: sigma = exp(logvar / 2) and eps, each (B, J), and the shapes
         # of mu and logvar (not needed here: everything is (B, J))
-        sigma, eps, mu_shape, logvar_shape = self._pop_cache()
+        sigma, eps, mu_shape, logvar_shape = self.take()
         # TODO: return (dmu, dlogvar, None), dmu and dlogvar each (B, J), from dz (B, J).
         raise NotImplementedError
 
@@ -72,7 +72,7 @@ class _Mistake(Reparameterize):
     """A wrong backward: ``gradients(dz, sigma, eps)`` gives (dmu, dlogvar)."""
 
     def backward(self, dz):
-        sigma, eps, _, _ = self._pop_cache()
+        sigma, eps, _, _ = self.take()
         dmu, dlogvar = self.gradients(dz, sigma, eps)
         return dmu, dlogvar, None
 

@@ -50,7 +50,7 @@ class GaussianLogDensity(tv.GaussianLogDensity):
     def backward(self, dlogp):
         # what forward kept: diff = x - mu and inv_var = exp(-logvar) = 1 / sigma^2, each
         # (B, D), and the shapes of the inputs (not needed here: all three are (B, D))
-        diff, inv_var, x_shape, mu_shape, logvar_shape = self._pop_cache()
+        diff, inv_var, x_shape, mu_shape, logvar_shape = self.take()
         # TODO: return (dx, dmu, dlogvar), each (B, D), from dlogp of shape (B,):
         # one value per row, which multiplies every entry of that row.
         raise NotImplementedError
@@ -79,7 +79,7 @@ class _Mistake(GaussianLogDensity):
     """A wrong backward: ``gradients(g, diff, inv_var)`` gives (dx, dmu, dlogvar)."""
 
     def backward(self, dlogp):
-        diff, inv_var, *_ = self._pop_cache()
+        diff, inv_var, *_ = self.take()
         return self.gradients(dlogp, diff, inv_var)
 
 

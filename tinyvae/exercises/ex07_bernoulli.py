@@ -50,13 +50,13 @@ class BernoulliLogDensity(tv.BernoulliLogDensity):
 
     def forward(self, x, logits):
         # x: data in [0, 1], (B, D); logits: (B, D), any size
-        self.cache = (logits, x)
+        self.save(logits, x)
         # TODO: return sum over the last axis of x * logits - softplus(logits), shape (B,),
         # finite even for logits of +-800.
         raise NotImplementedError
 
     def backward(self, dlogp):
-        logits, x = self._pop_cache()
+        logits, x = self.take()
         # TODO: return (None, dlogits): x is data and gets no gradient; dlogits is (B, D),
         # dlogp is (B,).
         raise NotImplementedError
@@ -91,12 +91,12 @@ class _Mistake(BernoulliLogDensity):
     """A wrong forward (``log_p``) or backward (``gradient``); the rest is right."""
 
     def forward(self, x, logits):
-        self.cache = (logits, x)
+        self.save(logits, x)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             return self.log_p(x, logits)
 
     def backward(self, dlogp):
-        logits, x = self._pop_cache()
+        logits, x = self.take()
         return None, self.gradient(dlogp, x, logits)
 
     def log_p(self, x, logits):

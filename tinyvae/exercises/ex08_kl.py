@@ -40,7 +40,7 @@ class StandardNormalKL(tv.StandardNormalKL):
     """tinyvae's StandardNormalKL (its forward), with your backward."""
 
     def backward(self, dkl):
-        mu, var = self._pop_cache()  # mu and var = exp(logvar), each (B, J)
+        mu, var = self.take()  # mu and var = exp(logvar), each (B, J)
         # TODO: return (dmu, dlogvar), each (B, J), from dkl of shape (B,):
         # one value per row, which multiplies every entry of that row.
         raise NotImplementedError
@@ -62,7 +62,7 @@ class _Mistake(StandardNormalKL):
     """A wrong backward: ``gradients(dkl, mu, var)`` gives (dmu, dlogvar)."""
 
     def backward(self, dkl):
-        mu, var = self._pop_cache()
+        mu, var = self.take()
         return self.gradients(dkl, mu, var)
 
 

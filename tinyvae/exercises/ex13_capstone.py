@@ -139,7 +139,7 @@ def reference():
 
 class _AveragedDb(Linear):
     def backward(self, dy):
-        x = self._pop_cache()
+        x = self.take()
         self.grads["W"] += x.T @ dy
         self.grads["b"] += dy.mean(axis=0)
         return None if not self.input_grad else dy @ self.params["W"].T
@@ -148,11 +148,11 @@ class _AveragedDb(Linear):
 class _TanhFromInput(Tanh):
     def forward(self, x):
         y = super().forward(x)
-        self.cache = (x, y)
+        self.save(x, y)
         return y
 
     def backward(self, dy):
-        x, _ = self._pop_cache()
+        x, _ = self.take()
         return dy * (1 - x * x)
 
 
@@ -170,7 +170,7 @@ class _FlippedBernoulli(BernoulliLogDensity):
 
 class _KLWithoutMinusOne(StandardNormalKL):
     def backward(self, dkl):
-        mu, logvar = self._pop_cache()
+        mu, logvar = self.take()
         return dkl[:, None] * mu, dkl[:, None] * 0.5 * np.exp(logvar)
 
 

@@ -53,7 +53,7 @@ class CategoricalLogDensity(tv.distributions.CategoricalLogDensity):
     """tinyvae's CategoricalLogDensity (its forward(y, logits)), with your backward."""
 
     def backward(self, dlogp):
-        y, log_pi = self._pop_cache()  # one-hot y and log pi = log_softmax(logits), (B, K)
+        y, log_pi = self.take()  # one-hot y and log pi = log_softmax(logits), (B, K)
         # TODO: return (None, dlogits): y is data, dlogits is (B, K), from dlogp of shape (B,).
         raise NotImplementedError
 
@@ -62,7 +62,7 @@ class CategoricalEntropy(tv.distributions.CategoricalEntropy):
     """tinyvae's CategoricalEntropy (its forward(logits)), with your backward."""
 
     def backward(self, dH):
-        pi, log_pi, H = self._pop_cache()  # pi and log pi (B, K), the entropy H (B,)
+        pi, log_pi, H = self.take()  # pi and log pi (B, K), the entropy H (B,)
         # TODO: return dlogits, (B, K), from dH of shape (B,).
         raise NotImplementedError
 
@@ -105,18 +105,18 @@ class _LogDensityMistake(CategoricalLogDensity):
     """A wrong backward: ``dlogits(dlogp, y, log_pi)``."""
 
     def backward(self, dlogp):
-        y, log_pi = self._pop_cache()
+        y, log_pi = self.take()
         return None, self.dlogits(dlogp, y, log_pi)
 
 
 class _NaiveSoftmax(CategoricalLogDensity):
     def forward(self, y, logits):
         logp = super().forward(y, logits)
-        self.cache = (y, logits)
+        self.save(y, logits)
         return logp
 
     def backward(self, dlogp):
-        y, a = self._pop_cache()
+        y, a = self.take()
         with np.errstate(all="ignore"):
             e = np.exp(a)
             pi = e / np.sum(e, axis=-1, keepdims=True)
@@ -153,18 +153,18 @@ class _EntropyMistake(CategoricalEntropy):
     """A wrong backward: ``dlogits(dH, pi, log_pi, H)``."""
 
     def backward(self, dH):
-        pi, log_pi, H = self._pop_cache()
+        pi, log_pi, H = self.take()
         return self.dlogits(dH, pi, log_pi, H)
 
 
 class _NaiveSoftmaxEntropy(CategoricalEntropy):
     def forward(self, logits):
         H = super().forward(logits)
-        self.cache = logits
+        self.save(logits)
         return H
 
     def backward(self, dH):
-        a = self._pop_cache()
+        a = self.take()
         with np.errstate(all="ignore"):
             e = np.exp(a)
             pi = e / np.sum(e, axis=-1, keepdims=True)

@@ -55,7 +55,7 @@ class IAFStep(tv.IAFStep):
     """tinyvae's IAFStep (its MADE and forward(z, h) -> (z_new, log_det)), with your backward."""
 
     def backward(self, dz_new, dlog_det):
-        z, m, sigma = self._pop_cache()  # each (B, D), what forward kept
+        z, m, sigma = self.take()  # each (B, D), what forward kept
         # TODO: dm and ds (B, D) from dz_new (B, D) and dlog_det (B,); then
         #     dz_made, dh = self.made.backward(dm, ds)   (once: it consumes the MADE's cache)
         # and return (dz, dh), dz adding the direct path from z to z_new.
@@ -102,7 +102,7 @@ class _Mistake(IAFStep):
     """A wrong backward: ``dm_ds`` gives (dm, ds), ``dz`` combines the two paths."""
 
     def backward(self, dz_new, dlog_det):
-        z, m, sigma = self._pop_cache()
+        z, m, sigma = self.take()
         dm, ds = self.dm_ds(dz_new, dlog_det, z, m, sigma)
         dz_made, dh = self.made.backward(dm, ds)
         return self.dz(dz_new, sigma, dz_made), dh

@@ -52,7 +52,7 @@ class BayesianLinear(tv.BayesianLinear):
     """tinyvae's BayesianLinear (its __init__ and forward(A, zeta)), with your backward."""
 
     def backward(self, dB):
-        mode, A, var, zeta, std = self._pop_cache()  # mode is "local"
+        mode, A, var, zeta, std = self.take()  # mode is "local"
         # A (M, in); var = sigma^2 = exp(logvar) (in, out); zeta, std = sqrt(delta) (M, out)
         theta = self.params["theta"]  # (in, out)
         # TODO: add dL/dtheta, dL/dlogvar and dL/db into self.grads["theta"],
@@ -86,7 +86,7 @@ class _Mistake(BayesianLinear):
     """The right backward, in pieces that each wrong one below replaces."""
 
     def backward(self, dB):
-        _, A, var, zeta, std = self._pop_cache()
+        _, A, var, zeta, std = self.take()
         theta = self.params["theta"]
         ddelta = self.ddelta(dB, zeta, std)
         self.grads["b"] += dB.sum(axis=0)
@@ -163,7 +163,7 @@ class _SigmaInDA(_Mistake):
 
 class _Overwrites(BayesianLinear):
     def backward(self, dB):
-        _, A, var, zeta, std = self._pop_cache()
+        _, A, var, zeta, std = self.take()
         ddelta = np.divide(0.5 * dB * zeta, std, out=np.zeros_like(dB), where=std > 0)
         self.grads["b"][...] = dB.sum(axis=0)
         self.grads["theta"][...] = A.T @ dB

@@ -69,13 +69,13 @@ class Classifier(Module):
         x = self.check_x(x)
         y = self.check_labels(labels, len(x))
         log_q = self.density.forward(y, self.net.forward(x))
-        self.cache = ("loss", len(x))
+        self.save(len(x), phase="loss")
         return float(-np.mean(log_q))
 
     def backward(self, dloss=1.0):
         """Add d(dloss * loss)/dtheta into the network's ``grads``."""
         dloss = check_float(dloss, "dloss")
-        B = self._pop_phase("loss")
+        B = self.take("loss")
         # loss = -1/B sum_b log q(y_b|x_b): every example's log-probability gets -dloss / B
         _, dlogits = self.density.backward(np.full(B, -dloss / B, dtype=self.dtype))
         self.net.backward(dlogits)
@@ -84,20 +84,10 @@ class Classifier(Module):
     def forward(self, x):
         """The logits (B, n_classes) of checked x, kept for ``backward_logits``."""
         logits = self.net.forward(x)
-        self.cache = ("logits", len(x))  # a new tuple each time: objectives check it is theirs
+        self.save()  # nothing to keep: the network holds the activations
         return logits
 
     def backward_logits(self, dlogits):
         """Add the gradient of the network's parameters for the logits' gradient."""
-        self._pop_phase("logits")
+        self.take()
         self.net.backward(dlogits)
-
-    def _pop_phase(self, phase):
-        found, batch = self._pop_cache()
-        if found != phase:
-            forwards = {"loss": "loss", "logits": "forward"}
-            raise RuntimeError(
-                f"the last forward pass of the classifier was {forwards[found]}(), "
-                f"not {forwards[phase]}(): its backward cannot follow"
-            )
-        return batch

@@ -56,11 +56,11 @@ class TakeFirst(Module):
         self.k = k
 
     def forward(self, z):
-        self.cache = z.shape
+        self.save(z.shape)
         return z[:, : self.k]
 
     def backward(self, dy):
-        shape = self._pop_cache()
+        shape = self.take()
         dz = np.zeros(shape, dtype=dy.dtype)
         dz[:, : self.k] = dy
         return dz
@@ -132,13 +132,11 @@ class HierarchicalPosterior(Module):
         eps3 = eps if eps.ndim == 3 else eps[None]
         params1 = _split(self.encoder1.forward(x), self.z1_dim)
         z, saved = self._sample(params1, eps3)
-        self.cache = ("sample", eps3.shape)
+        self.save(eps3.shape)
         return z.reshape(eps.shape), self._log_q(*saved).reshape(eps.shape[:-1])
 
     def backward(self, dz, dlog_q):
-        phase, (L, B, J) = self._pop_cache()
-        if phase != "sample":
-            raise RuntimeError("backward() needs forward() before it, not forward_top_kl()")
+        L, B, J = self.take()
         dlog_q = np.reshape(dlog_q, (L, B))
         # log q = -1/2 sum (log 2 pi + logvar + eps^2) per layer: d/dlogvar = -1/2, d/dmu = 0
         self._sample_backward(
@@ -162,14 +160,12 @@ class HierarchicalPosterior(Module):
         params1 = _split(self.encoder1.forward(x), self.z1_dim)
         z, (logvar1, eps1, mu2, logvar2, _) = self._sample(params1, eps)
         kl2 = self.kl2.forward(mu2, logvar2).reshape(L, B)  # AEVB appendix B, per sample of z1
-        self.cache = ("top_kl", eps.shape)
+        self.save(eps.shape, phase="forward_top_kl")
         log_q1 = log_q_at_sample(logvar1, eps1)
         return z.reshape(shape), log_q1.reshape(shape[:-1]), kl2.reshape(shape[:-1])
 
     def backward_top_kl(self, dz, dlog_q1, dkl2):
-        phase, (L, B, J) = self._pop_cache()
-        if phase != "top_kl":
-            raise RuntimeError("backward_top_kl() needs forward_top_kl() before it")
+        L, B, J = self.take("forward_top_kl")
         # (mu2, logvar2) reach the loss through the KL too; log q1 gives logvar1 -1/2 each
         dmu2_kl, dlogvar2_kl = self.kl2.backward(np.reshape(dkl2, L * B))
         dlogvar1 = -0.5 * np.reshape(dlog_q1, (L, B)).sum(axis=0)[:, None]
@@ -232,11 +228,11 @@ class HierarchicalPrior(Module):
         log_p = self.conditional.forward(z1, mu, logvar)
         if include_top:
             log_p = log_p + self.top.forward(z2)
-        self.cache = (z.shape, include_top)
+        self.save(z.shape, include_top)
         return log_p.reshape(lead)
 
     def backward(self, dlog_p):
-        shape, include_top = self._pop_cache()
+        shape, include_top = self.take()
         dlog_p = dlog_p.reshape(-1)
         dz1, dmu, dlogvar = self.conditional.backward(dlog_p)
         # z2 reaches log p through (mu_p, logvar_p) = network(z2), and through log N(z2; 0, I)

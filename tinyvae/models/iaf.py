@@ -76,11 +76,11 @@ class IAFStep(Module):
         sigma = sigmoid(s)
         z_new = sigma * z + (1.0 - sigma) * m  # eq. 15: a gated update, sigma near 1 keeps z
         log_det = -np.sum(softplus(-s), axis=-1)  # sum_i log sigmoid(s_i), stably
-        self.cache = (z, m, sigma)
+        self.save(z, m, sigma)
         return z_new, log_det
 
     def backward(self, dz_new, dlog_det):
-        z, m, sigma = self._pop_cache()
+        z, m, sigma = self.take()
         # z_new_i = sigma_i z_i + (1 - sigma_i) m_i:  d/dm_i = 1 - sigma_i
         dm = (1.0 - sigma) * dz_new
         # d z_new_i / d s_i = sigma_i (1 - sigma_i) (z_i - m_i), and
@@ -181,13 +181,11 @@ class IAFPosterior(Module):
             log_q = log_q - log_det  # each step divides the density by its |det| (eq. 16)
         else:
             z = z0
-        self.cache = ("sample", np.shape(eps))
+        self.save(np.shape(eps))
         return z.reshape(np.shape(eps)), np.reshape(log_q, np.shape(eps)[:-1])
 
     def backward(self, dz, dlog_q):
-        phase, eps_shape = self._pop_cache()
-        if phase != "sample":
-            raise RuntimeError("IAFPosterior.backward() needs a forward() before it")
+        eps_shape = self.take()
         dz = dz.reshape((-1, *eps_shape[-2:]))  # (L, B, J)
         L, B, J = dz.shape
         dz = dz.reshape(L * B, J)

@@ -79,11 +79,11 @@ class BernoulliLikelihood(Likelihood):
 
     def forward(self, x, z):
         logits = self.decoder.forward(z.reshape(-1, z.shape[-1]))  # (L B, D)
-        self.cache = z.shape
+        self.save(z.shape)
         return self.density.forward(x, logits.reshape(*z.shape[:-1], -1))
 
     def backward(self, dlog_px):
-        z_shape = self._pop_cache()
+        z_shape = self.take()
         _, dlogits = self.density.backward(dlog_px)
         dz = self.decoder.backward(dlogits.reshape(-1, dlogits.shape[-1]))
         return None, dz.reshape(z_shape)
@@ -136,12 +136,12 @@ class GaussianLikelihood(Likelihood):
 
     def forward(self, x, z):
         mu_x, logvar_x = self._decode(z.reshape(-1, z.shape[-1]))  # (L B, D) each
-        self.cache = z.shape
+        self.save(z.shape)
         shape = (*z.shape[:-1], self.x_dim)
         return self.density.forward(x, mu_x.reshape(shape), logvar_x.reshape(shape))
 
     def backward(self, dlog_px):
-        z_shape = self._pop_cache()
+        z_shape = self.take()
         _, dmu_x, dlogvar_x = self.density.backward(dlog_px)  # dx unused: x is data
         dmu_x = dmu_x.reshape(-1, self.x_dim)
         if self.bounded_mean:

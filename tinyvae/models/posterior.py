@@ -72,12 +72,11 @@ class GaussianPosterior(Module):
     def forward(self, x, eps):
         mu, logvar = self._params(x)
         z = self.reparameterize.forward(mu, logvar, eps)  # (L, B, J)
-        # which forward ran; a new tuple each time, so objectives can tell it is still theirs
-        self.cache = ("sample", len(x))
+        self.save()  # the encoder and the reparameterization hold the activations
         return z, log_q_at_sample(logvar, eps)
 
     def backward(self, dz, dlog_q):
-        self._pop_phase("sample")
+        self.take()
         # z depends on (mu, logvar) through the reparameterization
         dmu, dlogvar, _ = self.reparameterize.backward(dz)
         # log q = -1/2 sum_j (log 2 pi + logvar_j + eps_j^2): d/dlogvar_j = -1/2, d/dmu = 0,
@@ -92,11 +91,11 @@ class GaussianPosterior(Module):
         mu, logvar = self._params(x)
         z = self.reparameterize.forward(mu, logvar, eps)
         kl = self.kl.forward(mu, logvar)  # KL(q(z|x) || N(0, I)), (B,)
-        self.cache = ("kl", len(x))
+        self.save(phase="forward_kl")
         return z, kl
 
     def backward_kl(self, dz, dkl):
-        self._pop_phase("kl")
+        self.take("forward_kl")
         dmu, dlogvar, _ = self.reparameterize.backward(dz)
         dmu_kl, dlogvar_kl = self.kl.backward(dkl)
         # mu and logvar reach the loss through both z and the KL: the paths add up
@@ -108,24 +107,15 @@ class GaussianPosterior(Module):
         """log q(z|x) for a given z of shape (B, J) or (L, B, J): (B,) or (L, B)."""
         mu, logvar = self._params(x)
         log_q = self.density.forward(z, mu, logvar)
-        self.cache = ("log_prob", len(x))
+        self.save(phase="log_prob")
         return log_q
 
     def log_prob_backward(self, dlog_q):
         """Gradients of log q(z|x): ``(dz, None)``, and the encoder's parameters' in grads."""
-        self._pop_phase("log_prob")
+        self.take("log_prob")
         dz, dmu, dlogvar = self.density.backward(dlog_q)
         self._encoder_backward(dmu, dlogvar)
         return dz, None
-
-    def _pop_phase(self, phase):
-        found, _ = self._pop_cache()
-        if found != phase:
-            names = {"sample": "forward", "kl": "forward_kl", "log_prob": "log_prob"}
-            raise RuntimeError(
-                f"the last forward pass of the posterior was {names[found]}(), "
-                f"so its backward cannot be the one of {names[phase]}()"
-            )
 
     # -- evaluation, keeping nothing for a backward pass ------------------------------
     def encode(self, x):

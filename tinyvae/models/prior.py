@@ -25,12 +25,12 @@ class StandardNormalPrior(Module):
 
     def forward(self, z):
         """log p(z) summed over the latent dimensions: (..., J) -> (...)."""
-        self.cache = z.shape  # a new object per forward: objectives check it is still ours
+        self.save()  # nothing to keep but the record that a forward pass ran
         return self.density.forward(z)
 
     def backward(self, dlog_p):
         """dlog p(z)/dz = -z, times the upstream gradient."""
-        self._pop_cache()
+        self.take()
         return self.density.backward(dlog_p)
 
     def log_prob(self, z):

@@ -253,13 +253,13 @@ class VAE(Module):
             baseline = False if baseline is None else baseline
             objective = make_objective(self, estimator or self.estimator, n_samples, baseline)
         loss = objective.loss(x, rng=rng, eps=eps)
-        self.cache = objective  # its backward is ours
+        self.save(objective, phase="loss")  # its backward is ours
         return loss
 
     def backward(self, dloss=1.0):
         """Add d(dloss * loss)/dparams into every parameter's ``grads``."""
         check_float(dloss, "dloss")  # before the pending forward is taken
-        objective = self._pop_cache()
+        objective = self.take("loss")
         objective.backward(dloss)
 
     def elbo(self, x, rng=None, eps=None, n_samples=1, batch_size=1000, estimator=None):

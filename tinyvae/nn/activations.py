@@ -16,11 +16,11 @@ class ReLU(Module):
 
     def forward(self, x):
         mask = x > 0
-        self.cache = mask
+        self.save(mask)
         return x * mask
 
     def backward(self, dy):
-        mask = self._pop_cache()
+        mask = self.take()
         return dy * mask
 
 
@@ -33,11 +33,11 @@ class LeakyReLU(Module):
 
     def forward(self, x):
         positive = x > 0
-        self.cache = positive
+        self.save(positive)
         return np.where(positive, x, self.slope * x)
 
     def backward(self, dy):
-        positive = self._pop_cache()
+        positive = self.take()
         return np.where(positive, dy, self.slope * dy)
 
 
@@ -52,11 +52,11 @@ class ELU(Module):
         positive = x > 0
         # exp of min(x, 0) so large positive inputs never overflow the unused branch
         y = np.where(positive, x, self.alpha * np.expm1(np.minimum(x, 0)))
-        self.cache = (positive, y)
+        self.save(positive, y)
         return y
 
     def backward(self, dy):
-        positive, y = self._pop_cache()
+        positive, y = self.take()
         return np.where(positive, dy, dy * (y + self.alpha))
 
 
@@ -65,11 +65,11 @@ class Tanh(Module):
 
     def forward(self, x):
         y = np.tanh(x)
-        self.cache = y
+        self.save(y)
         return y
 
     def backward(self, dy):
-        y = self._pop_cache()
+        y = self.take()
         return dy * (1 - y * y)
 
 
@@ -78,11 +78,11 @@ class Sigmoid(Module):
 
     def forward(self, x):
         y = sigmoid(x)
-        self.cache = y
+        self.save(y)
         return y
 
     def backward(self, dy):
-        y = self._pop_cache()
+        y = self.take()
         return dy * y * (1 - y)
 
 
@@ -91,11 +91,11 @@ class Softplus(Module):
 
     def forward(self, x):
         y, e = softplus_and_exp(x)  # e = exp(-|x|), kept for the derivative
-        self.cache = (x < 0, e)
+        self.save(x < 0, e)
         return y
 
     def backward(self, dy):
-        negative, e = self._pop_cache()
+        negative, e = self.take()
         return dy * sigmoid_from(negative, e)
 
 
@@ -111,11 +111,11 @@ class Floor(Module):
         self.minimum = check_float(minimum, "minimum")
 
     def forward(self, x):
-        self.cache = x > self.minimum
+        self.save(x > self.minimum)
         return np.maximum(x, x.dtype.type(self.minimum))  # NaN stays NaN, for fit to see
 
     def backward(self, dy):
-        above = self._pop_cache()
+        above = self.take()
         return dy * above
 
 

@@ -106,19 +106,19 @@ class BayesianLinear(Module):
         var = np.exp(self.params["logvar"])  # sigma^2
         if self.mode == "local":
             out, std = local_reparameterization(A, theta, var, noise)
-            self.cache = ("local", A, var, noise, std)
+            self.save("local", A, var, noise, std)
             return out + b
         sigma = np.sqrt(var)
         if self.mode == "separate":
             W = theta + sigma * noise  # (M, in, out): one weight matrix per example
-            self.cache = ("separate", A, sigma, noise, W)
+            self.save("separate", A, sigma, noise, W)
             return np.einsum("mi,mio->mo", A, W) + b
         W = theta + sigma * noise  # (in, out): one weight matrix for the batch
-        self.cache = ("shared", A, sigma, noise, W)
+        self.save("shared", A, sigma, noise, W)
         return A @ W + b
 
     def backward(self, dB):
-        mode, A, *saved = self._pop_cache()
+        mode, A, *saved = self.take()
         self.grads["b"] += dB.sum(axis=0)
         if mode == "local":
             var, zeta, std = saved

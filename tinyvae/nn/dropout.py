@@ -28,12 +28,12 @@ class BinaryDropout(Module):
 
     def forward(self, x, u=None):
         if u is None:  # the test-time network: every unit, unscaled
-            self.cache = np.ones((), dtype=x.dtype)
+            self.save(np.ones((), dtype=x.dtype))
             return x
         keep = (u >= self.p).astype(x.dtype) / (1.0 - self.p)
-        self.cache = keep
+        self.save(keep)
         return x * keep
 
     def backward(self, dy):
-        keep = self._pop_cache()
+        keep = self.take()
         return dy * keep, None  # y = x * keep: dy/dx = keep; u is noise

@@ -123,22 +123,22 @@ class GaussianDropoutLinear(Module):
         alpha = np.exp(self.log_alpha())
         if self.kind == "A":
             scale = np.sqrt(alpha) * noise  # (M, in): the noise minus its mean of 1
-            self.cache = ("A", A, noise, scale, alpha)
+            self.save("A", A, noise, scale, alpha)
             return (A * (1.0 + scale)) @ theta + b
         if self.sampling != "local":
             # weight samples W = theta (1 + sqrt(alpha) eps): one per example, or one in all
             W = theta * (1.0 + np.sqrt(alpha) * noise)
-            self.cache = (self.sampling, A, noise, W, alpha)
+            self.save(self.sampling, A, noise, W, alpha)
             if self.sampling == "separate":
                 return np.einsum("mi,mio->mo", A, W) + b
             return A @ W + b
         var = alpha * theta * theta  # sigma^2 = alpha theta^2 per weight
         out, std = local_reparameterization(A, theta, var, noise)
-        self.cache = ("local", A, noise, (std, var), alpha)
+        self.save("local", A, noise, (std, var), alpha)
         return out + b
 
     def backward(self, dB):
-        kind, A, noise, saved, alpha = self._pop_cache()
+        kind, A, noise, saved, alpha = self.take()
         theta = self.params["theta"]
         self.grads["b"] += dB.sum(axis=0)
         if kind == "A":

@@ -72,13 +72,13 @@ class Linear(Module):
         self.add_param("b", b)
 
     def forward(self, x):
-        self.cache = x
+        self.save(x)
         y = x @ self.params["W"]
         y += self.params["b"]  # in place: no second (B, out) array
         return y
 
     def backward(self, dy):
-        x = self._pop_cache()
+        x = self.take()
         self.grads["W"] += x.T @ dy  # dL/dW_ij = sum_n x_ni dL/dy_nj
         self.grads["b"] += dy.sum(axis=0)  # b is added to every row of the batch
         if not self.input_grad:

@@ -175,7 +175,7 @@ class MADE(Module):
         a = self.layers[0].forward(z)
         if self.context_dim:
             a += h @ self.params["V"]  # the unmasked context term of the first pre-activation
-        self.cache = (h,)  # a tuple, so that a forward without context still leaves a cache
+        self.save(h)
         for layer in self.layers[1:]:
             a = layer.forward(a)
         if self.heads == 1:
@@ -184,7 +184,7 @@ class MADE(Module):
         return tuple(a[:, k * D : (k + 1) * D] for k in range(self.heads))
 
     def backward(self, *douts):
-        (h,) = self._pop_cache()
+        h = self.take()
         da = douts[0] if self.heads == 1 else np.concatenate(douts, axis=1)
         for layer in reversed(self.layers[1:]):
             da = layer.backward(da)

@@ -59,7 +59,7 @@ class MaskedLinear(Module):
         return self
 
     def forward(self, x):
-        self.cache = x
+        self.save(x)
         # W * mask and not W alone: an optimizer's update could have moved a masked weight
         # only if someone wrote into W by hand; the product keeps the connection cut anyway
         y = x @ (self.params["W"] * self.mask)
@@ -67,7 +67,7 @@ class MaskedLinear(Module):
         return y
 
     def backward(self, dy):
-        x = self._pop_cache()
+        x = self.take()
         # dL/dW_ij = M_ij sum_n x_ni dL/dy_nj: a cut connection gets no gradient.
         # A cut entry can overflow to inf (a huge input paired with a huge gradient that
         # it never reaches), and inf * 0 is NaN: those are set to 0. (The test for NaN

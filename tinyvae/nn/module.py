@@ -22,21 +22,71 @@ made of modules lists them recursively with qualified names such as
 A parameter reachable by two paths (a network that two parts of a model use)
 is listed once, under the first name found.
 
-A backward pass consumes its cache: calling ``backward`` twice, or without a
-``forward`` before it, raises an error instead of silently reusing stale
-values. To apply one module twice before either backward, use
-``shared_copy()``: the copy shares the parameters and gradients and keeps its
-own cache (Torch7's ``clone("weight", "bias", "gradWeight", "gradBias")``).
+Two ways to name a forward/backward pair, no more: ``forward``/``backward``,
+and ``forward_X``/``backward_X`` for a second pass of the same module that
+keeps its own cache (a posterior's ``forward_kl``/``backward_kl``).
+``log_prob`` (and ``encode``, ``sample``, ``mean``) evaluate and keep nothing.
+
+A backward pass consumes its cache, through one guard, ``Saves``: a forward
+keeps what its backward needs with ``self.save(...)`` and the backward takes
+it with ``self.take()``. Calling ``backward`` twice, without a ``forward``
+before it, or after another kind of forward pass raises an error instead of
+silently reusing stale values. Every ``save`` makes a new record, so an
+objective that noted its parts' records can tell, before its backward adds a
+single gradient, that no other forward pass replaced them. To apply one
+module twice before either backward, use ``shared_copy()``: the copy shares
+the parameters and gradients and keeps its own cache (Torch7's
+``clone("weight", "bias", "gradWeight", "gradBias")``).
 """
 
 import copy
+import warnings
 
 import numpy as np
 
 from ..validation import check_dtype
 
 
-class Module:
+class Record(tuple):
+    """``(phase, values)``: what one forward pass saved (``Saves.save``)."""
+
+
+class Saves:
+    """The one cache guard, for modules and objectives: ``save`` in a forward pass,
+    ``take`` in its backward, once."""
+
+    cache = None  # (phase, values) of the last forward pass, until its backward takes it
+
+    def save(self, *values, phase="forward"):
+        """Keep ``values`` for the backward of this forward pass; ``phase`` names the
+        forward pass ("forward", "forward_kl", ...). Each call makes a new record."""
+        self.cache = Record((phase, values))
+
+    def take(self, phase="forward"):
+        """What the last forward pass saved, used up: one value, or a tuple of them.
+
+        Refuses, leaving the cache as it was, when there is nothing to take (no
+        forward, a second backward, or an evaluation that keeps nothing) or when
+        the last forward pass was another ``phase``.
+        """
+        name = type(self).__name__
+        if self.cache is None:
+            raise RuntimeError(
+                f"{name}: a backward pass called without a matching {phase}(); call "
+                f"{phase}() first (for a model, loss()) -- each forward allows exactly one "
+                "backward, and evaluation calls keep nothing to backpropagate"
+            )
+        found, values = self.cache
+        if found != phase:
+            raise RuntimeError(
+                f"{name}: the last forward pass was {found}(), so this backward, the one "
+                f"of {phase}(), cannot use it"
+            )
+        self.cache = None
+        return values[0] if len(values) == 1 else values
+
+
+class Module(Saves):
     """Base class: parameters, gradients, cache handling and recursion."""
 
     def __init__(self):
@@ -54,16 +104,19 @@ class Module:
     def __call__(self, *inputs):
         return self.forward(*inputs)
 
-    # -- cache helpers ---------------------------------------------------------
+    # -- the cache ---------------------------------------------------------------
     def _pop_cache(self):
-        """Return what ``forward`` stored and forget it (one backward per forward)."""
-        if self.cache is None:
-            raise RuntimeError(
-                f"{type(self).__name__}.backward() called without a matching forward pass; "
-                "run forward() (for a model: loss()) first -- each forward allows exactly "
-                "one backward, and evaluation calls keep nothing to backpropagate"
-            )
-        cache, self.cache = self.cache, None
+        """tinyvae 0.2's one-slot cache, for modules written as ``self.cache = x`` and
+        ``x = self._pop_cache()``: use ``self.save(x)`` and ``self.take()``."""
+        warnings.warn(
+            "Module._pop_cache() is tinyvae 0.2's; keep values with self.save(...) in "
+            "forward and get them back with self.take() in backward",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if self.cache is None or isinstance(self.cache, Record):  # saved by save()
+            return self.take(self.cache[0] if self.cache is not None else "forward")
+        cache, self.cache = self.cache, None  # set as self.cache = ...
         return cache
 
     def clear_cache(self):

@@ -76,9 +76,9 @@ class DropoutKL(Module):
     def forward(self, log_alpha):
         fit = neg_kl_kingma if self.approximation == "kingma" else neg_kl_molchanov
         neg_kl, grad = fit(log_alpha)
-        self.cache = grad
+        self.save(grad)
         return -neg_kl
 
     def backward(self, dkl):
-        grad = self._pop_cache()
+        grad = self.take()
         return -dkl * grad  # KL = -(-KL)

@@ -22,6 +22,7 @@ single gradient: a backward never mixes two forward passes.
 
 import numpy as np
 
+from ..nn.module import Saves
 from ..validation import check_float, check_int, check_model
 
 
@@ -55,7 +56,7 @@ def check_pending(pending, caller):
             )
 
 
-class Objective:
+class Objective(Saves):
     """Base class: ``loss``, ``backward`` and ``bound`` on top of ``forward``."""
 
     name = None  # the short name, e.g. "B"
@@ -159,28 +160,22 @@ class Objective:
         eps = self.noise(len(x), rng, eps)  # (L, B, J)
         # every argument is checked: from here on the parts' caches change
         bound = self.forward(x, eps)  # (B,)
-        # A forward that fails halfway keeps the previous cache, whose backward then
+        # A forward that fails halfway keeps the previous record, whose backward then
         # refuses (check_pending): the parts it noted no longer hold its activations.
-        self.cache = (eps.shape[:2], pending_forwards(self.model))
+        self.save(eps.shape[:2], pending_forwards(model), phase="loss")
         return float(-bound.mean())
 
-    def take_cache(self):
-        """What the last ``loss()`` kept for ``backward()``, used up: the cache without its
-        last item, the list of forward passes pending in the parts, which must still hold."""
-        if self.cache is None:
-            raise RuntimeError(
-                f"{type(self).__name__}.backward() called without a matching loss(); "
-                "each loss() allows exactly one backward()"
-            )
-        *kept, pending = self.cache
+    def take_loss(self):
+        """What the last ``loss()`` saved, used up, once its parts are found to still hold
+        its forward passes: everything but the parts' records, which come last."""
+        *kept, pending = self.take("loss")
         check_pending(pending, f"{type(self).__name__}.backward()")
-        self.cache = None
         return kept
 
     def backward(self, dloss=1.0):
         """Add d(dloss * loss)/dtheta into every parameter's ``grads``."""
         dloss = check_float(dloss, "dloss")
-        [(L, B)] = self.take_cache()
+        [(L, B)] = self.take_loss()
         # loss = -1/B sum_b bound_b, so every example's bound gets -dloss / B
         self.backward_bound(np.full(B, -dloss / B, dtype=self.model.dtype), L)
         self.saved = None

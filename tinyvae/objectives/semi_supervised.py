@@ -214,7 +214,7 @@ class SemiSupervised(Objective):
         self._check_rng_for_features(rng)
         eps = self.noise(len(x), rng, eps)  # draws eps after every check
         terms = self.forward(self._inputs(x, rng), labels, eps)
-        self.cache = (len(eps), pending_forwards(self.model))
+        self.save(len(eps), pending_forwards(self.model), phase="loss")
         self.terms = {
             name: float(value.mean()) if value.size else 0.0 for name, value in terms.items()
         }
@@ -233,7 +233,7 @@ class SemiSupervised(Objective):
     def backward(self, dloss=1.0):
         """Add d(dloss * loss)/dtheta into the grads of M2's parameters."""
         dloss = check_float(dloss, "dloss")
-        [L] = self.take_cache()
+        [L] = self.take_loss()
         (B_l, B_u), self.saved = self.saved, None
         dtype = self.model.dtype
         # loss = mean_l [L - alpha log q(y|x)] + mean_u [U]: each row's share of dloss

@@ -139,12 +139,12 @@ class VariationalDropout(Objective):
         nll = float(-np.mean(log_p, dtype=np.float64))
         penalty = self.penalty()
         self.terms = {"nll": nll, "kl_per_example": kl / self.n_train, "l2_penalty": penalty}
-        self.cache = (len(x), counts, self._pending())
+        self.save(len(x), counts, self._pending(), phase="loss")
         return nll + kl / self.n_train + penalty
 
     def backward(self, dloss=1.0):
         dloss = check_float(dloss, "dloss")
-        M, counts = self.take_cache()
+        M, counts = self.take_loss()
         # loss = -1/M sum_m log p_m + KL / N
         _, dlogits = self.log_p.backward(np.full(M, -dloss / M, dtype=self.model.dtype))
         self.model.backward(dlogits)

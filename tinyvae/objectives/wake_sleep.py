@@ -64,26 +64,9 @@ class WakeSleep(Objective):
         self.cache = None
         self.vae.clear_cache()
 
-    def _check_phase(self, phase):
-        """Raise unless the ``phase`` forward is pending and its activations are intact."""
-        if self.cache is None or phase not in self.cache:
-            last = (
-                "no forward is pending"
-                if self.cache is None
-                else f"the last forward was {'/'.join(self.cache)}_loss()"
-            )
-            raise RuntimeError(
-                f"{phase}_backward() called without a matching {phase}_loss() ({last}); "
-                f"call {phase}_loss() first"
-            )
-        _, pending = self.cache[phase]
-        check_pending(pending, f"{phase}_backward() (after vae.loss()?)")
-
-    def _pop_phase(self, phase):
-        saved, _ = self.cache.pop(phase)
-        if not self.cache:
-            self.cache = None
-        return saved
+    def _held(self, part):
+        """The record of ``part``'s forward pass, to check before its backward."""
+        return [(part, part.cache)]
 
     # -- wake: the generative parameters theta ------------------------------------------
     def _wake_forward(self, x, eps):
@@ -109,14 +92,18 @@ class WakeSleep(Objective):
         eps = self.vae.noise(len(x), rng, eps, 1)  # (L, B, J)
         self.clear_cache()  # no stale activations survive
         log_px = self._wake_forward(x, eps)
-        self.cache = {"wake": (log_px.shape, [(self.vae.likelihood, self.vae.likelihood.cache)])}
+        self.save(log_px.shape, self._held(self.vae.likelihood), phase="wake_loss")
         return float(-log_px.mean())
 
     def wake_backward(self, dloss=1.0):
         """Add d(dloss * wake_loss)/dtheta into the decoder's ``grads`` only."""
         dloss = check_float(dloss, "dloss")
-        self._check_phase("wake")
-        L, B = self._pop_phase("wake")
+        shape, wake = self.take("wake_loss")
+        check_pending(wake, "wake_backward() (after vae.loss()?)")
+        self._wake_backward(dloss, shape)
+
+    def _wake_backward(self, dloss, shape):
+        L, B = shape
         # wake_loss = -1/(L B) sum_lb log p(x_b|z_lb)
         dlog_px = np.full((L, B), -dloss / (L * B), dtype=self.vae.dtype)
         self.vae.likelihood.backward(dlog_px)  # dL/dz is dropped: z is data here
@@ -163,14 +150,17 @@ class WakeSleep(Objective):
             x = vae.likelihood.sample(z, rng)
         self.clear_cache()  # no stale activations survive
         log_q = vae.posterior.log_prob(z, x)  # (n,)
-        self.cache = {"sleep": (n, [(vae.posterior, vae.posterior.cache)])}
+        self.save(n, self._held(vae.posterior), phase="sleep_loss")
         return float(-log_q.mean())
 
     def sleep_backward(self, dloss=1.0):
         """Add d(dloss * sleep_loss)/dphi into the encoder's ``grads`` only."""
         dloss = check_float(dloss, "dloss")
-        self._check_phase("sleep")
-        n = self._pop_phase("sleep")
+        n, sleep = self.take("sleep_loss")
+        check_pending(sleep, "sleep_backward() (after vae.loss()?)")
+        self._sleep_backward(dloss, n)
+
+    def _sleep_backward(self, dloss, n):
         # sleep_loss = -1/n sum_b log q(z_b|x_b); the dreamed (z, x) get no gradient
         self.vae.posterior.log_prob_backward(np.full(n, -dloss / n, dtype=self.vae.dtype))
 
@@ -190,20 +180,19 @@ class WakeSleep(Objective):
         self.clear_cache()
         log_px = self._wake_forward(x, eps)
         log_q = self.vae.posterior.log_prob(z_dream, x_dream)
-        self.cache = {
-            "wake": (log_px.shape, [(self.vae.likelihood, self.vae.likelihood.cache)]),
-            "sleep": (len(x), [(self.vae.posterior, self.vae.posterior.cache)]),
-        }
+        wake, sleep = self._held(self.vae.likelihood), self._held(self.vae.posterior)
+        self.save(log_px.shape, len(x), wake, sleep, phase="loss")
         self.last_losses = (float(-log_px.mean()), float(-log_q.mean()))
         return -self.wake_elbo
 
     def backward(self, dloss=1.0):
         """The wake gradient into the decoder and the sleep gradient into the encoder."""
-        check_float(dloss, "dloss")
-        self._check_phase("wake")  # both phases intact before either adds a gradient
-        self._check_phase("sleep")
-        self.wake_backward(dloss)
-        self.sleep_backward(dloss)
+        dloss = check_float(dloss, "dloss")
+        shape, n, wake, sleep = self.take("loss")
+        check_pending(wake, "wake_backward() (after vae.loss()?)")  # both phases intact
+        check_pending(sleep, "sleep_backward() (after vae.loss()?)")  # before either adds
+        self._wake_backward(dloss, shape)
+        self._sleep_backward(dloss, n)
 
     def bound(self, x, rng=None, eps=None, batch_size=1000):
         """The ELBO per example (estimator B): what wake-sleep is judged by (AEVB Fig. 3)."""
