@@ -51,24 +51,30 @@ def check_float(value, name, low=None, high=None, low_open=False, high_open=Fals
     asks for lr > 0, ``check_float(beta1, "beta1", 0, 1, high_open=True)``
     for 0 <= beta1 < 1.
     """
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()  # a 0-d array, e.g. from np.float32(1e-3) * 2
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value)
+        if (
+            math.isfinite(number)
+            and (low is None or (number > low if low_open else number >= low))
+            and (high is None or (number < high if high_open else number <= high))
+        ):
+            return number
+    raise _float_refused(value, name, low, high, low_open, high_open)
+
+
+def _float_refused(value, name, low, high, low_open, high_open):
+    """The error for a value ``check_float`` refused, naming what was expected."""
     parts = []
     if low is not None:
         parts.append(f"{'>' if low_open else '>='} {low}")
     if high is not None:
         parts.append(f"{'<' if high_open else '<='} {high}")
     expected = "a finite number" + (" " + " and ".join(parts) if parts else "")
-    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
-        value = value.item()  # a 0-d array, e.g. from np.float32(1e-3) * 2
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected {expected}, got {_got(value)}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name}: expected {expected}, got {value}")
-    too_low = low is not None and (value <= low if low_open else value < low)
-    too_high = high is not None and (value >= high if high_open else value > high)
-    if too_low or too_high:
-        raise ValueError(f"{name}: expected {expected}, got {value!r}")
-    return value
+        return TypeError(f"{name}: expected {expected}, got {_got(value)}")
+    return ValueError(f"{name}: expected {expected}, got {float(value)}")
 
 
 def check_bool(value, name):
@@ -117,31 +123,42 @@ def check_input(x, name, ndim=None, last_dim=None, dtype=None, support=None):
     ``support=(low, high, what)``, that every value lies in [low, high]
     (``what`` names the data in the message, e.g. "Bernoulli data").
     """
+    if (
+        isinstance(x, np.ndarray)
+        and x.dtype.kind == "f"
+        and (ndim is None or x.ndim == ndim)
+        and (last_dim is None or x.shape[-1] == last_dim)
+        and (dtype is None or x.dtype == dtype)
+        and np.isfinite(x).all()
+        # min and max: two cheap reductions, no boolean temporaries
+        and (support is None or not x.size or support[0] <= x.min() and x.max() <= support[1])
+    ):
+        return x
+    raise _input_refused(x, name, ndim, last_dim, dtype, support)
+
+
+def _input_refused(x, name, ndim, last_dim, dtype, support):
+    """The error for the first check of ``check_input`` that ``x`` fails."""
     if not isinstance(x, np.ndarray):
-        raise TypeError(f"{name}: expected a NumPy array, got {type(x).__name__}")
+        return TypeError(f"{name}: expected a NumPy array, got {type(x).__name__}")
     if x.dtype.kind != "f":
-        raise TypeError(f"{name}: expected a floating-point array, got dtype {x.dtype}")
+        return TypeError(f"{name}: expected a floating-point array, got dtype {x.dtype}")
     if ndim is not None and x.ndim != ndim:
-        raise ValueError(f"{name}: expected {ndim} axes, got shape {x.shape}")
+        return ValueError(f"{name}: expected {ndim} axes, got shape {x.shape}")
     if last_dim is not None and x.shape[-1] != last_dim:
-        raise ValueError(f"{name}: expected last axis of size {last_dim}, got shape {x.shape}")
+        return ValueError(f"{name}: expected last axis of size {last_dim}, got shape {x.shape}")
     if dtype is not None and x.dtype != dtype:
-        raise TypeError(
+        return TypeError(
             f"{name}: expected dtype {np.dtype(dtype)} (the model's dtype), got {x.dtype}; "
             f"convert the data with .astype({np.dtype(dtype).name}) or the model with .astype()"
         )
     if not np.isfinite(x).all():
-        raise ValueError(f"{name}: contains NaN or infinity")
-    if support is not None and x.size:
-        low, high, what = support
-        # min and max: two cheap reductions, no boolean temporaries
-        found_low, found_high = x.min(), x.max()
-        if not (found_low >= low and found_high <= high):
-            raise ValueError(
-                f"{name}: {what} must lie in [{low:g}, {high:g}]; got values in "
-                f"[{found_low:.4g}, {found_high:.4g}] (scale them to [{low:g}, {high:g}] first)"
-            )
-    return x
+        return ValueError(f"{name}: contains NaN or infinity")
+    low, high, what = support
+    return ValueError(
+        f"{name}: {what} must lie in [{low:g}, {high:g}]; got values in "
+        f"[{x.min():.4g}, {x.max():.4g}] (scale them to [{low:g}, {high:g}] first)"
+    )
 
 
 def check_rng(rng, caller=None, name="rng"):

@@ -65,9 +65,6 @@ class GaussianPosterior(Module):
         h = self.encoder.forward(x)
         return h[:, : self.z_dim], h[:, self.z_dim :]
 
-    def _encoder_backward(self, dmu, dlogvar):
-        self.encoder.backward(np.concatenate([dmu, dlogvar], axis=1))
-
     # -- a sample and its log-density (estimator A, IWAE) ------------------------
     def forward(self, x, eps):
         mu, logvar = self._params(x)
@@ -83,7 +80,7 @@ class GaussianPosterior(Module):
         # summed over the leading sample axes of dlog_q
         dlog_q = dlog_q.reshape(-1, dlog_q.shape[-1]).sum(axis=0)
         dlogvar -= 0.5 * dlog_q[:, None]
-        self._encoder_backward(dmu, dlogvar)
+        self.encoder.backward(np.concatenate([dmu, dlogvar], axis=1))  # as _params split it
         return None, None
 
     # -- a sample and the closed-form KL (estimator B) ----------------------------
@@ -99,7 +96,7 @@ class GaussianPosterior(Module):
         dmu, dlogvar, _ = self.reparameterize.backward(dz)
         dmu_kl, dlogvar_kl = self.kl.backward(dkl)
         # mu and logvar reach the loss through both z and the KL: the paths add up
-        self._encoder_backward(dmu + dmu_kl, dlogvar + dlogvar_kl)
+        self.encoder.backward(np.concatenate([dmu + dmu_kl, dlogvar + dlogvar_kl], axis=1))
         return None, None
 
     # -- the density of a given z ---------------------------------------------------
@@ -114,7 +111,7 @@ class GaussianPosterior(Module):
         """Gradients of log q(z|x): ``(dz, None)``, and the encoder's parameters' in grads."""
         self.take("log_prob")
         dz, dmu, dlogvar = self.density.backward(dlog_q)
-        self._encoder_backward(dmu, dlogvar)
+        self.encoder.backward(np.concatenate([dmu, dlogvar], axis=1))  # as _params split it
         return dz, None
 
     # -- evaluation, keeping nothing for a backward pass ------------------------------

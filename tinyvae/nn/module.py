@@ -69,21 +69,24 @@ class Saves:
         forward, a second backward, or an evaluation that keeps nothing) or when
         the last forward pass was another ``phase``.
         """
+        if self.cache is None or self.cache[0] != phase:
+            raise self._refusal(phase)
+        values, self.cache = self.cache[1], None
+        return values[0] if len(values) == 1 else values
+
+    def _refusal(self, phase):
+        """The error for a ``take`` with nothing to take, or after another phase."""
         name = type(self).__name__
         if self.cache is None:
-            raise RuntimeError(
+            return RuntimeError(
                 f"{name}: a backward pass called without a matching {phase}(); call "
                 f"{phase}() first (for a model, loss()) -- each forward allows exactly one "
                 "backward, and evaluation calls keep nothing to backpropagate"
             )
-        found, values = self.cache
-        if found != phase:
-            raise RuntimeError(
-                f"{name}: the last forward pass was {found}(), so this backward, the one "
-                f"of {phase}(), cannot use it"
-            )
-        self.cache = None
-        return values[0] if len(values) == 1 else values
+        return RuntimeError(
+            f"{name}: the last forward pass was {self.cache[0]}(), so this backward, the one "
+            f"of {phase}(), cannot use it"
+        )
 
 
 class Module(Saves):

@@ -165,17 +165,11 @@ class Objective(Saves):
         self.save(eps.shape[:2], pending_forwards(model), phase="loss")
         return float(-bound.mean())
 
-    def take_loss(self):
-        """What the last ``loss()`` saved, used up, once its parts are found to still hold
-        its forward passes: everything but the parts' records, which come last."""
-        *kept, pending = self.take("loss")
-        check_pending(pending, f"{type(self).__name__}.backward()")
-        return kept
-
     def backward(self, dloss=1.0):
         """Add d(dloss * loss)/dtheta into every parameter's ``grads``."""
         dloss = check_float(dloss, "dloss")
-        [(L, B)] = self.take_loss()
+        (L, B), pending = self.take("loss")
+        check_pending(pending, f"{type(self).__name__}.backward()")  # parts still hold it
         # loss = -1/B sum_b bound_b, so every example's bound gets -dloss / B
         self.backward_bound(np.full(B, -dloss / B, dtype=self.model.dtype), L)
         self.saved = None

@@ -44,7 +44,7 @@ from ..distributions.categorical import (
 )
 from ..distributions.reparameterize import sample_eps
 from ..validation import check_float, check_int, check_labels, check_rng
-from .objective import Objective, pending_forwards
+from .objective import Objective, check_pending, pending_forwards
 
 
 def paper_alpha(n_train, n_labelled):
@@ -233,7 +233,8 @@ class SemiSupervised(Objective):
     def backward(self, dloss=1.0):
         """Add d(dloss * loss)/dtheta into the grads of M2's parameters."""
         dloss = check_float(dloss, "dloss")
-        [L] = self.take_loss()
+        L, pending = self.take("loss")
+        check_pending(pending, "SemiSupervised.backward()")  # the parts still hold it
         (B_l, B_u), self.saved = self.saved, None
         dtype = self.model.dtype
         # loss = mean_l [L - alpha log q(y|x)] + mean_u [U]: each row's share of dloss

@@ -30,7 +30,7 @@ import numpy as np
 from ..distributions.categorical import CategoricalLogDensity, log_softmax, one_hot
 from ..validation import check_float, check_int, check_labels, check_rng
 from .dropout_kl import DropoutKL
-from .objective import Objective
+from .objective import Objective, check_pending
 
 
 class VariationalDropout(Objective):
@@ -144,7 +144,8 @@ class VariationalDropout(Objective):
 
     def backward(self, dloss=1.0):
         dloss = check_float(dloss, "dloss")
-        M, counts = self.take_loss()
+        M, counts, pending = self.take("loss")
+        check_pending(pending, "VariationalDropout.backward()")  # the layers still hold it
         # loss = -1/M sum_m log p_m + KL / N
         _, dlogits = self.log_p.backward(np.full(M, -dloss / M, dtype=self.model.dtype))
         self.model.backward(dlogits)
