@@ -512,7 +512,7 @@ def test_wake_sleep_step_with_bad_data_leaves_the_gradients_alone(tmp_path):
     with pytest.raises(ValueError, match="x: contains NaN"):
         ws.step(world.x * np.nan, world.opt, world.rng)
     with pytest.raises(ValueError, match="dloss: "):
-        ws.wake_backward(math.nan)
+        ws.backward_wake(math.nan)
     assert_unchanged(before, world)
 
 

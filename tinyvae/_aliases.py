@@ -14,6 +14,7 @@ import importlib.abc
 import importlib.util
 import sys
 import types
+import warnings
 
 OLD_PATHS = {
     "module": ("nn.module", "validation"),  # 0.1 kept check_input there
@@ -86,3 +87,19 @@ def install():
         sys.modules[f"{__package__}.{old}"] = module
         if not hasattr(package, old):  # tv.gradient_variance stays the function
             setattr(package, old, module)
+
+
+def renamed(new, old):
+    """A method under its tinyvae 0.2 name ``old``: warns, then calls ``new``."""
+
+    def method(self, *args, **kwargs):
+        warnings.warn(
+            f"{type(self).__name__}.{old}() is tinyvae 0.2's name; use {new}() (see CHANGELOG.md)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(self, new)(*args, **kwargs)
+
+    method.__name__ = method.__qualname__ = old
+    method.__doc__ = f"tinyvae 0.2's name of ``{new}``; warns."
+    return method

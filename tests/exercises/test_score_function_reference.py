@@ -8,26 +8,26 @@ from tinyvae.exercises.ex11_score_function import score_coefficients
 
 
 def captured_score(baseline, dloss, L=4, B=3, seed=0):
-    """Run ScoreFunction's loss and backward; return f = log w and log_prob_backward's input."""
+    """Run ScoreFunction's loss and backward; return f = log w and backward_log_prob's input."""
     rng = np.random.default_rng(seed)
     model = tv.VAE(x_dim=5, hidden=(4,), z_dim=2, activation="tanh", rng=rng, dtype=np.float64)
     x = (rng.uniform(size=(B, 5)) > 0.5).astype(np.float64)
     objective = tv.ScoreFunction(model, n_samples=L, baseline=baseline)
     captured = []
     posterior = model.posterior
-    original = posterior.log_prob_backward
+    original = posterior.backward_log_prob
 
     def spy(dlog_q):
         captured.append(np.array(dlog_q))
         return original(dlog_q)
 
-    posterior.log_prob_backward = spy
+    posterior.backward_log_prob = spy
     try:
         loss = objective.loss(x, rng=rng)
         f = objective.saved.copy()  # log p(x, z_l) - log q(z_l|x), (L, B)
         objective.backward(dloss)
     finally:
-        del posterior.log_prob_backward
+        del posterior.backward_log_prob
     assert f.shape == (L, B)
     assert np.isclose(-f.mean(), loss)  # the bound is the mean of f over samples and batch
     assert len(captured) == 1

@@ -40,10 +40,12 @@ def test_the_prior_gradient_in_z_passes_a_float64_check(shape):
 
 @pytest.mark.parametrize("shape", [(4, 2), (3, 4, 2)])
 def test_log_q_at_a_given_z_has_the_right_gradient_in_z(shape):
-    """log_prob_backward returns dz (the encoder's gradients are checked by the sleep phase)."""
+    """backward_log_prob returns dz (the encoder's gradients are checked by the sleep phase)."""
     rng = np.random.default_rng(2)
     posterior = random_vae("bernoulli", (3,), rng, activation="tanh").posterior
     z, x = rng.normal(size=shape), rng.uniform(size=(4, 5))
-    report = check_function(posterior.log_prob, posterior.log_prob_backward, z, x, n_grads=1)
+    report = check_function(
+        posterior.forward_log_prob, posterior.backward_log_prob, z, x, n_grads=1
+    )
     assert report.passed(), str(report)
     assert [row["name"] for row in report.rows] == ["input 0"]

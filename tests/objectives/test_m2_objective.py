@@ -141,14 +141,14 @@ def test_the_label_sum_is_one_stacked_batch_equal_to_separate_calls():
     objective = tv.SemiSupervised(model, alpha=1.0)
     x, eps = binary(rng, 3), rng.standard_normal((3, 2))
     calls = []
-    labelled_forward = objective.labelled_forward
+    forward_labelled = objective.forward_labelled
 
     def spy(x_rows, y_rows, eps_rows):
-        out = labelled_forward(x_rows, y_rows, eps_rows)
+        out = forward_labelled(x_rows, y_rows, eps_rows)
         calls.append(out)
         return out
 
-    objective.labelled_forward = spy
+    objective.forward_labelled = spy
     objective.loss(x, eps=eps)
     (stacked,) = calls  # one call for all 10 labels
     assert stacked.shape == (10 * 3,)

@@ -45,8 +45,8 @@ def test_wake_gradient_of_the_decoder(likelihood, activation, B, L, hidden, seed
     x, eps = rng.uniform(size=(B, 5)), rng.normal(size=(L, B, 2))
     # a finite difference that steps across a ReLU kink measures no derivative
     assume(activation != "relu" or smallest_relu_input(vae, x, eps) > 1e-3)
-    phase = Phase(ws, vae.decoder, "decoder.", ws.wake_backward)
-    report = check_loss(phase, lambda: ws.wake_loss(x, eps=eps), rng=rng)
+    phase = Phase(ws, vae.decoder, "decoder.", ws.backward_wake)
+    report = check_loss(phase, lambda: ws.loss_wake(x, eps=eps), rng=rng)
     assert report.passed(TOL), str(report)
     assert len(report.rows) == len(list(vae.decoder.parameters()))
 
@@ -60,8 +60,8 @@ def test_sleep_gradient_of_the_encoder(likelihood, activation, n, hidden, seed):
     ws = WakeSleep(vae)
     z, x = ws.dream(n, rng)  # a fixed dream: the loss is deterministic
     assume(activation != "relu" or smallest_relu_input(vae, x, np.zeros_like(z)) > 1e-3)
-    phase = Phase(ws, vae.encoder, "encoder.", ws.sleep_backward)
-    report = check_loss(phase, lambda: ws.sleep_loss(n, z=z, x=x), rng=rng)
+    phase = Phase(ws, vae.encoder, "encoder.", ws.backward_sleep)
+    report = check_loss(phase, lambda: ws.loss_sleep(n, z=z, x=x), rng=rng)
     assert report.passed(TOL), str(report)
     assert len(report.rows) == len(list(vae.encoder.parameters()))
 
@@ -74,7 +74,7 @@ def test_sleep_loss_is_minus_the_gaussian_log_density_of_the_dream():
     assert set(np.unique(x)) <= {0.0, 1.0}
     mu, logvar = vae.encode(x)
     log_q = -0.5 * np.sum(np.log(2 * np.pi) + logvar + (z - mu) ** 2 / np.exp(logvar), axis=1)
-    assert ws.sleep_loss(4, z=z, x=x) == pytest.approx(-log_q.mean(), rel=1e-12)
+    assert ws.loss_sleep(4, z=z, x=x) == pytest.approx(-log_q.mean(), rel=1e-12)
 
 
 def test_wake_loss_is_the_reconstruction_term_of_the_elbo():
@@ -82,7 +82,7 @@ def test_wake_loss_is_the_reconstruction_term_of_the_elbo():
     vae = random_vae("gaussian", (3,), rng)
     ws = WakeSleep(vae)
     x, eps = rng.uniform(size=(6, 5)), rng.normal(size=(6, 2))
-    wake = ws.wake_loss(x, eps=eps)
+    wake = ws.loss_wake(x, eps=eps)
     mu, logvar = vae.encode(x)
     kl = 0.5 * np.sum(np.exp(logvar) + mu**2 - 1 - logvar, axis=1)
     # estimator B = log p(x|z) - KL at the same z
@@ -100,14 +100,14 @@ def test_each_phase_touches_only_its_own_network(likelihood):
         return [grad.copy() for _, _, grad in network.parameters()]
 
     vae.zero_grad()
-    ws.wake_loss(rng.uniform(size=(3, 5)), rng=rng)
-    ws.wake_backward()
+    ws.loss_wake(rng.uniform(size=(3, 5)), rng=rng)
+    ws.backward_wake()
     assert all(not g.any() for g in grads(vae.encoder))
     assert all(g.any() for g in grads(vae.decoder))
 
     vae.zero_grad()
-    ws.sleep_loss(3, rng=rng)
-    ws.sleep_backward()
+    ws.loss_sleep(3, rng=rng)
+    ws.backward_sleep()
     assert all(not g.any() for g in grads(vae.decoder))
     assert all(g.any() for g in grads(vae.encoder))
 
@@ -133,30 +133,30 @@ def test_backward_without_its_forward_raises():
     vae = random_vae("bernoulli", (3,), rng)
     ws = WakeSleep(vae)
     x = rng.uniform(size=(2, 5))
-    with pytest.raises(RuntimeError, match=r"wake_loss\(\) first"):
-        ws.wake_backward()
-    with pytest.raises(RuntimeError, match=r"sleep_loss\(\) first"):
-        ws.sleep_backward()
+    with pytest.raises(RuntimeError, match=r"loss_wake\(\) first"):
+        ws.backward_wake()
+    with pytest.raises(RuntimeError, match=r"loss_sleep\(\) first"):
+        ws.backward_sleep()
 
-    ws.wake_loss(x, rng=rng)  # a wake forward is not a sleep forward
-    with pytest.raises(RuntimeError, match=r"last forward pass was wake_loss"):
-        ws.sleep_backward()
-    ws.sleep_loss(2, rng=rng)  # and a sleep forward replaces a wake forward
-    with pytest.raises(RuntimeError, match=r"last forward pass was sleep_loss"):
-        ws.wake_backward()
-    ws.sleep_backward()
-    with pytest.raises(RuntimeError, match="sleep_loss"):
-        ws.sleep_backward()  # one backward per forward
+    ws.loss_wake(x, rng=rng)  # a wake forward is not a sleep forward
+    with pytest.raises(RuntimeError, match=r"last forward pass was loss_wake"):
+        ws.backward_sleep()
+    ws.loss_sleep(2, rng=rng)  # and a sleep forward replaces a wake forward
+    with pytest.raises(RuntimeError, match=r"last forward pass was loss_sleep"):
+        ws.backward_wake()
+    ws.backward_sleep()
+    with pytest.raises(RuntimeError, match="loss_sleep"):
+        ws.backward_sleep()  # one backward per forward
 
-    ws.wake_loss(x, rng=rng)
+    ws.loss_wake(x, rng=rng)
     vae.loss(x, rng=rng)  # overwrites the decoder's activations
     with pytest.raises(RuntimeError, match=r"vae.loss\(\)"):
-        ws.wake_backward()
-    ws.wake_loss(x, rng=rng)
+        ws.backward_wake()
+    ws.loss_wake(x, rng=rng)
     vae.elbo(x, rng=rng)  # clears them
     with pytest.raises(RuntimeError, match="forward"):
-        ws.wake_backward()
-    ws.sleep_loss(2, rng=rng)
+        ws.backward_wake()
+    ws.loss_sleep(2, rng=rng)
     with pytest.raises(RuntimeError, match="forward"):
         vae.backward()  # the VAE's own loss was not computed
 
@@ -166,33 +166,33 @@ def test_bad_input_raises_a_clear_error_and_changes_nothing():
     vae = random_vae("bernoulli", (3,), rng)
     ws = WakeSleep(vae)
     x = rng.uniform(size=(2, 5))
-    ws.wake_loss(x, rng=rng)
+    ws.loss_wake(x, rng=rng)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        ws.wake_loss(x + 1.0, rng=rng)
+        ws.loss_wake(x + 1.0, rng=rng)
     with pytest.raises(ValueError, match="last axis of size 5"):
-        ws.wake_loss(x[:, :4], rng=rng)
+        ws.loss_wake(x[:, :4], rng=rng)
     with pytest.raises(TypeError, match="float64"):
-        ws.wake_loss(x.astype(np.float32), rng=rng)
+        ws.loss_wake(x.astype(np.float32), rng=rng)
     with pytest.raises(ValueError, match="NaN"):
-        ws.wake_loss(np.full((2, 5), np.nan), rng=rng)
+        ws.loss_wake(np.full((2, 5), np.nan), rng=rng)
     with pytest.raises(ValueError, match="rng="):
-        ws.wake_loss(x)
+        ws.loss_wake(x)
     with pytest.raises(ValueError, match="eps"):
-        ws.wake_loss(x, eps=rng.normal(size=(3, 2)))
-    ws.wake_backward()  # the failed calls left the good forward intact
+        ws.loss_wake(x, eps=rng.normal(size=(3, 2)))
+    ws.backward_wake()  # the failed calls left the good forward intact
 
     z, dreamed = ws.dream(3, rng)
     for n in (0, -1, 2.5, True):
         with pytest.raises((TypeError, ValueError), match=r"n \(the number of dreams\): expected"):
-            ws.sleep_loss(n, rng=rng)
+            ws.loss_sleep(n, rng=rng)
     with pytest.raises(ValueError, match="expected n = 4"):
-        ws.sleep_loss(4, z=z, x=dreamed)
+        ws.loss_sleep(4, z=z, x=dreamed)
     with pytest.raises(ValueError, match="without the z"):
-        ws.sleep_loss(3, x=dreamed)
+        ws.loss_sleep(3, x=dreamed)
     with pytest.raises(ValueError, match="rng="):
-        ws.sleep_loss(3, z=z)
+        ws.loss_sleep(3, z=z)
     with pytest.raises(ValueError, match="last axis of size 2"):
-        ws.sleep_loss(3, z=np.zeros((3, 3)), x=dreamed)
+        ws.loss_sleep(3, z=np.zeros((3, 3)), x=dreamed)
     with pytest.raises(TypeError, match=r"WakeSleep: expected a VAE \(tv.VAE"):
         WakeSleep(vae.encoder)
 

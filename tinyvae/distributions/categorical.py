@@ -58,6 +58,13 @@ def check_one_hot(y, n_classes):
     return y
 
 
+def with_labels(inputs, y):
+    """[inputs, y] along the last axis: M2's networks read a one-hot label beside their
+    input. ``y`` (B, K) is broadcast over the leading sample axes of ``inputs``."""
+    y = np.broadcast_to(y, (*inputs.shape[:-1], y.shape[-1]))
+    return np.concatenate([inputs, y], axis=-1)
+
+
 class CategoricalLogDensity(Module):
     """``forward(y, logits) -> log Cat(y; softmax(logits))``, one value per row.
 

@@ -28,7 +28,7 @@ return the (L, B) coefficients c with
     grad_phi bound_b ~ sum_l c[l, b] grad_phi log q(z_lb|x_b),
 
 that is c_l = f_l / L without a baseline and c_l = (f_l - b_l) / L with it.
-This is the gradient tinyvae sends into log q(z_l|x) (posterior.log_prob_backward),
+This is the gradient tinyvae sends into log q(z_l|x) (posterior.backward_log_prob),
 for an upstream gradient of 1 on each example's bound.
 """
 
@@ -143,7 +143,7 @@ EXERCISE = Exercise(
     reference=score_coefficients,
     trial=trial,
     solution="tinyvae/objectives/score_function.py, ScoreFunction.backward_bound "
-    "(what it passes to posterior.log_prob_backward, for dbound = 1)",
+    "(what it passes to posterior.backward_log_prob, for dbound = 1)",
     hints=[
         "The bound is the mean of f over the L samples, so every coefficient carries a 1/L. "
         "Axis 0 of f is the samples, axis 1 the batch: a baseline never mixes examples.",

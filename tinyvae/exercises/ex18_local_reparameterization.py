@@ -181,7 +181,7 @@ EXERCISE = Exercise(
     reference=BayesianLinear,
     trial=trial,
     solution=(
-        "tinyvae/nn/bayes_linear.py, local_reparameterization_backward "
+        "tinyvae/nn/bayes_linear.py, backward_local_reparameterization "
         "(which BayesianLinear.backward calls in mode 'local')"
     ),
     hints=[

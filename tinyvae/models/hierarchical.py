@@ -107,7 +107,7 @@ class HierarchicalPosterior(Module):
         z = np.concatenate([z1, z2.reshape(L, B, -1)], axis=-1)
         return z, (logvar1, eps1, mu2, logvar2, eps2)
 
-    def _sample_backward(self, dz, dmu2, dlogvar2, dlogvar1):
+    def backward_sample(self, dz, dmu2, dlogvar2, dlogvar1):
         """Backward of ``_sample`` for dz (L, B, J), plus the gradients that other terms
         (a log-density, a KL) give the top layer's (mu2, logvar2) and the bottom logvar1."""
         L, B, J = dz.shape
@@ -139,7 +139,7 @@ class HierarchicalPosterior(Module):
         L, B, J = self.take()
         dlog_q = np.reshape(dlog_q, (L, B))
         # log q = -1/2 sum (log 2 pi + logvar + eps^2) per layer: d/dlogvar = -1/2, d/dmu = 0
-        self._sample_backward(
+        self.backward_sample(
             dz.reshape(L, B, J),
             0.0,
             -0.5 * dlog_q.reshape(L * B, 1),
@@ -169,7 +169,7 @@ class HierarchicalPosterior(Module):
         # (mu2, logvar2) reach the loss through the KL too; log q1 gives logvar1 -1/2 each
         dmu2_kl, dlogvar2_kl = self.kl2.backward(np.reshape(dkl2, L * B))
         dlogvar1 = -0.5 * np.reshape(dlog_q1, (L, B)).sum(axis=0)[:, None]
-        self._sample_backward(dz.reshape(L, B, J), dmu2_kl, dlogvar2_kl, dlogvar1)
+        self.backward_sample(dz.reshape(L, B, J), dmu2_kl, dlogvar2_kl, dlogvar1)
         return None, None
 
     # -- evaluation, keeping nothing for a backward pass ------------------------------

@@ -19,7 +19,7 @@ likelihood is Gaussian: ``M2(z1_dim, likelihood="gaussian")``.
 
 import numpy as np
 
-from ..distributions.categorical import check_one_hot, one_hot
+from ..distributions.categorical import check_one_hot, one_hot, with_labels
 from ..nn.activations import ACTIVATIONS
 from ..nn.linear import INITS
 from ..nn.mlp import MLP
@@ -32,12 +32,6 @@ from .prior import StandardNormalPrior
 from .vae import VAE
 
 LIKELIHOODS = ("bernoulli", "gaussian")
-
-
-def with_labels(inputs, y):
-    """[inputs, y] along the last axis; ``y`` (B, K) is broadcast over leading sample axes."""
-    y = np.broadcast_to(y, (*inputs.shape[:-1], y.shape[-1]))
-    return np.concatenate([inputs, y], axis=-1)
 
 
 class M2(Module):
@@ -123,20 +117,6 @@ class M2(Module):
                 f"y: expected one-hot rows of shape ({batch}, {self.n_classes}), got {y.shape}"
             )
         return y.astype(self.dtype, copy=False)
-
-    # -- the two networks of y and z, for the objectives ----------------------------
-    def posterior_forward_kl(self, x, y, eps):
-        """z ~ q(z|x, y) for noise ``eps`` (L, B, J) and KL(q(z|x, y) || p(z)), shape (B,)."""
-        return self.posterior.forward_kl(with_labels(x, y), eps)
-
-    def likelihood_forward(self, x, y, z):
-        """log p(x|y, z) for z of shape (L, B, J): shape (L, B)."""
-        return self.likelihood.forward(x, with_labels(z, y))
-
-    def likelihood_backward(self, dlog_px):
-        """Backward of ``likelihood_forward``: dz (L, B, J); the gradient of y is dropped."""
-        _, dzy = self.likelihood.backward(dlog_px)
-        return dzy[..., : self.z_dim]
 
     # -- using a trained model ---------------------------------------------------
     def predict(self, x):

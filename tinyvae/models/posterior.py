@@ -11,11 +11,12 @@ posterior (a normalizing flow) can take its place:
     forward_kl(x, eps) -> (z, kl)   the same sample and the closed-form
                                     KL(q(z|x) || N(0, I)) of AEVB appendix B, for
                                     estimator B (only posteriors that have one);
-    log_prob(z, x) -> log_q         the density of a given z, which then is a
+    forward_log_prob(z, x) -> log_q the density of a given z, which then is a
                                     constant (score function, wake-sleep's sleep);
 
-each with its backward, and for evaluation, keeping no cache: ``encode(x)``
-(the parameters of q), ``sample_from(params, eps)``, ``sample(x, eps)`` and
+each with its backward (``backward``, ``backward_kl``, ``backward_log_prob``),
+and for evaluation, keeping no cache: ``log_prob(z, x)``, ``encode(x)`` (the
+parameters of q), ``sample_from(params, eps)``, ``sample(x, eps)`` and
 ``mean(x)``.
 
 With z = mu + sigma * eps, the log-density at the sample needs no division:
@@ -29,6 +30,7 @@ in float32, z - mu cancels once sigma is tiny next to |mu|.
 
 import numpy as np
 
+from .._aliases import renamed
 from ..distributions.gaussian import LOG_2PI, GaussianLogDensity
 from ..distributions.kl import StandardNormalKL, standard_normal_kl
 from ..distributions.reparameterize import Reparameterize
@@ -100,21 +102,30 @@ class GaussianPosterior(Module):
         return None, None
 
     # -- the density of a given z ---------------------------------------------------
-    def log_prob(self, z, x):
-        """log q(z|x) for a given z of shape (B, J) or (L, B, J): (B,) or (L, B)."""
+    def forward_log_prob(self, z, x):
+        """log q(z|x) for a given z of shape (B, J) or (L, B, J): (B,) or (L, B); kept
+        for ``backward_log_prob``."""
         mu, logvar = self._params(x)
         log_q = self.density.forward(z, mu, logvar)
-        self.save(phase="log_prob")
+        self.save(phase="forward_log_prob")
         return log_q
 
-    def log_prob_backward(self, dlog_q):
+    def backward_log_prob(self, dlog_q):
         """Gradients of log q(z|x): ``(dz, None)``, and the encoder's parameters' in grads."""
-        self.take("log_prob")
+        self.take("forward_log_prob")
         dz, dmu, dlogvar = self.density.backward(dlog_q)
         self.encoder.backward(np.concatenate([dmu, dlogvar], axis=1))  # as _params split it
         return dz, None
 
+    log_prob_backward = renamed("backward_log_prob", "log_prob_backward")  # tinyvae 0.2
+
     # -- evaluation, keeping nothing for a backward pass ------------------------------
+    def log_prob(self, z, x):
+        """log q(z|x) for a given z, (B,) or (L, B); keeps no cache."""
+        log_q = self.forward_log_prob(z, x)
+        self.clear_cache()
+        return log_q
+
     def encode(self, x):
         """The parameters of q(z|x): ``(mu, logvar)``, each (B, J)."""
         params = self._params(x)

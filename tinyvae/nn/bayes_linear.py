@@ -47,7 +47,7 @@ def local_reparameterization(A, theta, var, zeta):
     return A @ theta + std * zeta, std
 
 
-def local_reparameterization_backward(dB, A, theta, var, zeta, std):
+def backward_local_reparameterization(dB, A, theta, var, zeta, std):
     """``(dA, dtheta, dvar)`` of ``local_reparameterization`` for the upstream gradient dB."""
     # b = gamma + sqrt(delta) zeta:  d b / d delta = zeta / (2 sqrt(delta)),
     # zero where delta = 0 (a row of A that is all zeros has no noise)
@@ -122,7 +122,7 @@ class BayesianLinear(Module):
         self.grads["b"] += dB.sum(axis=0)
         if mode == "local":
             var, zeta, std = saved
-            dA, dtheta, dvar = local_reparameterization_backward(
+            dA, dtheta, dvar = backward_local_reparameterization(
                 dB, A, self.params["theta"], var, zeta, std
             )
             self.grads["theta"] += dtheta

@@ -24,7 +24,7 @@ KL of ``tinyvae.objectives.DropoutKL`` sums to one term per weight.
 import numpy as np
 
 from ..validation import check_bool, check_choice, check_dtype, check_float, check_int, check_rng
-from .bayes_linear import local_reparameterization, local_reparameterization_backward
+from .bayes_linear import backward_local_reparameterization, local_reparameterization
 from .linear import INITS, init_weights
 from .module import Module, unbroadcast
 
@@ -167,7 +167,7 @@ class GaussianDropoutLinear(Module):
                 self.grads["log_alpha"] += unbroadcast(dlog_alpha, self.alpha_shape())
             return dA, None
         std, var = saved
-        dA, dtheta, dvar = local_reparameterization_backward(dB, A, theta, var, noise, std)
+        dA, dtheta, dvar = backward_local_reparameterization(dB, A, theta, var, noise, std)
         # var = alpha theta^2: d var / d theta = 2 alpha theta, d var / d log alpha = var
         self.grads["theta"] += dtheta + dvar * 2.0 * alpha * theta
         if self.learn_alpha:

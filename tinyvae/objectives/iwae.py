@@ -13,7 +13,7 @@ import numpy as np
 
 from ..nn.functional import logsumexp
 from .objective import Objective
-from .sgvb import log_weights_backward, log_weights_forward
+from .sgvb import backward_log_weights, forward_log_weights
 
 
 class IWAE(Objective):
@@ -27,7 +27,7 @@ class IWAE(Objective):
         return self.saved
 
     def forward(self, x, eps):
-        log_w = log_weights_forward(self.model, x, eps)  # (L, B)
+        log_w = forward_log_weights(self.model, x, eps)  # (L, B)
         L = len(eps)
         bound = logsumexp(log_w, axis=0) - math.log(L)
         # normalized importance weights w_l / sum_l' w_l' = exp(log w_l - logsumexp)
@@ -37,4 +37,4 @@ class IWAE(Objective):
     def backward_bound(self, dbound, n_samples):
         # d bound / d log w_l = w_l / sum_l' w_l'
         dlog_w = (dbound * self.saved).astype(self.model.dtype, copy=False)
-        log_weights_backward(self.model, dlog_w)
+        backward_log_weights(self.model, dlog_w)

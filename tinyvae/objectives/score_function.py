@@ -29,9 +29,9 @@ class ScoreFunction(Objective):
         self.baseline = check_bool(baseline, "baseline")
 
     def check_parts(self):
-        if not hasattr(self.model.posterior, "log_prob"):
+        if not hasattr(self.model.posterior, "forward_log_prob"):
             raise TypeError(
-                "the score-function estimator needs log q(z|x) at a given z (log_prob); "
+                "the score-function estimator needs log q(z|x) at a given z (forward_log_prob); "
                 f"{type(self.model.posterior).__name__} has none"
             )
 
@@ -57,7 +57,7 @@ class ScoreFunction(Objective):
     def forward(self, x, eps):
         posterior = self.model.posterior
         z, _ = posterior.sample(x, eps)  # no gradient flows through z
-        log_q = posterior.log_prob(z, x)  # (L, B); caches the encoder for the score
+        log_q = posterior.forward_log_prob(z, x)  # (L, B); keeps the encoder for the score
         log_px = self.model.likelihood.forward(x, z)  # caches the decoder
         log_w = log_px + self.model.prior.log_prob(z) - log_q
         self.saved = log_w
@@ -71,4 +71,4 @@ class ScoreFunction(Objective):
         f = self.saved  # log w, (L, B)
         if self.baseline:
             f = f - (f.sum(axis=0) - f) / (L - 1)  # minus the mean of the other L - 1
-        self.model.posterior.log_prob_backward((dbound / L * f).astype(self.model.dtype))
+        self.model.posterior.backward_log_prob((dbound / L * f).astype(self.model.dtype))

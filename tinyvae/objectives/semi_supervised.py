@@ -41,6 +41,7 @@ from ..distributions.categorical import (
     CategoricalExpectation,
     CategoricalLogDensity,
     one_hot,
+    with_labels,
 )
 from ..distributions.reparameterize import sample_eps
 from ..validation import check_float, check_int, check_labels, check_rng
@@ -161,19 +162,19 @@ class SemiSupervised(Objective):
             check_rng(rng)
 
     # -- the bound of a labelled example -----------------------------------------------
-    def labelled_forward(self, x, y, eps):
+    def forward_labelled(self, x, y, eps):
         """-L(x, y) for one-hot rows y and noise eps (L, B, J): shape (B,)."""
         model = self.model
-        z, kl = model.posterior_forward_kl(x, y, eps)  # (L, B, J), (B,)
-        log_px = model.likelihood_forward(x, y, z)  # (L, B)
+        z, kl = model.posterior.forward_kl(with_labels(x, y), eps)  # q(z|x, y): (L, B, J), (B,)
+        log_px = model.likelihood.forward(x, with_labels(z, y))  # log p(x|y, z): (L, B)
         return log_px.mean(axis=0) + model.log_p_y - kl
 
-    def labelled_backward(self, dbound, n_samples):
-        """Backward of ``labelled_forward`` for d(objective)/d(-L) per row."""
+    def backward_labelled(self, dbound, n_samples):
+        """Backward of ``forward_labelled`` for d(objective)/d(-L) per row."""
         # d(-L)/d log p(x|y, z_l) = 1/L;  d(-L)/dKL = -1;  log p(y) is a constant
         dlog_px = np.broadcast_to(dbound / n_samples, (n_samples, len(dbound)))
-        dz = self.model.likelihood_backward(dlog_px)
-        self.model.posterior.backward_kl(dz, -dbound)
+        _, dzy = self.model.likelihood.backward(dlog_px)  # y is a label: its gradient is dropped
+        self.model.posterior.backward_kl(dzy[..., : self.model.z_dim], -dbound)
 
     # -- the whole objective --------------------------------------------------------------
     def forward(self, x, labels, eps):
@@ -187,7 +188,7 @@ class SemiSupervised(Objective):
         x_rows = np.concatenate([x[lab], np.tile(x[unl], (K, 1))])
         y_rows = np.concatenate([y_l, np.repeat(np.eye(K, dtype=y_l.dtype), B_u, axis=0)])
         eps_rows = np.concatenate([eps[:, lab], np.tile(eps[:, unl], (1, K, 1))], axis=1)
-        bound_rows = self.labelled_forward(x_rows, y_rows, eps_rows)  # (B_l + K B_u,)
+        bound_rows = self.forward_labelled(x_rows, y_rows, eps_rows)  # (B_l + K B_u,)
 
         logits = self.model.classifier.forward(x[np.concatenate([lab, unl])])
         log_q_y = self.log_q_y.forward(y_l, logits[:B_l])  # (B_l,)
@@ -249,7 +250,7 @@ class SemiSupervised(Objective):
         self.model.classifier.backward_logits(np.concatenate([dlogits_l, dlogits_u]))
 
         dbound_rows = np.concatenate([np.full(B_l, d_l, dtype=dtype), dminus_L_u.T.ravel()])
-        self.labelled_backward(dbound_rows.astype(dtype, copy=False), L)
+        self.backward_labelled(dbound_rows.astype(dtype, copy=False), L)
 
     # -- evaluation ------------------------------------------------------------------------
     def bound(self, x, rng=None, eps=None, batch_size=500, labels=None):

@@ -26,14 +26,14 @@ def has_closed_form_kl(model):
     return hasattr(model.posterior, "forward_kl") and getattr(model.prior, "standard_normal", False)
 
 
-def log_weights_forward(model, x, eps):
+def forward_log_weights(model, x, eps):
     """log w_l = log p(x|z_l) + log p(z_l) - log q(z_l|x) for z_l ~ q(z|x): shape (L, B)."""
     z, log_q = model.posterior.forward(x, eps)  # (L, B, J), (L, B)
     return model.likelihood.forward(x, z) + model.prior.forward(z) - log_q
 
 
-def log_weights_backward(model, dlog_w):
-    """Backward of ``log_weights_forward`` for dL/dlog w of shape (L, B)."""
+def backward_log_weights(model, dlog_w):
+    """Backward of ``forward_log_weights`` for dL/dlog w of shape (L, B)."""
     # z reaches log w through log p(x|z) and log p(z); log q gets -dlog_w
     _, dz = model.likelihood.backward(dlog_w)
     dz += model.prior.backward(dlog_w)
@@ -46,12 +46,12 @@ class SGVB_A(Objective):
     name = "A"
 
     def forward(self, x, eps):
-        return log_weights_forward(self.model, x, eps).mean(axis=0)
+        return forward_log_weights(self.model, x, eps).mean(axis=0)
 
     def backward_bound(self, dbound, n_samples):
         # d bound / d log w_l = 1/L
         dlog_w = np.broadcast_to(dbound / n_samples, (n_samples, len(dbound)))
-        log_weights_backward(self.model, dlog_w)
+        backward_log_weights(self.model, dlog_w)
 
 
 class SGVB_B(Objective):

@@ -93,7 +93,7 @@ class VariationalDropout(Objective):
         kl = self.kl_term.forward(log_alpha.astype(np.float64))
         return float(self.model.kl_scale * np.sum(counts * kl)), counts
 
-    def _kl_backward(self, dkl, counts):
+    def backward_kl(self, dkl, counts):
         dflat = self.kl_term.backward(self.model.kl_scale * dkl * counts)
         start = 0
         for layer in self.model.rate_layers():
@@ -150,7 +150,7 @@ class VariationalDropout(Objective):
         _, dlogits = self.log_p.backward(np.full(M, -dloss / M, dtype=self.model.dtype))
         self.model.backward(dlogits)
         if counts is not None:
-            self._kl_backward(dloss / self.n_train, counts)
+            self.backward_kl(dloss / self.n_train, counts)
         if self.l2:
             for W, dW in self.weights():
                 dW += (dloss * self.l2) * W  # d/dW (l2/2 W^2) = l2 W

@@ -20,12 +20,13 @@ two networks form, and that is what ``loss`` returns. ``backward`` adds the
 gradients of both phases, each into its own network.
 
 Everything goes through the model's public parts: ``posterior.sample`` and
-``posterior.log_prob`` (a posterior with a density at a given z),
+``posterior.forward_log_prob`` (a posterior with a density at a given z),
 ``prior.sample`` and ``likelihood.forward`` / ``likelihood.sample``.
 """
 
 import numpy as np
 
+from .._aliases import renamed
 from ..validation import check_float, check_int, check_model, check_rng
 from .objective import Objective, check_pending
 from .sgvb import SGVB_B, has_closed_form_kl
@@ -37,16 +38,18 @@ class WakeSleep(Objective):
     ``loss(x, rng)`` runs both phases on a batch and ``len(x)`` dreams and
     returns -ELBO (estimator B at the wake phase's z); ``backward(dloss)``
     fills the decoder's grads from the wake phase and the encoder's from the
-    sleep phase. Each phase can also be run on its own: ``wake_loss`` /
-    ``wake_backward`` and ``sleep_loss`` / ``sleep_backward``.
+    sleep phase. Each phase can also be run on its own: ``loss_wake`` /
+    ``backward_wake`` and ``loss_sleep`` / ``backward_sleep``.
     """
 
     name = "wake_sleep"
 
     def __init__(self, vae):
         check_model(vae, self.family, "WakeSleep")
-        if not hasattr(vae.posterior, "log_prob"):
-            raise TypeError("the sleep phase needs log q(z|x) at a dreamed z (posterior.log_prob)")
+        if not hasattr(vae.posterior, "forward_log_prob"):
+            raise TypeError(
+                "the sleep phase needs log q(z|x) at a dreamed z (posterior.forward_log_prob)"
+            )
         if not has_closed_form_kl(vae):
             raise TypeError(
                 "wake-sleep reports the ELBO by estimator B, which needs a posterior with a "
@@ -69,7 +72,7 @@ class WakeSleep(Objective):
         return [(part, part.cache)]
 
     # -- wake: the generative parameters theta ------------------------------------------
-    def _wake_forward(self, x, eps):
+    def forward_wake(self, x, eps):
         """-log p_theta(x|z) averaged, z ~ q_phi(z|x) a constant; caches the decoder."""
         vae = self.vae
         params = vae.posterior.encode(x)
@@ -79,7 +82,7 @@ class WakeSleep(Objective):
         self.wake_elbo = float(np.mean(log_px.mean(axis=0) - vae.posterior.analytic_kl(params)))
         return log_px
 
-    def wake_loss(self, x, rng=None, eps=None):
+    def loss_wake(self, x, rng=None, eps=None):
         """Batch mean of -log p_theta(x|z), z = mu + exp(logvar / 2) * eps ~ q_phi(z|x).
 
         Maximum likelihood for the decoder on completed data (x, z). Pass
@@ -91,20 +94,20 @@ class WakeSleep(Objective):
         x = self.vae.check_data(x)
         eps = self.vae.noise(len(x), rng, eps, 1)  # (L, B, J)
         self.clear_cache()  # no stale activations survive
-        log_px = self._wake_forward(x, eps)
-        self.save(log_px.shape, self._held(self.vae.likelihood), phase="wake_loss")
+        log_px = self.forward_wake(x, eps)
+        self.save(log_px.shape, self._held(self.vae.likelihood), phase="loss_wake")
         return float(-log_px.mean())
 
-    def wake_backward(self, dloss=1.0):
-        """Add d(dloss * wake_loss)/dtheta into the decoder's ``grads`` only."""
+    def backward_wake(self, dloss=1.0):
+        """Add d(dloss * loss_wake)/dtheta into the decoder's ``grads`` only."""
         dloss = check_float(dloss, "dloss")
-        shape, wake = self.take("wake_loss")
-        check_pending(wake, "wake_backward() (after vae.loss()?)")
-        self._wake_backward(dloss, shape)
+        shape, wake = self.take("loss_wake")
+        check_pending(wake, "backward_wake() (after vae.loss()?)")
+        self._add_wake_gradient(dloss, shape)
 
-    def _wake_backward(self, dloss, shape):
+    def _add_wake_gradient(self, dloss, shape):
         L, B = shape
-        # wake_loss = -1/(L B) sum_lb log p(x_b|z_lb)
+        # loss_wake = -1/(L B) sum_lb log p(x_b|z_lb)
         dlog_px = np.full((L, B), -dloss / (L * B), dtype=self.vae.dtype)
         self.vae.likelihood.backward(dlog_px)  # dL/dz is dropped: z is data here
 
@@ -118,7 +121,7 @@ class WakeSleep(Objective):
     def _check_n(n):
         return check_int(n, "n (the number of dreams)")
 
-    def sleep_loss(self, n, rng=None, z=None, x=None):
+    def loss_sleep(self, n, rng=None, z=None, x=None):
         """Batch mean of -log q_phi(z|x) over n dreams (z, x) ~ p(z) p_theta(x|z).
 
         Maximum likelihood for the encoder on dreamed pairs. Pass ``rng`` to
@@ -129,19 +132,19 @@ class WakeSleep(Objective):
         n = self._check_n(n)
         if z is None and x is not None:
             raise ValueError(
-                "sleep_loss: x was given without the z it was dreamed from; pass z too (or neither)"
+                "loss_sleep: x was given without the z it was dreamed from; pass z too (or neither)"
             )
         if z is not None:
             z = vae.check_z(z)
             if len(z) != n:
-                raise ValueError(f"sleep_loss: z has {len(z)} rows, expected n = {n}")
+                raise ValueError(f"loss_sleep: z has {len(z)} rows, expected n = {n}")
         if x is not None:
             x = vae.check_data(x)
             if len(x) != n:
-                raise ValueError(f"sleep_loss: x has {len(x)} rows, expected n = {n}")
+                raise ValueError(f"loss_sleep: x has {len(x)} rows, expected n = {n}")
         if x is None and rng is None:
             raise ValueError(
-                "sleep_loss: pass rng= (a numpy Generator) to dream, "
+                "loss_sleep: pass rng= (a numpy Generator) to dream, "
                 "or the dream itself as z= and x="
             )
         if z is None:
@@ -149,20 +152,20 @@ class WakeSleep(Objective):
         elif x is None:
             x = vae.likelihood.sample(z, rng)
         self.clear_cache()  # no stale activations survive
-        log_q = vae.posterior.log_prob(z, x)  # (n,)
-        self.save(n, self._held(vae.posterior), phase="sleep_loss")
+        log_q = vae.posterior.forward_log_prob(z, x)  # (n,)
+        self.save(n, self._held(vae.posterior), phase="loss_sleep")
         return float(-log_q.mean())
 
-    def sleep_backward(self, dloss=1.0):
-        """Add d(dloss * sleep_loss)/dphi into the encoder's ``grads`` only."""
+    def backward_sleep(self, dloss=1.0):
+        """Add d(dloss * loss_sleep)/dphi into the encoder's ``grads`` only."""
         dloss = check_float(dloss, "dloss")
-        n, sleep = self.take("sleep_loss")
-        check_pending(sleep, "sleep_backward() (after vae.loss()?)")
-        self._sleep_backward(dloss, n)
+        n, sleep = self.take("loss_sleep")
+        check_pending(sleep, "backward_sleep() (after vae.loss()?)")
+        self._add_sleep_gradient(dloss, n)
 
-    def _sleep_backward(self, dloss, n):
-        # sleep_loss = -1/n sum_b log q(z_b|x_b); the dreamed (z, x) get no gradient
-        self.vae.posterior.log_prob_backward(np.full(n, -dloss / n, dtype=self.vae.dtype))
+    def _add_sleep_gradient(self, dloss, n):
+        # loss_sleep = -1/n sum_b log q(z_b|x_b); the dreamed (z, x) get no gradient
+        self.vae.posterior.backward_log_prob(np.full(n, -dloss / n, dtype=self.vae.dtype))
 
     # -- both phases: the objective that tinyvae.fit trains -------------------------------
     def loss(self, x, rng=None, eps=None):
@@ -178,8 +181,8 @@ class WakeSleep(Objective):
         z_dream = self.vae.prior.sample(len(x), rng)
         x_dream = self.vae.likelihood.sample(z_dream, rng)
         self.clear_cache()
-        log_px = self._wake_forward(x, eps)
-        log_q = self.vae.posterior.log_prob(z_dream, x_dream)
+        log_px = self.forward_wake(x, eps)
+        log_q = self.vae.posterior.forward_log_prob(z_dream, x_dream)
         wake, sleep = self._held(self.vae.likelihood), self._held(self.vae.posterior)
         self.save(log_px.shape, len(x), wake, sleep, phase="loss")
         self.last_losses = (float(-log_px.mean()), float(-log_q.mean()))
@@ -189,17 +192,23 @@ class WakeSleep(Objective):
         """The wake gradient into the decoder and the sleep gradient into the encoder."""
         dloss = check_float(dloss, "dloss")
         shape, n, wake, sleep = self.take("loss")
-        check_pending(wake, "wake_backward() (after vae.loss()?)")  # both phases intact
-        check_pending(sleep, "sleep_backward() (after vae.loss()?)")  # before either adds
-        self._wake_backward(dloss, shape)
-        self._sleep_backward(dloss, n)
+        check_pending(wake, "backward_wake() (after vae.loss()?)")  # both phases intact
+        check_pending(sleep, "backward_sleep() (after vae.loss()?)")  # before either adds
+        self._add_wake_gradient(dloss, shape)
+        self._add_sleep_gradient(dloss, n)
+
+    # tinyvae 0.2's names of the two phases
+    wake_loss = renamed("loss_wake", "wake_loss")
+    wake_backward = renamed("backward_wake", "wake_backward")
+    sleep_loss = renamed("loss_sleep", "sleep_loss")
+    sleep_backward = renamed("backward_sleep", "sleep_backward")
 
     def bound(self, x, rng=None, eps=None, batch_size=1000):
         """The ELBO per example (estimator B): what wake-sleep is judged by (AEVB Fig. 3)."""
         return SGVB_B(self.vae).bound(x, rng=rng, eps=eps, batch_size=batch_size)
 
     def step(self, x, optimizer, rng):
-        """One wake-sleep update: returns ``(wake_loss, sleep_loss)`` before the step.
+        """One wake-sleep update: returns ``(loss_wake, loss_sleep)`` before the step.
 
         Zeroes the gradients, runs both phases and takes one ``optimizer``
         step. The phases' gradients touch disjoint parameters, so one

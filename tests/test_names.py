@@ -1,0 +1,70 @@
+"""One protocol shape: forward/backward and forward_X/backward_X; log_prob keeps nothing;
+tinyvae 0.2's names still work and warn."""
+
+import numpy as np
+import pytest
+
+import tinyvae as tv
+
+
+def small():
+    rng = np.random.default_rng(0)
+    model = tv.VAE(5, (4,), 2, activation="tanh", rng=rng, dtype=np.float64)
+    x = (rng.uniform(size=(3, 5)) > 0.5).astype(np.float64)
+    return model, x, rng
+
+
+def test_a_posteriors_log_prob_keeps_nothing_and_forward_log_prob_pairs_with_its_backward():
+    model, x, rng = small()
+    z = rng.normal(size=(3, 2))
+    log_q = model.posterior.log_prob(z, x)
+    assert all(module.cache is None for _, module in model.posterior.modules())
+    with pytest.raises(RuntimeError, match=r"without a matching forward_log_prob\(\)"):
+        model.posterior.backward_log_prob(np.ones(3))
+    np.testing.assert_array_equal(model.posterior.forward_log_prob(z, x), log_q)
+    dz, dx = model.posterior.backward_log_prob(np.ones(3))
+    assert dz.shape == z.shape and dx is None
+
+
+def test_the_0_2_names_warn_and_do_the_same():
+    model, x, rng = small()
+    ws = tv.WakeSleep(model)
+    with pytest.warns(
+        DeprecationWarning, match=r"wake_loss\(\) is tinyvae 0.2's name; use loss_wake"
+    ):
+        old = ws.wake_loss(x, rng=np.random.default_rng(1))
+    assert old == ws.loss_wake(x, rng=np.random.default_rng(1))
+    with pytest.warns(DeprecationWarning, match="backward_wake"):
+        ws.wake_backward()
+    z = rng.normal(size=(3, 2))
+    model.posterior.forward_log_prob(z, x)
+    with pytest.warns(DeprecationWarning, match="backward_log_prob"):
+        model.posterior.log_prob_backward(np.ones(3))
+
+
+def test_a_0_2_module_with_its_own_cache_still_trains_and_warns():
+    class Square(tv.Module):
+        def forward(self, x):
+            self.cache = x
+            return x * x
+
+        def backward(self, dy):
+            return dy * 2 * self._pop_cache()
+
+    layer = Square()
+    layer.forward(np.arange(3.0))
+    with pytest.warns(DeprecationWarning, match=r"self.save\(...\)"):
+        np.testing.assert_array_equal(layer.backward(np.ones(3)), [0.0, 2.0, 4.0])
+
+
+def test_take_refuses_without_consuming_and_names_both_phases():
+    model, x, rng = small()
+    eps = rng.normal(size=(1, 3, 2))
+    model.posterior.forward(x, eps)
+    record = model.posterior.cache
+    with pytest.raises(RuntimeError, match=r"last forward pass was forward\(\), so this backward, "
+                       r"the one of forward_kl\(\), cannot use it"):  # fmt: skip
+        model.posterior.backward_kl(np.ones((1, 3, 2)), np.ones(3))
+    assert model.posterior.cache is record  # a refusal changes nothing
+    model.posterior.backward(np.ones((1, 3, 2)), np.ones((1, 3)))
+    assert model.posterior.cache is None
