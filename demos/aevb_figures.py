@@ -186,7 +186,10 @@ def figure5(path, models, shape, rng):
     for i, (z_dim, model) in enumerate(sorted(models.items())):
         ax = fig.add_subplot(1, len(models), i + 1)
         ax.imshow(
-            tile(model.sample(100, rng).reshape(-1, *shape), 10, 10), cmap="gray", vmin=0, vmax=1
+            tile(model.sample_means(100, rng).reshape(-1, *shape), 10, 10),
+            cmap="gray",
+            vmin=0,
+            vmax=1,
         )
         ax.set_title(f"MNIST samples, Nz = {z_dim}", fontsize=9)
         ax.axis("off")

@@ -219,7 +219,7 @@ def run(args):
             f"{' + '.join(map(str, metrics['active_units']))} active units"
         )
         if seed == args.seeds[0]:
-            samples[name] = model.sample(64, eval_rng)
+            samples[name] = model.sample_means(64, eval_rng)
 
     table = write_table(os.path.join(args.out, "table.md"), args, runs, subset)
     curves(os.path.join(args.out, "curves.png"), runs)

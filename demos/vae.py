@@ -230,7 +230,7 @@ def train_and_draw(args, out, checkpoint):
     )
     plots.image_grid(
         os.path.join(out, "samples.png"),
-        model.sample(64, figure_rng),
+        model.sample_means(64, figure_rng),
         shape,
         8,
         8,

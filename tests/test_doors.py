@@ -294,9 +294,14 @@ CASES = [
         ValueError,
         "x: contains NaN",
     ),
-    ("sample n=0", lambda w: w.model.sample(0, w.rng), ValueError, "n: expected an integer >= 1"),
-    ("sample n=1.5", lambda w: w.model.sample(1.5, w.rng), TypeError, "n: "),
-    ("sample rng", lambda w: w.model.sample(2, 0), TypeError, "rng: "),
+    (
+        "sample n=0",
+        lambda w: w.model.sample_means(0, w.rng),
+        ValueError,
+        "n: expected an integer >= 1",
+    ),
+    ("sample n=1.5", lambda w: w.model.sample_means(1.5, w.rng), TypeError, "n: "),
+    ("sample rng", lambda w: w.model.sample_means(2, 0), TypeError, "rng: "),
     ("reconstruct rng", lambda w: w.model.reconstruct(w.x, 0), TypeError, "rng: "),
     (
         "decode_mean",

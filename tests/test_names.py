@@ -68,3 +68,28 @@ def test_take_refuses_without_consuming_and_names_both_phases():
     assert model.posterior.cache is record  # a refusal changes nothing
     model.posterior.backward(np.ones((1, 3, 2)), np.ones((1, 3)))
     assert model.posterior.cache is None
+
+
+def test_sample_means_says_what_it_returns_and_the_0_2_sample_warns():
+    model, _, _ = small()
+    means = model.sample_means(4, np.random.default_rng(3))
+    assert means.shape == (4, 5) and ((means > 0) & (means < 1)).all()  # probabilities
+    with pytest.warns(DeprecationWarning, match="sample_means"):
+        old = model.sample(4, np.random.default_rng(3))
+    np.testing.assert_array_equal(old, means)
+
+
+def test_the_models_share_one_base_and_say_which_estimators_their_posterior_serves():
+    from tinyvae.models.latent import AutoEncodingModel, LatentVariableModel
+
+    assert issubclass(tv.VAE, AutoEncodingModel) and issubclass(
+        tv.HierarchicalVAE, AutoEncodingModel
+    )
+    assert issubclass(tv.M2, LatentVariableModel) and not issubclass(tv.M2, AutoEncodingModel)
+    message = (
+        r"'B' needs a posterior with forward_kl\(\), which IAFPosterior does not have; "
+        r"expected one of \['A', 'sgvb_a', 'iwae'\]"
+    )
+    with pytest.raises(ValueError, match=message):
+        tv.VAE(4, (3,), 2, iaf_steps=1, estimator="B", rng=np.random.default_rng(0))
+    assert tv.HierarchicalVAE(4, (3,), 2, (3,), 2, rng=np.random.default_rng(0)).estimator == "A"

@@ -114,7 +114,7 @@ def test_decode_mean_is_e_x_given_z(likelihood, bounded, dtype):
 @pytest.mark.parametrize(("likelihood", "bounded", "dtype"), CONFIGS)
 def test_sample_is_e_x_given_z_for_z_from_the_prior(likelihood, bounded, dtype):
     model = make_model(likelihood, bounded, dtype, seed=4)
-    got = model.sample(6, np.random.default_rng(9))
+    got = model.sample_means(6, np.random.default_rng(9))
     z = np.random.default_rng(9).standard_normal((6, J), dtype=model.dtype)
     assert got.shape == (6, D) and got.dtype == model.dtype
     np.testing.assert_allclose(got, mean_by_hand(model, z), **tolerance(dtype))

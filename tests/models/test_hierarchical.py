@@ -74,7 +74,7 @@ def test_evaluation_and_sampling_keep_no_cache():
     assert np.isfinite(tv.log_likelihood(model, x, k=20, rng=rng)).all()
     count, variances = tv.active_units(model, x)
     assert variances.shape == (7,)
-    assert model.sample(4, rng).shape == (4, 8)
+    assert model.sample_means(4, rng).shape == (4, 8)
     assert model.reconstruct(x, rng).shape == (6, 8)
     assert all(module.cache is None for _, module in model.modules())
 

@@ -231,7 +231,7 @@ def test_an_encoder_of_the_wrong_width_is_refused():
 
 
 def test_vae_refuses_the_two_layer_estimator():
-    with pytest.raises(ValueError, match="two stochastic layers"):
+    with pytest.raises(ValueError, match=r"needs a posterior with forward_top_kl\(\)"):
         tv.VAE(8, estimator="B_top")
 
 

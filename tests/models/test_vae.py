@@ -101,7 +101,7 @@ def test_evaluation_between_loss_and_backward_is_caught(model, x):
         lambda: model.encode(x),
         lambda: model.decode(np.zeros((2, 3), np.float32)),
         lambda: model.reconstruct(x, rng),
-        lambda: model.sample(2, rng),
+        lambda: model.sample_means(2, rng),
     ):
         model.loss(x, rng=rng)
         use()
@@ -113,7 +113,7 @@ def test_public_helpers_validate_their_input(model, x):
     with pytest.raises(ValueError, match="last axis of size 3"):
         model.decode_mean(np.zeros((2, 4)))
     with pytest.raises(ValueError, match=r"n: expected an integer >= 1, got -1"):
-        model.sample(-1, np.random.default_rng(0))
+        model.sample_means(-1, np.random.default_rng(0))
     with pytest.raises(TypeError, match="Generator"):
         model.reconstruct(x, rng=0)
 
@@ -146,10 +146,10 @@ def test_astype_float64_gives_the_same_loss_in_higher_precision(model, x):
 
 def test_samples_and_reconstructions_are_probabilities(model, x):
     rng = np.random.default_rng(0)
-    for images in (model.sample(4, rng), model.reconstruct(x, rng)):
+    for images in (model.sample_means(4, rng), model.reconstruct(x, rng)):
         assert images.dtype == np.float32
         assert np.all((images >= 0) & (images <= 1))
-    assert model.sample(4, rng).shape == (4, 12)
+    assert model.sample_means(4, rng).shape == (4, 12)
 
 
 @pytest.mark.parametrize(
@@ -204,7 +204,7 @@ def test_gaussian_decoder_for_continuous_data():
     loss = model.loss(x, rng=rng)
     assert np.isfinite(loss)
     assert model.decoder.layers[-1].params["W"].shape == (5, 12)  # mu_x and logvar_x
-    assert model.sample(3, rng).shape == (3, 6)
+    assert model.sample_means(3, rng).shape == (3, 6)
 
 
 @pytest.mark.parametrize("estimator", ["B", "A", "iwae"])

@@ -235,7 +235,7 @@ def test_one_hot_rows_of_the_wrong_width_are_refused():
     with pytest.raises(ValueError, match="y: expected one-hot rows"):
         model.decode_mean(np.zeros((2, 2)), np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0]]))
     with pytest.raises(ValueError, match="labels: expected integers 0..2"):
-        model.sample(np.array([0, 5]), rng)
+        model.sample_means(np.array([0, 5]), rng)
 
 
 def test_bad_objective_arguments_are_refused():
@@ -259,7 +259,7 @@ def test_the_model_helpers_have_the_documented_shapes(tmp_path):
     model = tv.M2(6, n_classes=4, hidden=(5,), z_dim=2, rng=rng)
     x = binary(rng, 3).astype(np.float32)
     assert model.analogies(x, np.array([0, 1, 3])).shape == (3, 4, 6)
-    assert model.sample(np.array([0, 1, 2, 3, 3]), rng).shape == (5, 6)
+    assert model.sample_means(np.array([0, 1, 2, 3, 3]), rng).shape == (5, 6)
     assert model.predict(x).shape == (3,)
     assert 0.0 <= model.error(x, np.array([0, 1, 2])) <= 1.0
     assert "M2(x_dim=6, n_classes=4" in repr(model)

@@ -1,6 +1,7 @@
 """Part III: what p and q are -- priors, posteriors, likelihoods and the models they make.
 
-Read prior.py, posterior.py (q(z|x)), likelihood.py (p(x|z)), then vae.py;
+Read prior.py, posterior.py (q(z|x)), likelihood.py (p(x|z)), latent.py (what
+every such model shares: its parts, the checks at its doors), then vae.py;
 hierarchical.py has two stochastic layers, iaf.py a richer q(z|x) (inverse
 autoregressive flow); classifier.py is q(y|x) of the semi-supervised model m2.py;
 dropout_mlp.py a classifier with (variational) dropout.

@@ -35,14 +35,13 @@ from ..nn.activations import ACTIVATIONS
 from ..nn.linear import INITS
 from ..nn.mlp import MLP
 from ..nn.module import Module, Sequential
-from ..objectives import make_objective, resolve_estimator
+from ..objectives import check_estimator, make_objective
 from ..validation import check_choice, check_dtype, check_int, check_rng, check_sizes
+from .latent import AutoEncodingModel
 from .likelihood import BernoulliLikelihood
 from .posterior import log_q_at_sample
-from .vae import VAE
 
 # the bounds this model can be trained with: samples and densities, or the top layer's KL
-TWO_LAYER_ESTIMATORS = ("A", "sgvb_a", "iwae", "B_top", "sgvb_b_top")
 
 
 class TakeFirst(Module):
@@ -258,7 +257,7 @@ class HierarchicalPrior(Module):
         return np.concatenate([z1, z2], axis=1)
 
 
-class HierarchicalVAE(VAE):
+class HierarchicalVAE(AutoEncodingModel):
     """A VAE with two stochastic layers; the defaults are the IWAE paper's (section 5).
 
     q(z1|x): x_dim -> hidden1 -> 2 z1_dim;  q(z2|z1): z1_dim -> hidden2 -> 2 z2_dim;
@@ -282,7 +281,7 @@ class HierarchicalVAE(VAE):
         dtype=np.float32,
         estimator=None,
     ):
-        Module.__init__(self)
+        super().__init__()
         self.x_dim = check_int(x_dim, "x_dim")
         self.hidden1 = check_sizes(hidden1, "hidden1")
         self.z1_dim = check_int(z1_dim, "z1_dim")
@@ -291,13 +290,7 @@ class HierarchicalVAE(VAE):
         self.activation = check_choice(activation, "activation", ACTIVATIONS)
         self.init = check_choice(init, "init", INITS)
         self.dtype = check_dtype(dtype)
-        estimator = "A" if estimator is None else estimator
-        resolve_estimator(estimator)
-        if estimator not in TWO_LAYER_ESTIMATORS:
-            raise ValueError(
-                f"estimator: {estimator!r} needs a closed-form KL or log q at a given z, which "
-                f"the two-layer model does not have; expected one of {list(TWO_LAYER_ESTIMATORS)}"
-            )
+        estimator = check_estimator(estimator, HierarchicalPosterior)  # before any weight
         self.estimator = estimator
         rng = np.random.default_rng() if rng is None else check_rng(rng, "HierarchicalVAE")
         self.z_dim = self.z1_dim + self.z2_dim
@@ -326,7 +319,3 @@ class HierarchicalVAE(VAE):
             "z2_dim": self.z2_dim,
             "activation": self.activation,
         }
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "model")
-        return f"HierarchicalVAE({args})"

@@ -19,22 +19,22 @@ likelihood is Gaussian: ``M2(z1_dim, likelihood="gaussian")``.
 
 import numpy as np
 
+from .._aliases import renamed
 from ..distributions.categorical import check_one_hot, one_hot, with_labels
 from ..nn.activations import ACTIVATIONS
 from ..nn.linear import INITS
 from ..nn.mlp import MLP
-from ..nn.module import Module
 from ..validation import check_choice, check_dtype, check_int, check_rng, check_sizes
 from .classifier import Classifier
+from .latent import LatentVariableModel
 from .likelihood import BernoulliLikelihood, GaussianLikelihood
 from .posterior import GaussianPosterior
 from .prior import StandardNormalPrior
-from .vae import VAE
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
 
-class M2(Module):
+class M2(LatentVariableModel):
     """M2 with MLP networks; ``hidden`` is shared by the encoder, decoder and classifier.
 
     The paper uses one hidden layer of 500 softplus units in each network
@@ -99,11 +99,7 @@ class M2(Module):
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"M2({args})"
 
-    # -- checking what comes in: x, z and the noise as the VAE checks them, and y ----------
-    check_data = VAE.check_data
-    check_z = VAE.check_z
-    check_noise = VAE.check_noise
-
+    # -- checking what comes in: x, z and the noise as every such model does, and y -------
     def check_y(self, y, batch):
         """Labels as one-hot rows (B, K): given as integers 0..K-1 or as one-hot rows."""
         y = np.asarray(y)
@@ -149,8 +145,10 @@ class M2(Module):
         labels = np.tile(np.arange(K), B)
         return self.decode_mean(z, labels).reshape(B, K, -1)
 
-    def sample(self, labels, rng):
+    def sample_means(self, labels, rng):
         """E[x|y, z] for z ~ p(z) drawn afresh for each label in ``labels``."""
-        check_rng(rng, "sample")
+        check_rng(rng, "sample_means")
         y = self.check_y(labels, len(np.asarray(labels)))
         return self.decode_mean(self.prior.sample(len(y), rng), y)
+
+    sample = renamed("sample_means", "sample")  # tinyvae 0.2's name; it returned means

@@ -36,6 +36,27 @@ def resolve_estimator(name):
     return ESTIMATORS[check_choice(name, "estimator", ESTIMATORS)]
 
 
+def default_estimator(posterior_class):
+    """ "B" where q(z|x) has a closed-form KL from the prior (AEVB eq. 10), else "A"."""
+    return "B" if hasattr(posterior_class, "forward_kl") else "A"
+
+
+def check_estimator(name, posterior_class):
+    """The estimator ``name`` (None: ``default_estimator``) if a posterior of
+    ``posterior_class`` offers what its bound needs; a clear error otherwise.
+    A model checks this before it draws a single weight."""
+    if name is None:
+        return default_estimator(posterior_class)
+    needs = resolve_estimator(name).needs
+    if not hasattr(posterior_class, needs):
+        usable = [n for n, cls in ESTIMATORS.items() if hasattr(posterior_class, cls.needs)]
+        raise ValueError(
+            f"estimator: {name!r} needs a posterior with {needs}(), which "
+            f"{posterior_class.__name__} does not have; expected one of {usable}"
+        )
+    return name
+
+
 def make_objective(model, estimator, n_samples=1, baseline=False):
     """The objective that trains ``model`` with ``estimator`` and ``n_samples`` samples.
 
@@ -66,6 +87,8 @@ __all__ = [
     "VariationalDropout",
     "WakeSleep",
     "add_weight_prior",
+    "check_estimator",
+    "default_estimator",
     "elbo_objective",
     "make_objective",
     "paper_alpha",

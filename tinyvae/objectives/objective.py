@@ -61,6 +61,7 @@ class Objective(Saves):
 
     name = None  # the short name, e.g. "B"
     family = "vae"  # the models it trains (validation.check_model)
+    needs = "forward"  # what the bound asks of the posterior: a sample and log q at it
 
     def __init__(self, model, n_samples=1):
         check_model(model, self.family, type(self).__name__)

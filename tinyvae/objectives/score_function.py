@@ -23,6 +23,7 @@ class ScoreFunction(Objective):
     """Estimator A's value with the score-function gradient for the encoder."""
 
     name = "score"
+    needs = "forward_log_prob"  # log q(z|x) at a given z, for the score
 
     def __init__(self, model, n_samples=1, baseline=False):
         super().__init__(model, n_samples)

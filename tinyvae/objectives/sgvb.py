@@ -58,6 +58,7 @@ class SGVB_B(Objective):
     """SGVB estimator B (AEVB eq. 10): bound = 1/L sum_l log p(x|z_l) - KL(q(z|x) || p(z))."""
 
     name = "B"
+    needs = "forward_kl"  # a sample and the closed-form KL
 
     def check_parts(self):
         model = self.model
@@ -93,6 +94,7 @@ class SGVB_B_Top(Objective):
     """
 
     name = "B_top"
+    needs = "forward_top_kl"  # two layers, the top one's KL in closed form
 
     def check_parts(self):
         if not hasattr(self.model.posterior, "forward_top_kl"):
