@@ -93,3 +93,20 @@ def test_the_models_share_one_base_and_say_which_estimators_their_posterior_serv
     with pytest.raises(ValueError, match=message):
         tv.VAE(4, (3,), 2, iaf_steps=1, estimator="B", rng=np.random.default_rng(0))
     assert tv.HierarchicalVAE(4, (3,), 2, (3,), 2, rng=np.random.default_rng(0)).estimator == "A"
+
+
+def test_every_dropout_layer_takes_its_noise_and_returns_dx_and_none():
+    """Binary dropout sits on its linear layer like the Gaussian kinds: forward(h, eps),
+    backward -> (dh, None), so the network treats every kind alike."""
+    from tinyvae.gradcheck import check_module
+    from tinyvae.nn.dropout import DropoutLinear
+
+    rng = np.random.default_rng(0)
+    layer = DropoutLinear(4, 3, p=0.25, rng=rng, dtype=np.float64)
+    A, u = rng.normal(size=(5, 4)), rng.uniform(size=layer.noise_shape(5))
+    report = check_module(layer, A, u, constant=[1])
+    assert report.passed(1e-6), str(report)
+    for dropout in ("none", "binary", "gaussian_A", "variational_B"):
+        model = tv.DropoutMLP(4, (3,), 2, dropout=dropout, rng=np.random.default_rng(1))
+        model.forward(np.ones((2, 4), np.float32), model.noise(2, np.random.default_rng(2)))
+        assert model.backward(np.ones((2, 2), np.float32)).shape == (2, 4)

@@ -203,7 +203,7 @@ class GradcheckReport:
 def _differentiable(n_inputs, constant, n_grads):
     """Which inputs must get a gradient: all but ``constant``; or the first ``n_grads``."""
     if constant is not None:
-        constant = set(_as_tuple(constant))
+        constant = set(constant) if isinstance(constant, (list, tuple, set)) else {constant}
         return [i not in constant for i in range(n_inputs)]
     if n_grads is not None:
         return [i < n_grads for i in range(n_inputs)]

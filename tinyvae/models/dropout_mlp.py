@@ -21,9 +21,9 @@ import numpy as np
 
 from ..distributions.categorical import log_softmax
 from ..nn.activations import ACTIVATIONS
-from ..nn.dropout import BinaryDropout
+from ..nn.dropout import DropoutLinear
 from ..nn.gaussian_dropout import GRANULARITIES, SAMPLINGS, GaussianDropoutLinear
-from ..nn.linear import INITS, Linear
+from ..nn.linear import INITS
 from ..nn.module import Module
 from ..validation import (
     check_choice,
@@ -94,7 +94,7 @@ class DropoutMLP(Module):
             raise ValueError("granularity: type A learns a rate per 'layer' or per 'unit'")
         rng = np.random.default_rng() if rng is None else check_rng(rng, "DropoutMLP")
         sizes = [self.in_dim, *self.hidden, self.n_classes]
-        self.layers, self.dropouts, self.activations = [], [], []
+        self.layers, self.activations = [], []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
             if gaussian:
                 kind = "A" if "_A" in dropout else "B"
@@ -112,10 +112,9 @@ class DropoutMLP(Module):
                     rng,
                     self.dtype,
                 )
-            else:
-                layer = Linear(fan_in, fan_out, init, rng, self.dtype, input_grad=True)
-                if dropout == "binary":
-                    self.dropouts.append(BinaryDropout(self.p))
+            else:  # p = 0 without dropout: a plain linear layer
+                p = self.p if dropout == "binary" else 0.0
+                layer = DropoutLinear(fan_in, fan_out, p, init, rng, self.dtype)
             self.layers.append(layer)
         self.activations = [ACTIVATIONS[activation]() for _ in self.hidden]
         # the paper's A2: type A with its KL divided by 3 (the objective applies it)
@@ -152,11 +151,6 @@ class DropoutMLP(Module):
         return self.dropout.startswith("variational")
 
     # -- noise ---------------------------------------------------------------------------
-    def noise_shape(self, layer, batch):
-        """The shape of ``layer``'s noise for ``batch`` rows: binary dropout's is one per
-        input unit and row, the Gaussian layers say their own."""
-        return (batch, layer.in_features) if self.dropout == "binary" else layer.noise_shape(batch)
-
     def noise(self, batch, rng):
         """One noise array per layer for ``batch`` rows: U(0, 1) for binary dropout, N(0, 1)
         for the Gaussian kinds, None for "none"."""
@@ -164,12 +158,10 @@ class DropoutMLP(Module):
             return [None] * len(self.layers)
         if self.dropout == "binary":
             return [
-                rng.random(self.noise_shape(layer, batch)).astype(self.dtype)
-                for layer in self.layers
+                rng.random(layer.noise_shape(batch)).astype(self.dtype) for layer in self.layers
             ]
         return [
-            rng.standard_normal(self.noise_shape(layer, batch), dtype=self.dtype)
-            for layer in self.layers
+            rng.standard_normal(layer.noise_shape(batch), dtype=self.dtype) for layer in self.layers
         ]
 
     def check_noise(self, batch, eps, name="eps"):
@@ -190,7 +182,7 @@ class DropoutMLP(Module):
         for i, (layer, e) in enumerate(zip(self.layers, eps)):
             if e is None:
                 continue
-            shape = self.noise_shape(layer, batch)
+            shape = layer.noise_shape(batch)
             e = check_input(e, f"{name}[{i}]", dtype=self.dtype)
             if e.shape != shape:
                 raise ValueError(f"{name}[{i}]: expected shape {shape}, got {e.shape}")
@@ -210,13 +202,7 @@ class DropoutMLP(Module):
         noise = [None] * len(self.layers) if noise is None else noise
         h = x
         for i, (layer, eps) in enumerate(zip(self.layers, noise)):
-            if self.dropout == "binary":
-                h = self.dropouts[i].forward(h, eps)
-                h = layer.forward(h)
-            elif isinstance(layer, GaussianDropoutLinear):
-                h = layer.forward(h, eps)
-            else:
-                h = layer.forward(h)
+            h = layer.forward(h, eps)  # every kind takes its noise (None: the test-time layer)
             if i < len(self.activations):
                 h = self.activations[i].forward(h)
         return h
@@ -226,13 +212,7 @@ class DropoutMLP(Module):
         for i in reversed(range(len(self.layers))):
             if i < len(self.activations):
                 dh = self.activations[i].backward(dh)
-            layer = self.layers[i]
-            if isinstance(layer, GaussianDropoutLinear):
-                dh, _ = layer.backward(dh)
-            else:
-                dh = layer.backward(dh)
-            if self.dropout == "binary":
-                dh, _ = self.dropouts[i].backward(dh)
+            dh, _ = self.layers[i].backward(dh)  # (dA, None): the noise gets no gradient
         return dh
 
     def rate_layers(self):

@@ -7,12 +7,15 @@ mean is unchanged and the network needs no rescaling at test time
     y = x * [u >= p] / (1 - p),      u ~ U(0, 1) of the shape of x
 
 The uniform noise u is an input, like every noise in tinyvae; ``u=None``
-is the test-time network, y = x.
+is the test-time network, y = x. ``DropoutLinear`` is dropout on the inputs
+of a linear layer, taking its noise and returning ``(dA, None)`` like the
+Gaussian dropout layers, so that a network treats every kind alike.
 """
 
 import numpy as np
 
 from ..validation import check_float
+from .linear import Linear
 from .module import Module
 
 
@@ -37,3 +40,28 @@ class BinaryDropout(Module):
     def backward(self, dy):
         keep = self.take()
         return dy * keep, None  # y = x * keep: dy/dx = keep; u is noise
+
+
+class DropoutLinear(Linear):
+    """``forward(A, u) -> (A * [u >= p] / (1 - p)) W + b``, binary dropout on the inputs
+    of a linear layer; ``u=None`` is the test-time layer, A W + b, and p = 0 a plain
+    linear layer. ``backward(dB) -> (dA, None)``: u is noise."""
+
+    def __init__(self, in_features, out_features, p=0.5, init="glorot_uniform", rng=None,
+                 dtype=np.float32):  # fmt: skip
+        super().__init__(in_features, out_features, init, rng, dtype, input_grad=True)
+        self.dropout = BinaryDropout(p)
+
+    def __repr__(self):
+        return f"DropoutLinear({self.in_features}, {self.out_features}, p={self.dropout.p})"
+
+    def noise_shape(self, batch):
+        """One uniform draw per input unit and row."""
+        return (batch, self.in_features)
+
+    def forward(self, A, u=None):
+        return super().forward(self.dropout.forward(A, u))
+
+    def backward(self, dB):
+        dA, _ = self.dropout.backward(super().backward(dB))  # the chain rule through both
+        return dA, None
