@@ -72,7 +72,7 @@ def test_wake_sleep_checks_both_phases_before_either_adds_a_gradient(setup):
     ws.loss(x1, rng=np.random.default_rng(7))
     model.encode(x1)  # clears the sleep phase's encoder activations
     before = grads(model)
-    with pytest.raises(RuntimeError, match="backward_sleep"):
+    with pytest.raises(RuntimeError, match="the activations of its GaussianPosterior"):
         ws.backward()
     assert_unchanged(model, before)
     assert np.isfinite(ws.bound(x1, rng=np.random.default_rng(8))).all()

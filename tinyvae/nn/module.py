@@ -48,19 +48,29 @@ from ..validation import check_dtype
 
 
 class Record(tuple):
-    """``(phase, values)``: what one forward pass saved (``Saves.save``)."""
+    """``(phase, values, held)``: what one forward pass saved (``Saves.save``), and the
+    records of the modules whose activations it built on."""
 
 
 class Saves:
     """The one cache guard, for modules and objectives: ``save`` in a forward pass,
     ``take`` in its backward, once."""
 
-    cache = None  # (phase, values) of the last forward pass, until its backward takes it
+    cache = None  # the Record of the last forward pass, until its backward takes it
 
-    def save(self, *values, phase="forward"):
+    def save(self, *values, phase="forward", holding=()):
         """Keep ``values`` for the backward of this forward pass; ``phase`` names the
-        forward pass ("forward", "forward_kl", ...). Each call makes a new record."""
-        self.cache = Record((phase, values))
+        forward pass ("forward", "forward_kl", ...). Each call makes a new record.
+
+        ``holding``: the modules whose activations this backward will use (an
+        objective's model parts); ``take`` refuses if any of them has run another
+        forward pass since, so a backward never mixes two forward passes.
+        """
+        held = []
+        for module in holding:
+            if module.cache is not None:
+                held.append((module, module.cache))
+        self.cache = Record((phase, values, held))
 
     def take(self, phase="forward"):
         """What the last forward pass saved, used up: one value, or a tuple of them.
@@ -71,6 +81,9 @@ class Saves:
         """
         if self.cache is None or self.cache[0] != phase:
             raise self._refusal(phase)
+        for module, record in self.cache[2]:
+            if module.cache is not record:  # its activations are another forward pass's
+                raise self._replaced(module, phase)
         values, self.cache = self.cache[1], None
         return values[0] if len(values) == 1 else values
 
@@ -86,6 +99,15 @@ class Saves:
         return RuntimeError(
             f"{name}: the last forward pass was {self.cache[0]}(), so this backward, the one "
             f"of {phase}(), cannot use it"
+        )
+
+    def _replaced(self, module, phase):
+        """The error for a ``take`` whose held ``module`` ran another forward pass."""
+        return RuntimeError(
+            f"{type(self).__name__}: after {phase}(), another forward pass on the same model "
+            f"(another objective's loss(), model.loss() or an evaluation such as model.elbo() "
+            f"or model.encode()) replaced or cleared the activations of its "
+            f"{type(module).__name__}; call {phase}() again. No gradient was changed."
         )
 
 

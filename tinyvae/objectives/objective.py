@@ -27,33 +27,10 @@ from ..validation import check_float, check_int, check_model
 
 
 def parts_of(model):
-    """The model's three parts, as an objective checks them (``check_parts``); a
-    classifier has none."""
-    return tuple(getattr(model, part, None) for part in ("posterior", "prior", "likelihood"))
-
-
-def pending_forwards(model):
-    """What each of the model's parts holds for a backward pass: ``[(part, cache)]``."""
-    parts = [model.posterior, model.prior, model.likelihood]
-    if hasattr(model, "classifier"):  # q(y|x) of the semi-supervised models
-        parts.append(model.classifier)
-    pending = []
-    for part in parts:
-        if part.cache is not None:
-            pending.append((part, part.cache))
-    return pending
-
-
-def check_pending(pending, caller):
-    """Raise unless every part still holds the forward pass noted in ``pending``."""
-    for part, cache in pending:
-        if part.cache is not cache:
-            raise RuntimeError(
-                f"{caller}: another forward pass on the same model (another objective's "
-                "loss(), model.loss() or an evaluation such as model.elbo() or model.encode()) "
-                "ran after loss() and replaced or cleared its activations; call loss() again. "
-                "No gradient was changed."
-            )
+    """The model's parts whose activations an objective's backward uses: p(z), q(z|x),
+    p(x|z) and, in the semi-supervised models, q(y|x); a classifier has none."""
+    names = ("posterior", "prior", "likelihood", "classifier")
+    return tuple(getattr(model, name) for name in names if hasattr(model, name))
 
 
 class Objective(Saves):
@@ -161,16 +138,15 @@ class Objective(Saves):
         eps = self.noise(len(x), rng, eps)  # (L, B, J)
         # every argument is checked: from here on the parts' caches change
         bound = self.forward(x, eps)  # (B,)
-        # A forward that fails halfway keeps the previous record, whose backward then
-        # refuses (check_pending): the parts it noted no longer hold its activations.
-        self.save(eps.shape[:2], pending_forwards(model), phase="loss")
+        # the parts must still hold these activations when backward comes (a forward that
+        # fails halfway keeps the previous record, whose parts then no longer hold it)
+        self.save(eps.shape[:2], phase="loss", holding=self.parts)
         return float(-bound.mean())
 
     def backward(self, dloss=1.0):
         """Add d(dloss * loss)/dtheta into every parameter's ``grads``."""
         dloss = check_float(dloss, "dloss")
-        (L, B), pending = self.take("loss")
-        check_pending(pending, f"{type(self).__name__}.backward()")  # parts still hold it
+        L, B = self.take("loss")  # refused if another forward pass ran on the parts
         # loss = -1/B sum_b bound_b, so every example's bound gets -dloss / B
         self.backward_bound(np.full(B, -dloss / B, dtype=self.model.dtype), L)
         self.saved = None

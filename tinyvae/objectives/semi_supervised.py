@@ -45,7 +45,7 @@ from ..distributions.categorical import (
 )
 from ..distributions.reparameterize import sample_eps
 from ..validation import check_float, check_int, check_labels, check_rng
-from .objective import Objective, check_pending, pending_forwards
+from .objective import Objective
 
 
 def paper_alpha(n_train, n_labelled):
@@ -215,7 +215,7 @@ class SemiSupervised(Objective):
         self._check_rng_for_features(rng)
         eps = self.noise(len(x), rng, eps)  # draws eps after every check
         terms = self.forward(self._inputs(x, rng), labels, eps)
-        self.save(len(eps), pending_forwards(self.model), phase="loss")
+        self.save(len(eps), phase="loss", holding=self.parts)  # with q(y|x)
         self.terms = {
             name: float(value.mean()) if value.size else 0.0 for name, value in terms.items()
         }
@@ -234,8 +234,7 @@ class SemiSupervised(Objective):
     def backward(self, dloss=1.0):
         """Add d(dloss * loss)/dtheta into the grads of M2's parameters."""
         dloss = check_float(dloss, "dloss")
-        L, pending = self.take("loss")
-        check_pending(pending, "SemiSupervised.backward()")  # the parts still hold it
+        L = self.take("loss")  # refused if another forward pass ran on the parts
         (B_l, B_u), self.saved = self.saved, None
         dtype = self.model.dtype
         # loss = mean_l [L - alpha log q(y|x)] + mean_u [U]: each row's share of dloss

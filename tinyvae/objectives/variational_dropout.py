@@ -30,7 +30,7 @@ import numpy as np
 from ..distributions.categorical import CategoricalLogDensity, log_softmax, one_hot
 from ..validation import check_float, check_int, check_labels, check_rng
 from .dropout_kl import DropoutKL
-from .objective import Objective, check_pending
+from .objective import Objective
 
 
 class VariationalDropout(Objective):
@@ -76,9 +76,6 @@ class VariationalDropout(Objective):
 
     def check_test(self, x):
         self.evaluate(x, None)  # says why a classifier takes no x_test, and what to do
-
-    def _pending(self):
-        return [(layer, layer.cache) for layer in self.model.layers]
 
     # -- the KL of the learned rates ------------------------------------------------------
     def kl(self):
@@ -139,13 +136,12 @@ class VariationalDropout(Objective):
         nll = float(-np.mean(log_p, dtype=np.float64))
         penalty = self.penalty()
         self.terms = {"nll": nll, "kl_per_example": kl / self.n_train, "l2_penalty": penalty}
-        self.save(len(x), counts, self._pending(), phase="loss")
+        self.save(len(x), counts, phase="loss", holding=self.model.layers)
         return nll + kl / self.n_train + penalty
 
     def backward(self, dloss=1.0):
         dloss = check_float(dloss, "dloss")
-        M, counts, pending = self.take("loss")
-        check_pending(pending, "VariationalDropout.backward()")  # the layers still hold it
+        M, counts = self.take("loss")  # refused if another forward pass ran on the layers
         # loss = -1/M sum_m log p_m + KL / N
         _, dlogits = self.log_p.backward(np.full(M, -dloss / M, dtype=self.model.dtype))
         self.model.backward(dlogits)

@@ -28,7 +28,7 @@ import numpy as np
 
 from .._aliases import renamed
 from ..validation import check_float, check_int, check_model, check_rng
-from .objective import Objective, check_pending
+from .objective import Objective
 from .sgvb import SGVB_B, has_closed_form_kl
 
 
@@ -67,10 +67,6 @@ class WakeSleep(Objective):
         self.cache = None
         self.vae.clear_cache()
 
-    def _held(self, part):
-        """The record of ``part``'s forward pass, to check before its backward."""
-        return [(part, part.cache)]
-
     # -- wake: the generative parameters theta ------------------------------------------
     def forward_wake(self, x, eps):
         """-log p_theta(x|z) averaged, z ~ q_phi(z|x) a constant; caches the decoder."""
@@ -95,15 +91,13 @@ class WakeSleep(Objective):
         eps = self.vae.noise(len(x), rng, eps, 1)  # (L, B, J)
         self.clear_cache()  # no stale activations survive
         log_px = self.forward_wake(x, eps)
-        self.save(log_px.shape, self._held(self.vae.likelihood), phase="loss_wake")
+        self.save(log_px.shape, phase="loss_wake", holding=[self.vae.likelihood])
         return float(-log_px.mean())
 
     def backward_wake(self, dloss=1.0):
         """Add d(dloss * loss_wake)/dtheta into the decoder's ``grads`` only."""
         dloss = check_float(dloss, "dloss")
-        shape, wake = self.take("loss_wake")
-        check_pending(wake, "backward_wake() (after vae.loss()?)")
-        self._add_wake_gradient(dloss, shape)
+        self._add_wake_gradient(dloss, self.take("loss_wake"))
 
     def _add_wake_gradient(self, dloss, shape):
         L, B = shape
@@ -153,15 +147,13 @@ class WakeSleep(Objective):
             x = vae.likelihood.sample(z, rng)
         self.clear_cache()  # no stale activations survive
         log_q = vae.posterior.forward_log_prob(z, x)  # (n,)
-        self.save(n, self._held(vae.posterior), phase="loss_sleep")
+        self.save(n, phase="loss_sleep", holding=[vae.posterior])
         return float(-log_q.mean())
 
     def backward_sleep(self, dloss=1.0):
         """Add d(dloss * loss_sleep)/dphi into the encoder's ``grads`` only."""
         dloss = check_float(dloss, "dloss")
-        n, sleep = self.take("loss_sleep")
-        check_pending(sleep, "backward_sleep() (after vae.loss()?)")
-        self._add_sleep_gradient(dloss, n)
+        self._add_sleep_gradient(dloss, self.take("loss_sleep"))
 
     def _add_sleep_gradient(self, dloss, n):
         # loss_sleep = -1/n sum_b log q(z_b|x_b); the dreamed (z, x) get no gradient
@@ -183,17 +175,15 @@ class WakeSleep(Objective):
         self.clear_cache()
         log_px = self.forward_wake(x, eps)
         log_q = self.vae.posterior.forward_log_prob(z_dream, x_dream)
-        wake, sleep = self._held(self.vae.likelihood), self._held(self.vae.posterior)
-        self.save(log_px.shape, len(x), wake, sleep, phase="loss")
+        parts = [self.vae.likelihood, self.vae.posterior]  # the wake and the sleep phase's
+        self.save(log_px.shape, len(x), phase="loss", holding=parts)
         self.last_losses = (float(-log_px.mean()), float(-log_q.mean()))
         return -self.wake_elbo
 
     def backward(self, dloss=1.0):
         """The wake gradient into the decoder and the sleep gradient into the encoder."""
         dloss = check_float(dloss, "dloss")
-        shape, n, wake, sleep = self.take("loss")
-        check_pending(wake, "backward_wake() (after vae.loss()?)")  # both phases intact
-        check_pending(sleep, "backward_sleep() (after vae.loss()?)")  # before either adds
+        shape, n = self.take("loss")  # both phases intact before either adds a gradient
         self._add_wake_gradient(dloss, shape)
         self._add_sleep_gradient(dloss, n)
 
