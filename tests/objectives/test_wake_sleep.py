@@ -150,7 +150,9 @@ def test_backward_without_its_forward_raises():
 
     ws.loss_wake(x, rng=rng)
     vae.loss(x, rng=rng)  # overwrites the decoder's activations
-    with pytest.raises(RuntimeError, match=r"model.loss\(\).*activations of its BernoulliLikelihood"):
+    with pytest.raises(
+        RuntimeError, match=r"model.loss\(\).*activations of its BernoulliLikelihood"
+    ):
         ws.backward_wake()
     ws.loss_wake(x, rng=rng)
     vae.elbo(x, rng=rng)  # clears them
