@@ -235,3 +235,22 @@ def test_a_strided_view_as_input_is_differentiated_too():
     x = np.random.default_rng(5).normal(size=(4, 6))[:, ::2]  # not contiguous
     report = check_module(tv.Tanh(), x)
     assert report and report.rows[0]["verdict"] == "good", str(report)
+
+
+def test_check_loss_catches_a_backward_that_ignores_dloss():
+    """check_loss draws a random upstream dloss: a backward that always backpropagates
+    1 (a common slip: model.backward() inside, the argument dropped) fails, and one that
+    honours it passes. With dloss = 1 both would pass."""
+
+    class IgnoresDloss(tv.VAE):
+        def backward(self, dloss=1.0):
+            super().backward(1.0)
+
+    rng = np.random.default_rng(0)
+    kwargs = dict(x_dim=5, hidden=(4,), z_dim=2, activation="tanh", dtype=np.float64)
+    x = (rng.uniform(size=(3, 5)) > 0.5).astype(np.float64)
+    eps = rng.normal(size=(3, 2))
+    good = tv.VAE(rng=np.random.default_rng(1), **kwargs)
+    assert check_loss(good, lambda: good.loss(x, eps=eps)).passed(TOL)
+    bad = IgnoresDloss(rng=np.random.default_rng(1), **kwargs)
+    assert not check_loss(bad, lambda: bad.loss(x, eps=eps)).passed(TOL)

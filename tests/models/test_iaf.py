@@ -245,3 +245,18 @@ def test_stays_finite_in_float32_at_an_extreme_encoder_variance(logvar):
     rng = np.random.default_rng(1)
     x = (rng.uniform(size=(5, 8)) < 0.5).astype(np.float32)
     assert_finite_step(objective, lambda: objective.loss(x, rng=rng))
+
+
+def test_log_det_stays_finite_where_the_gate_underflows_in_float32():
+    """log sigma = log sigmoid(s) is computed as -softplus(-s): for s = -200, sigmoid(s)
+    underflows to 0 in float32 and log(sigmoid(s)) would be -inf; the stable form gives
+    about s, and its gradient 1 - sigma stays finite too."""
+    step = IAFStep(3, (4,), rng=np.random.default_rng(0))  # float32
+    step.made.layers[-1].params["W"][...] = 0.0
+    step.made.layers[-1].params["b"][3:] = -200.0  # s = -200 for every variable
+    z = np.ones((2, 3), np.float32)
+    z_new, log_det = step.forward(z, None)
+    assert np.isfinite(log_det).all() and np.isfinite(z_new).all()
+    np.testing.assert_allclose(log_det, -600.0, rtol=1e-6)  # sum_i log sigmoid(-200) = -600
+    dz, _ = step.backward(np.ones((2, 3), np.float32), np.ones(2, np.float32))
+    assert np.isfinite(dz).all()
