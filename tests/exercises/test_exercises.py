@@ -50,6 +50,19 @@ def test_every_exercise_is_complete(exercise):
     assert exercise.task.strip() and exercise.solution.strip()
 
 
+@pytest.mark.parametrize("exercise", ALL, ids=[ex.slug for ex in ALL])
+def test_every_skeleton_is_a_real_file_whose_docstring_is_the_task(exercise):
+    """The task is written once, in the file a learner starts from, which the linter
+    and the tests see like any other module."""
+    import tinyvae.exercises.skeletons as skeletons
+
+    path = os.path.join(os.path.dirname(skeletons.__file__), exercise.filename)
+    with open(path, encoding="utf-8") as f:
+        assert f.read() == exercise.skeleton
+    assert exercise.task.startswith(f"Exercise {exercise.number}")
+    assert f"check {exercise.filename}" in exercise.skeleton  # it says how to check it
+
+
 @pytest.mark.parametrize(
     "exercise, mistake", MISTAKES, ids=[f"{ex.slug}-{m.name}" for ex, m in MISTAKES]
 )

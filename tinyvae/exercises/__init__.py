@@ -10,8 +10,10 @@ In a terminal::
 
 In a notebook: ``from tinyvae.exercises import check; check(2, MyLinear)``.
 
-Each exercise is one file here, ``exNN_<name>.py``, holding its task, skeleton,
-hints, reference and catalogue of mistakes (see ``exercise.py``).
+Each exercise is two files: ``skeletons/exNN_<name>.py``, the file a learner
+starts from, whose docstring is the task; and ``exNN_<name>.py`` here, whose
+docstring is the full derivation (read it once you are done) and which holds
+the hints, the reference and the catalogue of mistakes (see ``exercise.py``).
 """
 
 import importlib

@@ -13,34 +13,6 @@ Write ``Square.backward``. ``forward`` keeps x with ``self.save(x)``;
 from ..nn.module import Module
 from .exercise import Exercise, Mistake, module_trial
 
-SKELETON = '''"""Exercise 1, the warm-up: the backward pass of y = x * x, elementwise.
-
-By the chain rule, elementwise: dL/dx = dL/dy * dy/dx = dy * 2x.
-Check it with:  python -m tinyvae.exercises check ex01_square.py
-"""
-
-import tinyvae as tv
-
-
-class Square(tv.Module):
-    """y = x * x, elementwise."""
-
-    def forward(self, x):
-        self.save(x)
-        return x * x
-
-    def backward(self, dy):
-        x = self.take()
-        # TODO: return dL/dx, the same shape as x, from the upstream gradient dy.
-        raise NotImplementedError
-
-
-if __name__ == "__main__":
-    from tinyvae.exercises import check
-
-    raise SystemExit(0 if check(1, Square) else 1)
-'''
-
 
 class Square(Module):
     """y = x * x, elementwise; dL/dx = dy * 2x."""
@@ -84,8 +56,6 @@ EXERCISE = Exercise(
     number=1,
     slug="square",
     title="warm-up: the backward pass of y = x^2",
-    task=__doc__,
-    skeleton=SKELETON,
     target="Square",
     reference=Square,
     trial=trial,

@@ -17,34 +17,6 @@ import numpy as np
 from ..nn.linear import Linear
 from .exercise import Exercise, Mistake, module_trial
 
-SKELETON = '''"""Exercise 2: the backward pass of a fully connected layer, y = x W + b.
-
-    dL/dx = dy W^T,   dL/dW = x^T dy,   dL/db = sum over the batch of dy
-
-Add the parameter gradients into self.grads["W"] and self.grads["b"] (+=),
-return dL/dx. Check it with:  python -m tinyvae.exercises check ex02_linear.py
-"""
-
-import tinyvae as tv
-
-
-class Linear(tv.Linear):
-    """tinyvae's Linear (its __init__ and forward), with your backward."""
-
-    def backward(self, dy):
-        x = self.take()  # the input of forward, (B, in)
-        W = self.params["W"]  # (in, out)
-        # TODO: add dL/dW and dL/db into self.grads["W"] and self.grads["b"],
-        # and return dL/dx.
-        raise NotImplementedError
-
-
-if __name__ == "__main__":
-    from tinyvae.exercises import check
-
-    raise SystemExit(0 if check(2, Linear) else 1)
-'''
-
 
 def trial(linear, rng):
     # a square layer, so that a transposed gradient has the right shape and its values show
@@ -96,8 +68,6 @@ EXERCISE = Exercise(
     number=2,
     slug="linear",
     title="Linear: dW, db and dx of y = x W + b",
-    task=__doc__,
-    skeleton=SKELETON,
     target="Linear",
     reference=Linear,
     trial=trial,

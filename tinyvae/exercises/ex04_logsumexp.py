@@ -29,37 +29,6 @@ import numpy as np
 from ..nn.functional import logsumexp
 from .exercise import Exercise, Mistake
 
-SKELETON = '''"""Exercise 4: logsumexp that never overflows, and its gradient, the softmax.
-
-    logsumexp(a) = log sum_i exp(a_i) = m + log sum_i exp(a_i - m),   m = max_i a_i
-    d logsumexp(a) / d a_i = exp(a_i - logsumexp(a))   (the softmax; sums to 1 along axis)
-
-exp(1000) is inf and exp(-1000) is 0 in float64. A slice that is all -inf must give -inf
-(careful: -inf - (-inf) is NaN). Both functions must work for any axis.
-Check it with:  python -m tinyvae.exercises check ex04_logsumexp.py
-"""
-
-import numpy as np
-
-
-def logsumexp(a, axis=0):
-    """log sum exp(a) along axis: the shape of a without that axis, like np.sum(a, axis)."""
-    # TODO: shift by the max along axis, then add it back. No overflow, no NaN.
-    raise NotImplementedError
-
-
-def logsumexp_grad(a, axis=0):
-    """d logsumexp(a, axis) / d a: the shape of a, summing to 1 along axis."""
-    # TODO: the softmax of a along axis, computed without overflow.
-    raise NotImplementedError
-
-
-if __name__ == "__main__":
-    from tinyvae.exercises import check
-
-    raise SystemExit(0 if check(4, (logsumexp, logsumexp_grad)) else 1)
-'''
-
 
 def logsumexp_grad(a, axis=0):
     """The softmax of ``a`` along ``axis``: exp(a - m) / sum exp(a - m), m the max."""
@@ -156,8 +125,6 @@ EXERCISE = Exercise(
     number=4,
     slug="logsumexp",
     title="logsumexp without overflow, and its gradient (the softmax)",
-    task=__doc__,
-    skeleton=SKELETON,
     target=("logsumexp", "logsumexp_grad"),
     reference=(logsumexp, logsumexp_grad),
     trial=trial,

@@ -32,29 +32,6 @@ from ..optim import Adam
 from ..train import fit
 from .exercise import Exercise, Mistake
 
-SKELETON = '''"""Exercise 13, the capstone: a VAE built from your own pieces.
-
-Run it in the folder that holds your earlier exercises (ex02_linear.py,
-ex03_activations.py, ex05_reparameterize.py, ex07_bernoulli.py, ex08_kl.py).
-Check it with:  python -m tinyvae.exercises check ex13_capstone.py
-"""
-
-
-def pieces():
-    """Your classes, by the name of the tinyvae class each one replaces."""
-    # TODO: import your classes from your earlier exercise files, e.g.
-    #     from ex02_linear import Linear
-    # and return {"Linear": Linear, "Tanh": ..., "Reparameterize": ...,
-    #             "BernoulliLogDensity": ..., "StandardNormalKL": ...}
-    raise NotImplementedError
-
-
-if __name__ == "__main__":
-    from tinyvae.exercises import check
-
-    raise SystemExit(0 if check(13, pieces) else 1)
-'''
-
 PIECES = (Linear, Tanh, Reparameterize, BernoulliLogDensity, StandardNormalKL)
 
 
@@ -189,8 +166,6 @@ EXERCISE = Exercise(
     number=13,
     slug="capstone",
     title="capstone: a VAE from your own pieces, trained",
-    task=__doc__,
-    skeleton=SKELETON,
     target="pieces",
     reference=reference,
     trial=trial,

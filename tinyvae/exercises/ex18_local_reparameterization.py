@@ -31,41 +31,6 @@ import numpy as np
 from ..nn.bayes_linear import BayesianLinear
 from .exercise import Exercise, Mistake, module_trial
 
-SKELETON = '''"""Exercise 18: a Bayesian linear layer's backward, by local reparameterization.
-
-Kingma, Salimans & Welling 2015, section 2.3: q(w_ij) = N(theta_ij, sigma_ij^2),
-sigma^2 = exp(logvar), and for a minibatch A (M, in)
-
-    gamma = A theta,   delta = (A * A) sigma^2,   B = gamma + sqrt(delta) * zeta + b
-
-with zeta (M, out) ~ N(0, 1). Add dL/dtheta, dL/dlogvar and dL/db into self.grads (+=),
-return (dL/dA, None). A row of A that is all zeros has delta = 0: no noise, no division.
-Check it with:  python -m tinyvae.exercises check ex18_local_reparameterization.py
-"""
-
-import numpy as np
-
-import tinyvae as tv
-
-
-class BayesianLinear(tv.BayesianLinear):
-    """tinyvae's BayesianLinear (its __init__ and forward(A, zeta)), with your backward."""
-
-    def backward(self, dB):
-        mode, A, var, zeta, std = self.take()  # mode is "local"
-        # A (M, in); var = sigma^2 = exp(logvar) (in, out); zeta, std = sqrt(delta) (M, out)
-        theta = self.params["theta"]  # (in, out)
-        # TODO: add dL/dtheta, dL/dlogvar and dL/db into self.grads["theta"],
-        # self.grads["logvar"] and self.grads["b"], and return (dL/dA, None).
-        raise NotImplementedError
-
-
-if __name__ == "__main__":
-    from tinyvae.exercises import check
-
-    raise SystemExit(0 if check(18, BayesianLinear) else 1)
-'''
-
 
 def trial(bayesian_linear, rng):
     # M = 5, in = 4, out = 3: no two sizes alike, so a transpose or a sum over the wrong
@@ -175,8 +140,6 @@ EXERCISE = Exercise(
     number=18,
     slug="local_reparameterization",
     title="Bayesian linear layer: the local reparameterization trick's backward",
-    task=__doc__,
-    skeleton=SKELETON,
     target="BayesianLinear",
     reference=BayesianLinear,
     trial=trial,

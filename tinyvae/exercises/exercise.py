@@ -3,9 +3,11 @@
 An exercise asks for one piece of a VAE: a backward pass, a stable formula,
 an update rule. It holds
 
-    task        what to implement, with the equation and where it comes from
-    skeleton    the file a learner starts from; its TODO raises NotImplementedError
-    hints       revealed one at a time, on request
+    skeleton    the file a learner starts from, ``skeletons/exNN_<name>.py``; its
+                TODO raises NotImplementedError
+    task        the skeleton's docstring: what to implement, the forward pass and its
+                equation, the shapes, what to return -- not the answer
+    hints       revealed one at a time, on request; the last gives the answer
     reference   a right answer (usually the library's own code)
     solution    where that answer lives in tinyvae's source
     trial       runs an implementation on fixed inputs and returns named arrays
@@ -21,12 +23,15 @@ diagnosis comes from the numbers alone, never from reading the learner's code.
 
 from __future__ import annotations
 
+import ast
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+SKELETONS = Path(__file__).parent / "skeletons"  # the files learners start from
 RTOL, ATOL = 1e-6, 1e-9  # float64 answers computed another way agree far below this
 
 
@@ -46,8 +51,6 @@ class Exercise:
     number: int
     slug: str
     title: str
-    task: str
-    skeleton: str
     # the name the learner's file defines (a class or a function), or a tuple of names:
     # then the implementation is the tuple of what they name, in that order
     target: str | tuple[str, ...]
@@ -67,6 +70,16 @@ class Exercise:
     def filename(self):
         """What ``start`` calls the learner's copy: ``ex02_linear.py``."""
         return f"ex{self.number:02d}_{self.slug}.py"
+
+    @property
+    def skeleton(self):
+        """The text of the file a learner starts from (``skeletons/<filename>``)."""
+        return (SKELETONS / self.filename).read_text(encoding="utf-8")
+
+    @property
+    def task(self):
+        """What the exercise asks: its skeleton's docstring, written there once."""
+        return ast.get_docstring(ast.parse(self.skeleton))
 
     def run(self, implementation):
         """The trial's arrays for ``implementation``, always on the same random inputs."""
