@@ -3,6 +3,7 @@ every catalogued mistake fails with its diagnosis; the command line end to end."
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -48,6 +49,26 @@ def test_every_exercise_is_complete(exercise):
     assert len(exercise.mistakes) >= 4 and len(exercise.hints) >= 2
     assert "TODO" in exercise.skeleton and "NotImplementedError" in exercise.skeleton
     assert exercise.task.strip() and exercise.solution.strip()
+
+
+# the exercises whose subject is a derivative: their task asks for it, the hints give it
+DERIVATIVES = [ex for ex in ALL if ex.number in (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14, 15, 17, 18)]
+# a derivative written out: "dL/dx = ...", "dmu = ...", "f'(x) = ...", "d lse / d a_i = ..."
+FORMULA = re.compile(
+    r"\bd[A-Za-z_]\w*(\s*/\s*d\w+)?\s*=(?!=)"
+    r"|'\(\w+\)\s*="
+    r"|\bd\s*[\w()]+\s*/\s*d\s*\w+\s*=(?!=)"
+)
+
+
+@pytest.mark.parametrize("exercise", DERIVATIVES, ids=[ex.slug for ex in DERIVATIVES])
+def test_the_task_asks_and_the_last_hint_tells(exercise):
+    """The skeleton (its docstring and comments, what start prints and a learner reads)
+    writes out no derivative; the hints reveal it in at least three steps."""
+    comments = [line for line in exercise.skeleton.splitlines() if line.strip().startswith("#")]
+    text = exercise.task + "\n" + "\n".join(comments)
+    assert not FORMULA.search(text), f"the task gives a derivative: {FORMULA.search(text)[0]!r}"
+    assert len(exercise.hints) >= 3
 
 
 @pytest.mark.parametrize("exercise", ALL, ids=[ex.slug for ex in ALL])

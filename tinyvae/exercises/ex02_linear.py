@@ -73,9 +73,11 @@ EXERCISE = Exercise(
     trial=trial,
     solution="tinyvae/nn/linear.py, Linear.backward",
     hints=[
-        "Write down the shapes first: dW must be (in, out) like W, db (out,) like b, "
-        "dx (B, in) like x.",
-        "dL/dW_ij = sum over the batch n of x_ni * dy_nj. Which matrix product is that?",
+        "The chain rule, one entry at a time: y_nj = sum_i x_ni W_ij + b_j, so each of "
+        "W_ij, b_j and x_ni reaches L through several entries of y, whose gradients add up. "
+        "Aim for the shapes: dW (in, out) like W, db (out,) like b, dx (B, in) like x.",
+        "dL/dW_ij = sum over the batch n of x_ni * dy_nj (W_ij touches column j of every "
+        "row). Which matrix product is that? b_j and x_ni go the same way.",
         "dW = x.T @ dy; db = dy.sum(axis=0); dx = dy @ W.T. Add the first two into "
         "self.grads with +=, return the third.",
     ],

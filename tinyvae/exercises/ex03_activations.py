@@ -154,11 +154,15 @@ EXERCISE = Exercise(
     "(and sigmoid in tinyvae/nn/functional.py; tinyvae's Softplus caches exp(-|x|) and "
     "x < 0 rather than x, which makes its backward cheaper)",
     hints=[
-        "Each backward is dy times the local derivative f'(x), elementwise; write f' in terms "
-        "of what the forward cached (Tanh: y, Softplus: x, ELU: the mask and y).",
-        "tanh' = 1 - tanh^2; softplus' is the logistic sigmoid; for x <= 0 the ELU's "
-        "derivative is alpha exp(x), and alpha (exp(x) - 1) + alpha = y + alpha. For a stable "
-        "sigmoid, take exp only of -|x| (tinyvae/nn/functional.py shows how).",
+        "Each activation is elementwise, so by the chain rule dL/dx is dy times the local "
+        "derivative f'(x), entry by entry. Write f' in terms of what forward kept "
+        "(Tanh: y; Softplus: x; ELU: the mask and y).",
+        "Tanh: d tanh(x)/dx = 1 - tanh(x)^2 = 1 - y^2, from the output y alone. "
+        "Differentiate log(1 + exp(x)) and alpha (exp(x) - 1) the same way.",
+        "Softplus: d/dx log(1 + exp(x)) = exp(x) / (1 + exp(x)), the logistic sigmoid; to "
+        "keep it finite at x = 800, take exp only of -|x| (tinyvae/nn/functional.py shows "
+        "how). ELU: 1 where x > 0; alpha exp(x) = alpha (exp(x) - 1) + alpha = y + alpha "
+        "elsewhere.",
         "Tanh: dy * (1 - y * y). Softplus: e = np.exp(-np.abs(x)); "
         "dy * np.where(x >= 0, 1 / (1 + e), e / (1 + e)). "
         "ELU: np.where(positive, dy, dy * (y + self.alpha)).",

@@ -124,7 +124,7 @@ def _grad_always_axis_0(a, axis=0):
 EXERCISE = Exercise(
     number=4,
     slug="logsumexp",
-    title="logsumexp without overflow, and its gradient (the softmax)",
+    title="logsumexp without overflow, and its gradient",
     target=("logsumexp", "logsumexp_grad"),
     reference=(logsumexp, logsumexp_grad),
     trial=trial,
@@ -134,14 +134,19 @@ EXERCISE = Exercise(
     hints=[
         "log sum_i exp(a_i) does not change if you take a constant m out: "
         "m + log sum_i exp(a_i - m). Which m makes every exp(a_i - m) <= 1 with one of them "
-        "equal to 1? Keep it with keepdims=True so that it broadcasts against a along axis.",
+        "equal to 1? Keep it with keepdims=True so that it broadcasts against a along axis. "
+        "For the gradient, write logsumexp as log S, S = sum_j exp(a_j): the chain rule "
+        "through the log, then through each exp.",
         "m = max along axis. Where m is -inf (a slice all -inf), a - m is NaN: shift by 0 "
         "there instead (np.where(np.isfinite(m), m, 0)). The gradient is "
-        "d/da_i log S = (1/S) exp(a_i), S = sum_j exp(a_j): a softmax, exp(a - logsumexp(a)).",
+        "d/da_i log S = (1/S) exp(a_i), S = sum_j exp(a_j): a softmax, exp(a - logsumexp(a)), "
+        "which sums to 1 along axis. Shifting a by its max leaves that ratio unchanged and "
+        "keeps every exp <= 1.",
         "m = np.max(a, axis=axis, keepdims=True); m = np.where(np.isfinite(m), m, 0.0); "
         "logsumexp: np.log(np.sum(np.exp(a - m), axis=axis)) + np.squeeze(m, axis). "
         "Gradient: e = np.exp(a - np.max(a, axis=axis, keepdims=True)); "
-        "e / np.sum(e, axis=axis, keepdims=True).",
+        "e / np.sum(e, axis=axis, keepdims=True). (log 0 = -inf is the right answer for an "
+        "all -inf slice: np.errstate(divide='ignore') silences numpy's warning.)",
     ],
     mistakes=[
         Mistake(

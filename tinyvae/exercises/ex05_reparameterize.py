@@ -94,9 +94,11 @@ EXERCISE = Exercise(
     solution="tinyvae/distributions/reparameterize.py, Reparameterize.backward",
     hints=[
         "z = mu + sigma * eps is elementwise, so each gradient is dz times a local "
-        "derivative. mu enters z plainly; logvar enters only through sigma.",
-        "dz/dmu = 1. dz/dlogvar = eps * dsigma/dlogvar, and sigma = exp(logvar / 2), whose "
-        "derivative is exp(logvar / 2) * 1/2 = sigma / 2 (the chain rule through exp).",
+        "derivative (the chain rule), (B, J) like dz. mu enters z plainly; logvar enters "
+        "only through sigma = exp(logvar / 2): chain through sigma, then through exp.",
+        "dz/dmu = 1, so dL/dmu is dz itself. For logvar: dz/dsigma = eps, times "
+        "dsigma/dlogvar, the derivative of exp(logvar / 2).",
+        "d exp(logvar / 2)/dlogvar = exp(logvar / 2) * 1/2 = sigma / 2, so "
         "dmu = dz; dlogvar = dz * eps * 0.5 * sigma; return dmu, dlogvar, None.",
     ],
     mistakes=[

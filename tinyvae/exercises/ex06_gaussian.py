@@ -17,7 +17,9 @@ dlogp, times the local derivative:
 (the -1 is the derivative of the logvar_j term itself; the first term comes
 from d/dlogvar exp(-logvar) = -exp(-logvar)). Write
 ``GaussianLogDensity.backward``, returning ``(dx, dmu, dlogvar)``. Its
-``forward`` keeps ``diff = x - mu`` and ``inv_var = exp(-logvar)`` in the cache.
+``forward`` keeps the standardized residual ``r = (x - mu) / sigma`` and
+``inv_sigma = exp(-logvar / 2)``: (x - mu) / sigma^2 = r inv_sigma and
+(x - mu)^2 / sigma^2 = r^2, with no square that can overflow.
 """
 
 import numpy as np
@@ -42,8 +44,8 @@ class _Mistake(GaussianLogDensity):
     """A wrong backward: ``gradients(g, diff, inv_var)`` gives (dx, dmu, dlogvar)."""
 
     def backward(self, dlogp):
-        diff, inv_var, *_ = self.take()
-        return self.gradients(dlogp, diff, inv_var)
+        r, inv_sigma, *_ = self.take()  # r = (x - mu) / sigma, inv_sigma = 1 / sigma
+        return self.gradients(dlogp, r / inv_sigma, inv_sigma * inv_sigma)
 
 
 class _MissesTheHalf(_Mistake):
@@ -98,12 +100,15 @@ EXERCISE = Exercise(
     solution="tinyvae/distributions/gaussian.py, GaussianLogDensity.backward",
     hints=[
         "Differentiate one term of the sum, f = -1/2 [log 2 pi + logvar + (x - mu)^2 "
-        "exp(-logvar)], with respect to x, mu and logvar in turn; then multiply by the "
-        "row's dlogp.",
-        "df/dmu = (x - mu) exp(-logvar) (the chain rule through (x - mu) gives a -1), "
-        "df/dx is its negative, and df/dlogvar = -1/2 [1 - (x - mu)^2 exp(-logvar)].",
-        "g = dlogp[..., None]; dmu = g * diff * inv_var; dx = -dmu; "
-        "dlogvar = g * 0.5 * (diff * diff * inv_var - 1); return dx, dmu, dlogvar.",
+        "exp(-logvar)], with respect to x, mu and logvar in turn (the chain rule through "
+        "x - mu and through exp(-logvar)); then multiply by the row's dlogp: dlogp[..., None], "
+        "(B, 1), broadcasts along each row.",
+        "df/dmu = -1/2 * 2 (x - mu) * (-1) * exp(-logvar) = (x - mu) / sigma^2, and df/dx "
+        "is its negative (d(x - mu)/dx = +1). From what forward kept, (x - mu) / sigma^2 "
+        "= r * inv_sigma.",
+        "df/dlogvar = -1/2 [1 - (x - mu)^2 exp(-logvar)] = 1/2 (r^2 - 1). In code: "
+        "g = dlogp[..., None]; dmu = g * (r * inv_sigma); dx = -dmu; "
+        "dlogvar = g * 0.5 * (r * r - 1); return dx, dmu, dlogvar.",
     ],
     mistakes=[
         Mistake(
@@ -128,7 +133,7 @@ EXERCISE = Exercise(
             "sigma for sigma^2",
             _SigmaForVariance,
             "you divided by sigma = exp(logvar / 2) where sigma^2 = exp(logvar) belongs: "
-            "inv_var = exp(-logvar) is already 1 / sigma^2, use it as it is",
+            "(x - mu) / sigma^2 is r * inv_sigma, with r = (x - mu) / sigma from the cache",
         ),
         Mistake(
             "dlogp along the wrong axis",

@@ -102,14 +102,16 @@ EXERCISE = Exercise(
     trial=trial,
     solution="tinyvae/distributions/bernoulli.py, BernoulliLogDensity (forward and backward)",
     hints=[
-        "Don't take the log of a probability: with p = sigmoid(l), log p = l - softplus(l) "
-        "and log(1 - p) = -softplus(l), so the whole row is sum_d [x_d l_d - softplus(l_d)].",
-        "softplus(l) = log(1 + exp(l)) overflows for l = 800; it equals "
-        "max(l, 0) + log1p(exp(-|l|)), where exp only sees numbers <= 0. Its derivative is "
-        "sigmoid(l), so d/dl [x l - softplus(l)] = x - sigmoid(l).",
-        "forward: softplus = np.maximum(logits, 0) + np.log1p(np.exp(-np.abs(logits))); "
-        "return np.sum(x * logits - softplus, axis=-1). backward: "
-        "return None, dlogp[..., None] * (x - tv.sigmoid(logits)).",
+        "Forward: don't take the log of a probability; use the second form, "
+        "sum_d [x_d l_d - softplus(l_d)], and write softplus so that exp only ever sees "
+        "numbers <= 0. Backward: the chain rule. Each l_d sits in one term of its row's sum, "
+        "so dlogits (B, D) is that term's derivative in l_d times the row's dlogp "
+        "(dlogp[..., None]); the derivative that matters is softplus'.",
+        "softplus(l) = log(1 + exp(l)) = max(l, 0) + log1p(exp(-|l|)): finite for any l. "
+        "Its derivative is exp(l) / (1 + exp(l)) = sigmoid(l).",
+        "d/dl [x l - softplus(l)] = x - sigmoid(l). forward: softplus = np.maximum(logits, 0) "
+        "+ np.log1p(np.exp(-np.abs(logits))); return np.sum(x * logits - softplus, axis=-1). "
+        "backward: return None, dlogp[..., None] * (x - tv.sigmoid(logits)).",
     ],
     mistakes=[
         Mistake(

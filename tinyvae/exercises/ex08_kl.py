@@ -71,11 +71,13 @@ EXERCISE = Exercise(
     trial=trial,
     solution="tinyvae/distributions/kl.py, StandardNormalKL.backward",
     hints=[
-        "Differentiate one term, f = -1/2 (1 + logvar - mu^2 - exp(logvar)), with respect "
-        "to mu and to logvar; then multiply by the row's dkl.",
-        "df/dmu = -1/2 * (-2 mu) = mu, and df/dlogvar = -1/2 (1 - exp(logvar)) "
-        "= 1/2 (exp(logvar) - 1): the chain rule through exp gives exp(logvar) back.",
-        "g = dkl[..., None]; return g * mu, g * 0.5 * (var - 1.0).",
+        "The chain rule, one entry at a time: mu_j and logvar_j sit in one term of their "
+        "row's sum, t = -1/2 (1 + logvar - mu^2 - exp(logvar)). Differentiate t in mu and in "
+        "logvar (the derivative of exp matters: var, in the cache, is exp(logvar)), then "
+        "multiply by the row's dkl, dkl[..., None], to get two (B, J) arrays.",
+        "dt/dmu = -1/2 * (-2 mu) = mu, so dmu = dkl[..., None] * mu.",
+        "dt/dlogvar = -1/2 (1 - exp(logvar)) = 1/2 (exp(logvar) - 1): the chain rule through "
+        "exp gives exp(logvar) back. g = dkl[..., None]; return g * mu, g * 0.5 * (var - 1.0).",
     ],
     mistakes=[
         Mistake(

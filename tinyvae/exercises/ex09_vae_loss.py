@@ -125,14 +125,19 @@ EXERCISE = Exercise(
     solution="tinyvae/exercises/ex09_vae_loss.py, vae_loss (the same as tinyvae's "
     "VAE(hidden=()).loss and .backward: tinyvae/objectives/sgvb.py, SGVB_B)",
     hints=[
-        "Write the forward line by line and keep every intermediate (h, mu, logvar, sigma, "
-        "z, l). Then go back up, one line at a time, each gradient the shape of its "
-        "variable. The loss is a batch mean: every example's term carries 1/B.",
-        "dloss/dl = (sigmoid(l) - x) / B, so dWd = z^T dl, dbd = dl summed over the batch "
-        "and dz = dl Wd^T. mu and logvar reach the loss twice, through z and through the KL "
-        "(dKL/dmu = mu, dKL/dlogvar = (sigma^2 - 1) / 2): add both paths.",
-        "dmu = dz + mu / B;  dlogvar = dz * eps * sigma / 2 + (sigma^2 - 1) / (2B);  "
-        "dh = np.concatenate([dmu, dlogvar], axis=1);  dWe = x.T @ dh;  dbe = dh.sum(axis=0).",
+        "The chain rule, through the forward in reverse: write the forward line by line and "
+        "keep every intermediate (h, mu, logvar, sigma, z, l), then go back up one line at a "
+        "time, each gradient the shape of its variable. The pieces are exercises 7 (the "
+        "Bernoulli term), 2 (the two Linear layers), 5 (z) and 8 (the KL). The loss is a "
+        "batch mean: every example's term carries 1/B. mu and logvar reach the loss by two "
+        "paths, through z and through the KL: add both.",
+        "Start at the logits: dloss/dl = (sigmoid(l) - x) / B, shape (B, D) (exercise 7's "
+        "x - sigmoid(l), times -1 for the minus sign and 1/B for the mean).",
+        "dl = (tv.sigmoid(l) - x) / B;  dWd = z.T @ dl;  dbd = dl.sum(axis=0);  "
+        "dz = dl @ Wd.T;  then through z plus through the KL: dmu = dz + mu / B;  "
+        "dlogvar = dz * eps * sigma / 2 + (sigma^2 - 1) / (2B);  "
+        "dh = np.concatenate([dmu, dlogvar], axis=1);  dWe = x.T @ dh;  dbe = dh.sum(axis=0);  "
+        'return float(loss), {"We": dWe, "be": dbe, "Wd": dWd, "bd": dbd}.',
     ],
     mistakes=[
         Mistake(

@@ -120,11 +120,15 @@ EXERCISE = Exercise(
     "IWAE.forward (the bound, and the weights it keeps in self.saved)",
     hints=[
         "Both are per example: reduce over axis 0, the K samples, never over axis 1 (the "
-        "batch). Keep the max with keepdims=True so that it broadcasts against log_w.",
+        "batch); the bound is (B,), the weights (K, B). Write both through the log-weights "
+        "a_k = log w_k: the bound is logsumexp_k(a_k) - log K, exercise 4's logsumexp, "
+        "shifted by the max over k (keepdims=True, so that it broadcasts against log_w). "
+        "On paper: the chain rule through log and exp gives the bound's derivative in a_k.",
         "log sum_k exp(a_k) = m + log sum_k exp(a_k - m) with m = max_k a_k: the largest "
-        "term is exp(0) = 1, so the sum never underflows. The bound is that minus log K; "
-        "the weights are exp(a_k - logsumexp), which sum to 1 over k.",
-        "m = log_w.max(axis=0, keepdims=True); e = np.exp(log_w - m); "
+        "term is exp(0) = 1, so the sum never underflows. And d bound / d a_k = "
+        "exp(a_k) / sum_k' exp(a_k') = w~_k (the -log K is a constant): the normalized "
+        "weights are the bound's gradient, a softmax over k, exp(a_k - logsumexp).",
+        "K = len(log_w); m = log_w.max(axis=0, keepdims=True); e = np.exp(log_w - m); "
         "bound = m[0] + np.log(e.sum(axis=0)) - np.log(K); weights = e / e.sum(axis=0).",
     ],
     mistakes=[

@@ -110,11 +110,16 @@ EXERCISE = Exercise(
     solution="tinyvae/objectives/score_function.py, ScoreFunction.backward_bound "
     "(what it passes to posterior.backward_log_prob, for dbound = 1)",
     hints=[
-        "The bound is the mean of f over the L samples, so every coefficient carries a 1/L. "
-        "Axis 0 of f is the samples, axis 1 the batch: a baseline never mixes examples.",
-        "Without the baseline, c = f / L. For the baseline, the sum of the other samples is "
-        "the sum over axis 0 minus f itself.",
-        "b = (f.sum(axis=0) - f) / (L - 1); return (f - b) / L if baseline else f / L.",
+        "The log-derivative trick: the bound estimates E_q[f(z)], whose gradient in phi goes "
+        "through the density q_phi(z|x) alone (f held constant); write the derivative of q "
+        "through the derivative of log q, then estimate the expectation with the L samples. "
+        "Axis 0 of f is the samples, axis 1 the batch: c is (L, B), and a baseline never "
+        "mixes examples.",
+        "grad_phi q = q grad_phi log q, so grad_phi E_q[f] = E_q[f grad_phi log q] "
+        "~ 1/L sum_l f_l grad_phi log q(z_l|x): without the baseline, c = f / L.",
+        "With the baseline, c_l = (f_l - b_l) / L; the sum of the other samples is the sum "
+        "over axis 0 minus f itself. b = (f.sum(axis=0) - f) / (L - 1); "
+        "return (f - b) / L if baseline else f / L.",
     ],
     mistakes=[
         Mistake(

@@ -177,14 +177,18 @@ EXERCISE = Exercise(
     solution="tinyvae/distributions/categorical.py, CategoricalLogDensity.backward and "
     "CategoricalEntropy.backward",
     hints=[
-        "Both go through the softmax: d pi_j / d a_k = pi_j (delta_jk - pi_k), and "
-        "d log pi_j / d a_k = delta_jk - pi_k. Get pi from the cached log pi with np.exp "
-        "(never from exp(logits), which overflows at 800). Each row's upstream value "
-        "multiplies every entry of that row: dlogp[..., None].",
-        "log p = sum_j y_j log pi_j, so d/da_k = sum_j y_j (delta_jk - pi_k) = y_k - pi_k "
-        "(one-hot y sums to 1). For H, dH/dpi_j = -(log pi_j + 1); chain it through the whole "
-        "Jacobian: -pi_k (log pi_k + 1) + pi_k sum_j pi_j (log pi_j + 1) "
-        "= -pi_k (log pi_k + H).",
+        "Both are functions of the logits through the softmax alone: chain through pi (or "
+        "log pi), and sum over every class j, since each a_k moves every pi_j, not only pi_k. "
+        "Work out one row; its upstream value then scales all K entries of that row: "
+        "dlogp[..., None] and dH[..., None] line the (B,) gradients up with the rows, not "
+        "the classes. Take pi = np.exp(log_pi) from the cache (never exp(logits), which "
+        "overflows at 800).",
+        "The softmax's Jacobian is d pi_j / d a_k = pi_j (delta_jk - pi_k), so "
+        "d log pi_j / d a_k = delta_jk - pi_k. For the log density, log p = "
+        "sum_j y_j log pi_j gives d/da_k = sum_j y_j (delta_jk - pi_k) = y_k - pi_k "
+        "(one-hot y sums to 1).",
+        "For the entropy, dH/dpi_j = -(log pi_j + 1); chained through the whole Jacobian it "
+        "gives -pi_k (log pi_k + 1) + pi_k sum_j pi_j (log pi_j + 1) = -pi_k (log pi_k + H).",
         "Log density: return None, dlogp[..., None] * (y - np.exp(log_pi)). "
         "Entropy: return dH[..., None] * -pi * (log_pi + H[..., None]).",
     ],

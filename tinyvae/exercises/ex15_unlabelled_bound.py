@@ -169,15 +169,18 @@ EXERCISE = Exercise(
     "CategoricalEntropy.backward; tinyvae/objectives/semi_supervised.py, "
     "SemiSupervised.backward",
     hints=[
-        "-U has two terms, and both depend on the logits through pi = softmax(a); c enters "
-        "only the first. Get log pi = tv.distributions.log_softmax(logits) and "
-        "pi = np.exp(log_pi) (never exp(logits), which overflows at 800). dU has one value "
-        "per row: dU[:, None] multiplies every entry of that row.",
-        "Chain each term through the softmax's Jacobian, d pi_j / d a_k = "
-        "pi_j (delta_jk - pi_k): the expectation gives pi_k (c_k - sum_j pi_j c_j), the "
-        "entropy -pi_k (log pi_k + H) (exercise 14). Add them: since "
-        "sum_j pi_j c_j + H = -U, the sum is pi_k (c_k - log pi_k - (-U)). And "
-        "d(-U)/dc_k = pi_k.",
+        "Both terms of -U depend on the logits only through pi = softmax(a), and c enters "
+        "only the first, linearly. So dlogits is a chain rule through the softmax, summed "
+        "over both terms and over every class j (each a_k moves every pi_j); dc needs no "
+        "softmax. Get log_pi = tv.distributions.log_softmax(logits) and pi = np.exp(log_pi) "
+        "(never exp(logits), which overflows at 800). dU has one value per row: dU[:, None] "
+        "scales every entry of that row.",
+        "dc first: c_k enters -U only as pi_k c_k, so d(-U)/dc_k = pi_k, and "
+        "dc = dU[:, None] * pi.",
+        "dlogits: with the softmax's Jacobian, d pi_j / d a_k = pi_j (delta_jk - pi_k), the "
+        "expectation gives pi_k (c_k - sum_j pi_j c_j) and the entropy -pi_k (log pi_k + H) "
+        "(exercise 14). Add them: since sum_j pi_j c_j + H = -U, the sum is "
+        "pi_k (c_k - log pi_k - (-U)).",
         "log_pi = tv.distributions.log_softmax(logits); pi = np.exp(log_pi); "
         "minus_U = np.sum(pi * (c - log_pi), axis=-1); return "
         "dU[:, None] * pi * (c - log_pi - minus_U[:, None]), dU[:, None] * pi.",

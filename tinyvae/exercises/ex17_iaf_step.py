@@ -148,12 +148,17 @@ EXERCISE = Exercise(
     trial=trial,
     solution="tinyvae/models/iaf.py, IAFStep.backward",
     hints=[
-        "Three things depend on the MADE's outputs: z_new on m and s, log_det on s. Compute "
-        "dm and ds first (elementwise, dlog_det[:, None] spreads each row's gradient over "
-        "its D entries), hand them to self.made.backward(dm, ds), which returns (dz_made, dh).",
-        "z_new_i = sigma_i z_i + (1 - sigma_i) m_i: d/dm_i = 1 - sigma_i, d/dsigma_i = "
-        "z_i - m_i, d/dz_i = sigma_i (the direct path). sigma = sigmoid(s): d sigma / ds = "
-        "sigma (1 - sigma), and d log sigma / ds = 1 - sigma.",
+        "Walk the forward lines backwards. z_new depends on m and s (through sigma), log_det "
+        "on s alone: gather dm and ds, each (N, D), before you call self.made.backward(dm, ds), "
+        "which returns (dz_made, dh). z reaches z_new along two paths, directly (the z in "
+        "sigma * z) and through the MADE (via m and s): dz is the sum of both. dlog_det is "
+        "(N,): dlog_det[:, None] spreads each row's value over its D entries.",
+        "Elementwise, z_new_i = sigma_i z_i + (1 - sigma_i) m_i has d/dm_i = 1 - sigma_i, "
+        "d/dsigma_i = z_i - m_i and d/dz_i = sigma_i (the direct path). So "
+        "dm = (1 - sigma) * dz_new.",
+        "For ds, chain through sigma = sigmoid(s): d sigma / ds = sigma (1 - sigma), and "
+        "d log sigma / ds = 1 - sigma for log_det. So ds = sigma * (1 - sigma) * (z - m) * "
+        "dz_new + (1 - sigma) * dlog_det[:, None].",
         "dm = (1 - sigma) * dz_new; ds = sigma * (1 - sigma) * (z - m) * dz_new + "
         "(1 - sigma) * dlog_det[:, None]; dz_made, dh = self.made.backward(dm, ds); "
         "return sigma * dz_new + dz_made, dh.",

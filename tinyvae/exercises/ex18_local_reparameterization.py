@@ -149,14 +149,17 @@ EXERCISE = Exercise(
     ),
     hints=[
         "Walk the forward pass backwards: B = gamma + std * zeta + b, std = sqrt(delta), "
-        "delta = (A * A) sigma^2, gamma = A theta, sigma^2 = exp(logvar). db and dtheta come "
-        "from the mean path alone, as in a plain linear layer. Then find ddelta = dL/d delta "
-        "(M, out): everything about logvar and the noise goes through it.",
+        "delta = (A * A) var, gamma = A theta, var = exp(logvar). db and dtheta come from the "
+        "mean path alone, as in a plain linear layer. Then find ddelta = dL/d delta (M, out): "
+        "everything about logvar and the noise goes through it. A takes both paths, through "
+        "gamma and through delta; dA is their sum.",
         "d sqrt(delta) / d delta = 1 / (2 sqrt(delta)), so ddelta = dB * zeta / (2 std), set "
-        "to 0 where std = 0 (np.divide(..., out=np.zeros_like(dB), where=std > 0)). "
-        "delta = (A * A) sigma^2 is a linear layer with input A * A and weights sigma^2, and "
-        "sigma^2 = exp(logvar) has derivative sigma^2. A enters gamma and delta, "
-        "and d(A * A)/dA = 2A.",
+        "to 0 where std = 0: np.divide(0.5 * dB * zeta, std, out=np.zeros_like(dB), "
+        "where=std > 0).",
+        "delta = (A * A) var is a linear layer with input A * A and weights var: var gets "
+        "(A * A)^T ddelta, and var = exp(logvar) has derivative var, so dlogvar = "
+        "((A * A)^T ddelta) * var. A * A gets ddelta var^T, and d(A * A)/dA = 2A, so the "
+        "variance path of dA is 2 A * (ddelta var^T); the mean path is dB theta^T.",
         "ddelta = np.divide(0.5 * dB * zeta, std, out=np.zeros_like(dB), where=std > 0); "
         "grads['b'] += dB.sum(axis=0); grads['theta'] += A.T @ dB; "
         "grads['logvar'] += ((A * A).T @ ddelta) * var; "

@@ -1,10 +1,16 @@
-"""Exercise 3: the backward passes of Tanh, Softplus and ELU.
+"""Exercise 3: the backward passes of three activations, Tanh, Softplus and ELU.
 
-Elementwise, dL/dx = dy * f'(x):
+Each acts elementwise, y = f(x), so x and y have the same shape:
 
-    Tanh       f'(x) = 1 - y^2                      (y = tanh(x), the cached output)
-    Softplus   f'(x) = sigmoid(x) = 1 / (1 + exp(-x))   (finite even at x = 800)
-    ELU        f'(x) = 1 for x > 0, y + alpha otherwise   (y = alpha (exp(x) - 1) there)
+    Tanh       y = tanh(x)                                  (AEVB appendix C's hidden units)
+    Softplus   y = log(1 + exp(x))                          (Kingma & Ba 2014, section 6.4)
+    ELU        y = x for x > 0, alpha (exp(x) - 1) otherwise    (Clevert et al. 2016, sec. 3)
+
+Each backward receives dy, the gradient dL/dy, the shape of x, and returns dL/dx, the
+same shape, computed from what its forward kept: Tanh the output y; Softplus (here) the
+input x; ELU the mask x > 0 and the output y (alpha is self.alpha, checked at 0.7).
+Softplus's backward must be finite and exact for every x, even x = 800 and x = -800,
+where exp(800) overflows to inf.
 
 Check it with:  python -m tinyvae.exercises check ex03_activations.py
 """
@@ -18,8 +24,8 @@ class Tanh(tv.Tanh):
     """tinyvae's Tanh (its forward caches y = tanh(x)), with your backward."""
 
     def backward(self, dy):
-        y = self.take()  # the output tanh(x)
-        # TODO: return dL/dx from dy and the cached output y.
+        y = self.take()  # forward kept y = tanh(x), its output
+        # TODO: return dL/dx, the shape of y, from dy and y.
         raise NotImplementedError
 
 
@@ -31,8 +37,8 @@ class Softplus(tv.Softplus):
         return tv.softplus(x)
 
     def backward(self, dy):
-        x = self.take()  # the input
-        # TODO: return dL/dx = dy * sigmoid(x), computed so that no exp overflows.
+        x = self.take()  # forward kept x, its input
+        # TODO: return dL/dx, the shape of x, finite for every x (exp(800) is inf).
         raise NotImplementedError
 
 
@@ -40,8 +46,8 @@ class ELU(tv.ELU):
     """tinyvae's ELU (self.alpha; its forward caches (x > 0, y)), with your backward."""
 
     def backward(self, dy):
-        positive, y = self.take()  # the mask x > 0 and the output
-        # TODO: return dL/dx: dy where x > 0, dy * (the derivative from y) elsewhere.
+        positive, y = self.take()  # forward kept the mask x > 0 and the output y
+        # TODO: return dL/dx, the shape of y, from dy, the mask, y and self.alpha.
         raise NotImplementedError
 
 

@@ -1,10 +1,17 @@
-"""Exercise 4: logsumexp that never overflows, and its gradient, the softmax.
+"""Exercise 4: logsumexp that never overflows, and its gradient.
 
-    logsumexp(a) = log sum_i exp(a_i) = m + log sum_i exp(a_i - m),   m = max_i a_i
-    d logsumexp(a) / d a_i = exp(a_i - logsumexp(a))   (the softmax; sums to 1 along axis)
+The importance-weighted bound (Burda, Grosse & Salakhutdinov 2015, eq. (8)) is a log of a
+sum of exponentials of log-weights a_i that lie hundreds of nats from zero:
 
-exp(1000) is inf and exp(-1000) is 0 in float64. A slice that is all -inf must give -inf
-(careful: -inf - (-inf) is NaN). Both functions must work for any axis.
+    logsumexp(a) = log sum_i exp(a_i),   the sum along one axis of a
+
+logsumexp(a, axis) returns the shape of a without that axis, like np.sum(a, axis);
+logsumexp_grad(a, axis) returns the gradient of logsumexp(a, axis) with respect to a, the
+shape of a. Both must work for any axis, and give the exact, finite answer where the
+formula as written fails in float64: exp(1000) is inf and exp(-1000) is 0. A slice that is
+all -inf must give -inf, not NaN (careful: -inf - (-inf) is NaN); the gradient is asked for
+only where each slice has a finite entry.
+
 Check it with:  python -m tinyvae.exercises check ex04_logsumexp.py
 """
 
@@ -13,13 +20,14 @@ import numpy as np
 
 def logsumexp(a, axis=0):
     """log sum exp(a) along axis: the shape of a without that axis, like np.sum(a, axis)."""
-    # TODO: shift by the max along axis, then add it back. No overflow, no NaN.
+    # TODO: return log sum_i exp(a_i) along axis; finite at a = 1000 and at a = -1000,
+    # and -inf (not NaN) for a slice that is all -inf.
     raise NotImplementedError
 
 
 def logsumexp_grad(a, axis=0):
-    """d logsumexp(a, axis) / d a: the shape of a, summing to 1 along axis."""
-    # TODO: the softmax of a along axis, computed without overflow.
+    """The gradient of logsumexp(a, axis) with respect to a: the shape of a."""
+    # TODO: return the gradient, the shape of a, with no exp that overflows.
     raise NotImplementedError
 
 

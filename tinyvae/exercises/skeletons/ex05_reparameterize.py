@@ -1,10 +1,15 @@
-"""Exercise 5: the backward pass of z = mu + exp(logvar / 2) * eps.
+"""Exercise 5: the backward pass of the reparameterization trick.
 
-AEVB (Kingma & Welling 2013) eq. (4) and section 2.4; sigma = exp(logvar / 2).
+AEVB (Kingma & Welling 2013) eq. (4), with the Gaussian of section 2.4: a sample
+z ~ N(mu, sigma^2) is written as a function of the parameters and of noise that does not
+depend on them,
 
-    dL/dmu     = dz
-    dL/dlogvar = dz * eps * sigma / 2      (d exp(logvar / 2) / dlogvar = sigma / 2)
-    dL/deps    = None                      (eps is noise)
+    z = mu + sigma * eps,   sigma = exp(logvar / 2),   eps ~ N(0, I),
+
+elementwise; mu, logvar, eps and z are all (B, J). backward receives dz, the gradient
+dL/dz, (B, J), and returns the tuple (dL/dmu, dL/dlogvar, None), in the order of forward's
+inputs: the first two (B, J) each, and None for eps, which is noise, not something to
+learn. The module has no parameters of its own: self.grads is left alone.
 
 Check it with:  python -m tinyvae.exercises check ex05_reparameterize.py
 """
@@ -21,7 +26,7 @@ class Reparameterize(tv.Reparameterize):
         # what forward kept: sigma = exp(logvar / 2) and eps, each (B, J), and the shapes
         # of mu and logvar (not needed here: everything is (B, J))
         sigma, eps, mu_shape, logvar_shape = self.take()
-        # TODO: return (dmu, dlogvar, None), dmu and dlogvar each (B, J), from dz (B, J).
+        # TODO: return (dL/dmu, dL/dlogvar, None), the first two (B, J), from dz (B, J).
         raise NotImplementedError
 
 

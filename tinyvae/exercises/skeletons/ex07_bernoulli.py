@@ -1,10 +1,18 @@
 """Exercise 7: the Bernoulli log-likelihood from logits (stable), and its backward.
 
-    log p(x | z) = sum_d [ x_d l_d - softplus(l_d) ]      (AEVB appendix C.1)
+A decoder for binary pixels outputs logits l, with p(x_d = 1 | z) = sigmoid(l_d). For data
+x in [0, 1] and logits l, each (B, D), the log-likelihood sums over the pixels (the last
+axis), one number per row (AEVB (Kingma & Welling 2013) appendix C.1):
 
-summed over the last axis, finite for logits of any size (try l = +-800):
-softplus(l) = log(1 + exp(l)) = max(l, 0) + log1p(exp(-|l|)).
-The gradient: dL/dl = dlogp * (x - sigmoid(l)), with dlogp of shape (B,).
+    log p(x | z) = sum_d [ x_d log sigmoid(l_d) + (1 - x_d) log(1 - sigmoid(l_d)) ]
+                 = sum_d [ x_d l_d - softplus(l_d) ],      softplus(l) = log(1 + exp(l))
+
+forward(x, logits) returns log p(x | z), shape (B,). It must be finite for logits of any
+size: try l = +-800, where sigmoid(l) rounds to 0 or 1 and exp(800) is inf in float64.
+
+backward(dlogp) receives the upstream gradient dlogp, shape (B,), one value per row, and
+returns (None, dlogits): None for x, which is data; dlogits, the gradient of the loss in
+the logits, shape (B, D). The module has no parameters: self.grads is left alone.
 
 Check it with:  python -m tinyvae.exercises check ex07_bernoulli.py
 """
@@ -20,14 +28,12 @@ class BernoulliLogDensity(tv.BernoulliLogDensity):
     def forward(self, x, logits):
         # x: data in [0, 1], (B, D); logits: (B, D), any size
         self.save(logits, x)
-        # TODO: return sum over the last axis of x * logits - softplus(logits), shape (B,),
-        # finite even for logits of +-800.
+        # TODO: return log p(x | z), shape (B,), finite even for logits of +-800.
         raise NotImplementedError
 
     def backward(self, dlogp):
-        logits, x = self.take()
-        # TODO: return (None, dlogits): x is data and gets no gradient; dlogits is (B, D),
-        # dlogp is (B,).
+        logits, x = self.take()  # what forward saved, each (B, D)
+        # TODO: return (None, dlogits): x gets no gradient; dlogits is (B, D), dlogp (B,).
         raise NotImplementedError
 
 

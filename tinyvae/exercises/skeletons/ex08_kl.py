@@ -1,11 +1,15 @@
 """Exercise 8: the backward pass of KL(N(mu, sigma^2) || N(0, I)).
 
-    KL = -1/2 sum_j (1 + logvar_j - mu_j^2 - exp(logvar_j))      (AEVB appendix B)
+The regularizer of SGVB estimator B in closed form (AEVB (Kingma & Welling 2013)
+appendix B), with sigma_j^2 = exp(logvar_j), summed over the latent dimensions (the last
+axis), one number per example:
 
-summed over the last axis: mu, logvar are (B, J); KL and its upstream gradient dkl are (B,).
+    KL = -1/2 sum_j (1 + logvar_j - mu_j^2 - exp(logvar_j))
 
-    dL/dmu     = dkl * mu
-    dL/dlogvar = dkl * 1/2 (exp(logvar) - 1)
+mu and logvar are (B, J); KL is (B,). Forward (given) cached mu and var = exp(logvar).
+backward(dkl) receives the upstream gradient dkl, shape (B,), one value per row, and
+returns (dmu, dlogvar), the gradients of the loss in mu and in logvar, each (B, J). The
+module has no parameters: self.grads is left alone.
 
 Check it with:  python -m tinyvae.exercises check ex08_kl.py
 """
@@ -20,8 +24,7 @@ class StandardNormalKL(tv.StandardNormalKL):
 
     def backward(self, dkl):
         mu, var = self.take()  # mu and var = exp(logvar), each (B, J)
-        # TODO: return (dmu, dlogvar), each (B, J), from dkl of shape (B,):
-        # one value per row, which multiplies every entry of that row.
+        # TODO: return (dmu, dlogvar), each (B, J), from dkl of shape (B,).
         raise NotImplementedError
 
 

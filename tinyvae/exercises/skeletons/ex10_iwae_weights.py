@@ -1,11 +1,21 @@
 """Exercise 10: the IWAE bound and its normalized importance weights, stable.
 
-log_w (K, B): log w_k = log p(x, z_k) - log q(z_k|x), K samples along axis 0.
+For K samples z_k ~ q(z|x) of one example, the importance weights are
+w_k = p(x, z_k) / q(z_k|x). The importance-weighted bound (Burda, Grosse & Salakhutdinov
+2015, eq. (8)) and the normalized importance weights (their section 3) are
 
-    bound = log (1/K) sum_k w_k = logsumexp_k(log w_k) - log K   (Burda et al. 2015, eq. (8))
-    d bound / d log w_k = w_k / sum_k' w_k'    (the normalized weights, a softmax over k)
+    bound = log (1/K) sum_k w_k
+    w~_k  = w_k / sum_k' w_k'          (each example's w~_k sum to 1 over k)
 
-exp(-1000) is 0 in float64: log sum_k exp(a_k) = m + log sum_k exp(a_k - m), m = max_k a_k.
+Both functions receive log_w, shape (K, B): log_w[k, b] = log w_k of example b, the K
+samples along axis 0, the batch along axis 1. iwae_bound returns the bound, shape (B,);
+normalized_weights returns w~, shape (K, B).
+
+Log-weights of a real model lie hundreds of nats below zero, and exp(-1000) is 0 in
+float64: both must be exact and finite for log-weights around -1000 and below.
+
+Then, on paper: differentiate the bound in log w_k, and compare with w~_k.
+
 Check it with:  python -m tinyvae.exercises check ex10_iwae_weights.py
 """
 
@@ -14,14 +24,14 @@ import numpy as np
 
 def iwae_bound(log_w):
     """log (1/K) sum_k exp(log_w[k]) per example: log_w (K, B) -> (B,)."""
-    # TODO: a stable logsumexp over the K samples (axis 0), minus log K. Write it with
+    # TODO: return the bound, shape (B,), finite for log_w around -1000. Write it with
     # numpy: tinyvae's own logsumexp is the answer.
     raise NotImplementedError
 
 
 def normalized_weights(log_w):
     """w_k / sum_k' w_k' per example: log_w (K, B) -> (K, B), each column summing to 1."""
-    # TODO: a stable softmax over the K samples (axis 0).
+    # TODO: return the normalized weights, shape (K, B), finite for log_w around -1000.
     raise NotImplementedError
 
 

@@ -1,12 +1,21 @@
 """Exercise 14: the backward passes of a categorical distribution from logits.
 
-pi = softmax(a), log pi = a - logsumexp(a), over the last axis of logits a of shape (B, K);
-d pi_j / d a_k = pi_j (delta_jk - pi_k)  (Kingma, Rezende, Mohamed & Welling 2014, sec. 3.1.2)
+M2's classifier is q(y|x) = Cat(y; pi), pi = softmax(a) of K logits a (Kingma, Rezende, Mohamed
+& Welling 2014): its labelled term, eq. (9), needs log q(y|x), and the unlabelled bound, eq. (7),
+the entropy H(q(y|x)). Forward, over the last axis of the logits a (B, K), row by row:
 
-    log Cat(y; pi) = sum_k y_k log pi_k     (y one-hot)    d/da_k  = y_k - pi_k
-    H(pi)          = -sum_k pi_k log pi_k                  dH/da_k = -pi_k (log pi_k + H)
+    log pi_k       = a_k - logsumexp(a),   pi_k = exp(log pi_k)           (B, K)
+    log Cat(y; pi) = sum_k y_k log pi_k        y one-hot, (B, K)          (B,)
+    H(pi)          = -sum_k pi_k log pi_k                                 (B,)
 
-log p, H and the upstream gradients dlogp, dH are (B,): one value per row.
+Write the two backward passes. CategoricalLogDensity.backward(dlogp) receives dlogp (B,), the
+upstream gradient of log Cat, and returns (None, dlogits): None for y, which is data, and
+dlogits (B, K). CategoricalEntropy.backward(dH) receives dH (B,), the upstream gradient of H,
+and returns dlogits (B, K). Forward cached (y, log pi) and (pi, log pi, H).
+
+Some logits are +-800, where exp(800) is inf in float64: work from the cached log pi and pi
+(computed by the log-softmax), never from exp(logits).
+
 Check it with:  python -m tinyvae.exercises check ex14_softmax_entropy.py
 """
 

@@ -1,12 +1,19 @@
 """Exercise 15: the backward pass of M2's unlabelled bound -U(x).
 
--U = sum_k pi_k c_k + H(pi),  pi = softmax(a),  H = -sum_k pi_k log pi_k,  c_k = -L(x, y=k)
-(Kingma, Rezende, Mohamed & Welling 2014, eq. 7); d pi_j / d a_k = pi_j (delta_jk - pi_k):
+For an unlabelled example M2 treats the label as a latent variable and sums over its K values,
+weighted by the classifier (Kingma, Rezende, Mohamed & Welling 2014, eq. (7)). With the logits
+a of q(y|x) = Cat(y; pi) and the labelled bound of each class, c_k = -L(x, y=k), per row:
 
-    d/da_k sum_j pi_j c_j = pi_k (c_k - sum_j pi_j c_j)      dH/da_k = -pi_k (log pi_k + H)
-    d(-U)/da_k = pi_k (c_k - log pi_k - (-U))                d(-U)/dc_k = pi_k
+    log pi_k = a_k - logsumexp(a),     pi_k = exp(log pi_k)               (B, K)
+    -U       = sum_k pi_k c_k + H(pi),    H(pi) = -sum_k pi_k log pi_k     (B,)
 
-logits and c are (B, K); dU, the upstream gradient of -U, is (B,): one value per row.
+Write unlabelled_bound_backward(logits, c, dU). It receives the logits and c, both (B, K), and
+dU (B,), the upstream gradient of -U, one value per row; it returns (dlogits, dc), both (B, K),
+the gradients of -U with respect to the logits and to c, each row scaled by its dU.
+
+Some logits are +-800, where exp(800) is inf in float64: compute log pi stably with
+tv.distributions.log_softmax (a - logsumexp(a)) and pi from it, never from exp(logits).
+
 Check it with:  python -m tinyvae.exercises check ex15_unlabelled_bound.py
 """
 
@@ -21,8 +28,8 @@ def unlabelled_bound_backward(logits, c, dU):
     logits, c: (B, K), the classifier's logits and the labelled bounds -L(x, y=k);
     dU: (B,), the upstream gradient of -U. Returns (dlogits, dc), both (B, K).
     """
-    # TODO: log pi and pi from the logits (stable: some logits are +-800), -U per row,
-    # then return (dlogits, dc).
+    # TODO: log pi and pi from the logits (stably: some logits are +-800), then
+    # return (dlogits, dc), both (B, K).
     raise NotImplementedError
 
 

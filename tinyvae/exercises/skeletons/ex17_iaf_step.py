@@ -1,12 +1,23 @@
 """Exercise 17: the backward pass of one inverse autoregressive flow step.
 
-Kingma, Salimans, Jozefowicz, Chen, Sutskever & Welling 2016, eqs. (14)-(16), Algorithm 1:
+One IAF step (Kingma, Salimans, Jozefowicz, Chen, Sutskever & Welling 2016, section 3,
+eqs. (14)-(15) and Algorithm 1) maps a sample z (N, D) and a context h (N, C) to
 
-    (m, s) = MADE(z, h),  sigma = sigmoid(s),  z_new = sigma * z + (1 - sigma) * m,
-    log_det = sum_i log sigma_i                      (one number per row, shape (B,))
+    (m, s)  = MADE(z, h)                          m, s: (N, D)
+    sigma   = sigmoid(s)                          (N, D)
+    z_new   = sigma * z + (1 - sigma) * m         (N, D), elementwise
+    log_det = sum_i log sigma_i                   (N,): one number per row
 
-d sigma / ds = sigma (1 - sigma); d log sigma / ds = 1 - sigma. m and s depend on z too
-(through the MADE): z reaches z_new directly AND through the MADE.
+m_i and s_i depend on h and on the z_j that come before i in the MADE's order. The arrays are
+2-D: IAFPosterior flattens its L samples of B examples into N = L * B rows.
+
+Write IAFStep.backward(dz_new, dlog_det). It receives dz_new (N, D) and dlog_det (N,), the
+upstream gradients of z_new and log_det, and returns (dz, dh), (N, D) and (N, C). The MADE's
+backward is given: self.made.backward(dm, ds) takes the gradients of its outputs m and s, each
+(N, D), adds the gradients of its weights into their grads and returns (dz_made, dh), the
+gradients of its inputs z and h. Call it exactly once: it consumes the MADE's cache. Forward
+cached (z, m, sigma).
+
 Check it with:  python -m tinyvae.exercises check ex17_iaf_step.py
 """
 
@@ -19,10 +30,10 @@ class IAFStep(tv.IAFStep):
     """tinyvae's IAFStep (its MADE and forward(z, h) -> (z_new, log_det)), with your backward."""
 
     def backward(self, dz_new, dlog_det):
-        z, m, sigma = self.take()  # each (B, D), what forward kept
-        # TODO: dm and ds (B, D) from dz_new (B, D) and dlog_det (B,); then
-        #     dz_made, dh = self.made.backward(dm, ds)   (once: it consumes the MADE's cache)
-        # and return (dz, dh), dz adding the direct path from z to z_new.
+        z, m, sigma = self.take()  # each (N, D), what forward kept
+        # TODO: the gradients dm and ds (N, D) of the MADE's outputs, from dz_new (N, D) and
+        # dlog_det (N,); self.made.backward(dm, ds) returns (dz_made, dh) (call it once);
+        # return (dz, dh), dz (N, D) the whole gradient of z.
         raise NotImplementedError
 
 
