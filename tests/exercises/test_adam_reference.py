@@ -1,10 +1,10 @@
-"""Exercise 12's reference, one step of Algorithm 1, is tinyvae's Adam, step for step."""
+"""Exercise 18's reference, one step of Algorithm 1, is tinyvae's Adam, step for step."""
 
 import numpy as np
 import pytest
 
 import tinyvae as tv
-from tinyvae.exercises.ex12_adam import adam_step
+from tinyvae.exercises.ex18_adam import adam_step
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,7 @@ class _MissesTheX(Square):
 
 EXERCISE = Exercise(
     number=1,
+    chapter="AEVB",
     slug="square",
     title="warm-up: the backward pass of y = x^2",
     target="Square",

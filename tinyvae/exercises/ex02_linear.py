@@ -66,6 +66,7 @@ class _IgnoresDyInDW(Linear):
 
 EXERCISE = Exercise(
     number=2,
+    chapter="AEVB",
     slug="linear",
     title="Linear: dW, db and dx of y = x W + b",
     target="Linear",

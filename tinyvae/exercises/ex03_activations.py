@@ -145,6 +145,7 @@ class _EluIgnoresDy(ELU):
 
 EXERCISE = Exercise(
     number=3,
+    chapter="AEVB",
     slug="activations",
     title="activations: the backward passes of Tanh, Softplus and ELU",
     target=("Tanh", "Softplus", "ELU"),

@@ -123,6 +123,7 @@ def _grad_always_axis_0(a, axis=0):
 
 EXERCISE = Exercise(
     number=4,
+    chapter="AEVB",
     slug="logsumexp",
     title="logsumexp without overflow, and its gradient",
     target=("logsumexp", "logsumexp_grad"),

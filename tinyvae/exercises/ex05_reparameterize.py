@@ -86,6 +86,7 @@ class _IgnoresDz(_Mistake):
 
 EXERCISE = Exercise(
     number=5,
+    chapter="AEVB",
     slug="reparameterize",
     title="reparameterization: dmu and dlogvar of z = mu + sigma eps",
     target="Reparameterize",

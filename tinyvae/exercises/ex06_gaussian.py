@@ -92,6 +92,7 @@ class _IgnoresDlogp(_Mistake):
 
 EXERCISE = Exercise(
     number=6,
+    chapter="AEVB",
     slug="gaussian",
     title="Gaussian log-density: dx, dmu and dlogvar",
     target="GaussianLogDensity",

@@ -95,6 +95,7 @@ class _IgnoresDlogp(_Mistake):
 
 EXERCISE = Exercise(
     number=7,
+    chapter="AEVB",
     slug="bernoulli",
     title="Bernoulli log-likelihood from logits: stable forward, backward",
     target="BernoulliLogDensity",

@@ -64,6 +64,7 @@ class _IgnoresDkl(_Mistake):
 
 EXERCISE = Exercise(
     number=8,
+    chapter="AEVB",
     slug="kl",
     title="KL(q || N(0, I)): dmu and dlogvar",
     target="StandardNormalKL",

@@ -117,6 +117,7 @@ def _mistaken(
 
 EXERCISE = Exercise(
     number=9,
+    chapter="AEVB",
     slug="vae_loss",
     title="the whole VAE loss (estimator B): forward and backward",
     target="vae_loss",

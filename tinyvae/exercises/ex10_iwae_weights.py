@@ -111,6 +111,7 @@ def _unnormalized_weights(log_w):
 
 EXERCISE = Exercise(
     number=10,
+    chapter="AEVB",
     slug="iwae_weights",
     title="the IWAE bound and its normalized weights, stable",
     target=("iwae_bound", "normalized_weights"),

@@ -102,6 +102,7 @@ def _sign_flipped(f, baseline=False):
 
 EXERCISE = Exercise(
     number=11,
+    chapter="AEVB",
     slug="score_function",
     title="score function: REINFORCE coefficients, leave-one-out baseline",
     target="score_coefficients",

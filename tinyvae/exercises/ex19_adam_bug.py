@@ -20,7 +20,7 @@ with beta1 = 0.9 and beta2 = 0.999? And later on?
 
 import numpy as np
 
-from .ex12_adam import adam_step, trial
+from .ex18_adam import adam_step, trial
 from .exercise import Exercise, Mistake
 
 
@@ -92,6 +92,7 @@ def _first_moment_only(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1
 
 EXERCISE = Exercise(
     number=19,
+    chapter="ch. 7",
     slug="adam_bug",
     title="Adam: find the bug in a step with the bias corrections folded into the step size",
     target="adam_step",

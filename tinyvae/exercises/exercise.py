@@ -51,6 +51,9 @@ class Exercise:
     number: int
     slug: str
     title: str
+    # where it belongs in the book: "AEVB" (Kingma & Welling 2013, thesis chapter 2), or
+    # the thesis chapter, "ch. 3" (semi-supervised), "ch. 4-5" (flows), "ch. 6", "ch. 7"
+    chapter: str
     # the name the learner's file defines (a class or a function), or a tuple of names:
     # then the implementation is the tuple of what they name, in that order
     target: str | tuple[str, ...]

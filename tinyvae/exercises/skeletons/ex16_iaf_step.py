@@ -1,4 +1,4 @@
-"""Exercise 17: the backward pass of one inverse autoregressive flow step.
+"""Exercise 16: the backward pass of one inverse autoregressive flow step.
 
 One IAF step (Kingma, Salimans, Jozefowicz, Chen, Sutskever & Welling 2016, section 3,
 eqs. (14)-(15) and Algorithm 1) maps a sample z (N, D) and a context h (N, C) to
@@ -18,7 +18,7 @@ backward is given: self.made.backward(dm, ds) takes the gradients of its outputs
 gradients of its inputs z and h. Call it exactly once: it consumes the MADE's cache. Forward
 cached (z, m, sigma).
 
-Check it with:  python -m tinyvae.exercises check ex17_iaf_step.py
+Check it with:  python -m tinyvae.exercises check ex16_iaf_step.py
 """
 
 import numpy as np
@@ -40,4 +40,4 @@ class IAFStep(tv.IAFStep):
 if __name__ == "__main__":
     from tinyvae.exercises import check
 
-    raise SystemExit(0 if check(17, IAFStep) else 1)
+    raise SystemExit(0 if check(16, IAFStep) else 1)

@@ -1,4 +1,4 @@
-"""Exercise 16: the masks that make an MLP autoregressive (MADE).
+"""Exercise 15: the masks that make an MLP autoregressive (MADE).
 
 MADE (Germain, Gregor, Murray & Larochelle 2015, "MADE: Masked Autoencoder
 for Distribution Estimation", section 4) multiplies each weight matrix of an
@@ -125,7 +125,8 @@ def _transposed(degrees, heads=1):
 
 
 EXERCISE = Exercise(
-    number=16,
+    number=15,
+    chapter="ch. 4-5",
     slug="made_mask",
     title="MADE: the masks that make an MLP autoregressive",
     target="made_masks",

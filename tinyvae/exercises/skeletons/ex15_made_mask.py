@@ -1,4 +1,4 @@
-"""Exercise 16: the masks of MADE, an autoregressive MLP.
+"""Exercise 15: the masks of MADE, an autoregressive MLP.
 
 Germain, Gregor, Murray & Larochelle 2015, "MADE", section 4, eqs. (12)-(13).
 
@@ -9,7 +9,7 @@ Masks are (in, out), like the weights of x @ (W * mask):
     output layer:  keep  d_out > m_in       (eq. (13), strict), m_in the last hidden layer's
                    output i has input i's degree d_i; the D outputs repeat once per head
 
-Check it with:  python -m tinyvae.exercises check ex16_made_mask.py
+Check it with:  python -m tinyvae.exercises check ex15_made_mask.py
 """
 
 import numpy as np
@@ -29,4 +29,4 @@ def made_masks(degrees, heads=1):
 if __name__ == "__main__":
     from tinyvae.exercises import check
 
-    raise SystemExit(0 if check(16, made_masks) else 1)
+    raise SystemExit(0 if check(15, made_masks) else 1)

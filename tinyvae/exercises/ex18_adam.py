@@ -1,4 +1,4 @@
-"""Exercise 12: one step of Adam, Algorithm 1 of Kingma & Ba (2014), with bias correction.
+"""Exercise 18: one step of Adam, Algorithm 1 of Kingma & Ba (2014), with bias correction.
 
 Adam keeps two running averages per parameter, of the gradient g and of its
 square, and divides one by the square root of the other. One step, from the
@@ -140,7 +140,8 @@ def _in_place(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 EXERCISE = Exercise(
-    number=12,
+    number=18,
+    chapter="ch. 7",
     slug="adam",
     title="Adam: one step of Algorithm 1, with bias correction",
     target="adam_step",

@@ -1,4 +1,4 @@
-"""Exercise 17: the backward pass of one inverse autoregressive flow step.
+"""Exercise 16: the backward pass of one inverse autoregressive flow step.
 
 Inverse autoregressive flow (Kingma, Salimans, Jozefowicz, Chen, Sutskever &
 Welling 2016, "Improved Variational Inference with Inverse Autoregressive
@@ -140,7 +140,8 @@ class _DmWithSigma(_Mistake):
 
 
 EXERCISE = Exercise(
-    number=17,
+    number=16,
+    chapter="ch. 4-5",
     slug="iaf_step",
     title="IAF: the backward pass of a flow step and its log-determinant",
     target="IAFStep",

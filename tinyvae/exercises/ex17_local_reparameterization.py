@@ -1,4 +1,4 @@
-"""Exercise 18: the backward pass of a Bayesian linear layer sampled by local reparameterization.
+"""Exercise 17: the backward pass of a Bayesian linear layer sampled by local reparameterization.
 
 A Bayesian linear layer keeps a Gaussian over each weight,
 q(w_ij) = N(theta_ij, sigma_ij^2) with sigma^2 = exp(logvar) (the bias b is a
@@ -137,7 +137,8 @@ class _Overwrites(BayesianLinear):
 
 
 EXERCISE = Exercise(
-    number=18,
+    number=17,
+    chapter="ch. 6",
     slug="local_reparameterization",
     title="Bayesian linear layer: the local reparameterization trick's backward",
     target="BayesianLinear",

@@ -1,4 +1,4 @@
-"""Exercise 15: the backward pass of M2's unlabelled bound -U(x).
+"""Exercise 14: the backward pass of M2's unlabelled bound -U(x).
 
 For an unlabelled example M2 treats the label as a latent variable and sums over its K values,
 weighted by the classifier (Kingma, Rezende, Mohamed & Welling 2014, eq. (7)). With the logits
@@ -14,7 +14,7 @@ the gradients of -U with respect to the logits and to c, each row scaled by its 
 Some logits are +-800, where exp(800) is inf in float64: compute log pi stably with
 tv.distributions.log_softmax (a - logsumexp(a)) and pi from it, never from exp(logits).
 
-Check it with:  python -m tinyvae.exercises check ex15_unlabelled_bound.py
+Check it with:  python -m tinyvae.exercises check ex14_unlabelled_bound.py
 """
 
 import numpy as np
@@ -36,4 +36,4 @@ def unlabelled_bound_backward(logits, c, dU):
 if __name__ == "__main__":
     from tinyvae.exercises import check
 
-    raise SystemExit(0 if check(15, unlabelled_bound_backward) else 1)
+    raise SystemExit(0 if check(14, unlabelled_bound_backward) else 1)

@@ -1,8 +1,8 @@
-"""Exercise 13, the capstone: a VAE built from your own pieces.
+"""Exercise 12, the capstone: a VAE built from your own pieces.
 
 Run it in the folder that holds your earlier exercises (ex02_linear.py,
 ex03_activations.py, ex05_reparameterize.py, ex07_bernoulli.py, ex08_kl.py).
-Check it with:  python -m tinyvae.exercises check ex13_capstone.py
+Check it with:  python -m tinyvae.exercises check ex12_capstone.py
 """
 
 
@@ -18,4 +18,4 @@ def pieces():
 if __name__ == "__main__":
     from tinyvae.exercises import check
 
-    raise SystemExit(0 if check(13, pieces) else 1)
+    raise SystemExit(0 if check(12, pieces) else 1)

@@ -1,4 +1,4 @@
-"""Exercise 18: a Bayesian linear layer's backward, by local reparameterization.
+"""Exercise 17: a Bayesian linear layer's backward, by local reparameterization.
 
 The layer keeps a Gaussian over each weight, q(w_ij) = N(theta_ij, sigma_ij^2) with
 sigma^2 = exp(logvar), and a point-estimate bias b. The local reparameterization trick
@@ -20,7 +20,7 @@ self.grads["logvar"] and self.grads["b"] (each the shape of its parameter), and 
 A row of A that is all zeros has std = 0 (that row carries no noise): its gradients must come
 out finite, with no division by zero.
 
-Check it with:  python -m tinyvae.exercises check ex18_local_reparameterization.py
+Check it with:  python -m tinyvae.exercises check ex17_local_reparameterization.py
 """
 
 import numpy as np
@@ -43,4 +43,4 @@ class BayesianLinear(tv.BayesianLinear):
 if __name__ == "__main__":
     from tinyvae.exercises import check
 
-    raise SystemExit(0 if check(18, BayesianLinear) else 1)
+    raise SystemExit(0 if check(17, BayesianLinear) else 1)

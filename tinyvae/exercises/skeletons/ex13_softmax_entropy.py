@@ -1,4 +1,4 @@
-"""Exercise 14: the backward passes of a categorical distribution from logits.
+"""Exercise 13: the backward passes of a categorical distribution from logits.
 
 M2's classifier is q(y|x) = Cat(y; pi), pi = softmax(a) of K logits a (Kingma, Rezende, Mohamed
 & Welling 2014): its labelled term, eq. (9), needs log q(y|x), and the unlabelled bound, eq. (7),
@@ -16,7 +16,7 @@ and returns dlogits (B, K). Forward cached (y, log pi) and (pi, log pi, H).
 Some logits are +-800, where exp(800) is inf in float64: work from the cached log pi and pi
 (computed by the log-softmax), never from exp(logits).
 
-Check it with:  python -m tinyvae.exercises check ex14_softmax_entropy.py
+Check it with:  python -m tinyvae.exercises check ex13_softmax_entropy.py
 """
 
 import numpy as np
@@ -45,4 +45,4 @@ class CategoricalEntropy(tv.distributions.CategoricalEntropy):
 if __name__ == "__main__":
     from tinyvae.exercises import check
 
-    raise SystemExit(0 if check(14, (CategoricalLogDensity, CategoricalEntropy)) else 1)
+    raise SystemExit(0 if check(13, (CategoricalLogDensity, CategoricalEntropy)) else 1)

@@ -1,11 +1,11 @@
-"""Exercise 12: one step of Adam, Algorithm 1 of Kingma & Ba (2014).
+"""Exercise 18: one step of Adam, Algorithm 1 of Kingma & Ba (2014).
 
     t <- t + 1
     m <- beta1 m + (1 - beta1) g,       v <- beta2 v + (1 - beta2) g^2
     m_hat = m / (1 - beta1^t),          v_hat = v / (1 - beta2^t)
     theta <- theta - lr m_hat / (sqrt(v_hat) + eps)
 
-Check it with:  python -m tinyvae.exercises check ex12_adam.py
+Check it with:  python -m tinyvae.exercises check ex18_adam.py
 """
 
 import numpy as np
@@ -26,4 +26,4 @@ def adam_step(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
 if __name__ == "__main__":
     from tinyvae.exercises import check
 
-    raise SystemExit(0 if check(12, adam_step) else 1)
+    raise SystemExit(0 if check(18, adam_step) else 1)

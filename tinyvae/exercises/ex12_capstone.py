@@ -1,4 +1,4 @@
-"""Exercise 13, the capstone: a VAE built from your own pieces, trained on the synthetic digits.
+"""Exercise 12, the capstone: a VAE built from your own pieces, trained on the synthetic digits.
 
 Put together what you wrote in exercises 2, 3, 5, 7 and 8: your Linear, your
 Tanh, your Reparameterize, your BernoulliLogDensity and your StandardNormalKL.
@@ -163,7 +163,8 @@ def _with(cls):
 
 
 EXERCISE = Exercise(
-    number=13,
+    number=12,
+    chapter="AEVB",
     slug="capstone",
     title="capstone: a VAE from your own pieces, trained",
     target="pieces",

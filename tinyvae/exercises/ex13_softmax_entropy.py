@@ -1,4 +1,4 @@
-"""Exercise 14: the backward passes of a categorical distribution from logits.
+"""Exercise 13: the backward passes of a categorical distribution from logits.
 
 In the semi-supervised model M2 (Kingma, Rezende, Mohamed & Welling 2014,
 "Semi-Supervised Learning with Deep Generative Models", section 3.1.2) the
@@ -168,7 +168,8 @@ class _IgnoresDH(_EntropyMistake):
 
 
 EXERCISE = Exercise(
-    number=14,
+    number=13,
+    chapter="ch. 3",
     slug="softmax_entropy",
     title="categorical from logits: the gradients of log Cat(y; softmax(a)) and of its entropy",
     target=("CategoricalLogDensity", "CategoricalEntropy"),

@@ -1,4 +1,4 @@
-"""Exercise 15: the backward pass of M2's unlabelled bound -U(x).
+"""Exercise 14: the backward pass of M2's unlabelled bound -U(x).
 
 In the semi-supervised model M2 (Kingma, Rezende, Mohamed & Welling 2014,
 "Semi-Supervised Learning with Deep Generative Models", eq. 7) the label of
@@ -12,7 +12,7 @@ Both terms depend on the logits through the softmax, whose Jacobian
 d pi_j / d a_k = pi_j (delta_jk - pi_k) couples the classes:
 
     d/da_k sum_j pi_j c_j = pi_k (c_k - sum_j pi_j c_j)      (the expectation)
-    dH/da_k               = -pi_k (log pi_k + H)             (the entropy, exercise 14)
+    dH/da_k               = -pi_k (log pi_k + H)             (the entropy, exercise 13)
     d(-U)/da_k            = pi_k (c_k - log pi_k - (-U))     (their sum)
     d(-U)/dc_k            = pi_k
 
@@ -159,7 +159,8 @@ DC_WITHOUT_PI = (
 RIGHT = "d(-U)/da_k = pi_k (c_k - log pi_k - (-U))"  # how most diagnoses end
 
 EXERCISE = Exercise(
-    number=15,
+    number=14,
+    chapter="ch. 3",
     slug="unlabelled_bound",
     title="M2's unlabelled bound: its gradients to the logits and to each class's bound",
     target="unlabelled_bound_backward",
@@ -179,7 +180,7 @@ EXERCISE = Exercise(
         "dc = dU[:, None] * pi.",
         "dlogits: with the softmax's Jacobian, d pi_j / d a_k = pi_j (delta_jk - pi_k), the "
         "expectation gives pi_k (c_k - sum_j pi_j c_j) and the entropy -pi_k (log pi_k + H) "
-        "(exercise 14). Add them: since sum_j pi_j c_j + H = -U, the sum is "
+        "(exercise 13). Add them: since sum_j pi_j c_j + H = -U, the sum is "
         "pi_k (c_k - log pi_k - (-U)).",
         "log_pi = tv.distributions.log_softmax(logits); pi = np.exp(log_pi); "
         "minus_U = np.sum(pi * (c - log_pi), axis=-1); return "
@@ -245,7 +246,7 @@ EXERCISE = Exercise(
             _forgets_the_entropy,
             "dlogits has the expectation's gradient, pi_k (c_k - sum_j pi_j c_j), but not the "
             "entropy's: H(q(y|x)) depends on the logits too and adds -pi_k (log pi_k + H) "
-            "(exercise 14); together " + RIGHT,
+            "(exercise 13); together " + RIGHT,
         ),
         Mistake(
             "forgets the expectation",
