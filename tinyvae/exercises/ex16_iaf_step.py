@@ -47,7 +47,9 @@ class _Joined(Module):
         return np.concatenate([z_new, log_det[:, None]], axis=1)
 
     def backward(self, dy):
-        return self.step.backward(dy[:, :-1].copy(), dy[:, -1].copy())
+        # views into dy: a backward that changes dz_new or dlog_det in place changes dy,
+        # which module_trial refuses
+        return self.step.backward(dy[:, :-1], dy[:, -1])
 
 
 def trial(iaf_step, rng):

@@ -127,18 +127,6 @@ def _ascends(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return theta + lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
 
 
-@_quiet
-def _in_place(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    t = t + 1
-    m *= beta1
-    m += (1 - beta1) * g
-    v *= beta2
-    v += (1 - beta2) * g * g
-    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-    theta -= lr * m_hat / (np.sqrt(v_hat) + eps)
-    return theta, m, v, t
-
-
 EXERCISE = Exercise(
     number=18,
     chapter="ch. 7",
@@ -194,12 +182,6 @@ EXERCISE = Exercise(
             _ascends,
             "you stepped up the gradient: Adam minimizes, "
             "theta_new = theta - lr m_hat / (sqrt(v_hat) + eps)",
-        ),
-        Mistake(
-            "updates its inputs in place",
-            _in_place,
-            "you changed theta, m or v in place (-=, *=, +=): the caller's arrays must stay "
-            "as they were; compute new ones, m_new = beta1 * m + (1 - beta1) * g",
         ),
     ],
 )

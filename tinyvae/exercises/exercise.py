@@ -24,6 +24,8 @@ diagnosis comes from the numbers alone, never from reading the learner's code.
 from __future__ import annotations
 
 import ast
+import functools
+import inspect
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +35,11 @@ import numpy as np
 
 SKELETONS = Path(__file__).parent / "skeletons"  # the files learners start from
 RTOL, ATOL = 1e-6, 1e-9  # float64 answers computed another way agree far below this
+
+
+class BrokenContract(Exception):
+    """The learner's code broke the module protocol (its numbers aside): an array changed
+    in place, a gradient array replaced, a gradient for data or noise, a wrong count."""
 
 
 @dataclass
@@ -85,7 +92,12 @@ class Exercise:
         return ast.get_docstring(ast.parse(self.skeleton))
 
     def run(self, implementation):
-        """The trial's arrays for ``implementation``, always on the same random inputs."""
+        """The trial's arrays for ``implementation``, always on the same random inputs;
+        a function that changes an array it was given raises ``BrokenContract``."""
+        if isinstance(implementation, tuple):
+            implementation = tuple(_guarded(part) for part in implementation)
+        else:
+            implementation = _guarded(implementation)
         return self.trial(implementation, np.random.default_rng(self.seed))
 
     def known(self, implementation):
@@ -107,10 +119,11 @@ class Exercise:
         except SystemExit as error:  # it would end the check itself, saying nothing
             result.fail(f"your code called sys.exit({error.code!r}): return a value instead")
             return result
+        except BrokenContract as error:
+            result.fail(str(error))
+            return result
         except Exception as error:  # the learner's code raised: show where
-            frames = traceback.extract_tb(error.__traceback__)[-1:]
-            where = f" ({frames[0].filename}, line {frames[0].lineno})" if frames else ""
-            result.fail(f"your code raised {type(error).__name__}: {error}{where}")
+            result.fail(f"your code raised {type(error).__name__}: {error}{_where(error)}")
             return result
         want = self.known(self.reference)
         for name, expected in want.items():
@@ -138,6 +151,54 @@ class Exercise:
             if name in theirs and agrees(got[name], theirs[name], rtol, equal_nan=True):
                 return mistake.diagnosis
         return describe_difference(np.asarray(got[name]), np.asarray(expected))
+
+
+def _guarded(implementation):
+    """A learner's function, run so that changing an array argument in place is refused
+    (a class is returned as it is: ``module_trial`` guards modules)."""
+    if isinstance(implementation, type) or not callable(implementation):
+        return implementation
+
+    try:
+        parameters = inspect.signature(implementation).parameters.values()
+        names = [
+            p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        names = []
+
+    @functools.wraps(implementation)
+    def call(*args, **kwargs):
+        given = [(i, a, np.copy(a)) for i, a in enumerate(args) if isinstance(a, np.ndarray)]
+        out = implementation(*args, **kwargs)
+        if out is None:
+            raise BrokenContract(
+                f"{implementation.__name__}: it returned None; is its `return` missing?"
+            )
+        for i, array, before in given:
+            if not np.array_equal(array, before, equal_nan=True):
+                name = names[i] if i < len(names) else f"argument {i + 1}"
+                raise BrokenContract(
+                    f"{name}: your code changed this array in place (-=, *=, +=); the "
+                    "caller's arrays must stay as they were: compute new ones"
+                )
+        return out
+
+    return call
+
+
+def _where(error):
+    """`` (file, line N)`` of the innermost frame outside tinyvae and NumPy: the learner's
+    line, not the checker's or a library's."""
+    frames = traceback.extract_tb(error.__traceback__)
+    outside = [
+        frame
+        for frame in frames
+        if "/tinyvae/" not in frame.filename.replace("\\", "/")
+        and "/numpy/" not in frame.filename.replace("\\", "/")
+    ]
+    frame = (outside or frames or [None])[-1]
+    return f" ({frame.filename}, line {frame.lineno})" if frame else ""
 
 
 class CheckResult:
@@ -198,8 +259,12 @@ def describe_difference(got, expected):
         return "it is the transpose of the right answer"
     if not np.isfinite(got).all():
         return "it holds NaN or infinity (an overflow? a log of 0?)"
+    if got.size == 1:  # a scalar: a factor or a sign would say nothing
+        return f"yours is {got.item():.6g}, expected {expected.item():.6g}"
     if not got.any():
         return "it is all zeros (was it computed, and returned or added?)"
+    if not expected.any():
+        return "it should be all zeros, and is not"
     if agrees(-got, expected):
         return "its sign is flipped"
     scale = np.vdot(got, expected) / np.vdot(got, got)
@@ -221,18 +286,56 @@ def module_trial(module, inputs, constant=(), rng=None):
     ``constant`` (by name) are data: their gradient is not asked for. Returns
     ``{"y": ..., "d<input>": ..., "d<param>": ...}``.
     """
-    prefill = {}
+    prefill, held = {}, {}
     for name, _, grad in module.parameters():
         grad[...] = rng.standard_normal(grad.shape)
-        prefill[name] = grad.copy()
+        prefill[name], held[name] = grad.copy(), grad
+    originals = {name: np.copy(value) for name, value in inputs.items()}
     y = module.forward(*inputs.values())
     dy = rng.standard_normal(np.shape(y))
+    dy_original = dy.copy()
     grads = module.backward(dy)
+    if grads is None and len(inputs) > 1:
+        raise BrokenContract(
+            f"backward returned None, not one gradient per input ({', '.join(inputs)}): "
+            "is its `return` missing?"
+        )
     if not isinstance(grads, tuple):
         grads = (grads,)
+    # the protocol, beyond the numbers: what an optimizer and a caller rely on
+    for name, value in inputs.items():
+        if not np.array_equal(value, originals[name], equal_nan=True):
+            raise BrokenContract(
+                f"{name}: your code changed the input array in place; compute new arrays "
+                "(x * dy, not x *= dy): the caller may use its input again"
+            )
+    if not np.array_equal(dy, dy_original, equal_nan=True):
+        raise BrokenContract(
+            "dy: your backward changed the upstream gradient in place; compute new arrays "
+            "(dy * ..., not dy *= ...): another branch may use it too"
+        )
+    for name, _, grad in module.parameters():
+        if grad is not held[name]:
+            raise BrokenContract(
+                f"d{name}: you replaced the array self.grads[{name!r}] instead of adding into "
+                f"it (self.grads[{name!r}] += ...): an optimizer holds the original array, "
+                "so nothing would train"
+            )
+    if len(grads) != len(inputs):
+        raise BrokenContract(
+            f"backward returned {len(grads)} value(s) for the {len(inputs)} input(s) of "
+            f"forward ({', '.join(inputs)}): return one per input, in order"
+            + (f", None for {', '.join(constant)}" if constant else "")
+        )
     out = {"y": y}
     for (name, _), grad in zip(inputs.items(), grads):
-        if name not in constant:
+        if name in constant:
+            if grad is not None:
+                raise BrokenContract(
+                    f"d{name}: {name} is data or noise, so its gradient is None; "
+                    "return None in its place"
+                )
+        else:
             out[f"d{name}"] = grad
     for name, _, grad in module.parameters():
         out[f"d{name}"] = grad - prefill[name]

@@ -1,0 +1,182 @@
+"""The checker against mistakes that no catalogue lists.
+
+Each generic mistake is injected into an exercise's reference: a sign flipped, a
+factor 2 or 1/2, no return, one gradient too few, a gradient for noise, the
+upstream gradient or an input changed in place, the grads array replaced. None may
+pass, and the report must name the array (or argument) that is wrong and say how.
+"""
+
+import numpy as np
+import pytest
+
+from tinyvae.exercises import EXERCISES
+
+# the exercises whose answer is a module (or a tuple of modules), and those whose
+# answer is a function (or a tuple of functions); the capstone and MADE's masks (integer
+# masks, an algorithm) have their own tests
+MODULES = [ex for ex in EXERCISES.values() if ex.number in (1, 2, 3, 5, 6, 7, 8, 13, 16, 17)]
+FUNCTIONS = [ex for ex in EXERCISES.values() if ex.number in (4, 9, 10, 11, 14, 18, 19)]
+
+
+def first_array(values):
+    """The index (or key) of the first array among a backward's or a function's outputs."""
+    items = values.items() if isinstance(values, dict) else enumerate(values)
+    return next(i for i, v in items if isinstance(v, np.ndarray) and v.size > 1)
+
+
+def transform(values, how):
+    """``values`` (a tuple, a dict, or one array; a (number, dict) pair as the VAE loss
+    returns) with its first array changed as ``how`` says."""
+    change = {"sign": lambda a: -a, "twice": lambda a: 2.0 * a, "half": lambda a: 0.5 * a}[how]
+    if isinstance(values, np.ndarray):
+        return change(values)
+    if isinstance(values, tuple) and len(values) == 2 and isinstance(values[1], dict):
+        return values[0], transform(values[1], how)
+    changed = dict(values) if isinstance(values, dict) else list(values)
+    key = first_array(changed)
+    changed[key] = change(changed[key])
+    return changed if isinstance(values, dict) else tuple(changed)
+
+
+def module_mutant(reference, how):
+    """A subclass of ``reference`` whose backward has the mistake ``how``."""
+
+    class Mutant(reference):
+        def backward(self, *douts):
+            if how == "dy in place":
+                out = super().backward(*(np.copy(d) for d in douts))
+                douts[0][...] = 0.0
+                return out
+            out = super().backward(*douts)
+            if how == "no return":
+                return None
+            if how == "one short":
+                return out[:-1] if isinstance(out, tuple) and len(out) > 1 else None
+            if how == "noise gets a gradient":
+                return tuple(np.zeros(3) if g is None else g for g in out)
+            if how == "grads replaced":  # a new array where the optimizer holds the old one
+                for _, module in self.modules():
+                    for name in module.grads:
+                        module.grads[name] = module.grads[name] + 0.0
+                return out
+            return transform(out, how)
+
+    Mutant.__name__ = reference.__name__
+    return Mutant
+
+
+def mutate(reference, how, factory):
+    """The reference with one element (the first that applies) made wrong by ``factory``."""
+    if isinstance(reference, tuple):
+        return (factory(reference[0], how), *reference[1:])
+    return factory(reference, how)
+
+
+def function_mutant(reference, how):
+    def mutant(*args, **kwargs):
+        if how == "input in place":
+            out = reference(*args, **kwargs)
+            i = first_array(args)
+            args[i][...] = args[i] * 1.5
+            return out
+        out = reference(*args, **kwargs)
+        if how == "no return":
+            return None
+        return transform(out, how)
+
+    mutant.__name__ = reference.__name__
+    return mutant
+
+
+def wrong_lines(result):
+    return [line.strip()[len("WRONG") :].strip() for line in result.lines if "WRONG" in line]
+
+
+def assert_refused_and_named(exercise, implementation, how, words):
+    """Refused, and the first wrong line names an array (or an argument, or the values
+    returned) and says how it is wrong, in its own words or the catalogue's."""
+    result = exercise.check(implementation)
+    assert not result, f"{exercise.slug}: a mistake ({how}) passed"
+    first = wrong_lines(result)[0]
+    subject, _, said = first.partition(": ")
+    names = set(exercise.known(exercise.reference))
+    named = subject in names or subject.startswith("backward returned")
+    # an input's or an argument's name: dy, dx, deps, dstep.made.V, theta, log_w, ...
+    named = named or subject.startswith("argument ") or subject.replace(".", "_").isidentifier()
+    assert named, f"{exercise.slug} ({how}) names no array: {first}"
+    assert "raised" not in first, f"{exercise.slug} ({how}) crashed instead: {first}"
+    catalogued = {m.diagnosis for m in exercise.mistakes}
+    assert any(w in first for w in words) or said in catalogued, f"{exercise.slug} ({how}): {first}"
+
+
+@pytest.mark.parametrize("exercise", MODULES, ids=[ex.slug for ex in MODULES])
+@pytest.mark.parametrize(
+    "how, words",
+    [
+        ("sign", ["sign", "times", "factor", "differen", "negative"]),
+        ("twice", ["times", "factor", "2", "differen"]),
+        ("half", ["times", "factor", "1/2", "differen"]),
+        ("no return", ["None", "returned", "return"]),
+        ("dy in place", ["in place"]),
+    ],
+)
+def test_a_generic_mistake_in_a_backward_is_refused_and_named(exercise, how, words):
+    assert_refused_and_named(exercise, mutate(exercise.reference, how, module_mutant), how, words)
+
+
+# (exercise, mistake, words): the protocol's own mistakes, where they can happen
+PROTOCOL = [
+    (2, "grads replaced", ["replaced"]),
+    (16, "grads replaced", ["replaced"]),
+    (17, "grads replaced", ["replaced"]),
+    *[(n, "one short", ["returned"]) for n in (5, 6, 7, 8, 13, 16, 17)],
+    *[(n, "noise gets a gradient", ["None"]) for n in (5, 7, 13, 17)],
+]
+
+
+@pytest.mark.parametrize("number, how, words", PROTOCOL, ids=[f"{n}-{h}" for n, h, _ in PROTOCOL])
+def test_a_broken_protocol_is_refused_and_named(number, how, words):
+    exercise = EXERCISES[number]
+    assert_refused_and_named(exercise, mutate(exercise.reference, how, module_mutant), how, words)
+
+
+@pytest.mark.parametrize("exercise", FUNCTIONS, ids=[ex.slug for ex in FUNCTIONS])
+@pytest.mark.parametrize(
+    "how, words",
+    [
+        ("sign", ["sign", "times", "factor", "differen", "yours is", "largest"]),
+        ("twice", ["times", "factor", "2", "differen", "yours is", "largest"]),
+        ("half", ["times", "factor", "1/2", "differen", "yours is", "largest"]),
+        ("no return", ["None", "return", "raised"]),
+        ("input in place", ["in place"]),
+    ],
+)
+def test_a_generic_mistake_in_a_function_is_refused_and_named(exercise, how, words):
+    implementation = mutate(exercise.reference, how, function_mutant)
+    assert_refused_and_named(exercise, implementation, how, words)
+
+
+def test_a_scalar_gets_no_factor_and_an_all_zero_answer_no_ratio():
+    from tinyvae.exercises.exercise import describe_difference
+
+    said = describe_difference(np.array(2.0), np.array(1.0))
+    assert "times" not in said and "yours is 2" in said
+    said = describe_difference(np.ones((2, 2)), np.zeros((2, 2)))
+    assert "should be all zeros" in said and "inf" not in said
+
+
+def test_an_error_is_reported_at_the_learners_line(tmp_path):
+    from tinyvae.exercises import check
+
+    source = tmp_path / "mine.py"
+    source.write_text(
+        "import tinyvae as tv\n"
+        "class Linear(tv.Linear):\n"
+        "    def backward(self, dy):\n"
+        "        x = self.take()\n"
+        "        return dy @ x  # shapes do not match\n"
+    )
+    namespace = {}
+    exec(compile(source.read_text(), str(source), "exec"), namespace)
+    result = check(2, namespace["Linear"], verbose=False)
+    assert not result and f"{source}, line 5" in str(result)
