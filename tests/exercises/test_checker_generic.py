@@ -180,3 +180,60 @@ def test_an_error_is_reported_at_the_learners_line(tmp_path):
     exec(compile(source.read_text(), str(source), "exec"), namespace)
     result = check(2, namespace["Linear"], verbose=False)
     assert not result and f"{source}, line 5" in str(result)
+
+
+# -- right answers written another way pass -----------------------------------------------
+def test_a_right_answer_written_with_einsum_passes():
+    import tinyvae as tv
+
+    class Linear(tv.Linear):
+        def backward(self, dy):
+            x = self.take()
+            self.grads["W"] += np.einsum("bi,bo->io", x, dy)
+            self.grads["b"] += np.einsum("bo->o", dy)
+            return np.einsum("bo,io->bi", dy, self.params["W"])
+
+    assert EXERCISES[2].check(Linear)
+
+
+def test_a_right_answer_written_with_log_sigmoids_passes():
+    """x log sigmoid(l) + (1 - x) log sigmoid(-l), each log sigmoid computed stably, is
+    the same function as x l - softplus(l)."""
+    import tinyvae as tv
+
+    def log_sigmoid(a):
+        return -(np.maximum(-a, 0) + np.log1p(np.exp(-np.abs(a))))
+
+    class BernoulliLogDensity(tv.BernoulliLogDensity):
+        def forward(self, x, logits):
+            self.save(logits, x)
+            return np.sum(x * log_sigmoid(logits) + (1 - x) * log_sigmoid(-logits), axis=-1)
+
+        def backward(self, dlogp):
+            logits, x = self.take()
+            p = np.exp(log_sigmoid(logits))  # sigmoid(l), never exp of a large number
+            return None, dlogp[..., None] * (x - p)
+
+    assert EXERCISES[7].check(BernoulliLogDensity)
+
+
+def test_a_right_answer_written_with_logaddexp_passes():
+    def iwae_bound(log_w):
+        return np.logaddexp.reduce(log_w, axis=0) - np.log(len(log_w))
+
+    def normalized_weights(log_w):
+        return np.exp(log_w - np.logaddexp.reduce(log_w, axis=0))
+
+    assert EXERCISES[10].check((iwae_bound, normalized_weights))
+
+
+def test_a_right_answer_from_the_cache_in_another_order_passes():
+    import tinyvae as tv
+
+    class StandardNormalKL(tv.StandardNormalKL):
+        def backward(self, dkl):
+            mu, var = self.take()
+            g = dkl[:, None]
+            return mu * g, (var - 1.0) * g / 2.0
+
+    assert EXERCISES[8].check(StandardNormalKL)
