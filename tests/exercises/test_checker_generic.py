@@ -102,7 +102,8 @@ def assert_refused_and_named(exercise, implementation, how, words):
     names = set(exercise.known(exercise.reference))
     named = subject in names or subject.startswith("backward returned")
     # an input's or an argument's name: dy, dx, deps, dstep.made.V, theta, log_w, ...
-    named = named or subject.startswith("argument ") or subject.replace(".", "_").isidentifier()
+    subject = subject.replace(" or ", "_").replace(".", "_")  # "dz_new or dlog_det"
+    named = named or subject.startswith("argument ") or subject.isidentifier()
     assert named, f"{exercise.slug} ({how}) names no array: {first}"
     assert "raised" not in first, f"{exercise.slug} ({how}) crashed instead: {first}"
     catalogued = {m.diagnosis for m in exercise.mistakes}
@@ -237,3 +238,17 @@ def test_a_right_answer_from_the_cache_in_another_order_passes():
             return mu * g, (var - 1.0) * g / 2.0
 
     assert EXERCISES[8].check(StandardNormalKL)
+
+
+def test_every_breach_of_the_protocol_is_reported_not_only_the_first():
+    import tinyvae as tv
+
+    class Rebinds(tv.Linear):
+        def backward(self, dy):
+            x = self.take()
+            self.grads["W"] = self.grads["W"] + x.T @ dy
+            self.grads["b"] = self.grads["b"] + dy.sum(axis=0)
+            return dy @ self.params["W"].T
+
+    lines = wrong_lines(EXERCISES[2].check(Rebinds))
+    assert [line.split(":")[0] for line in lines] == ["dW", "db"]

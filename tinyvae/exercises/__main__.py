@@ -50,7 +50,7 @@ def command_list(args):
             status = "started"
         else:
             status = ""
-        print(f"{number:3d}  {exercise.chapter:<8s} {exercise.title:<60s} {status}")
+        print(f"{number:3d}  {status:<8s} {exercise.chapter:<8s} {exercise.title}")
     print(f"\nstart one with:  python -m tinyvae.exercises start N   (in {os.getcwd()})")
 
 

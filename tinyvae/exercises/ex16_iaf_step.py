@@ -58,7 +58,7 @@ def trial(iaf_step, rng):
     order = rng.permutation(D)
     step = iaf_step(D, (6,), 3, order, forget_bias=0.5, rng=rng, dtype=np.float64)
     inputs = {"z": rng.normal(size=(B, D)), "h": rng.normal(size=(B, 3))}
-    out = module_trial(_Joined(step), inputs, rng=rng)
+    out = module_trial(_Joined(step), inputs, rng=rng, upstream="dz_new or dlog_det")
     y = out.pop("y")
     named = {"z_new": y[:, :-1], "log_det": y[:, -1]}
     # the MADE's gradients, named as the step names them: dmade.layers.0.W, ..., dmade.V
@@ -124,6 +124,12 @@ class _SigmaForSigmoidDerivative(_Mistake):
         return sigma * (z - m) * dz_new
 
 
+class _GradientOfSigma(_Mistake):
+    def dm_ds(self, dz_new, dlog_det, z, m, sigma):
+        dm, _ = super().dm_ds(dz_new, dlog_det, z, m, sigma)
+        return dm, (z - m) * dz_new + dlog_det[:, None] / sigma  # d/dsigma, not d/ds
+
+
 class _MMinusZ(_Mistake):
     def ds_flow(self, dz_new, z, m, sigma):
         return sigma * (1.0 - sigma) * (m - z) * dz_new
@@ -167,6 +173,12 @@ EXERCISE = Exercise(
         "return sigma * dz_new + dz_made, dh.",
     ],
     mistakes=[
+        Mistake(
+            "ds taken with respect to sigma",
+            _GradientOfSigma,
+            "ds is the gradient with respect to sigma, not s: both of its terms still have to "
+            "be chained through sigma = sigmoid(s), times the sigmoid's derivative",
+        ),
         Mistake(
             "no direct path",
             _NoDirectPath,

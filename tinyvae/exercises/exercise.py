@@ -120,7 +120,8 @@ class Exercise:
             result.fail(f"your code called sys.exit({error.code!r}): return a value instead")
             return result
         except BrokenContract as error:
-            result.fail(str(error))
+            for sentence in error.args:  # every breach of the protocol, one line each
+                result.fail(sentence)
             return result
         except Exception as error:  # the learner's code raised: show where
             result.fail(f"your code raised {type(error).__name__}: {error}{_where(error)}")
@@ -278,12 +279,15 @@ def describe_difference(got, expected):
 
 
 # -- helpers that most trials use -------------------------------------------------------
-def module_trial(module, inputs, constant=(), rng=None):
+def module_trial(module, inputs, constant=(), rng=None, upstream="dy"):
     """Run a module once: its output, the gradient of each input, the added parameter grads.
 
     Parameter gradients are prefilled with random numbers and what backward
     *added* is reported, so ``=`` in place of ``+=`` shows. Inputs listed in
-    ``constant`` (by name) are data: their gradient is not asked for. Returns
+    ``constant`` (by name) are data: their gradient must be None. ``upstream`` is
+    what the exercise calls the upstream gradient. The protocol is checked too
+    (``BrokenContract``, every breach at once): nothing changed in place, the grads
+    arrays kept, one gradient per input. Returns
     ``{"y": ..., "d<input>": ..., "d<param>": ...}``.
     """
     prefill, held = {}, {}
@@ -303,39 +307,42 @@ def module_trial(module, inputs, constant=(), rng=None):
     if not isinstance(grads, tuple):
         grads = (grads,)
     # the protocol, beyond the numbers: what an optimizer and a caller rely on
+    broken = []
     for name, value in inputs.items():
         if not np.array_equal(value, originals[name], equal_nan=True):
-            raise BrokenContract(
+            broken.append(
                 f"{name}: your code changed the input array in place; compute new arrays "
                 "(x * dy, not x *= dy): the caller may use its input again"
             )
     if not np.array_equal(dy, dy_original, equal_nan=True):
-        raise BrokenContract(
-            "dy: your backward changed the upstream gradient in place; compute new arrays "
-            "(dy * ..., not dy *= ...): another branch may use it too"
+        broken.append(
+            f"{upstream}: your backward changed the upstream gradient in place; compute new "
+            "arrays (dy * ..., not dy *= ...): another branch may use it too"
         )
     for name, _, grad in module.parameters():
         if grad is not held[name]:
-            raise BrokenContract(
+            broken.append(
                 f"d{name}: you replaced the array self.grads[{name!r}] instead of adding into "
                 f"it (self.grads[{name!r}] += ...): an optimizer holds the original array, "
                 "so nothing would train"
             )
     if len(grads) != len(inputs):
-        raise BrokenContract(
+        broken.append(
             f"backward returned {len(grads)} value(s) for the {len(inputs)} input(s) of "
             f"forward ({', '.join(inputs)}): return one per input, in order"
             + (f", None for {', '.join(constant)}" if constant else "")
         )
+    for (name, _), grad in zip(inputs.items(), grads):
+        if name in constant and grad is not None:
+            broken.append(
+                f"d{name}: {name} is data or noise, so its gradient is None; "
+                "return None in its place"
+            )
+    if broken:
+        raise BrokenContract(*broken)
     out = {"y": y}
     for (name, _), grad in zip(inputs.items(), grads):
-        if name in constant:
-            if grad is not None:
-                raise BrokenContract(
-                    f"d{name}: {name} is data or noise, so its gradient is None; "
-                    "return None in its place"
-                )
-        else:
+        if name not in constant:
             out[f"d{name}"] = grad
     for name, _, grad in module.parameters():
         out[f"d{name}"] = grad - prefill[name]
