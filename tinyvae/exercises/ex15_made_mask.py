@@ -32,11 +32,22 @@ degrees, ``m_out >= m_in`` broadcasts to the (in, out) mask.
 import numpy as np
 
 from ..nn.made import connectivity, made_degrees, made_masks
-from .exercise import Exercise, Mistake
+from .exercise import BrokenContract, Exercise, Mistake
 
 D, HIDDEN, HEADS = 5, (7, 6, 5), 2
 # the last hidden layer has D units, so that an output mask compared with the input degrees
 # still fits the layer and its connectivity shows
+
+
+def chains(masks):
+    """True if the masks' shapes take the D inputs, layer by layer, to heads * D outputs."""
+    return (
+        all(mask.ndim == 2 for mask in masks)
+        and masks[0].shape[0] == D
+        and all(a.shape[1] == b.shape[0] for a, b in zip(masks, masks[1:]))
+        and masks[-1].shape[1] > 0
+        and masks[-1].shape[1] % D == 0
+    )
 
 
 def autoregressive(masks, input_degrees):
@@ -44,18 +55,17 @@ def autoregressive(masks, input_degrees):
 
     A violation is an input i connected to an output column of degree <= d_i (the output
     columns tiled from ``input_degrees``, once per head). Masks whose shapes do not
-    chain have no connectivity: NaN.
+    chain have no connectivity: ``BrokenContract`` says so, and whether they are
+    transposed.
     """
-    chained = (
-        all(mask.ndim == 2 for mask in masks)
-        and masks[0].shape[0] == D
-        and all(a.shape[1] == b.shape[0] for a, b in zip(masks, masks[1:]))
-        and masks[-1].shape[1] > 0
-        and masks[-1].shape[1] % D == 0
-    )
-    if not chained:
-        nan = np.full((D, HEADS * D), np.nan)
-        return nan, nan.copy()
+    if not chains(masks):
+        shapes = ", ".join(str(mask.shape) for mask in masks)
+        transposed = all(m.ndim == 2 for m in masks) and chains([m.T for m in masks])
+        raise BrokenContract(
+            f"masks: their shapes {shapes} do not chain from the {D} inputs to heads * D "
+            "outputs, (D, h1), (h1, h2), ..., (h_last, heads * D)"
+            + ("; transposed, they would: a mask is (in, out)" if transposed else "")
+        )
     paths = connectivity(masks).astype(np.float64)
     output_degrees = np.tile(input_degrees, paths.shape[1] // D)
     violations = paths * (input_degrees[:, None] >= output_degrees[None, :])
@@ -198,10 +208,7 @@ EXERCISE = Exercise(
         Mistake(
             "masks transposed",
             _transposed,
-            "the masks are (out, in), transposed: a mask multiplies the weights of "
-            "x @ (W * mask), so it is (in, out), one row per unit the layer reads, "
-            "mask[k, j] = m_out[j] >= m_in[k] (transposed masks do not chain into a "
-            "connectivity)",
+            "transposed, they would: a mask is (in, out)",
         ),
     ],
 )
