@@ -21,6 +21,7 @@ version also sums the gradients of L samples per example).
 """
 
 from ..distributions.reparameterize import Reparameterize
+from ..nn.module import unbroadcast
 from .exercise import Exercise, Mistake, module_trial
 
 
@@ -32,16 +33,24 @@ def trial(reparameterize, rng):
         "eps": rng.standard_normal(shape),
     }
     out = module_trial(reparameterize(), inputs, constant=("eps",), rng=rng)
-    return {"z": out["y"], "dmu": out["dmu"], "dlogvar": out["dlogvar"]}
+    named = {"z": out["y"], "dmu": out["dmu"], "dlogvar": out["dlogvar"]}
+    # L = 2 samples per example, as a VAE draws them (the capstone's model does): eps and
+    # z are (L, B, J), mu and logvar (B, J)
+    inputs["eps"] = rng.standard_normal((2, *shape))
+    out = module_trial(reparameterize(), inputs, constant=("eps",), rng=rng)
+    named.update({"z, L samples": out["y"], "dmu, L samples": out["dmu"]})
+    named["dlogvar, L samples"] = out["dlogvar"]
+    return named
 
 
 class _Mistake(Reparameterize):
     """A wrong backward: ``gradients(dz, sigma, eps)`` gives (dmu, dlogvar)."""
 
     def backward(self, dz):
-        sigma, eps, _, _ = self.take()
+        sigma, eps, mu_shape, logvar_shape = self.take()
         dmu, dlogvar = self.gradients(dz, sigma, eps)
-        return dmu, dlogvar, None
+        # summed over the samples like the reference: each mistake has its one error only
+        return unbroadcast(dmu, mu_shape), unbroadcast(dlogvar, logvar_shape), None
 
 
 class _MissesTheHalf(_Mistake):
@@ -100,7 +109,10 @@ EXERCISE = Exercise(
         "dz/dmu = 1, so dL/dmu is dz itself. For logvar: dz/dsigma = eps, times "
         "dsigma/dlogvar, the derivative of exp(logvar / 2).",
         "d exp(logvar / 2)/dlogvar = exp(logvar / 2) * 1/2 = sigma / 2, so "
-        "dmu = dz; dlogvar = dz * eps * 0.5 * sigma; return dmu, dlogvar, None.",
+        "dmu = dz; dlogvar = dz * eps * 0.5 * sigma. With L samples (dz of shape (L, B, J)) "
+        "every sample's path reaches the same mu and logvar: add them up, "
+        "dmu = dz.sum(axis=0) and likewise dlogvar (tv.nn.unbroadcast(g, mu_shape) does "
+        "either case). return dmu, dlogvar, None.",
     ],
     mistakes=[
         Mistake(

@@ -41,7 +41,12 @@ def trial(density, rng):
     logits[0, 1], x[0, 1] = 800.0, 0.3
     logits[1, 2], x[1, 2] = -800.0, 0.6
     out = module_trial(density(), {"x": x, "logits": logits}, constant=("x",), rng=rng)
-    return {"log p": out["y"], "dlogits": out["dlogits"]}
+    named = {"log p": out["y"], "dlogits": out["dlogits"]}
+    # L = 2 samples of z per example, as a VAE decodes them: logits (L, B, D) against x (B, D)
+    logits = rng.normal(scale=3.0, size=(2, B, D))
+    out = module_trial(density(), {"x": x, "logits": logits}, constant=("x",), rng=rng)
+    named.update({"log p, L samples": out["y"], "dlogits, L samples": out["dlogits"]})
+    return named
 
 
 def _softplus(logits):

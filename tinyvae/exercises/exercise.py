@@ -253,6 +253,11 @@ def agrees(got, expected, rtol=RTOL, equal_nan=False):
 def describe_difference(got, expected):
     """A sentence on how ``got`` differs from ``expected``, from the numbers alone."""
     if got.shape != expected.shape:
+        if got.shape[1:] == expected.shape and agrees(got.sum(axis=0), expected):
+            return (
+                f"it keeps the leading samples axis, shape {got.shape}: every sample's path "
+                f"reaches the same {expected.shape} array, so add them up (sum over axis 0)"
+            )
         if got.shape == expected.shape[::-1] and agrees(got.T, expected):
             return f"it is the transpose of the right answer (shape {got.shape})"
         return f"it has shape {got.shape}, expected {expected.shape}"

@@ -6,10 +6,12 @@ depend on them,
 
     z = mu + sigma * eps,   sigma = exp(logvar / 2),   eps ~ N(0, I),
 
-elementwise; mu, logvar, eps and z are all (B, J). backward receives dz, the gradient
-dL/dz, (B, J), and returns the tuple (dL/dmu, dL/dlogvar, None), in the order of forward's
-inputs: the first two (B, J) each, and None for eps, which is noise, not something to
-learn. The module has no parameters of its own: self.grads is left alone.
+elementwise; mu and logvar are (B, J). A VAE may draw L samples per example: eps and
+z are then (L, B, J), and mu and logvar broadcast over the leading samples axis (the
+check tries both, eps (B, J) and (L, B, J)). backward receives dz, the gradient dL/dz,
+the shape of z, and returns the tuple (dL/dmu, dL/dlogvar, None), in the order of
+forward's inputs: the first two (B, J) each, like mu and logvar, and None for eps, which
+is noise, not something to learn. The module has no parameters: self.grads is left alone.
 
 Check it with:  python -m tinyvae.exercises check ex05_reparameterize.py
 """

@@ -7,12 +7,15 @@ axis), one number per row (AEVB (Kingma & Welling 2013) appendix C.1):
     log p(x | z) = sum_d [ x_d log sigmoid(l_d) + (1 - x_d) log(1 - sigmoid(l_d)) ]
                  = sum_d [ x_d l_d - softplus(l_d) ],      softplus(l) = log(1 + exp(l))
 
-forward(x, logits) returns log p(x | z), shape (B,). It must be finite for logits of any
-size: try l = +-800, where sigmoid(l) rounds to 0 or 1 and exp(800) is inf in float64.
+forward(x, logits) returns log p(x | z), shape (B,). A VAE decodes L samples of z per
+example: the logits are then (L, B, D) against x (B, D), and log p is (L, B); the check
+tries both. It must be finite for logits of any size: try l = +-800, where sigmoid(l)
+rounds to 0 or 1 and exp(800) is inf in float64.
 
-backward(dlogp) receives the upstream gradient dlogp, shape (B,), one value per row, and
-returns (None, dlogits): None for x, which is data; dlogits, the gradient of the loss in
-the logits, shape (B, D). The module has no parameters: self.grads is left alone.
+backward(dlogp) receives the upstream gradient dlogp, the shape of log p, one value per
+row, and returns (None, dlogits): None for x, which is data; dlogits, the gradient of the
+loss in the logits, the shape of the logits. The module has no parameters: self.grads is
+left alone.
 
 Check it with:  python -m tinyvae.exercises check ex07_bernoulli.py
 """
