@@ -27,14 +27,25 @@ def first_array(values):
 def transform(values, how):
     """``values`` (a tuple, a dict, or one array; a (number, dict) pair as the VAE loss
     returns) with its first array changed as ``how`` says."""
-    change = {"sign": lambda a: -a, "twice": lambda a: 2.0 * a, "half": lambda a: 0.5 * a}[how]
+    change = {
+        "sign": lambda a: -a,
+        "twice": lambda a: 2.0 * a,
+        "half": lambda a: 0.5 * a,
+        "mean for sum": lambda a: a / a.shape[0],  # a batch sum averaged: 1/B of it
+        "transpose": lambda a: a.T if a.ndim == 2 and a.shape[0] == a.shape[1] else None,
+    }[how]
     if isinstance(values, np.ndarray):
-        return change(values)
+        changed = change(values)
+        if changed is None:
+            pytest.skip("no square array to transpose")
+        return changed
     if isinstance(values, tuple) and len(values) == 2 and isinstance(values[1], dict):
         return values[0], transform(values[1], how)
     changed = dict(values) if isinstance(values, dict) else list(values)
     key = first_array(changed)
     changed[key] = change(changed[key])
+    if changed[key] is None:
+        pytest.skip("no square array to transpose")
     return changed if isinstance(values, dict) else tuple(changed)
 
 
@@ -117,6 +128,8 @@ def assert_refused_and_named(exercise, implementation, how, words):
         ("sign", ["sign", "times", "factor", "differen", "negative"]),
         ("twice", ["times", "factor", "2", "differen"]),
         ("half", ["times", "factor", "1/2", "differen"]),
+        ("mean for sum", ["times", "factor", "differen", "average", "sum"]),
+        ("transpose", ["transpose", "W^T", "(in, out)"]),
         ("no return", ["None", "returned", "return"]),
         ("dy in place", ["in place"]),
     ],
@@ -148,6 +161,8 @@ def test_a_broken_protocol_is_refused_and_named(number, how, words):
         ("sign", ["sign", "times", "factor", "differen", "yours is", "largest"]),
         ("twice", ["times", "factor", "2", "differen", "yours is", "largest"]),
         ("half", ["times", "factor", "1/2", "differen", "yours is", "largest"]),
+        ("mean for sum", ["times", "factor", "differen", "yours is", "largest", "sum"]),
+        ("transpose", ["transpose"]),
         ("no return", ["None", "return", "raised"]),
         ("input in place", ["in place"]),
     ],

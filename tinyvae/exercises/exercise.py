@@ -275,7 +275,19 @@ def describe_difference(got, expected):
         return "its sign is flipped"
     scale = np.vdot(got, expected) / np.vdot(got, got)
     if agrees(scale * got, expected):
-        return f"it is {1 / scale:.4g} times the right answer (a missing or extra factor)"
+        ratio = 1 / scale  # got = ratio * expected
+        for n in set(got.shape) - {1}:  # the size of an axis: a mean for a sum, or back
+            if np.isclose(ratio, 1 / n):
+                return (
+                    f"it is {ratio:.4g} times the right answer: 1/{n}, 1 over an axis of size "
+                    f"{n} (a mean where a sum belongs?), or a missing factor"
+                )
+            if np.isclose(ratio, n):
+                return (
+                    f"it is {ratio:.4g} times the right answer: {n}, the size of an axis (a sum "
+                    "where a mean belongs?), or an extra factor"
+                )
+        return f"it is {ratio:.4g} times the right answer (a missing or extra factor)"
     worst = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
     return (
         f"largest difference at index {tuple(int(i) for i in worst)}: "
