@@ -246,3 +246,28 @@ def test_check_in_a_notebook_shows_the_report_once(capsys):
     quiet = check(1, get(1).reference, verbose=False)
     quiet._ipython_display_()
     assert "PASSED" in capsys.readouterr().out
+
+
+def test_a_failed_check_never_records_progress(tmp_path):
+    """Whatever ends a check badly (an exception, sys.exit, a wrong answer) is FAILED,
+    exits 1, and leaves no 'passed' for the exercise in the progress file."""
+    cases = {
+        "ex02_raises.py": "raise ValueError('mine')",
+        "ex02_exits.py": "import sys; sys.exit(0)",
+        "ex02_wrong.py": "return dy",
+    }
+    for name, body in cases.items():
+        learner_copy(tmp_path, name, replace_todo_with=body)
+        result = run_cli("check", name, cwd=tmp_path)
+        assert result.returncode == 1 and "FAILED" in result.stdout, name
+    progress = tmp_path / ".tinyvae-exercises.json"
+    if progress.exists():
+        assert 2 not in json.loads(progress.read_text()).get("passed", [])
+    # and a right answer does record it (so the file is the one read above)
+    right = (
+        'self.grads["W"] += x.T @ dy; self.grads["b"] += dy.sum(axis=0); '
+        'return dy @ self.params["W"].T'
+    )
+    learner_copy(tmp_path, "ex02_right.py", replace_todo_with=right)
+    assert run_cli("check", "ex02_right.py", cwd=tmp_path).returncode == 0
+    assert 2 in json.loads(progress.read_text())["passed"]
