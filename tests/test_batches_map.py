@@ -159,12 +159,18 @@ def test_progress_epochs_prints_one_line_per_epoch_and_false_nothing(capsys):
         assert (out.out + out.err).count("train loss") == lines
 
 
-def test_semi_supervised_batches_mix_labelled_rows_into_every_batch():
+def small_m2():
+    """An M2 of 2 classes and 30 rows, 4 of them labelled (2 per class)."""
     rng = np.random.default_rng(0)
     model = tv.M2(4, n_classes=2, hidden=(3,), z_dim=2, rng=rng)
     x = rng.uniform(size=(30, 4)).astype(np.float32)
     labels = np.full(30, -1)
     labels[:4] = [0, 1, 0, 1]
+    return model, x, labels, rng
+
+
+def test_semi_supervised_batches_mix_labelled_rows_into_every_batch():
+    model, x, labels, rng = small_m2()
     objective = tv.SemiSupervised(model, alpha=1.0, labelled_batch_size=3)
     data = objective.check_training(tv.Batches(x, labels, batch_size=10))
     batches = list(objective.batches(data, rng))
@@ -183,11 +189,7 @@ def test_check_input_support_names_the_data_and_the_range():
 
 
 def test_the_0_2_labelled_batch_size_reaches_the_objective_inside_map():
-    rng = np.random.default_rng(0)
-    model = tv.M2(4, n_classes=2, hidden=(3,), z_dim=2, rng=rng)
-    x = rng.uniform(size=(30, 4)).astype(np.float32)
-    labels = np.full(30, -1)
-    labels[:4] = [0, 1, 0, 1]
+    model, x, labels, rng = small_m2()
     semi = tv.SemiSupervised(model, alpha=1.0)
     with pytest.warns(DeprecationWarning):
         tv.fit(tv.MAP(semi, n_data=30), tv.Adam(model.parameters()), x, epochs=1, rng=rng,

@@ -30,8 +30,8 @@ class BinaryDropout(Module):
         return f"BinaryDropout(p={self.p})"
 
     def forward(self, x, u=None):
-        if u is None:  # the test-time network: every unit, unscaled
-            self.save(np.ones((), dtype=x.dtype))
+        if u is None:  # the test-time network (and p = 0): every unit, unscaled
+            self.save(None)
             return x
         keep = (u >= self.p).astype(x.dtype) / (1.0 - self.p)
         self.save(keep)
@@ -39,6 +39,8 @@ class BinaryDropout(Module):
 
     def backward(self, dy):
         keep = self.take()
+        if keep is None:  # y = x: dy passes unchanged, with no copy
+            return dy, None
         return dy * keep, None  # y = x * keep: dy/dx = keep; u is noise
 
 
