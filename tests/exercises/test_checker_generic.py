@@ -1,7 +1,8 @@
 """The checker against mistakes that no catalogue lists.
 
 Each generic mistake is injected into an exercise's reference: a sign flipped, a
-factor 2 or 1/2, no return, one gradient too few, a gradient for noise, the
+factor 2 or 1/2, a reduction along the wrong axis, a term
+left out, no return, one gradient too few, a gradient for noise, the
 upstream gradient or an input changed in place, the grads array replaced. None may
 pass, and the report must name the array (or argument) that is wrong and say how.
 """
@@ -33,6 +34,12 @@ def transform(values, how):
         "half": lambda a: 0.5 * a,
         "mean for sum": lambda a: a / a.shape[0],  # a batch sum averaged: 1/B of it
         "transpose": lambda a: a.T,
+        # a sum over the last axis, broadcast back: a reduction where (or along the axis
+        # where) none belongs
+        "wrong axis": lambda a: np.broadcast_to(a.sum(axis=-1, keepdims=True), a.shape).copy(),
+        # a term that is the same along the last axis left out, as a constant of a
+        # derivative or a path that reaches every entry alike would be
+        "term left out": lambda a: a - np.abs(a).mean(axis=-1, keepdims=True),
     }[how]
     if isinstance(values, np.ndarray):
         return change(values)
@@ -124,6 +131,8 @@ def assert_refused_and_named(exercise, implementation, how, words):
         ("twice", ["times", "factor", "2", "differen"]),
         ("half", ["times", "factor", "1/2", "differen"]),
         ("mean for sum", ["times", "factor", "differen", "average", "sum"]),
+        ("wrong axis", ["same along axis", "axis", "all zeros"]),
+        ("term left out", ["same along axis", "term", "path"]),
         ("no return", ["None", "returned", "return"]),
         ("dy in place", ["in place"]),
     ],
@@ -167,6 +176,8 @@ def test_a_broken_protocol_is_refused_and_named(number, how, words):
         ("twice", ["times", "factor", "2", "differen", "yours is", "largest"]),
         ("half", ["times", "factor", "1/2", "differen", "yours is", "largest"]),
         ("mean for sum", ["times", "factor", "differen", "yours is", "largest", "sum"]),
+        ("wrong axis", ["same along axis", "axis", "all zeros"]),
+        ("term left out", ["same along axis", "term", "path"]),
         ("no return", ["None", "return", "raised"]),
         ("input in place", ["in place"]),
     ],

@@ -17,7 +17,8 @@ an update rule. It holds
 reference, with the same random inputs, and compares every array (a
 "cmp" of each intermediate gradient). Where one differs it says how: first by
 the catalogue (the learner's array equals what a known mistake produces), then
-by shape (transposed, summed), sign, a constant factor, zeros or NaN. The
+by shape (transposed, summed), sign, a constant factor, a reduction or a term
+the same along an axis, zeros or NaN. The
 diagnosis comes from the numbers alone, never from reading the learner's code.
 """
 
@@ -267,7 +268,7 @@ def describe_difference(got, expected):
         return "it holds NaN or infinity (an overflow? a log of 0?)"
     if got.size == 1:  # a scalar: a factor or a sign would say nothing
         return f"yours is {got.item():.6g}, expected {expected.item():.6g}"
-    if not got.any():
+    if agrees(got, np.zeros_like(got)):
         return "it is all zeros (was it computed, and returned or added?)"
     if not expected.any():
         return "it should be all zeros, and is not"
@@ -288,11 +289,36 @@ def describe_difference(got, expected):
                     "where a mean belongs?), or an extra factor"
                 )
         return f"it is {ratio:.4g} times the right answer (a missing or extra factor)"
+    along = _constant_axis(got, expected)
+    if along is not None:
+        return (
+            f"it is the same along axis {along}, where the right answer varies: a sum or a "
+            f"mean over axis {along}, broadcast back (or one over the wrong axis)?"
+        )
+    along = _constant_axis(expected - got, expected)
+    if along is not None:
+        return (
+            f"it differs from the right answer by a term that is the same along axis {along}: "
+            "a term left out (or one too many), such as a constant, or one of two paths?"
+        )
     worst = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
     return (
         f"largest difference at index {tuple(int(i) for i in worst)}: "
         f"yours {got[worst]:.6g}, expected {expected[worst]:.6g}"
     )
+
+
+def _constant_axis(values, expected):
+    """The first axis (of size > 1) along which ``values`` is constant while ``expected``
+    is not, or None."""
+
+    def constant(a, axis):
+        return agrees(a, np.broadcast_to(a.mean(axis=axis, keepdims=True), a.shape))
+
+    for axis, size in enumerate(values.shape):
+        if size > 1 and constant(values, axis) and not constant(expected, axis):
+            return axis
+    return None
 
 
 # -- helpers that most trials use -------------------------------------------------------
