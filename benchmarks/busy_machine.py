@@ -14,7 +14,7 @@ thread.
     python benchmarks/busy_machine.py --dataset synthetic --repeats 1
 
 Each measurement is a fresh Python process that trains the default VAE of
-demos/vae.py for one epoch with TINYVAE_BLAS_THREADS set to the setting; the
+demos/aevb/vae.py for one epoch with TINYVAE_BLAS_THREADS set to the setting; the
 busy machine is simulated by --load processes that spin on the CPU. The runs
 alternate, so slow drifts of the machine hit every setting alike; the table
 gives the median seconds per epoch and the range.

@@ -3,7 +3,7 @@
     python benchmarks/iaf_speed.py                 # about a minute
     python benchmarks/iaf_speed.py --repeats 100
 
-The models of demos/deeper_models.py (784-200-200-50 tanh; IAF steps of a
+The models of demos/deeper/deeper_models.py (784-200-200-50 tanh; IAF steps of a
 MADE with 200 ELU units and a context of 50; Burda et al.'s two-layer model)
 each take training steps (estimator A: loss, backward, Adam) on the same
 random binary batch of MNIST's size. The models alternate step by step so

@@ -1,6 +1,6 @@
-"""The pytorch/examples VAE, trained in PyTorch, as a reference for demos/vae.py.
+"""The pytorch/examples VAE, trained in PyTorch, as a reference for demos/aevb/vae.py.
 
-Same setup as ``python demos/vae.py --dataset mnist --no-binarize``:
+Same setup as ``python demos/aevb/vae.py --dataset mnist --no-binarize``:
 784-400-20, ReLU, Bernoulli cross-entropy on grey levels plus analytic KL,
 Adam 1e-3, batch 128, test loss with sampled z, in nats per example.
 PyTorch is an optional dependency of this script only

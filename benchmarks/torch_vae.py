@@ -1,7 +1,7 @@
 """The pytorch/examples VAE in PyTorch: the model, its loss and L_k.
 
 784-400-20, ReLU, Bernoulli cross-entropy on grey levels plus analytic KL,
-as in ``python demos/vae.py --dataset mnist --no-binarize``. Imported by
+as in ``python demos/aevb/vae.py --dataset mnist --no-binarize``. Imported by
 pytorch_reference.py and throughput.py only once PyTorch is known to be
 installed (``pip install torch==2.13.0``).
 """

@@ -1,4 +1,4 @@
-"""demos/adam_experiments.py on a small grid and small data: every run saved as it ends,
+"""demos/adam/adam_experiments.py on a small grid and small data: every run saved as it ends,
 --resume skips the finished ones, and a finished run is never replaced or reused by mistake."""
 
 import json
@@ -9,7 +9,7 @@ import pytest
 from helpers import random_mnist
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "demos"))
+sys.path.insert(0, os.path.join(ROOT, "demos", "adam"))
 
 import adam_experiments  # noqa: E402
 

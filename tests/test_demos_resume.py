@@ -9,7 +9,7 @@ import pytest
 from helpers import random_mnist
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "demos"))
+sys.path[:0] = [os.path.join(ROOT, "demos", c) for c in ("aevb", "semi_supervised", "deeper")]
 
 import deeper_models  # noqa: E402
 import iwae_table  # noqa: E402

@@ -1,4 +1,4 @@
-"""demos/flows_toy.py end to end at a tiny budget: files written, KL estimates sane."""
+"""demos/deeper/flows_toy.py end to end at a tiny budget: files written, KL estimates sane."""
 
 import json
 import os
@@ -7,7 +7,7 @@ import sys
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "demos"))
+sys.path.insert(0, os.path.join(ROOT, "demos", "deeper"))
 
 import flows_toy  # noqa: E402
 

@@ -19,20 +19,25 @@ from tinyvae import cli
 from tinyvae.checkpoint import save_checkpoint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEMOS, BENCHMARKS = os.path.join(ROOT, "demos"), os.path.join(ROOT, "benchmarks")
-sys.path[:0] = [DEMOS, BENCHMARKS]
+BENCHMARKS = os.path.join(ROOT, "benchmarks")
+CHAPTERS = {
+    chapter: os.path.join(ROOT, "demos", chapter)
+    for chapter in ("aevb", "semi_supervised", "deeper", "dropout", "adam")
+}
+DEMOS = list(CHAPTERS.values())
+sys.path[:0] = [*DEMOS, BENCHMARKS]
 
 SCRIPTS = {
-    "vae": DEMOS,
-    "aevb_figures": DEMOS,
-    "aevb_figure3": DEMOS,
-    "estimator_variance": DEMOS,
-    "iwae_table": DEMOS,
-    "semi_supervised": DEMOS,
-    "flows_toy": DEMOS,
-    "deeper_models": DEMOS,
-    "variational_dropout": DEMOS,
-    "adam_experiments": DEMOS,
+    "vae": CHAPTERS["aevb"],
+    "aevb_figures": CHAPTERS["aevb"],
+    "aevb_figure3": CHAPTERS["aevb"],
+    "estimator_variance": CHAPTERS["aevb"],
+    "iwae_table": CHAPTERS["aevb"],
+    "semi_supervised": CHAPTERS["semi_supervised"],
+    "flows_toy": CHAPTERS["deeper"],
+    "deeper_models": CHAPTERS["deeper"],
+    "variational_dropout": CHAPTERS["dropout"],
+    "adam_experiments": CHAPTERS["adam"],
     "throughput": BENCHMARKS,
     "pytorch_reference": BENCHMARKS,
     "busy_machine": BENCHMARKS,
@@ -118,7 +123,7 @@ def test_every_option_has_a_help_text(name, monkeypatch):
 BARE_FLOATS = {"adam_experiments": ["--l2", "--dropout"], "variational_dropout": ["--p"]}
 
 
-@pytest.mark.parametrize("name", [name for name, folder in SCRIPTS.items() if folder == DEMOS])
+@pytest.mark.parametrize("name", [name for name, folder in SCRIPTS.items() if folder in DEMOS])
 def test_numbers_are_checked_as_they_are_parsed(name, monkeypatch):
     """Every integer option of a demo is read by cli.integer (a message naming its range),
     every number that must be positive by cli.positive_float: no bare int, and a bare float
@@ -132,7 +137,7 @@ def documented_commands():
     """``(script, arguments)`` of every command the README and the scripts' docstrings show."""
     paths = [os.path.join(ROOT, "README.md"), *map(script_path, SCRIPTS)]
     texts = [Path(path).read_text() for path in paths]
-    pattern = r"python (?:demos|benchmarks)/(\w+)\.py((?: [^\s`#]+)*)"
+    pattern = r"python (?:demos/\w+|benchmarks)/(\w+)\.py((?: [^\s`#]+)*)"
     return sorted(
         {(name, args.strip()) for text in texts for name, args in re.findall(pattern, text)}
     )
@@ -279,7 +284,7 @@ def test_every_script_with_quick_is_in_the_table():
     with_quick = {
         name
         for name, folder in SCRIPTS.items()
-        if folder == DEMOS and '"--quick"' in Path(script_path(name)).read_text()
+        if folder in DEMOS and '"--quick"' in Path(script_path(name)).read_text()
     }
     assert with_quick == set(QUICK_FOLDERS)
 

@@ -1,4 +1,4 @@
-"""demos/variational_dropout.py end to end on 400 random 'images': every part runs, the
+"""demos/dropout/variational_dropout.py end to end on 400 random 'images': every part runs, the
 files are written, and the target part stops at its time budget."""
 
 import json
@@ -9,7 +9,7 @@ import pytest
 from helpers import random_mnist
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "demos"))
+sys.path.insert(0, os.path.join(ROOT, "demos", "dropout"))
 
 import variational_dropout  # noqa: E402
 

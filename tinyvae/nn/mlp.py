@@ -15,7 +15,7 @@ class MLP(Sequential):
     linear, so the caller decides what the outputs mean (logits, ``mu`` and
     ``logvar``, ...). ``init`` names a scheme of ``tinyvae.nn.linear.init_weights``.
     Glorot is the default for every activation (the README compares it with
-    He's on the MNIST VAE of ``demos/vae.py``).
+    He's on the MNIST VAE of ``demos/aevb/vae.py``).
     ``input_grad=False`` makes backward skip the gradient of the input (use it
     when the input is data) and return None.
     """

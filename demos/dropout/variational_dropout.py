@@ -1,8 +1,8 @@
 """Variational dropout and the local reparameterization trick on MNIST (Kingma et al. 2015).
 
-    python demos/variational_dropout.py --quick                 # every part, a few minutes
-    python demos/variational_dropout.py                         # the README's numbers
-    python demos/variational_dropout.py --parts widths --widths 100 200 400 800 --epochs 20
+    python demos/dropout/variational_dropout.py --quick                 # every part, a few minutes
+    python demos/dropout/variational_dropout.py                         # the README's numbers
+    python demos/dropout/variational_dropout.py --parts widths --widths 100 200 400 800 --epochs 20
 
 The parts:
   variance  Table 1: the variance of the gradient of the bound with respect to the
@@ -41,7 +41,7 @@ import time
 
 # This clone's tinyvae, even when Python starts in the folder that holds the clone:
 # see "Running from the folder above a clone" in tinyvae/cli.py.
-sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.append(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import numpy as np
 from matplotlib.figure import Figure

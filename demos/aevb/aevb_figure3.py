@@ -7,12 +7,12 @@ against the number of training samples evaluated. The paper estimates
 log p(x) with an HMC-based estimator; we use the importance-weighted bound
 L_k of Burda et al. (2015) instead (k = --k-curve along the curves and
 --k-final at the end; a lower bound on log p(x) that tightens as k grows).
-Monte Carlo EM is left out. The setup is that of demos/aevb_figures.py
+Monte Carlo EM is left out. The setup is that of demos/aevb/aevb_figures.py
 (tanh, AdaGrad, N(0, 0.01^2) init, N/M scaling, weight prior, dynamically
 binarized pixels), measured on 500 training and 500 test images.
 
-    python demos/aevb_figure3.py                 # a few minutes on 2 cores
-    python demos/aevb_figure3.py --quick         # a smoke run of under a minute
+    python demos/aevb/aevb_figure3.py                 # a few minutes on 2 cores
+    python demos/aevb/aevb_figure3.py --quick         # a smoke run of under a minute
 
 Writes figure3.png and figure3.json into the output folder.
 """
@@ -23,7 +23,7 @@ import time
 
 # This clone's tinyvae, even when Python starts in the folder that holds the clone:
 # see "Running from the folder above a clone" in tinyvae/cli.py.
-sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.append(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import numpy as np
 from matplotlib.figure import Figure

@@ -16,10 +16,10 @@ The paper trains up to 10^8 samples; we stop at --mnist-samples and
 Figure 4: the learned 2-D manifolds (Nz = 2); Figure 5: random samples for
 Nz = 2, 5, 10, 20 (MNIST).
 
-    python demos/aevb_figures.py                        # about 15 minutes on 2 cores
-    python demos/aevb_figures.py --mnist-samples 2e5 --frey-samples 2e5   # a quick look
-    python demos/aevb_figures.py --datasets mnist       # MNIST only (Frey Face needs SciPy)
-    python demos/aevb_figures.py --quick                # a smoke run of under a minute
+    python demos/aevb/aevb_figures.py                        # about 15 minutes on 2 cores
+    python demos/aevb/aevb_figures.py --mnist-samples 2e5 --frey-samples 2e5   # a quick look
+    python demos/aevb/aevb_figures.py --datasets mnist       # MNIST only (Frey Face needs SciPy)
+    python demos/aevb/aevb_figures.py --quick                # a smoke run of under a minute
 
 Writes figure2_mnist.png, figure2_frey.png, figure4.png, figure5.png and
 figures.json (every curve) into the output folder. The data of every
@@ -32,7 +32,7 @@ import time
 
 # This clone's tinyvae, even when Python starts in the folder that holds the clone:
 # see "Running from the folder above a clone" in tinyvae/cli.py.
-sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.append(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import numpy as np
 from matplotlib.figure import Figure

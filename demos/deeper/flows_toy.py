@@ -1,8 +1,8 @@
 """Fit 2-D target densities with 0, 1, 2 and 4 steps of inverse autoregressive flow.
 
-    python demos/flows_toy.py              # four targets x four flows, about a minute
-    python demos/flows_toy.py --quick      # a few seconds
-    python demos/flows_toy.py --steps 0 1 2 4 8 --iterations 10000
+    python demos/deeper/flows_toy.py              # four targets x four flows, about a minute
+    python demos/deeper/flows_toy.py --quick      # a few seconds
+    python demos/deeper/flows_toy.py --steps 0 1 2 4 8 --iterations 10000
 
 Each target is an unnormalized density p(z) = exp(-U(z)) / Z on the plane
 (tinyvae.distributions.energies: a banana, and Rezende & Mohamed's (2015)
@@ -28,7 +28,7 @@ import time
 
 # This clone's tinyvae, even when Python starts in the folder that holds the clone:
 # see "Running from the folder above a clone" in tinyvae/cli.py.
-sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.append(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import numpy as np
 from matplotlib.figure import Figure

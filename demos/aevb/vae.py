@@ -1,10 +1,10 @@
 """Train a VAE (AEVB, estimator B) and draw what it learned.
 
-    python demos/vae.py                          # synthetic digits, about a minute
-    python demos/vae.py --z-dim 2                # adds the 2-D manifold (AEVB Fig. 4)
-    python demos/vae.py --dataset mnist --no-binarize   # the pytorch/examples setup
-    python demos/vae.py --dataset frey --epochs 100     # faces: a Gaussian decoder
-    python demos/vae.py --resume --epochs 20     # 10 more epochs of the first run
+    python demos/aevb/vae.py                          # synthetic digits, about a minute
+    python demos/aevb/vae.py --z-dim 2                # adds the 2-D manifold (AEVB Fig. 4)
+    python demos/aevb/vae.py --dataset mnist --no-binarize   # the pytorch/examples setup
+    python demos/aevb/vae.py --dataset frey --epochs 100     # faces: a Gaussian decoder
+    python demos/aevb/vae.py --resume --epochs 20     # 10 more epochs of the first run
 
 Writes into the output folder (printed at the start):
   reconstructions.png  test images and their reconstructions
@@ -23,7 +23,7 @@ import time
 
 # This clone's tinyvae, even when Python starts in the folder that holds the clone:
 # see "Running from the folder above a clone" in tinyvae/cli.py.
-sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.append(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import numpy as np
 

@@ -12,8 +12,8 @@ gradient, the variance across draws of:
 AEVB claims the score-function estimator's variance makes it impractical and
 that the reparameterized estimators are far better, B better than A.
 
-    python demos/estimator_variance.py                  # MNIST (or --dataset synthetic)
-    python demos/estimator_variance.py --quick          # a smoke run of about ten seconds
+    python demos/aevb/estimator_variance.py                  # MNIST (or --dataset synthetic)
+    python demos/aevb/estimator_variance.py --quick          # a smoke run of about ten seconds
 
 Writes variance.png and variance.json into the output folder.
 """
@@ -23,7 +23,7 @@ import sys
 
 # This clone's tinyvae, even when Python starts in the folder that holds the clone:
 # see "Running from the folder above a clone" in tinyvae/cli.py.
-sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.append(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import numpy as np
 from matplotlib.figure import Figure

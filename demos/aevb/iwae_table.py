@@ -7,9 +7,9 @@ VAE (k = 1) 86.76 nats and 19 units, IWAE (k = 5) 85.54 nats and 22 units,
 after 3280 passes through the data. We afford far fewer passes (--epochs),
 so our numbers are higher (worse); the comparison between the two is the point.
 
-    python demos/iwae_table.py                      # the README's table: 10 epochs per model
-    python demos/iwae_table.py --quick              # a smoke run of about ten seconds
-    python demos/iwae_table.py --resume --epochs 20 # 10 more epochs of both models
+    python demos/aevb/iwae_table.py                      # the README's table: 10 epochs per model
+    python demos/aevb/iwae_table.py --quick              # a smoke run of about ten seconds
+    python demos/aevb/iwae_table.py --resume --epochs 20 # 10 more epochs of both models
 
 Writes into the output folder (printed at the start):
   iwae.json          the numbers and the settings
@@ -24,7 +24,7 @@ import time
 
 # This clone's tinyvae, even when Python starts in the folder that holds the clone:
 # see "Running from the folder above a clone" in tinyvae/cli.py.
-sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.append(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import numpy as np
 from matplotlib.figure import Figure

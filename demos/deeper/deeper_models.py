@@ -1,9 +1,9 @@
 """Richer posteriors and deeper models on MNIST, dynamically binarized, at one budget.
 
-    python demos/deeper_models.py --quick                  # a few minutes
-    python demos/deeper_models.py                          # 10 epochs per model, about 25 minutes
-    python demos/deeper_models.py --seeds 1 2 3            # the README's table, with error bars
-    python demos/deeper_models.py --models diagonal iaf-4 --epochs 30
+    python demos/deeper/deeper_models.py --quick                  # a few minutes
+    python demos/deeper/deeper_models.py  # 10 epochs per model, about 25 minutes
+    python demos/deeper/deeper_models.py --seeds 1 2 3  # the README's table, with error bars
+    python demos/deeper/deeper_models.py --models diagonal iaf-4 --epochs 30
 
 The models share the encoder and decoder of Burda et al.'s (2016) one-layer
 model, 784-200-200-50 with tanh units, and differ in q(z|x) or in p:
@@ -37,7 +37,7 @@ import time
 
 # This clone's tinyvae, even when Python starts in the folder that holds the clone:
 # see "Running from the folder above a clone" in tinyvae/cli.py.
-sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.append(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import numpy as np
 from matplotlib.figure import Figure

@@ -1,10 +1,10 @@
 """Semi-supervised MNIST with M1, M2 and M1+M2 (Kingma, Rezende, Mohamed & Welling 2014).
 
-    python demos/semi_supervised.py --quick            # every stage, a few minutes
-    python demos/semi_supervised.py                    # the table's run at 100 labels
-    python demos/semi_supervised.py --labels 100 600 1000 3000
-    python demos/semi_supervised.py --models m2 --m2-epochs 30   # one model only
-    python demos/semi_supervised.py --resume --m1m2-epochs 200   # train the saved runs on
+    python demos/semi_supervised/semi_supervised.py --quick            # every stage, a few minutes
+    python demos/semi_supervised/semi_supervised.py  # the table's run at 100 labels
+    python demos/semi_supervised/semi_supervised.py --labels 100 600 1000 3000
+    python demos/semi_supervised/semi_supervised.py --models m2 --m2-epochs 30   # one model only
+    python demos/semi_supervised/semi_supervised.py --resume --m1m2-epochs 200  # train on
 
 The stages, each saved in the output folder so that --resume continues it:
   M1       a VAE (2 x 600 softplus units, z = 50) on all 50,000 training images
@@ -29,7 +29,7 @@ import time
 
 # This clone's tinyvae, even when Python starts in the folder that holds the clone:
 # see "Running from the folder above a clone" in tinyvae/cli.py.
-sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.append(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import numpy as np
 from matplotlib.figure import Figure

@@ -1,8 +1,8 @@
 """The experiments of Adam (Kingma & Ba 2014, thesis chapter 7) at laptop scale, on MNIST.
 
-    python demos/adam_experiments.py --quick                  # every part, a few minutes
-    python demos/adam_experiments.py                          # the README's numbers
-    python demos/adam_experiments.py --resume                 # continue an interrupted grid
+    python demos/adam/adam_experiments.py --quick                  # every part, a few minutes
+    python demos/adam/adam_experiments.py                          # the README's numbers
+    python demos/adam/adam_experiments.py --resume                 # continue an interrupted grid
 
 The parts:
   bias     Figure 4: a VAE (784-500-50, softplus units, Bernoulli pixels, estimator B)
@@ -44,7 +44,7 @@ import time
 
 # This clone's tinyvae, even when Python starts in the folder that holds the clone:
 # see "Running from the folder above a clone" in tinyvae/cli.py.
-sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.append(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import numpy as np
 from matplotlib.figure import Figure
