@@ -86,12 +86,14 @@ EXERCISE = Exercise(
         Mistake(
             "transposed dW",
             _TransposedDW,
-            "dW is the transpose of the right answer: dL/dW = x^T dy has W's shape (in, out)",
+            "dW is the transpose of the right answer, which has W's shape (in, out) "
+            "(`hint 2` derives it entry by entry)",
         ),
         Mistake(
             "dx without the transpose",
             _DxWithoutTranspose,
-            "dx uses W where W^T belongs: dL/dx = dy W^T",
+            "dx uses W where W^T belongs, a missing transpose "
+            "(`hint 2` derives the gradients entry by entry)",
         ),
         Mistake(
             "averaged db",
@@ -103,6 +105,11 @@ EXERCISE = Exercise(
             _Overwrites,
             "you overwrote grads instead of adding to them: use +=, gradients accumulate",
         ),
-        Mistake("dW ignores dy", _IgnoresDyInDW, "dW ignores dy: dL/dW = x^T dy"),
+        Mistake(
+            "dW ignores dy",
+            _IgnoresDyInDW,
+            "dW ignores dy: by the chain rule every entry of dW depends on the upstream gradient "
+            "dy (`hint 2` derives it)",
+        ),
     ],
 )

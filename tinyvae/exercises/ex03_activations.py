@@ -172,80 +172,80 @@ EXERCISE = Exercise(
         Mistake(
             "tanh derivative from the input",
             (_TanhFromInput, Softplus, ELU),
-            "tanh dx uses 1 - x^2, from the input: the derivative is 1 - tanh(x)^2 = 1 - y^2, "
-            "from the cached output y",
+            "tanh dx uses 1 - x^2, a function of the input x, where tanh's derivative "
+            "is a function of the cached output y (`hint 2` derives it)",
         ),
         Mistake(
             "tanh sech^2 of the output",
             (_TanhSechOfOutput, Softplus, ELU),
-            "tanh dx applies sech^2 to the cached output y: sech^2(x) = 1 - tanh(x)^2, "
-            "so from y it is 1 - y^2",
+            "tanh dx applies sech^2 to the cached output y, which is already tanh(x): sech^2 "
+            "belongs to x, or must be written in terms of y (`hint 2` derives it)",
         ),
         Mistake(
             "tanh with the sigmoid's derivative",
             (_TanhSigmoidDerivative, Softplus, ELU),
-            "tanh dx uses y (1 - y), the sigmoid's derivative: tanh's is 1 - y^2",
+            "tanh dx uses y (1 - y), the sigmoid's derivative, not tanh's (`hint 2` derives it)",
         ),
         Mistake(
             "tanh ignores dy",
             (_TanhIgnoresDy, Softplus, ELU),
-            "tanh dx ignores dy: multiply the local derivative 1 - y^2 by the upstream "
-            "gradient dy (the chain rule)",
+            "tanh dx ignores dy: multiply the local derivative by the upstream gradient dy "
+            "(the chain rule)",
         ),
         Mistake(
             "softplus derivative exp(x)",
             (Tanh, _SoftplusExp, ELU),
-            "softplus dx uses exp(x), which overflows to inf at x = 800 and is not the "
-            "derivative: d/dx log(1 + exp(x)) = exp(x) / (1 + exp(x)) = sigmoid(x), "
-            "computed with exp of -|x| only",
+            "softplus dx uses exp(x), which misses the chain rule through the log of "
+            "log(1 + exp(x)) and overflows to inf at x = 800 (`hint 3` derives it)",
         ),
         Mistake(
             "softplus derivative = softplus",
             (Tanh, _SoftplusItself, ELU),
-            "softplus dx uses softplus(x) itself: d/dx log(1 + exp(x)) = "
-            "exp(x) / (1 + exp(x)) = sigmoid(x)",
+            "softplus dx uses softplus(x) itself, the function, not its derivative "
+            "(`hint 3` derives it)",
         ),
         Mistake(
             "softplus with the sigmoid's derivative",
             (Tanh, _SoftplusSigmoidDerivative, ELU),
-            "softplus dx uses sigmoid(x) (1 - sigmoid(x)), the derivative of the sigmoid: "
-            "softplus's derivative is sigmoid(x) itself",
+            "softplus dx uses sigmoid(x) (1 - sigmoid(x)), the sigmoid's derivative, not "
+            "softplus's (`hint 3` derives it)",
         ),
         Mistake(
             "softplus ignores dy",
             (Tanh, _SoftplusIgnoresDy, ELU),
-            "softplus dx ignores dy: multiply sigmoid(x) by the upstream gradient dy "
+            "softplus dx ignores dy: multiply the local derivative by the upstream gradient dy "
             "(the chain rule)",
         ),
         Mistake(
             "ELU forgets alpha",
             (Tanh, Softplus, _EluForgetsAlpha),
-            "elu dx uses y + 1 where x <= 0, as if alpha were 1: the derivative of "
-            "alpha (exp(x) - 1) is alpha exp(x) = y + alpha (here alpha = 0.7)",
+            "elu dx uses y + 1 where x <= 0, right only if alpha "
+            "were 1 (here alpha = 0.7): a constant that should be alpha is 1 (`hint 3` derives it)",
         ),
         Mistake(
             "ELU exp(x) without alpha",
             (Tanh, Softplus, _EluExpWithoutAlpha),
-            "elu dx uses exp(x) where x <= 0, without alpha: the derivative of "
-            "alpha (exp(x) - 1) is alpha exp(x) = y + alpha",
+            "elu dx uses exp(x) where x <= 0, missing the factor alpha of alpha (exp(x) - 1) "
+            "(`hint 3` derives it)",
         ),
         Mistake(
             "ELU alpha on the positive side",
             (Tanh, Softplus, _EluAlphaOnPositiveSide),
-            "elu dx scales the x > 0 side by alpha: there y = x, so the derivative is 1 and "
-            "dx = dy; alpha only enters where x <= 0",
+            "elu dx scales the x > 0 side by alpha, but there y = x, and alpha enters only "
+            "where x <= 0 (`hint 3` derives both sides)",
         ),
         Mistake(
             "ELU without the mask",
             (Tanh, Softplus, _EluNoMask),
-            "elu dx uses y + alpha everywhere: that is the derivative only where x <= 0; "
-            "where x > 0 it is 1 (use the cached mask)",
+            "elu dx applies the x <= 0 side's derivative everywhere: "
+            "where x > 0 (the cached mask) y = x, whose derivative differs "
+            "(`hint 3` derives both sides)",
         ),
         Mistake(
             "ELU ignores dy",
             (Tanh, Softplus, _EluIgnoresDy),
-            "elu dx ignores dy: multiply the local derivative (1, or y + alpha) by the "
-            "upstream gradient dy (the chain rule)",
+            "elu dx ignores dy: multiply the local derivative by the upstream gradient dy "
+            "(the chain rule)",
         ),
     ],
 )

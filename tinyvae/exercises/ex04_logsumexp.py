@@ -192,28 +192,27 @@ EXERCISE = Exercise(
         Mistake(
             "gradient exp(a)",
             (logsumexp, _quiet(_grad_exp)),
-            "the gradient is exp(a), missing the chain rule through the log: "
-            "d/da_i log S = exp(a_i) / S with S = sum_j exp(a_j), the softmax "
-            "exp(a_i - logsumexp(a)) (which also never overflows)",
+            "the gradient is exp(a), missing the chain rule through the log of log sum_j exp(a_j) "
+            "(and exp(a) overflows at 1000) (`hint 2` derives it)",
         ),
         Mistake(
             "gradient not normalized",
             (logsumexp, _grad_not_normalized),
-            "the gradient exp(a - max) is not normalized: divide by its sum along axis "
-            "(keepdims=True), so that it is the softmax exp(a - logsumexp(a)) and sums to 1",
+            "the gradient exp(a - max) is not normalized: the right one sums to 1 along axis "
+            "(`hint 2` derives it)",
         ),
         Mistake(
             "gradient is the log-softmax",
             (logsumexp, _grad_log_softmax),
-            "the gradient is a - logsumexp(a), the log of the softmax: take its exp, "
-            "d logsumexp / d a_i = exp(a_i - logsumexp(a))",
+            "the gradient is a - logsumexp(a), which is never positive: the right one is positive "
+            "and sums to 1 along axis (`hint 2` derives it)",
         ),
         Mistake(
             "gradient without keepdims",
             (logsumexp, _grad_without_keepdims),
             "for axis=1 the gradient is normalized along the wrong axis: logsumexp(a, 1) has "
             "shape (n,), which broadcasts against the columns; put the axis back "
-            "(np.expand_dims(..., axis)) so each row of exp(a - logsumexp(a)) sums to 1",
+            "(np.expand_dims(..., axis)) so that each row of the gradient sums to 1",
         ),
         Mistake(
             "gradient ignores axis",

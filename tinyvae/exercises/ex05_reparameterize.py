@@ -118,50 +118,50 @@ EXERCISE = Exercise(
         Mistake(
             "misses the 1/2",
             _MissesTheHalf,
-            "dlogvar is off by a factor of 2: sigma = exp(logvar / 2), so "
-            "dsigma/dlogvar = sigma / 2 and dlogvar = dz * eps * sigma / 2",
+            "dlogvar is twice the right answer: it misses the factor 1/2 that the chain rule "
+            "brings out of sigma = exp(logvar / 2) (`hint 3` derives it)",
         ),
         Mistake(
             "exp(logvar) for sigma",
             _VarianceForSigma,
-            "dlogvar uses sigma^2 = exp(logvar) where sigma = exp(logvar / 2) belongs: "
-            "dlogvar = dz * eps * sigma / 2, with the sigma the forward cached",
+            "dlogvar uses sigma^2 = exp(logvar) where sigma = exp(logvar / 2), the one forward "
+            "cached, belongs (`hint 3` derives it)",
         ),
         Mistake(
             "stops at dL/dsigma",
             _GradientOfSigma,
-            "dlogvar is dz * eps, the gradient with respect to sigma: chain it through "
-            "sigma = exp(logvar / 2), dsigma/dlogvar = sigma / 2, "
-            "so dlogvar = dz * eps * sigma / 2",
+            "dlogvar is dz * eps, the gradient with respect to sigma, not logvar: the chain rule "
+            "through sigma = exp(logvar / 2) is missing (`hint 3` derives it)",
         ),
         Mistake(
             "misses sigma",
             _MissesSigma,
-            "dlogvar misses sigma (the chain rule through exp): "
-            "d exp(logvar / 2) / dlogvar = exp(logvar / 2) / 2 = sigma / 2, "
-            "so dlogvar = dz * eps * sigma / 2",
+            "dlogvar misses the factor sigma that the chain rule through the exp of "
+            "sigma = exp(logvar / 2) brings (`hint 3` derives it)",
         ),
         Mistake(
             "misses eps",
             _MissesEps,
-            "dlogvar misses eps: z = mu + sigma * eps, so dz/dlogvar = eps * dsigma/dlogvar "
-            "= eps * sigma / 2",
+            "dlogvar misses the factor eps, which multiplies sigma in z = mu + sigma * eps "
+            "(`hint 2` derives it)",
         ),
         Mistake(
             "dmu times sigma",
             _DmuTimesSigma,
-            "dmu is dz * sigma: z = mu + sigma * eps, so dz/dmu = 1 and dmu = dz",
+            "dmu is dz * sigma, but sigma does not multiply mu in z = mu + sigma * eps "
+            "(`hint 2` derives it)",
         ),
         Mistake(
             "dmu times eps",
             _DmuTimesEps,
-            "dmu is dz * eps: eps multiplies sigma, not mu; dz/dmu = 1 and dmu = dz",
+            "dmu is dz * eps, but eps multiplies sigma, not mu, in z = mu + sigma * eps "
+            "(`hint 2` derives it)",
         ),
         Mistake(
             "dlogvar ignores dz",
             _IgnoresDz,
-            "dlogvar ignores dz: multiply the local derivative eps * sigma / 2 by the upstream "
-            "gradient dz (the chain rule)",
+            "dlogvar ignores dz: multiply the local derivative by the upstream gradient dz "
+            "(the chain rule)",
         ),
     ],
 )

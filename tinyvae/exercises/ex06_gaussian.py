@@ -115,26 +115,26 @@ EXERCISE = Exercise(
         Mistake(
             "dlogvar misses the 1/2",
             _MissesTheHalf,
-            "dlogvar misses the factor 1/2 in front of the sum: "
-            "dlogp/dlogvar = 1/2 [(x - mu)^2 / sigma^2 - 1]",
+            "dlogvar is twice the right answer: it misses the factor 1/2 in front of the sum "
+            "(`hint 3` derives it)",
         ),
         Mistake(
             "dmu with the sign of dx",
             _DmuSignFlipped,
-            "dmu has the wrong sign: d(x - mu)/dmu = -1, so dlogp/dmu = +(x - mu) / sigma^2, "
-            "the negative of dlogp/dx",
+            "dmu has the wrong sign: mu enters through x - mu, whose derivative in mu is -1, not "
+            "+1 as for x (`hint 2` derives it)",
         ),
         Mistake(
             "dlogvar forgets the -1",
             _ForgetsTheMinusOne,
-            "dlogvar misses the -1, the derivative of the logvar term itself: "
-            "dlogp/dlogvar = 1/2 [(x - mu)^2 / sigma^2 - 1]",
+            "dlogvar misses a constant term, the derivative of the lone logvar_j inside the sum "
+            "(`hint 3` derives it)",
         ),
         Mistake(
             "sigma for sigma^2",
             _SigmaForVariance,
-            "you divided by sigma = exp(logvar / 2) where sigma^2 = exp(logvar) belongs: "
-            "(x - mu) / sigma^2 is r * inv_sigma, with r = (x - mu) / sigma from the cache",
+            "dx, dmu and dlogvar divide by sigma = exp(logvar / 2) where sigma^2 = exp(logvar) "
+            "belongs (`hint 2` writes it from r and inv_sigma)",
         ),
         Mistake(
             "dlogp along the wrong axis",

@@ -141,13 +141,13 @@ EXERCISE = Exercise(
         Mistake(
             "gradient sign flipped",
             _GradientSignFlipped,
-            "dlogits has the wrong sign: d/dl [x l - softplus(l)] = x - sigmoid(l); "
-            "sigmoid(l) - x is the gradient of the negative log-likelihood",
+            "dlogits has the wrong sign: yours is the gradient of the negative log-likelihood, "
+            "and this module returns log p itself (`hint 3` derives it)",
         ),
         Mistake(
             "ignores dlogp",
             _IgnoresDlogp,
-            "dlogits ignores dlogp: multiply x - sigmoid(l) by the upstream gradient, "
+            "dlogits ignores dlogp: multiply the local derivative by the upstream gradient, "
             "dlogp[..., None], one value per row (the chain rule)",
         ),
     ],

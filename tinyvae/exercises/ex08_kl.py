@@ -84,26 +84,27 @@ EXERCISE = Exercise(
         Mistake(
             "dlogvar misses the 1/2",
             _MissesTheHalf,
-            "dlogvar is twice the right answer: keep the 1/2 in front of the sum, "
-            "dKL/dlogvar = 1/2 (exp(logvar) - 1)",
+            "dlogvar is twice the right answer: it misses the factor 1/2 in front of the sum "
+            "(`hint 3` derives it)",
         ),
         Mistake(
             "dlogvar forgets the -1",
             _ForgetsTheMinusOne,
-            "dlogvar misses the -1 (the derivative of the -logvar term, 1/2 * -1): "
-            "dKL/dlogvar = 1/2 (exp(logvar) - 1), not 1/2 exp(logvar)",
+            "dlogvar misses a constant term, the derivative of the lone logvar_j inside the sum "
+            "(`hint 3` derives it)",
         ),
         Mistake(
             "dmu = 2 mu",
             _DmuTwiceMu,
-            "dmu is twice the right answer: d(mu^2)/dmu = 2 mu, times the 1/2 in front of "
-            "the sum, gives dKL/dmu = mu",
+            "dmu is twice the right answer: it misses the factor 1/2 in front of the sum "
+            "(`hint 2` derives it)",
         ),
         Mistake(
             "gradient of -KL",
             _GradientOfMinusKL,
-            "the sign is flipped: that is the gradient of -KL (the term of the bound); "
-            "this module returns KL, so dKL/dmu = mu and dKL/dlogvar = 1/2 (exp(logvar) - 1)",
+            "dmu and dlogvar have the wrong sign: they are the gradients of -KL "
+            "(the term of the bound), and this module returns KL "
+            "(`hint 2` and `hint 3` derive them)",
         ),
         Mistake(
             "ignores dkl",

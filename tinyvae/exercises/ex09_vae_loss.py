@@ -150,40 +150,40 @@ EXERCISE = Exercise(
         Mistake(
             "reconstruction gradient sign",
             _mistaken(recon_sign=-1.0),
-            "the reconstruction gradient has the wrong sign: x - sigmoid(l) is the gradient "
-            "of log p(x|z), and the loss holds MINUS log p(x|z): dloss/dl = (sigmoid(l) - x) / B",
+            "dl, the gradient in the logits, has the wrong sign: the loss holds MINUS log p(x|z) "
+            "(`hint 2` derives it)",
         ),
         Mistake(
             "KL gradient sign flipped",
             _mistaken(kl_sign=-1.0),
-            "the KL term's gradient has the wrong sign: the loss ADDS the KL, so dmu gets "
-            "+mu / B and dlogvar gets +(sigma^2 - 1) / (2B)",
+            "dmu and dlogvar get the KL term's gradient with the wrong sign: the loss adds the KL "
+            "(exercise 8 derives that gradient)",
         ),
         Mistake(
             "no KL gradient",
             _mistaken(kl_grad=False),
-            "the KL term's gradient is missing: mu and logvar also reach the loss through "
-            "the KL, add dKL/dmu = mu and dKL/dlogvar = (sigma^2 - 1) / 2 (each / B) to the "
-            "gradients that come through z",
+            "dmu and dlogvar miss the KL term's gradient: mu and logvar reach the loss through "
+            "the KL as well as through z, and the two paths add "
+            "(exercise 8 derives it; `hint 1` lists the paths)",
         ),
         Mistake(
             "z treated as a constant",
             _mistaken(through_z=False),
-            "the path through z is missing: z = mu + sigma * eps depends on the encoder, so "
-            "dz = dl Wd^T flows on into dmu (+= dz) and dlogvar (+= dz * eps * sigma / 2); "
-            "that is what the reparameterization is for",
+            "dmu and dlogvar miss the path through z: z = mu + sigma * eps depends on the "
+            "encoder, so the gradient that reaches z flows on into mu and logvar, as in "
+            "exercise 5 (`hint 1` lists the paths)",
         ),
         Mistake(
             "missing 1/2 in dz/dlogvar",
             _mistaken(half=1.0),
-            "dlogvar through z misses the 1/2: sigma = exp(logvar / 2), so "
-            "dz/dlogvar = eps * sigma / 2",
+            "dlogvar through z misses the factor 1/2 from sigma = exp(logvar / 2) "
+            "(`hint 3` of exercise 5 derives it)",
         ),
         Mistake(
             "sigma^2 for sigma in dz/dlogvar",
             _mistaken(sigma_for=lambda sigma: sigma * sigma),
-            "dlogvar through z uses sigma^2 = exp(logvar) where sigma = exp(logvar / 2) "
-            "belongs: dz/dlogvar = eps * sigma / 2",
+            "dlogvar through z uses sigma^2 = exp(logvar) where sigma = exp(logvar / 2) belongs "
+            "(`hint 3` of exercise 5 derives it)",
         ),
     ],
 )

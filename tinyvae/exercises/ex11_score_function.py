@@ -145,26 +145,26 @@ EXERCISE = Exercise(
         Mistake(
             "baseline without being asked",
             _always_baseline,
-            "with baseline=False there is no baseline: c_l = f_l / L; subtract b_l only "
-            "when baseline is True",
+            "c subtracts a baseline although baseline=False: subtract b_l only when baseline is "
+            "True (`hint 2` derives c without it)",
         ),
         Mistake(
             "keeps f's own dependence on phi",
             _direct_term,
-            "you subtracted 1/L for f's own dependence on phi (the -log q term): its "
-            "expectation -E_q[grad log q] is 0, so the estimator leaves it out; c_l = f_l / L",
+            "c has an extra -1/L for f's own dependence on phi (the -log q term): its expectation "
+            "-E_q[grad log q] is 0, so the estimator leaves it out (`hint 2` derives c)",
         ),
         Mistake(
             "forgets 1/L",
             _no_one_over_l,
-            "your coefficients are L times too large: the bound is the mean of f over the "
-            "L samples, so c_l = (f_l - b_l) / L",
+            "c is L times too large: the bound is the mean of f over the L samples, not their sum "
+            "(`hint 2` derives it)",
         ),
         Mistake(
             "sign flipped",
             _sign_flipped,
-            "the sign is flipped: grad E_q[f] = E_q[f grad log q], so c_l = +(f_l - b_l) / L "
-            "(the gradient of the bound; the loss's minus sign comes later, from upstream)",
+            "c has the wrong sign: it is the gradient of the bound, not of the loss, whose minus "
+            "sign comes later, from upstream (`hint 2` derives it)",
         ),
     ],
 )

@@ -204,21 +204,20 @@ EXERCISE = Exercise(
         Mistake(
             "forgets the normalizer",
             (_ForgetsTheNormalizer, CategoricalEntropy),
-            "dlogits is dlogp * y, the derivative of sum_k y_k a_k alone: log pi_k = "
-            "a_k - logsumexp(a), and the normalizer's gradient, the softmax, gives the -pi: "
-            "dlogits = dlogp (y - pi)",
+            "dlogits is dlogp * y, the derivative of sum_k y_k a_k alone: it misses the term from "
+            "-logsumexp(a) in log pi_k = a_k - logsumexp(a) (`hint 2` derives it)",
         ),
         Mistake(
             "log density sign",
             (_LogDensitySign, CategoricalEntropy),
-            "the sign is flipped: pi - y is the gradient of -log p (the cross-entropy loss); "
-            "this module returns log p, so dlogits = dlogp (y - pi)",
+            "dlogits has the wrong sign: yours is the gradient of "
+            "-log p (the cross-entropy loss), and this module returns log p (`hint 2` derives it)",
         ),
         Mistake(
             "log pi in place of pi",
             (_LogPiForPi, CategoricalEntropy),
-            "dlogits subtracts log pi (the cached log-softmax) where it needs pi itself: "
-            "dlogits = dlogp (y - pi) with pi = np.exp(log_pi)",
+            "dlogits uses log pi (the cached log-softmax) where the derivative needs "
+            "pi = exp(log pi) itself (`hint 2` derives it)",
         ),
         Mistake(
             "dlogp along the wrong axis",
@@ -230,8 +229,8 @@ EXERCISE = Exercise(
         Mistake(
             "ignores dlogp",
             (_IgnoresDlogp, CategoricalEntropy),
-            "it ignores dlogp: multiply y - pi by the upstream gradient, dlogp[..., None], "
-            "one value per row (the chain rule)",
+            "dlogits ignores dlogp: multiply the local derivative by the upstream gradient, "
+            "dlogp[..., None], one value per row (the chain rule)",
         ),
         Mistake(
             "entropy softmax without the max shift",
@@ -243,30 +242,28 @@ EXERCISE = Exercise(
         Mistake(
             "no chain rule through the softmax",
             (CategoricalLogDensity, _NoChainRuleThroughSoftmax),
-            "dlogits is -(log pi + 1), the gradient with respect to pi, not to the logits: "
-            "chain it through the softmax, d pi_j / d a_k = pi_j (delta_jk - pi_k), which "
-            "gives dH/da_k = -pi_k (log pi_k + H)",
+            "dlogits is -(log pi + 1), the gradient with respect to pi, not to the logits: the "
+            "chain rule through the softmax is missing (`hint 3` derives it)",
         ),
         Mistake(
             "diagonal of the softmax Jacobian only",
             (CategoricalLogDensity, _DiagonalJacobian),
-            "dlogits is -pi (log pi + 1): it keeps only the diagonal of the softmax's "
-            "Jacobian, d pi_k / d a_k = pi_k, as for an elementwise exp; its -pi_j pi_k part "
-            "(every j, not only j = k) adds pi_k sum_j pi_j (log pi_j + 1) = pi_k (1 - H), so "
-            "dH/da_k = -pi_k (log pi_k + H)",
+            "dlogits is -pi (log pi + 1): it keeps only the diagonal of the softmax's Jacobian, "
+            "as for an elementwise exp, and misses its off-diagonal part "
+            "(each a_k moves every pi_j, not only pi_k) (`hint 3` derives it)",
         ),
         Mistake(
             "forgets the H term",
             (CategoricalLogDensity, _ForgetsTheH),
-            "dlogits is -pi log pi, which misses the H term: the softmax's Jacobian "
-            "pi_j (delta_jk - pi_k) couples the classes, and its -pi_j pi_k part gives "
-            "dH/da_k = -pi_k (log pi_k + H), not -pi_k log pi_k",
+            "dlogits is -pi log pi, which misses a term, pi_k times a number that is the same for "
+            "every class of the row, from the off-diagonal part of the softmax's Jacobian "
+            "(`hint 3` derives it)",
         ),
         Mistake(
             "entropy sign",
             (CategoricalLogDensity, _EntropySign),
-            "the sign is flipped: pi (log pi + H) is the gradient of sum_k pi_k log pi_k = -H; "
-            "dH/da_k = -pi_k (log pi_k + H)",
+            "dlogits has the wrong sign: yours is the gradient of sum_k pi_k log pi_k = -H, not "
+            "of H (`hint 3` derives it)",
         ),
         Mistake(
             "H along the wrong axis",
@@ -284,7 +281,7 @@ EXERCISE = Exercise(
         Mistake(
             "ignores dH",
             (CategoricalLogDensity, _IgnoresDH),
-            "it ignores dH: multiply -pi (log pi + H) by the upstream gradient, "
+            "dlogits ignores dH: multiply the local derivative by the upstream gradient, "
             "dH[..., None], one value per row (the chain rule)",
         ),
     ],

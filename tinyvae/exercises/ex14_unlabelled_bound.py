@@ -152,11 +152,7 @@ def _ignores_dU(logits, c, dU):
 
 
 # the same mistake, written two ways, one diagnosis
-DC_WITHOUT_PI = (
-    "dc misses the weight pi: c_k enters -U only through pi_k c_k, so "
-    "d(-U)/dc_k = pi_k and dc = dU[:, None] * pi"
-)
-RIGHT = "d(-U)/da_k = pi_k (c_k - log pi_k - (-U))"  # how most diagnoses end
+DC_WITHOUT_PI = "dc misses the factor pi_k that multiplies c_k in -U (`hint 2` derives it)"
 
 EXERCISE = Exercise(
     number=14,
@@ -201,65 +197,57 @@ EXERCISE = Exercise(
             "the gradient with respect to pi",
             _gradient_wrt_pi,
             "dlogits is dU (c - log pi - 1), the gradient with respect to pi, not to the logits: "
-            "chain it through the softmax, d pi_j / d a_k = pi_j (delta_jk - pi_k), which gives "
-            + RIGHT,
+            "the chain rule through the softmax is missing (`hint 3` derives it)",
         ),
         Mistake(
             "c as the gradient",
             _c_as_the_gradient,
-            "dlogits is dU c, the derivative of sum_k pi_k c_k with respect to pi, without the "
-            "entropy: pi depends on the logits through the softmax, "
-            "d pi_j / d a_k = pi_j (delta_jk - pi_k), and so does H(pi); together " + RIGHT,
+            "dlogits is dU c, the derivative of sum_k pi_k c_k with respect to pi: the chain rule "
+            "through the softmax is missing, and so is the entropy, which depends on the logits "
+            "too (`hint 3` derives it)",
         ),
         Mistake(
             "pi c: diagonal Jacobian, no entropy",
             _pi_c,
-            "dlogits is dU pi c: it keeps only the diagonal of the softmax's Jacobian, "
-            "d pi_k / d a_k = pi_k, as for an elementwise exp, and leaves out the entropy; the "
-            "Jacobian's -pi_j pi_k part centres c, pi_k (c_k - sum_j pi_j c_j), and H adds "
-            "-pi_k (log pi_k + H): together " + RIGHT,
+            "dlogits is dU pi c: it keeps only the diagonal of the softmax's Jacobian, as for an "
+            "elementwise exp, and leaves out the entropy (`hint 3` derives it)",
         ),
         Mistake(
             "log pi + 1 without the centring",
             _log_pi_plus_one,
-            "dlogits is dU pi (c - log pi - 1): the gradient with respect to pi, "
-            "c_k - log pi_k - 1, times only the diagonal of the softmax's Jacobian, pi_k; its "
-            "-pi_j pi_k part subtracts the pi-weighted mean of that gradient, "
-            "sum_j pi_j (c_j - log pi_j - 1) = -U - 1, so -U takes the place of the 1: " + RIGHT,
+            "dlogits is dU pi (c - log pi - 1): the gradient with respect to pi times only the "
+            "diagonal of the softmax's Jacobian, missing its off-diagonal part "
+            "(each a_k moves every pi_j, not only pi_k) (`hint 3` derives it)",
         ),
         Mistake(
             "expectation not centred",
             _expectation_not_centred,
-            "the expectation's part is not centred: d/da_k sum_j pi_j c_j = "
-            "pi_k (c_k - sum_j pi_j c_j), not pi_k c_k (the softmax's Jacobian couples the "
-            "classes); with the entropy's -pi_k (log pi_k + H), " + RIGHT,
+            "dlogits has pi_k c_k for the expectation's part, missing the off-diagonal part of "
+            "the softmax's Jacobian, which couples the classes (`hint 3` derives it)",
         ),
         Mistake(
             "centred on the plain mean of c",
             _centred_on_plain_mean,
-            "the expectation's part is centred on the plain mean of c over the K classes: centre "
-            "it on its mean under pi, sum_j pi_j c_j (the -pi_j pi_k of the softmax's Jacobian), "
-            "so that " + RIGHT,
+            "dlogits centres the expectation's part on the plain mean of c over the K classes, "
+            "which is not the mean that the softmax's Jacobian gives (`hint 3` derives it)",
         ),
         Mistake(
             "forgets the entropy",
             _forgets_the_entropy,
-            "dlogits has the expectation's gradient, pi_k (c_k - sum_j pi_j c_j), but not the "
-            "entropy's: H(q(y|x)) depends on the logits too and adds -pi_k (log pi_k + H) "
-            "(exercise 13); together " + RIGHT,
+            "dlogits has the expectation's gradient but not the entropy's: H(q(y|x)) depends on "
+            "the logits too (exercise 13 derives its gradient; `hint 3` adds the two)",
         ),
         Mistake(
             "forgets the expectation",
             _forgets_the_expectation,
-            "dlogits has the entropy's gradient, -pi_k (log pi_k + H), but not the expectation's: "
-            "the weights pi of sum_k pi_k c_k depend on the logits too and add "
-            "pi_k (c_k - sum_j pi_j c_j); together " + RIGHT,
+            "dlogits has the entropy's gradient but not the expectation's: the weights pi of "
+            "sum_k pi_k c_k depend on the logits too (`hint 3` derives it)",
         ),
         Mistake(
             "entropy sign",
             _entropy_sign,
-            "the entropy's part has its sign flipped: pi (log pi + H) is the gradient of "
-            "sum_k pi_k log pi_k = -H; dH/da_k = -pi_k (log pi_k + H), so " + RIGHT,
+            "dlogits has the entropy's part with its sign flipped: yours is the gradient of sum_k "
+            "pi_k log pi_k = -H, not of H (`hint 3` derives it)",
         ),
         Mistake(
             "dU along the wrong axis",
@@ -270,8 +258,8 @@ EXERCISE = Exercise(
         Mistake(
             "ignores dU",
             _ignores_dU,
-            "it ignores dU: multiply both gradients by the upstream gradient, dU[:, None], one "
-            "value per row (the chain rule): dlogits = dU pi (c - log pi - (-U)), dc = dU pi",
+            "dlogits and dc ignore dU: multiply both local gradients by the upstream gradient, "
+            "dU[:, None], one value per row (the chain rule)",
         ),
     ],
 )

@@ -182,67 +182,63 @@ EXERCISE = Exercise(
         Mistake(
             "no direct path",
             _NoDirectPath,
-            "dz misses the direct path: z enters z_new = sigma * z + (1 - sigma) * m itself, "
-            "with d z_new_i / d z_i = sigma_i, as well as through the MADE; "
-            "dz = sigma * dz_new + dz_made",
+            "dz misses the direct path: z enters z_new = sigma * z + (1 - sigma) * m itself, as "
+            "well as through the MADE (`hint 2` derives it)",
         ),
         Mistake(
             "no path through the MADE",
             _NoMadePath,
-            "dz misses the path through the MADE: m and s depend on z (on the variables "
-            "before each i), so add the dz that self.made.backward(dm, ds) returns; "
-            "dz = sigma * dz_new + dz_made",
+            "dz misses the path through the MADE: m and s depend "
+            "on z (on the variables before each i), and self.made.backward(dm, ds) returns that "
+            "part, dz_made (`hint 1` describes both paths)",
         ),
         Mistake(
             "direct path without sigma",
             _DirectPathWithoutSigma,
-            "the direct path of dz is dz_new, as if z_new = z + ...: z enters z_new "
-            "multiplied by sigma, so it is sigma * dz_new; dz = sigma * dz_new + dz_made",
+            "dz's direct path is dz_new, as if z_new = z + ...: it misses the factor sigma that "
+            "multiplies z in z_new (`hint 2` derives it)",
         ),
         Mistake(
             "no log-det term",
             _NoLogDet,
-            "ds misses the log-determinant: log_det = sum_i log sigma_i depends on s too, "
-            "d log sigmoid(s_i) / d s_i = 1 - sigma_i; add (1 - sigma) * dlog_det[:, None]",
+            "ds misses the log-determinant's term: log_det = sum_i log sigma_i depends on s too "
+            "(`hint 3` derives it)",
         ),
         Mistake(
             "dlog_det / sigma",
             _LogDetOverSigma,
-            "the log-det term of ds is dlog_det / sigma, the derivative with respect to "
-            "sigma: chain it through sigma = sigmoid(s), d sigma / ds = sigma (1 - sigma), "
-            "so d log sigma / ds = 1 - sigma and the term is (1 - sigma) * dlog_det[:, None]",
+            "ds has dlog_det / sigma as its log-det term, the derivative with respect to sigma, "
+            "not s: the chain rule through sigma = sigmoid(s) is missing (`hint 3` derives it)",
         ),
         Mistake(
             "log-det of an exp scale",
             _LogDetOfExpScale,
-            "the log-det term of ds is dlog_det, as for a scale exp(s) (log exp(s) = s): "
-            "here the scale is sigma = sigmoid(s) and d log sigmoid(s) / ds = 1 - sigma, "
-            "so the term is (1 - sigma) * dlog_det[:, None]",
+            "ds has dlog_det as its log-det term, as for a scale exp(s) (log exp(s) = s): here "
+            "the scale is sigma = sigmoid(s), whose log has another derivative "
+            "(`hint 3` derives it)",
         ),
         Mistake(
             "sigma for the sigmoid's derivative",
             _SigmaForSigmoidDerivative,
-            "the z_new term of ds uses sigma for d sigma / ds: the sigmoid's derivative is "
-            "sigma (1 - sigma), so it is sigma * (1 - sigma) * (z - m) * dz_new",
+            "ds uses sigma for d sigma / ds in its z_new term, missing the sigmoid derivative's "
+            "factor 1 - sigma (`hint 3` derives it)",
         ),
         Mistake(
             "(m - z)",
             _MMinusZ,
-            "the z_new term of ds has the sign of (z - m) flipped: "
-            "z_new = sigma * z + (1 - sigma) * m, so d z_new / d sigma = z - m and the term "
-            "is sigma * (1 - sigma) * (z - m) * dz_new",
+            "ds has the sign of its z_new term flipped, in the "
+            "factor m - z (`hint 2` derives d z_new / d sigma)",
         ),
         Mistake(
             "dm without the gate",
             _DmWithoutGate,
-            "dm misses the gate: m enters z_new multiplied by 1 - sigma, "
-            "so dm = (1 - sigma) * dz_new",
+            "dm misses the gate, the factor that multiplies m in z_new (`hint 2` derives it)",
         ),
         Mistake(
             "dm with sigma",
             _DmWithSigma,
-            "dm uses sigma, the gate of z: m enters z_new = sigma * z + (1 - sigma) * m "
-            "multiplied by 1 - sigma, so dm = (1 - sigma) * dz_new",
+            "dm uses sigma, the gate of z, where the gate of m in z_new belongs "
+            "(`hint 2` derives it)",
         ),
     ],
 )

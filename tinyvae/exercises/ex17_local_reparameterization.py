@@ -170,68 +170,63 @@ EXERCISE = Exercise(
         Mistake(
             "divides by a zero std",
             _Unguarded,
-            "NaN from the row of A that is all zeros: there delta = (A * A) sigma^2 = 0, so "
-            "std = sqrt(delta) = 0 and dB * zeta / (2 std) is infinite (and 0 * inf = NaN "
-            "once it meets A * A or A). That row has no noise, so its ddelta is 0: "
-            "ddelta = np.divide(0.5 * dB * zeta, std, out=np.zeros_like(dB), where=std > 0)",
+            "dA and dlogvar are NaN from the row of A that is all zeros: there "
+            "std = sqrt((A * A) sigma^2) = 0 and dividing by it gives inf (and 0 * inf = NaN); "
+            "that row has no noise, so its ddelta must be 0, with no division (`hint 2` shows how)",
         ),
         Mistake(
             "no chain rule through exp",
             _NoChainThroughExp,
-            "dlogvar is the gradient with respect to sigma^2, (A * A)^T ddelta: chain it "
-            "through sigma^2 = exp(logvar), whose derivative is exp(logvar) = sigma^2, so "
-            "dlogvar = ((A * A)^T ddelta) * sigma^2",
+            "dlogvar is the gradient with respect to sigma^2, not logvar: the chain rule through "
+            "sigma^2 = exp(logvar) is missing (`hint 3` derives it)",
         ),
         Mistake(
             "sigma for sigma^2 in the chain",
             _SigmaInChain,
-            "dlogvar multiplies by sigma = exp(logvar / 2): the variance is sigma^2 = "
-            "exp(logvar), and d exp(logvar) / d logvar = sigma^2, so "
-            "dlogvar = ((A * A)^T ddelta) * sigma^2",
+            "dlogvar multiplies by sigma = exp(logvar / 2) where the chain rule through "
+            "sigma^2 = exp(logvar) gives sigma^2 (`hint 3` derives it)",
         ),
         Mistake(
             "A for A * A in dlogvar",
             _AInDlogvar,
-            "dlogvar uses A^T ddelta: delta = (A * A) sigma^2, so the variances' input is "
-            "A * A and d delta / d sigma^2 gives (A * A)^T ddelta; "
-            "dlogvar = ((A * A)^T ddelta) * sigma^2",
+            "dlogvar uses A where A * A belongs: the variances sigma^2 multiply A * A in "
+            "delta = (A * A) sigma^2 (`hint 3` derives it)",
         ),
         Mistake(
             "missing the 1/2 of the square root",
             _MissingHalf,
-            "ddelta misses the factor 1/2: d sqrt(delta) / d delta = 1 / (2 sqrt(delta)), so "
-            "ddelta = dB * zeta / (2 std), and it reaches dlogvar and the variance path of dA",
+            "ddelta misses the factor 1/2 of the square root's derivative, and it reaches dlogvar "
+            "and the variance path of dA (`hint 2` derives it)",
         ),
         Mistake(
             "ddelta without zeta",
             _NoZeta,
-            "ddelta misses the noise: B = gamma + sqrt(delta) * zeta + b, so "
-            "dB / d delta = zeta / (2 sqrt(delta)) and ddelta = dB * zeta / (2 std)",
+            "ddelta misses the factor zeta: B = gamma + std * zeta + b, so the noise multiplies "
+            "std (`hint 2` derives it)",
         ),
         Mistake(
             "noise path in dtheta",
             _NoisePathInDtheta,
-            "dtheta has the variance path added: theta enters only the mean gamma = A theta "
-            "(delta = (A * A) sigma^2 does not depend on it), so dtheta = A^T dB; "
-            "(A * A)^T ddelta belongs to logvar",
+            "dtheta has the variance path added: theta enters only the mean gamma = A theta, and "
+            "delta = (A * A) sigma^2 does not depend on it (`hint 1` says so)",
         ),
         Mistake(
             "no variance path in dA",
             _NoVariancePathInDA,
             "dA misses the variance path: A enters delta = (A * A) sigma^2 as well as "
-            "gamma = A theta, so dA = dB theta^T + 2 A * (ddelta (sigma^2)^T)",
+            "gamma = A theta (`hint 3` derives it)",
         ),
         Mistake(
             "variance path of dA without the 2",
             _VariancePathWithoutTwo,
-            "the variance path of dA misses the factor 2: d(A * A)/dA = 2A, so "
-            "dA = dB theta^T + 2 A * (ddelta (sigma^2)^T)",
+            "dA's variance path misses the factor 2 from "
+            "differentiating A * A (`hint 3` derives it)",
         ),
         Mistake(
             "sigma for sigma^2 in dA",
             _SigmaInDA,
-            "the variance path of dA uses sigma where sigma^2 belongs: delta = (A * A) sigma^2, "
-            "so dA = dB theta^T + 2 A * (ddelta (sigma^2)^T), with var = exp(logvar)",
+            "dA's variance path uses sigma where sigma^2 = var belongs, the variances in "
+            "delta = (A * A) sigma^2 (`hint 3` derives it)",
         ),
         Mistake(
             "= for +=",
