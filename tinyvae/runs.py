@@ -12,7 +12,7 @@ import os
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars, in a terminal and in Jupyter alike (no widget needed)
 
 from .checkpoint import (
     CheckpointError,

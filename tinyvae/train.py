@@ -14,7 +14,7 @@ import time
 import warnings
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars, in a terminal and in Jupyter alike (no widget needed)
 
 from .data.batching import Batches
 from .objectives import MAP, Objective, elbo_objective, make_objective

@@ -7,7 +7,7 @@ VAE (k = 1) 86.76 nats and 19 units, IWAE (k = 5) 85.54 nats and 22 units,
 after 3280 passes through the data. We afford far fewer passes (--epochs),
 so our numbers are higher (worse); the comparison between the two is the point.
 
-    python demos/aevb/iwae_table.py                      # the README's table: 10 epochs per model
+    python demos/aevb/iwae_table.py  # the chapter page's table: 10 epochs per model
     python demos/aevb/iwae_table.py --quick              # a smoke run of about ten seconds
     python demos/aevb/iwae_table.py --resume --epochs 20 # 10 more epochs of both models
 
@@ -52,7 +52,7 @@ def parse_args(argv=None):
         "--epochs",
         type=cli.integer(1),
         default=10,
-        help="passes through the data per model, as many as the README's table",
+        help="passes through the data per model, as many as the chapter page's table",
     )
     parser.add_argument(
         "--batch-size", type=cli.integer(1, MNIST_TRAIN), default=100, help="minibatch size"

@@ -2,7 +2,7 @@
 
     python demos/deeper/deeper_models.py --quick                  # a few minutes
     python demos/deeper/deeper_models.py  # 10 epochs per model, about 25 minutes
-    python demos/deeper/deeper_models.py --seeds 1 2 3  # the README's table, with error bars
+    python demos/deeper/deeper_models.py --seeds 1 2 3  # the chapter page's table, with error bars
     python demos/deeper/deeper_models.py --models diagonal iaf-4 --epochs 30
 
 The models share the encoder and decoder of Burda et al.'s (2016) one-layer

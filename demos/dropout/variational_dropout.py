@@ -1,7 +1,7 @@
 """Variational dropout and the local reparameterization trick on MNIST (Kingma et al. 2015).
 
     python demos/dropout/variational_dropout.py --quick                 # every part, a few minutes
-    python demos/dropout/variational_dropout.py                         # the README's numbers
+    python demos/dropout/variational_dropout.py                         # the chapter page's numbers
     python demos/dropout/variational_dropout.py --parts widths --widths 100 200 400 800 --epochs 20
 
 The parts:

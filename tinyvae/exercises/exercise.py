@@ -152,7 +152,9 @@ class Exercise:
             # NaN where the mistake has NaN counts as the same mistake (an overflow, say)
             if name in theirs and agrees(got[name], theirs[name], rtol, equal_nan=True):
                 return mistake.diagnosis
-        return describe_difference(np.asarray(got[name]), np.asarray(expected))
+        want = self.known(self.reference)
+        sizes = {n for value in want.values() for n in np.shape(value)}
+        return describe_difference(np.asarray(got[name]), np.asarray(expected), sizes)
 
 
 def _guarded(implementation):
@@ -251,10 +253,25 @@ def agrees(got, expected, rtol=RTOL, equal_nan=False):
     return bool(np.allclose(got, expected, rtol=rtol, atol=ATOL, equal_nan=equal_nan))
 
 
-def describe_difference(got, expected):
-    """A sentence on how ``got`` differs from ``expected``, from the numbers alone."""
+def describe_difference(got, expected, sizes=()):
+    """A sentence on how ``got`` differs from ``expected``, from the numbers alone.
+
+    ``sizes`` are the sizes of the trial's other axes (the batch, say), which a factor
+    is compared with too: a mean over the batch scales dW by 1/B though B is not one
+    of dW's axes.
+    """
     if got.shape != expected.shape:
-        if got.shape[1:] == expected.shape and agrees(got.sum(axis=0), expected):
+        if got.size == expected.size and agrees(got.reshape(expected.shape), expected):
+            return (
+                f"it has shape {got.shape}, expected {expected.shape}, with the right values: "
+                "an axis of size 1 too many or too few (keepdims=True, or [:, None], where "
+                "none belongs, or the reverse?)"
+            )
+        if (
+            got.shape[1:] == expected.shape
+            and got.shape[0] > 1
+            and agrees(got.sum(axis=0), expected)
+        ):
             return (
                 f"it keeps the leading samples axis, shape {got.shape}: every sample's path "
                 f"reaches the same {expected.shape} array, so add them up (sum over axis 0)"
@@ -264,6 +281,10 @@ def describe_difference(got, expected):
         return f"it has shape {got.shape}, expected {expected.shape}"
     if got.ndim == 2 and got.shape[0] == got.shape[1] and agrees(got.T, expected):
         return "it is the transpose of the right answer"
+    # infinities where the answer has the same ones are right: describe the other entries
+    same = ~np.isfinite(expected) & (got == expected)
+    if same.any():
+        got, expected = np.where(same, 0.0, got), np.where(same, 0.0, expected)
     if not np.isfinite(got).all():
         return "it holds NaN or infinity (an overflow? a log of 0?)"
     if got.size == 1:  # a scalar: a factor or a sign would say nothing
@@ -277,7 +298,7 @@ def describe_difference(got, expected):
     scale = np.vdot(got, expected) / np.vdot(got, got)
     if agrees(scale * got, expected):
         ratio = 1 / scale  # got = ratio * expected
-        for n in set(got.shape) - {1}:  # the size of an axis: a mean for a sum, or back
+        for n in (set(got.shape) | set(sizes)) - {1}:  # an axis's size: a mean for a sum?
             if np.isclose(ratio, 1 / n):
                 return (
                     f"it is {ratio:.4g} times the right answer: 1/{n}, 1 over an axis of size "
@@ -375,8 +396,14 @@ def module_trial(module, inputs, constant=(), rng=None, upstream="dy"):
             f"forward ({', '.join(inputs)}): return one per input, in order"
             + (f", None for {', '.join(constant)}" if constant else "")
         )
+    nones, wanted = [g is None for g in grads], [name in constant for name in inputs]
+    if len(grads) == len(inputs) and nones != wanted and sorted(nones) == sorted(wanted):
+        broken.append(
+            f"backward returned its gradients in the wrong order: one per input, in the order "
+            f"forward takes them ({', '.join(inputs)}), with None for {', '.join(constant)}"
+        )
     for (name, _), grad in zip(inputs.items(), grads):
-        if name in constant and grad is not None:
+        if name in constant and grad is not None and sorted(nones) != sorted(wanted):
             broken.append(
                 f"d{name}: {name} is data or noise, so its gradient is None; "
                 "return None in its place"
