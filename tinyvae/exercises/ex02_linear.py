@@ -64,6 +64,14 @@ class _IgnoresDyInDW(Linear):
         return dy @ self.params["W"].T
 
 
+class _BatchSummedBeforeDW(Linear):
+    def backward(self, dy):
+        x = self.take()
+        self.grads["W"] += np.outer(x.sum(axis=0), dy.sum(axis=0))
+        self.grads["b"] += dy.sum(axis=0)
+        return dy @ self.params["W"].T
+
+
 EXERCISE = Exercise(
     number=2,
     chapter="AEVB",
@@ -110,6 +118,13 @@ EXERCISE = Exercise(
             _IgnoresDyInDW,
             "dW ignores dy: by the chain rule every entry of dW depends on the upstream gradient "
             "dy (`hint 2` derives it)",
+        ),
+        Mistake(
+            "dW from the batch sums",
+            _BatchSummedBeforeDW,
+            "dW multiplies x and dy after summing each over the batch: the sum of products "
+            "is not the product of sums, each example's x must meet its own dy "
+            "(`hint 2` derives it entry by entry)",
         ),
     ],
 )

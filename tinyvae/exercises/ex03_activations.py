@@ -74,6 +74,12 @@ class _TanhSigmoidDerivative(Tanh):
         return dy * y * (1 - y)
 
 
+class _TanhMissingSquare(Tanh):
+    def backward(self, dy):
+        y = self.take()
+        return dy * (1 - y)
+
+
 class _TanhIgnoresDy(Tanh):
     def backward(self, dy):
         y = self.take()
@@ -101,6 +107,18 @@ class _SoftplusSigmoidDerivative(_SoftplusCachingInput):
         return dy * s * (1 - s)
 
 
+class _SoftplusSigmoidOfOutput(_SoftplusCachingInput):
+    def backward(self, dy):
+        x = self.take()
+        return dy * sigmoid(softplus(x))
+
+
+class _SoftplusSigmoidOfMinusX(_SoftplusCachingInput):
+    def backward(self, dy):
+        x = self.take()
+        return dy * sigmoid(-x)
+
+
 class _SoftplusIgnoresDy(_SoftplusCachingInput):
     def backward(self, dy):
         x = self.take()
@@ -123,6 +141,24 @@ class _EluExpWithoutAlpha(ELU):
     def backward(self, dy):
         positive, x = self.take()
         return np.where(positive, dy, dy * np.exp(np.minimum(x, 0)))
+
+
+class _EluYWithoutAlpha(ELU):
+    def backward(self, dy):
+        positive, y = self.take()
+        return np.where(positive, dy, dy * y)
+
+
+class _EluExpOfOutput(ELU):
+    def backward(self, dy):
+        positive, y = self.take()
+        return np.where(positive, dy, dy * self.alpha * np.exp(y))
+
+
+class _EluMaskInverted(ELU):
+    def backward(self, dy):
+        positive, y = self.take()
+        return np.where(positive, dy * (y + self.alpha), dy)
 
 
 class _EluAlphaOnPositiveSide(ELU):
@@ -187,6 +223,12 @@ EXERCISE = Exercise(
             "tanh dx uses y (1 - y), the sigmoid's derivative, not tanh's (`hint 2` derives it)",
         ),
         Mistake(
+            "tanh without the square",
+            (_TanhMissingSquare, Softplus, ELU),
+            "tanh dx uses 1 - y: tanh's derivative, written from the output y, has y "
+            "squared (`hint 2` derives it)",
+        ),
+        Mistake(
             "tanh ignores dy",
             (_TanhIgnoresDy, Softplus, ELU),
             "tanh dx ignores dy: multiply the local derivative by the upstream gradient dy "
@@ -211,6 +253,19 @@ EXERCISE = Exercise(
             "softplus's (`hint 3` derives it)",
         ),
         Mistake(
+            "softplus sigmoid of the output",
+            (Tanh, _SoftplusSigmoidOfOutput, ELU),
+            "softplus dx applies sigmoid to softplus(x), the output: softplus's derivative "
+            "is the sigmoid of the input x itself, which forward cached (`hint 3` derives it)",
+        ),
+        Mistake(
+            "softplus sigmoid of -x",
+            (Tanh, _SoftplusSigmoidOfMinusX, ELU),
+            "softplus dx uses sigmoid(-x) = 1 - sigmoid(x), a sign flipped inside the sigmoid: "
+            "it is near 1 where x is very negative, where softplus is flat and its slope is "
+            "near 0 (`hint 3` derives it)",
+        ),
+        Mistake(
             "softplus ignores dy",
             (Tanh, _SoftplusIgnoresDy, ELU),
             "softplus dx ignores dy: multiply the local derivative by the upstream gradient dy "
@@ -227,6 +282,26 @@ EXERCISE = Exercise(
             (Tanh, Softplus, _EluExpWithoutAlpha),
             "elu dx uses exp(x) where x <= 0, missing the factor alpha of alpha (exp(x) - 1) "
             "(`hint 3` derives it)",
+        ),
+        Mistake(
+            "ELU y for the derivative",
+            (Tanh, Softplus, _EluYWithoutAlpha),
+            "elu dx uses y itself where x <= 0: that is the function alpha (exp(x) - 1), "
+            "not its derivative, which differs from it by a constant (`hint 3` derives it)",
+        ),
+        Mistake(
+            "ELU exp of the output",
+            (Tanh, Softplus, _EluExpOfOutput),
+            "elu dx takes exp of the cached output y where x <= 0: the exp in "
+            "alpha (exp(x) - 1) is of the input x, and y is already alpha (exp(x) - 1); "
+            "write the derivative in terms of y with no exp (`hint 3` derives it)",
+        ),
+        Mistake(
+            "ELU mask inverted",
+            (Tanh, Softplus, _EluMaskInverted),
+            "elu dx has its two sides swapped: the cached mask is True where x > 0, where "
+            "y = x, so np.where(positive, a, b) must put that side's derivative in a and "
+            "the x <= 0 side's in b (`hint 3` derives both sides)",
         ),
         Mistake(
             "ELU alpha on the positive side",

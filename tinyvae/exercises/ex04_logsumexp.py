@@ -121,6 +121,10 @@ def _grad_always_axis_0(a, axis=0):
     return logsumexp_grad(a, axis=0)
 
 
+def _grad_always_last_axis(a, axis=0):
+    return logsumexp_grad(a, axis=-1)
+
+
 EXERCISE = Exercise(
     number=4,
     chapter="AEVB",
@@ -219,6 +223,13 @@ EXERCISE = Exercise(
             (logsumexp, _grad_always_axis_0),
             "logsumexp_grad(a, axis=1) is normalized along axis 0: pass axis on, so that "
             "the softmax sums to 1 along axis",
+        ),
+        Mistake(
+            "gradient always along the last axis",
+            (logsumexp, _grad_always_last_axis),
+            "logsumexp_grad(a, axis=0) is normalized along the last axis, axis 1 (as a "
+            "softmax over classes is): pass axis on to max and sum, so that the softmax "
+            "sums to 1 along axis",
         ),
     ],
 )

@@ -77,6 +77,20 @@ class _SigmaForVariance(_Mistake):
         return -dmu, dmu, g * 0.5 * (diff * diff * inv_sigma - 1.0)
 
 
+class _ExpDerivativeSignLost(_Mistake):
+    def gradients(self, dlogp, diff, inv_var):
+        g = dlogp[..., None]
+        dmu = g * diff * inv_var
+        return -dmu, dmu, g * 0.5 * (-diff * diff * inv_var - 1.0)
+
+
+class _SigmaCubed(_Mistake):
+    def gradients(self, dlogp, diff, inv_var):
+        g = dlogp[..., None]
+        dmu = g * diff * inv_var * np.sqrt(inv_var)  # r inv_sigma^2: one 1/sigma too many
+        return -dmu, dmu, g * 0.5 * (diff * diff * inv_var - 1.0)
+
+
 class _DlogpAlongTheWrongAxis(_Mistake):
     def gradients(self, dlogp, diff, inv_var):
         g = dlogp  # (B,) against (B, D): numpy lines it up with the last axis, D
@@ -135,6 +149,18 @@ EXERCISE = Exercise(
             _SigmaForVariance,
             "dx, dmu and dlogvar divide by sigma = exp(logvar / 2) where sigma^2 = exp(logvar) "
             "belongs (`hint 2` writes it from r and inv_sigma)",
+        ),
+        Mistake(
+            "the sign of exp(-logvar)'s derivative lost",
+            _ExpDerivativeSignLost,
+            "dlogvar has its r^2 term with the wrong sign: the chain rule through exp(-logvar) "
+            "brings out the derivative of -logvar, a minus sign (`hint 3` derives it)",
+        ),
+        Mistake(
+            "r times 1/sigma^2",
+            _SigmaCubed,
+            "dx and dmu divide by sigma^3: r = (x - mu) / sigma already holds one 1/sigma, so "
+            "r times inv_sigma squared has one too many (`hint 2` writes it from r and inv_sigma)",
         ),
         Mistake(
             "dlogp along the wrong axis",

@@ -93,6 +93,11 @@ class _GradientSignFlipped(_Mistake):
         return dlogp[..., None] * (sigmoid(logits) - x)
 
 
+class _SigmoidOfMinusLogits(_Mistake):
+    def gradient(self, dlogp, x, logits):
+        return dlogp[..., None] * (x - sigmoid(-logits))
+
+
 class _IgnoresDlogp(_Mistake):
     def gradient(self, dlogp, x, logits):
         return x - sigmoid(logits)
@@ -143,6 +148,13 @@ EXERCISE = Exercise(
             _GradientSignFlipped,
             "dlogits has the wrong sign: yours is the gradient of the negative log-likelihood, "
             "and this module returns log p itself (`hint 3` derives it)",
+        ),
+        Mistake(
+            "sigmoid(-l) for softplus'",
+            _SigmoidOfMinusLogits,
+            "dlogits uses sigmoid(-l) = 1 - sigmoid(l), a sign flipped inside the sigmoid: "
+            "softplus(l) rises with l, and its slope is near 1 where l is large, not near 0 "
+            "(`hint 2` derives it)",
         ),
         Mistake(
             "ignores dlogp",

@@ -16,6 +16,8 @@ Write ``StandardNormalKL.backward``, returning ``(dmu, dlogvar)``. Its
 ``forward`` keeps ``mu`` and ``var = exp(logvar)`` in the cache.
 """
 
+import numpy as np
+
 from ..distributions.kl import StandardNormalKL
 from .exercise import Exercise, Mistake, module_trial
 
@@ -55,6 +57,18 @@ class _GradientOfMinusKL(_Mistake):
     def gradients(self, dkl, mu, var):
         g = dkl[..., None]
         return -g * mu, g * 0.5 * (1.0 - var)
+
+
+class _ExpOfVar(_Mistake):
+    def gradients(self, dkl, mu, var):
+        g = dkl[..., None]
+        return g * mu, g * 0.5 * (np.exp(var) - 1.0)
+
+
+class _ChainThroughExpTwice(_Mistake):
+    def gradients(self, dkl, mu, var):
+        g = dkl[..., None]
+        return g * mu, g * 0.5 * (var - 1.0) * var
 
 
 class _IgnoresDkl(_Mistake):
@@ -105,6 +119,18 @@ EXERCISE = Exercise(
             "dmu and dlogvar have the wrong sign: they are the gradients of -KL "
             "(the term of the bound), and this module returns KL "
             "(`hint 2` and `hint 3` derive them)",
+        ),
+        Mistake(
+            "var taken for logvar",
+            _ExpOfVar,
+            "dlogvar takes exp of the cached var, which is already exp(logvar): the cache "
+            "holds sigma^2, not logvar, so yours exponentiates twice (`hint 3` derives it)",
+        ),
+        Mistake(
+            "chain rule through exp applied twice",
+            _ChainThroughExpTwice,
+            "dlogvar has an extra factor var: the chain rule through var = exp(logvar) is "
+            "applied twice, the derivative in logvar already holds it once (`hint 3` derives it)",
         ),
         Mistake(
             "ignores dkl",

@@ -71,6 +71,10 @@ def trial(vae_loss, rng):
         "Wd": rng.standard_normal((J, D)),
         "bd": 0.1 * rng.standard_normal(D),
     }
+    # two pixels far from 1/2: logits near +-40, where log(sigmoid(l)) or log(1 - sigmoid(l))
+    # is log 0 in float64 unless computed stably (the task asks for any size of logits)
+    params["bd"][:2] = 40.0, -40.0
+    x[:, :2] = 0.0, 1.0
     loss, grads = vae_loss(x, eps, {name: p.copy() for name, p in params.items()})
     out = {"loss": None if loss is None else np.asarray(loss, dtype=np.float64)}
     for name in params:
@@ -80,10 +84,14 @@ def trial(vae_loss, rng):
 
 def _mistaken(
     batch_sum=False,
+    loss_sign=1.0,
     recon_sign=1.0,
     kl_sign=1.0,
     kl_grad=True,
     through_z=True,
+    kl_mu=True,
+    z_logvar=True,
+    kl_half=0.5,
     half=0.5,
     sigma_for=lambda sigma: sigma,
 ):
@@ -100,13 +108,13 @@ def _mistaken(
         logits = z @ Wd + bd
         kl = 0.5 * np.sum(sigma * sigma + mu * mu - 1.0 - logvar, axis=1)
         log_px = np.sum(x * logits - softplus(logits), axis=1)
-        loss = np.sum(kl - log_px) / n
+        loss = loss_sign * np.sum(kl - log_px) / n
         dlogits = recon_sign * (sigmoid(logits) - x) / n
         dz = dlogits @ Wd.T if through_z else np.zeros_like(z)
-        dmu, dlogvar = dz, dz * eps * half * sigma_for(sigma)
+        dmu, dlogvar = dz, dz * eps * half * sigma_for(sigma) * z_logvar
         if kl_grad:
-            dmu = dmu + kl_sign * mu / n
-            dlogvar = dlogvar + kl_sign * 0.5 * (sigma * sigma - 1.0) / n
+            dmu = dmu + kl_sign * mu / n * kl_mu
+            dlogvar = dlogvar + kl_sign * kl_half * (sigma * sigma - 1.0) / n
         dh = np.concatenate([dmu, dlogvar], axis=1)
         grads = {"We": x.T @ dh, "be": dh.sum(axis=0), "Wd": z.T @ dlogits}
         grads["bd"] = dlogits.sum(axis=0)
@@ -148,6 +156,13 @@ EXERCISE = Exercise(
             "1/B sum_n [KL_n - log p(x_n|z_n)], so every example's gradient carries 1/B",
         ),
         Mistake(
+            "the bound for the loss",
+            _mistaken(loss_sign=-1.0),
+            "loss has the wrong sign: it is the bound, estimator B itself, log p(x|z) - KL; "
+            "the loss is its negative, the batch mean of KL_n - log p(x_n|z_n), which "
+            "training minimizes",
+        ),
+        Mistake(
             "reconstruction gradient sign",
             _mistaken(recon_sign=-1.0),
             "dl, the gradient in the logits, has the wrong sign: the loss holds MINUS log p(x|z) "
@@ -165,6 +180,24 @@ EXERCISE = Exercise(
             "dmu and dlogvar miss the KL term's gradient: mu and logvar reach the loss through "
             "the KL as well as through z, and the two paths add "
             "(exercise 8 derives it; `hint 1` lists the paths)",
+        ),
+        Mistake(
+            "no KL gradient in mu",
+            _mistaken(kl_mu=False),
+            "dmu misses the KL term's gradient (dlogvar has it): mu reaches the loss through "
+            "the KL as well as through z (exercise 8 derives it; `hint 1` lists the paths)",
+        ),
+        Mistake(
+            "no path from z to logvar",
+            _mistaken(z_logvar=False),
+            "dlogvar misses the path through z (dmu has it): z = mu + sigma * eps depends on "
+            "logvar through sigma (`hint 3` of exercise 5 derives it)",
+        ),
+        Mistake(
+            "missing 1/2 in the KL's dlogvar",
+            _mistaken(kl_half=1.0),
+            "dlogvar's KL term is twice too large: the KL holds logvar with a factor 1/2 "
+            "(exercise 8 derives it)",
         ),
         Mistake(
             "z treated as a constant",

@@ -85,6 +85,10 @@ def _bound_without_log_k(log_w):
     return logsumexp(log_w, axis=0)
 
 
+def _bound_over_k_minus_1(log_w):
+    return logsumexp(log_w, axis=0) - math.log(len(log_w) - 1)
+
+
 # two ways of normalizing over the wrong axis, one diagnosis
 OVER_THE_BATCH = (
     "the weights are normalized over the batch (axis 1): normalize over the K samples of "
@@ -107,6 +111,10 @@ def _weights_from_the_bound(log_w):
 
 def _unnormalized_weights(log_w):
     return np.exp(log_w - log_w.max(axis=0))
+
+
+def _log_of_the_weights(log_w):
+    return log_w - logsumexp(log_w, axis=0)
 
 
 EXERCISE = Exercise(
@@ -153,6 +161,13 @@ EXERCISE = Exercise(
             "log (1/K) sum_k w_k = logsumexp_k(log w_k) - log K",
         ),
         Mistake(
+            "-log (K - 1)",
+            (_bound_over_k_minus_1, normalized_weights),
+            "the bound subtracts log(K - 1): it is the log of the AVERAGE of the K weights, "
+            "their sum over K, not K - 1 (a mean over the others, as in a leave-one-out "
+            "baseline, is not this): bound = logsumexp_k(log w_k) - log K",
+        ),
+        Mistake(
             "weights over the batch",
             (iwae_bound, _weights_over_the_batch),
             OVER_THE_BATCH,
@@ -174,6 +189,13 @@ EXERCISE = Exercise(
             (iwae_bound, _unnormalized_weights),
             "the weights are not normalized: exp(log w_k - max) is w_k / max_k w_k; divide "
             "by its sum over k so that the weights sum to 1 (a softmax over the K samples)",
+        ),
+        Mistake(
+            "log of the weights",
+            (iwae_bound, _log_of_the_weights),
+            "the weights are log w~_k, the logs of the normalized weights (never positive): "
+            "the exp is missing, the weights themselves are positive and each column sums to "
+            "1 (`hint 2` derives them)",
         ),
     ],
 )

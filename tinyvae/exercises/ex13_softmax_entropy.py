@@ -147,6 +147,16 @@ class _ForgetsTheH(_EntropyMistake):
         return dH[..., None] * -pi * log_pi
 
 
+class _HSignFlipped(_EntropyMistake):
+    def dlogits(self, dH, pi, log_pi, H):
+        return dH[..., None] * -pi * (log_pi - H[..., None])
+
+
+class _WithoutThePi(_EntropyMistake):
+    def dlogits(self, dH, pi, log_pi, H):
+        return dH[..., None] * -(log_pi + H[..., None])
+
+
 class _EntropySign(_EntropyMistake):
     def dlogits(self, dH, pi, log_pi, H):
         return dH[..., None] * pi * (log_pi + H[..., None])
@@ -258,6 +268,20 @@ EXERCISE = Exercise(
             "dlogits is -pi log pi, which misses a term, pi_k times a number that is the same for "
             "every class of the row, from the off-diagonal part of the softmax's Jacobian "
             "(`hint 3` derives it)",
+        ),
+        Mistake(
+            "the H term's sign",
+            (CategoricalLogDensity, _HSignFlipped),
+            "dlogits has the H term with the wrong sign: sum_j pi_j log pi_j, from the "
+            "off-diagonal part of the softmax's Jacobian, is -H, not H (H's definition "
+            "carries a minus) (`hint 3` derives it)",
+        ),
+        Mistake(
+            "without the factor pi",
+            (CategoricalLogDensity, _WithoutThePi),
+            "dlogits misses a factor pi_k: both parts of the softmax's Jacobian in column k, "
+            "diagonal and off-diagonal, carry pi_k, so every entry of the gradient does "
+            "(without it the entry of a class with pi_k near 0 is huge) (`hint 3` derives it)",
         ),
         Mistake(
             "entropy sign",

@@ -126,6 +126,17 @@ def _centred_on_plain_mean(logits, c, dU):
     return p.g * p.pi * (c - c.mean(axis=-1, keepdims=True) - p.log_pi - p.H), p.g * p.pi
 
 
+def _not_centred(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return p.g * p.pi * (c - p.log_pi), p.g * p.pi
+
+
+def _centred_over_the_batch(logits, c, dU):
+    p = _parts(logits, c, dU)
+    minus_U = np.sum(p.pi * (c - p.log_pi), axis=0, keepdims=True)  # over B, not K
+    return p.g * p.pi * (c - p.log_pi - minus_U), p.g * p.pi
+
+
 def _forgets_the_entropy(logits, c, dU):
     p = _parts(logits, c, dU)
     return p.g * p.pi * (c - p.mean), p.g * p.pi
@@ -230,6 +241,20 @@ EXERCISE = Exercise(
             _centred_on_plain_mean,
             "dlogits centres the expectation's part on the plain mean of c over the K classes, "
             "which is not the mean that the softmax's Jacobian gives (`hint 3` derives it)",
+        ),
+        Mistake(
+            "not centred at all",
+            _not_centred,
+            "dlogits is dU pi (c - log pi): it misses a term, pi_k times a number that is the "
+            "same for every class of the row, from the off-diagonal part of the softmax's "
+            "Jacobian (each a_k moves every pi_j, not only pi_k) (`hint 3` derives it)",
+        ),
+        Mistake(
+            "centred over the batch",
+            _centred_over_the_batch,
+            "dlogits subtracts a sum over the batch (axis 0), mixing the examples: the term "
+            "from the softmax's Jacobian is a sum over the K classes of each row, axis -1 "
+            "(`hint 3` derives it)",
         ),
         Mistake(
             "forgets the entropy",

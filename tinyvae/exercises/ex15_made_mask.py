@@ -101,12 +101,20 @@ def _gt(d_in, d_out):
     return d_out[None, :] > d_in[:, None]
 
 
+def _leq(d_in, d_out):
+    return d_out[None, :] <= d_in[:, None]
+
+
 def _output_not_strict(degrees, heads=1):
     return _masks(degrees, heads, _geq, _geq)
 
 
 def _hidden_strict(degrees, heads=1):
     return _masks(degrees, heads, _gt, _gt)
+
+
+def _hidden_reversed(degrees, heads=1):
+    return _masks(degrees, heads, _leq, _gt)
 
 
 def _input_degrees_at_output(degrees, heads=1):
@@ -171,6 +179,13 @@ EXERCISE = Exercise(
             "the hidden masks use >, which cuts connections MADE keeps: a hidden unit of "
             "degree m reads every unit of degree <= m, m_out >= m_in (eq. (12)); only the "
             "output mask is strict",
+        ),
+        Mistake(
+            "hidden comparison reversed",
+            _hidden_reversed,
+            "the hidden masks keep m_in >= m_out, the comparison reversed: a hidden unit of "
+            "degree m reads the units of degree <= m, so keep m_out >= m_in (eq. (12)); "
+            "reversed, it lets an output read inputs at or after it",
         ),
         Mistake(
             "output mask against the input degrees",

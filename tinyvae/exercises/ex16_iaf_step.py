@@ -130,6 +130,16 @@ class _GradientOfSigma(_Mistake):
         return dm, (z - m) * dz_new + dlog_det[:, None] / sigma  # d/dsigma, not d/ds
 
 
+class _FlowTermWithRespectToSigma(_Mistake):
+    def ds_flow(self, dz_new, z, m, sigma):
+        return (z - m) * dz_new
+
+
+class _LogDetAsSigmoidDerivative(_Mistake):
+    def ds_log_det(self, dlog_det, sigma):
+        return sigma * (1.0 - sigma) * dlog_det[:, None]
+
+
 class _MMinusZ(_Mistake):
     def ds_flow(self, dz_new, z, m, sigma):
         return sigma * (1.0 - sigma) * (m - z) * dz_new
@@ -222,6 +232,19 @@ EXERCISE = Exercise(
             _SigmaForSigmoidDerivative,
             "ds uses sigma for d sigma / ds in its z_new term, missing the sigmoid derivative's "
             "factor 1 - sigma (`hint 3` derives it)",
+        ),
+        Mistake(
+            "z_new term with respect to sigma",
+            _FlowTermWithRespectToSigma,
+            "ds's z_new term is the gradient with respect to sigma, not s: it still has to be "
+            "chained through sigma = sigmoid(s), times the sigmoid's derivative "
+            "(`hint 3` derives it)",
+        ),
+        Mistake(
+            "log-det term with the derivative of sigma",
+            _LogDetAsSigmoidDerivative,
+            "ds has sigma (1 - sigma) dlog_det as its log-det term, the derivative of sigma, "
+            "not of log sigma: the chain rule through the log is missing (`hint 3` derives it)",
         ),
         Mistake(
             "(m - z)",

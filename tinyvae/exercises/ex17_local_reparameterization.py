@@ -116,6 +116,11 @@ class _NoVariancePathInDA(_Mistake):
         return dB @ theta.T
 
 
+class _NoMeanPathInDA(_Mistake):
+    def dA(self, dB, theta, A, ddelta, var):
+        return 2.0 * A * (ddelta @ var.T)
+
+
 class _VariancePathWithoutTwo(_Mistake):
     def dA(self, dB, theta, A, ddelta, var):
         return dB @ theta.T + A * (ddelta @ var.T)
@@ -215,6 +220,12 @@ EXERCISE = Exercise(
             _NoVariancePathInDA,
             "dA misses the variance path: A enters delta = (A * A) sigma^2 as well as "
             "gamma = A theta (`hint 3` derives it)",
+        ),
+        Mistake(
+            "no mean path in dA",
+            _NoMeanPathInDA,
+            "dA misses the mean path: A enters gamma = A theta as well as "
+            "delta = (A * A) sigma^2, and the two paths add (`hint 3` derives it)",
         ),
         Mistake(
             "variance path of dA without the 2",

@@ -92,6 +92,34 @@ def _off_by_one(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 @_quiet
+def _powers_one_ahead(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = t + 1
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat = m / (1 - beta1 ** (t + 1))  # t already counts this step: one too many
+    v_hat = v / (1 - beta2 ** (t + 1))
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
+
+
+@_quiet
+def _corrections_swapped(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = t + 1
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat, v_hat = m / (1 - beta2**t), v / (1 - beta1**t)
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
+
+
+@_quiet
+def _v_from_abs_g(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = t + 1
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * np.abs(g)
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
+
+
+@_quiet
 def _v_from_g(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     t = t + 1
     m = beta1 * m + (1 - beta1) * g
@@ -159,6 +187,27 @@ EXERCISE = Exercise(
             "off by one in the bias correction: t counts the steps taken before this one, so "
             "update t first (t + 1) and use the new t in 1 - beta1^t and 1 - beta2^t (at the "
             "start, the old t = 0 divides by 1 - beta^0 = 0)",
+        ),
+        Mistake(
+            "bias-correction powers one step ahead",
+            _powers_one_ahead,
+            "theta's bias corrections are one step ahead: t was already updated to t + 1, so "
+            "beta^(t + 1) counts this step twice; use the new t itself in 1 - beta1^t and "
+            "1 - beta2^t",
+        ),
+        Mistake(
+            "bias corrections swapped",
+            _corrections_swapped,
+            "theta's bias corrections are swapped: m is divided by 1 - beta2^t and v by "
+            "1 - beta1^t; each moment is corrected with its own beta, m with beta1, v with "
+            "beta2",
+        ),
+        Mistake(
+            "v from |g|",
+            _v_from_abs_g,
+            "v averages |g|, the gradient's size, where Adam averages its square: "
+            "v = beta2 v + (1 - beta2) g^2, the second raw moment, whose square root has "
+            "the scale of g",
         ),
         Mistake(
             "v from g",

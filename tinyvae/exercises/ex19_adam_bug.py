@@ -77,6 +77,38 @@ def _no_square_root(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8
 
 
 @_quiet
+def _betas_swapped(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    lr_t = lr * np.sqrt(1 - beta1**t) / (1 - beta2**t)
+    eps_hat = eps * np.sqrt(1 - beta2**t)
+    return theta - lr_t * m / (np.sqrt(v) + eps_hat), m, v, t
+
+
+@_quiet
+def _lr_t_multiplied(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    lr_t = lr * np.sqrt(1 - beta2**t) * (1 - beta1**t)
+    eps_hat = eps * np.sqrt(1 - beta2**t)
+    return theta - lr_t * m / (np.sqrt(v) + eps_hat), m, v, t
+
+
+@_quiet
+def _eps_hat_divided(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    lr_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+    eps_hat = eps / np.sqrt(1 - beta2**t)
+    return theta - lr_t * m / (np.sqrt(v) + eps_hat), m, v, t
+
+
+@_quiet
+def _eps_hat_scaled_twice(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    lr_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+    eps_hat = eps * np.sqrt(1 - beta2**t)
+    return theta - lr_t * m / (np.sqrt(v) + eps_hat * np.sqrt(1 - beta2**t)), m, v, t
+
+
+@_quiet
 def _corrected_state(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     t, m, v = _moments(g, m, v, t, beta1, beta2)
     m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
@@ -142,6 +174,33 @@ EXERCISE = Exercise(
             _no_square_root,
             "the step size has (1 - beta2^t) without its square root: v is divided by "
             "(1 - beta2^t) inside sqrt(v_hat), so only its square root comes out",
+        ),
+        Mistake(
+            "betas swapped in the step size",
+            _betas_swapped,
+            "the step size has beta1 and beta2 swapped: m's correction divides by "
+            "(1 - beta1^t) and v's, inside the square root, brings out sqrt(1 - beta2^t); "
+            "lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t)",
+        ),
+        Mistake(
+            "step size multiplies by (1 - beta1^t)",
+            _lr_t_multiplied,
+            "the step size multiplies by (1 - beta1^t) where it divides: m_hat = "
+            "m / (1 - beta1^t), so lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t)",
+        ),
+        Mistake(
+            "eps_hat divided",
+            _eps_hat_divided,
+            "eps_hat divides eps by sqrt(1 - beta2^t) where it multiplies: sqrt(v) is "
+            "sqrt(1 - beta2^t) times sqrt(v_hat), so eps shrinks with it, eps_hat = "
+            "eps sqrt(1 - beta2^t) (it shows where gradients are small)",
+        ),
+        Mistake(
+            "eps_hat scaled twice",
+            _eps_hat_scaled_twice,
+            "eps_hat is scaled by sqrt(1 - beta2^t) twice: eps_hat = eps sqrt(1 - beta2^t) "
+            "already holds the factor; add eps_hat itself to sqrt(v) (it shows where "
+            "gradients are small)",
         ),
         Mistake(
             "bias-corrected state",

@@ -343,17 +343,23 @@ def _constant_axis(values, expected):
 
 
 # -- helpers that most trials use -------------------------------------------------------
-def module_trial(module, inputs, constant=(), rng=None, upstream="dy"):
+def module_trial(module, inputs, constant=(), rng=None, upstream=None):
     """Run a module once: its output, the gradient of each input, the added parameter grads.
 
     Parameter gradients are prefilled with random numbers and what backward
     *added* is reported, so ``=`` in place of ``+=`` shows. Inputs listed in
     ``constant`` (by name) are data: their gradient must be None. ``upstream`` is
-    what the exercise calls the upstream gradient. The protocol is checked too
+    what the exercise calls the upstream gradient (by default the name of backward's
+    argument: dy, dz, dlogp, ...). The protocol is checked too
     (``BrokenContract``, every breach at once): nothing changed in place, the grads
     arrays kept, one gradient per input. Returns
     ``{"y": ..., "d<input>": ..., "d<param>": ...}``.
     """
+    if upstream is None:
+        try:
+            upstream = next(iter(inspect.signature(module.backward).parameters))
+        except (TypeError, ValueError, StopIteration):
+            upstream = "dy"
     prefill, held = {}, {}
     for name, _, grad in module.parameters():
         grad[...] = rng.standard_normal(grad.shape)
