@@ -1,7 +1,7 @@
 """Exercise 16: the backward pass of one inverse autoregressive flow step.
 
 One IAF step (Kingma, Salimans, Jozefowicz, Chen, Sutskever & Welling 2016, section 3,
-eqs. (14)-(15) and Algorithm 1) maps a sample z (N, D) and a context h (N, C) to
+eqs. (14)-(16) and Algorithm 1) maps a sample z (N, D) and a context h (N, C) to
 
     (m, s)  = MADE(z, h)                          m, s: (N, D)
     sigma   = sigmoid(s)                          (N, D)
