@@ -71,14 +71,15 @@ def trial(vae_loss, rng):
         "Wd": rng.standard_normal((J, D)),
         "bd": 0.1 * rng.standard_normal(D),
     }
-    # two pixels far from 1/2: logits near +-40, where log(sigmoid(l)) or log(1 - sigmoid(l))
-    # is log 0 in float64 unless computed stably (the task asks for any size of logits)
-    params["bd"][:2] = 40.0, -40.0
+    # two pixels far from 1/2: logits near +-800, where exp(l) overflows and log(sigmoid(l))
+    # or log(1 - sigmoid(l)) is log 0 unless computed stably (the task: logits of any size)
+    params["bd"][:2] = 800.0, -800.0
     x[:, :2] = 0.0, 1.0
     loss, grads = vae_loss(x, eps, {name: p.copy() for name, p in params.items()})
     out = {"loss": None if loss is None else np.asarray(loss, dtype=np.float64)}
-    for name in params:
-        out[f"d{name}"] = grads[name]
+    for name in params:  # a key left out is reported as missing by the check, not raised here
+        if isinstance(grads, dict) and name in grads:
+            out[f"d{name}"] = grads[name]
     return out
 
 

@@ -71,9 +71,10 @@ class Exercise:
     hints: list[str] = field(default_factory=list)
     mistakes: list[Mistake] = field(default_factory=list)
     seed: int = 0
-    # a relative tolerance for arrays that are not computed the same way twice (a training
-    # run in float32), by key; every other array must agree to float64 precision
-    tolerance: dict[str, float] = field(default_factory=dict)
+    # by key, a relative tolerance for arrays that are not computed the same way twice (a
+    # training run in float32), or (rtol, atol) where an answer's tiny entries must be right
+    # too; every other array must agree to float64 precision
+    tolerance: dict[str, float | tuple[float, float]] = field(default_factory=dict)
     # the reference's and the mistakes' arrays, computed once (see ``known``)
     memo: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -135,11 +136,35 @@ class Exercise:
             if got[name] is None:
                 result.fail(f"{name}: None; was it returned (a missing `return`)?")
                 continue
-            if not agrees(got[name], expected, self.tolerance.get(name, RTOL)):
-                result.fail(f"{name}: {self.diagnose(name, got, expected)}")
+            if not agrees(got[name], expected, *self.tolerances(name)):
+                partner = self.swapped(name, got, want)
+                if partner:
+                    result.fail(
+                        f"{name}: it is the right {partner}, and {partner} the right {name}: "
+                        "they are returned in the wrong order (see the task for the order)"
+                    )
+                else:
+                    result.fail(f"{name}: {self.diagnose(name, got, expected)}")
             else:
                 result.ok(name)
         return result
+
+    def swapped(self, name, got, want):
+        """The other array that ``name`` changed places with, or None."""
+        for other, expected in want.items():
+            if (
+                other != name
+                and got.get(other) is not None
+                and agrees(got[name], expected)
+                and agrees(got[other], want[name])
+            ):
+                return other
+        return None
+
+    def tolerances(self, name):
+        """``(rtol, atol)`` for the array ``name``."""
+        given = self.tolerance.get(name, RTOL)
+        return given if isinstance(given, tuple) else (given, ATOL)
 
     def diagnose(self, name, got, expected):
         """Why array ``name`` differs: a catalogued mistake if one matches, else its shape."""
@@ -148,13 +173,24 @@ class Exercise:
                 theirs = self.known(mistake.implementation)
             except Exception:  # a mistake that crashes on these inputs cannot match
                 continue
-            rtol = self.tolerance.get(name, RTOL)
-            # NaN where the mistake has NaN counts as the same mistake (an overflow, say)
-            if name in theirs and agrees(got[name], theirs[name], rtol, equal_nan=True):
+            # NaN where the mistake has NaN counts as the same mistake (an overflow, say),
+            # if the entries that are numbers agree too: NaN everywhere tells nothing apart
+            tell = np.isfinite(np.asarray(got[name], dtype=float)).any()
+            if name in theirs and agrees(got[name], theirs[name], *self.tolerances(name), tell):
                 return mistake.diagnosis
+        got, expected = np.asarray(got[name]), np.asarray(expected)
+        if agrees(got, expected):  # right to 1e-9, but not where the answer is tiny
+            relative = np.abs(got - expected) / np.maximum(np.abs(expected), 1e-300)
+            worst = np.unravel_index(np.argmax(relative), got.shape)
+            return (
+                f"it is wrong where the right answer is tiny: at index "
+                f"{tuple(int(i) for i in worst)} yours is {got[worst]:.3g}, expected "
+                f"{expected[worst]:.3g}; a formula that loses those digits (a clipped input, or "
+                "1 minus a number close to 1?)"
+            )
         want = self.known(self.reference)
         sizes = {n for value in want.values() for n in np.shape(value)}
-        return describe_difference(np.asarray(got[name]), np.asarray(expected), sizes)
+        return describe_difference(got, expected, sizes)
 
 
 def _guarded(implementation):
@@ -242,15 +278,15 @@ class CheckResult:
         return "\n".join([f"Exercise {ex.number}: {ex.title}", *self.lines, verdict])
 
 
-def agrees(got, expected, rtol=RTOL, equal_nan=False):
-    """Same shape and equal to ``rtol`` (float64 precision by default).
+def agrees(got, expected, rtol=RTOL, atol=ATOL, equal_nan=False):
+    """Same shape and equal to ``rtol`` and ``atol`` (float64 precision by default).
 
     NaN agrees with nothing, unless ``equal_nan`` (used to recognise a mistake).
     """
     got, expected = np.asarray(got), np.asarray(expected)
     if got.shape != expected.shape:
         return False
-    return bool(np.allclose(got, expected, rtol=rtol, atol=ATOL, equal_nan=equal_nan))
+    return bool(np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def describe_difference(got, expected, sizes=()):
