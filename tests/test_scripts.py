@@ -5,6 +5,7 @@ a user does (a subprocess each, about a second); bad arguments call their
 ``main`` in this process. Every message is short and has no traceback.
 """
 
+import glob
 import os
 import re
 import subprocess
@@ -25,7 +26,7 @@ CHAPTERS = {
     for chapter in ("aevb", "semi_supervised", "deeper", "dropout", "adam")
 }
 DEMOS = list(CHAPTERS.values())
-sys.path[:0] = [*DEMOS, BENCHMARKS]
+sys.path[:0] = [*DEMOS, os.path.join(ROOT, "demos"), BENCHMARKS]
 
 SCRIPTS = {
     "vae": CHAPTERS["aevb"],
@@ -134,8 +135,15 @@ def test_numbers_are_checked_as_they_are_parsed(name, monkeypatch):
 
 
 def documented_commands():
-    """``(script, arguments)`` of every command the README and the scripts' docstrings show."""
-    paths = [os.path.join(ROOT, "README.md"), *map(script_path, SCRIPTS)]
+    """``(script, arguments)`` of every command the README, the chapter pages and the scripts'
+    docstrings show."""
+    pages = [
+        os.path.join(ROOT, "README.md"),
+        *glob.glob(os.path.join(ROOT, "demos", "README.md")),
+        *glob.glob(os.path.join(ROOT, "demos", "*", "README.md")),
+        *glob.glob(os.path.join(ROOT, "benchmarks", "README.md")),
+    ]
+    paths = [*pages, *map(script_path, SCRIPTS)]
     texts = [Path(path).read_text() for path in paths]
     pattern = r"python (?:demos/\w+|benchmarks)/(\w+)\.py((?: [^\s`#]+)*)"
     return sorted(
