@@ -96,6 +96,11 @@ def _max_without_keepdims(a, axis=0):
     return np.log(np.sum(np.exp(a - m), axis=axis)) + m
 
 
+def _log_mean_exp(a, axis=0):
+    m = _safe(np.max(a, axis=axis, keepdims=True))
+    return np.log(np.mean(np.exp(a - m), axis=axis)) + np.squeeze(m, axis)
+
+
 def _always_axis_0(a, axis=0):
     return logsumexp(a, axis=0)
 
@@ -187,6 +192,13 @@ EXERCISE = Exercise(
             "for axis=1 the max is subtracted along the wrong axis: np.max(a, axis=1) has "
             "shape (n,), which broadcasts against the last axis, the columns; keep the "
             "reduced axis (keepdims=True) so that a - m shifts each row by its own max",
+        ),
+        Mistake(
+            "log of the mean",
+            (_quiet(_log_mean_exp), logsumexp_grad),
+            "logsumexp is log n too small, n the size of axis: it takes the log of the MEAN "
+            "of exp(a_i - m), where logsumexp takes their SUM, m + log sum_i exp(a_i - m) "
+            "(the IWAE bound's 1/K is its own term, - log K, outside this function)",
         ),
         Mistake(
             "logsumexp ignores axis",

@@ -91,6 +91,15 @@ class _SigmaCubed(_Mistake):
         return -dmu, dmu, g * 0.5 * (diff * diff * inv_var - 1.0)
 
 
+class _GradientWithRespectToSigma(_Mistake):
+    def gradients(self, dlogp, diff, inv_var):
+        g = dlogp[..., None]
+        inv_sigma = np.sqrt(inv_var)
+        dmu = g * diff * inv_var
+        # logvar's term written as 2 log sigma and differentiated in sigma: d/dsigma, not d/dlogvar
+        return -dmu, dmu, g * (diff * diff * inv_var - 1.0) * inv_sigma
+
+
 class _DlogpAlongTheWrongAxis(_Mistake):
     def gradients(self, dlogp, diff, inv_var):
         g = dlogp  # (B,) against (B, D): numpy lines it up with the last axis, D
@@ -161,6 +170,13 @@ EXERCISE = Exercise(
             _SigmaCubed,
             "dx and dmu divide by sigma^3: r = (x - mu) / sigma already holds one 1/sigma, so "
             "r times inv_sigma squared has one too many (`hint 2` writes it from r and inv_sigma)",
+        ),
+        Mistake(
+            "dlogvar taken with respect to sigma",
+            _GradientWithRespectToSigma,
+            "dlogvar is the gradient with respect to sigma, not logvar: the density written in "
+            "sigma and differentiated there still has to be chained through "
+            "sigma = exp(logvar / 2), times d sigma / d logvar (`hint 3` derives it in logvar)",
         ),
         Mistake(
             "dlogp along the wrong axis",

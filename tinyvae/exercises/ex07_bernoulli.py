@@ -27,7 +27,21 @@ import numpy as np
 
 from ..distributions.bernoulli import BernoulliLogDensity
 from ..nn.functional import sigmoid
-from .exercise import Exercise, Mistake, module_trial
+from .exercise import BrokenContract, Exercise, Mistake, module_trial
+
+
+def _forward_shape_checked(density, x, logits, name):
+    """Refuse a forward whose log p has not the reference's shape, before its backward runs:
+    the upstream gradient takes log p's shape, and a right backward would then fail on it,
+    far from the mistake. (A None is left to the check, which names a missing return.)"""
+    want = np.shape(BernoulliLogDensity().forward(x.copy(), logits.copy()))
+    got = density().forward(x.copy(), logits.copy())
+    if got is not None and np.shape(got) != want:
+        raise BrokenContract(
+            f"{name}: forward returned shape {np.shape(got)} for logits of shape "
+            f"{logits.shape}, expected {want}: one log p for each row of logits, the sum over "
+            "the last axis (the D pixels, axis=-1), whatever axes come before it"
+        )
 
 
 def trial(density, rng):
@@ -40,10 +54,12 @@ def trial(density, rng):
     # or 0. (x is strictly inside (0, 1) there, so the naive forms give -inf, not NaN.)
     logits[0, 1], x[0, 1] = 800.0, 0.3
     logits[1, 2], x[1, 2] = -800.0, 0.6
+    _forward_shape_checked(density, x, logits, "log p")
     out = module_trial(density(), {"x": x, "logits": logits}, constant=("x",), rng=rng)
     named = {"log p": out["y"], "dlogits": out["dlogits"]}
     # L = 2 samples of z per example, as a VAE decodes them: logits (L, B, D) against x (B, D)
     logits = rng.normal(scale=3.0, size=(2, B, D))
+    _forward_shape_checked(density, x, logits, "log p, L samples")
     out = module_trial(density(), {"x": x, "logits": logits}, constant=("x",), rng=rng)
     named.update({"log p, L samples": out["y"], "dlogits, L samples": out["dlogits"]})
     return named

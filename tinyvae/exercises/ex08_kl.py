@@ -53,10 +53,22 @@ class _DmuTwiceMu(_Mistake):
         return g * 2.0 * mu, g * 0.5 * (var - 1.0)
 
 
-class _GradientOfMinusKL(_Mistake):
+class _DmuOfMinusKL(_Mistake):
     def gradients(self, dkl, mu, var):
         g = dkl[..., None]
-        return -g * mu, g * 0.5 * (1.0 - var)
+        return -g * mu, g * 0.5 * (var - 1.0)
+
+
+class _DlogvarOfMinusKL(_Mistake):
+    def gradients(self, dkl, mu, var):
+        g = dkl[..., None]
+        return g * mu, g * 0.5 * (1.0 - var)
+
+
+class _GradientWithRespectToVar(_Mistake):
+    def gradients(self, dkl, mu, var):
+        g = dkl[..., None]
+        return g * mu, g * 0.5 * (1.0 - 1.0 / var)  # d/dvar, logvar = log var: no chain rule
 
 
 class _ExpOfVar(_Mistake):
@@ -114,11 +126,16 @@ EXERCISE = Exercise(
             "(`hint 2` derives it)",
         ),
         Mistake(
-            "gradient of -KL",
-            _GradientOfMinusKL,
-            "dmu and dlogvar have the wrong sign: they are the gradients of -KL "
-            "(the term of the bound), and this module returns KL "
-            "(`hint 2` and `hint 3` derive them)",
+            "dmu of -KL",
+            _DmuOfMinusKL,
+            "dmu has the wrong sign: it is the gradient of -KL (the term of the bound), and "
+            "this module returns KL (`hint 2` derives it)",
+        ),
+        Mistake(
+            "dlogvar of -KL",
+            _DlogvarOfMinusKL,
+            "dlogvar has the wrong sign: it is the gradient of -KL (the term of the bound), and "
+            "this module returns KL (`hint 3` derives it)",
         ),
         Mistake(
             "var taken for logvar",
@@ -131,6 +148,13 @@ EXERCISE = Exercise(
             _ChainThroughExpTwice,
             "dlogvar has an extra factor var: the chain rule through var = exp(logvar) is "
             "applied twice, the derivative in logvar already holds it once (`hint 3` derives it)",
+        ),
+        Mistake(
+            "dlogvar taken with respect to var",
+            _GradientWithRespectToVar,
+            "dlogvar is the gradient with respect to var = exp(logvar), not logvar: the KL "
+            "written in var (logvar = log var) and differentiated there still has to be "
+            "chained through var = exp(logvar), times d var / d logvar (`hint 3` derives it)",
         ),
         Mistake(
             "ignores dkl",

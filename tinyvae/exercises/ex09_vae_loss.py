@@ -95,6 +95,9 @@ def _mistaken(
     kl_half=0.5,
     half=0.5,
     sigma_for=lambda sigma: sigma,
+    kl_batch_mean=True,
+    kl_var=lambda sigma: sigma * sigma,
+    halves_swapped=False,
 ):
     """``vae_loss`` with one of the mistakes below (the defaults are the reference)."""
 
@@ -102,6 +105,7 @@ def _mistaken(
         We, be, Wd, bd = params["We"], params["be"], params["Wd"], params["bd"]
         B, J = eps.shape
         n = 1 if batch_sum else B  # what the batch is divided by
+        n_kl = n if kl_batch_mean else 1  # what the KL's gradient is divided by
         h = x @ We + be
         mu, logvar = h[:, :J], h[:, J:]
         sigma = np.exp(0.5 * logvar)
@@ -114,9 +118,10 @@ def _mistaken(
         dz = dlogits @ Wd.T if through_z else np.zeros_like(z)
         dmu, dlogvar = dz, dz * eps * half * sigma_for(sigma) * z_logvar
         if kl_grad:
-            dmu = dmu + kl_sign * mu / n * kl_mu
-            dlogvar = dlogvar + kl_sign * kl_half * (sigma * sigma - 1.0) / n
-        dh = np.concatenate([dmu, dlogvar], axis=1)
+            dmu = dmu + kl_sign * mu / n_kl * kl_mu
+            dlogvar = dlogvar + kl_sign * kl_half * (kl_var(sigma) - 1.0) / n_kl
+        halves = [dlogvar, dmu] if halves_swapped else [dmu, dlogvar]
+        dh = np.concatenate(halves, axis=1)
         grads = {"We": x.T @ dh, "be": dh.sum(axis=0), "Wd": z.T @ dlogits}
         grads["bd"] = dlogits.sum(axis=0)
         return float(loss), grads
@@ -218,6 +223,34 @@ EXERCISE = Exercise(
             _mistaken(sigma_for=lambda sigma: sigma * sigma),
             "dlogvar through z uses sigma^2 = exp(logvar) where sigma = exp(logvar / 2) belongs "
             "(`hint 3` of exercise 5 derives it)",
+        ),
+        Mistake(
+            "no sigma in dz/dlogvar",
+            _mistaken(sigma_for=np.ones_like),
+            "dlogvar through z misses the factor sigma: z = mu + sigma * eps depends on logvar "
+            "through sigma = exp(logvar / 2), whose derivative keeps the exp as well as the 1/2 "
+            "(`hint 3` of exercise 5 derives it)",
+        ),
+        Mistake(
+            "KL gradient not averaged",
+            _mistaken(kl_batch_mean=False),
+            "dmu and dlogvar get the KL term's gradient B times too large: the loss is the "
+            "batch MEAN of KL_n - log p(x_n|z_n), so the KL's part carries 1/B as well as the "
+            "reconstruction's (`hint 1` says so)",
+        ),
+        Mistake(
+            "sigma for sigma^2 in the KL's dlogvar",
+            _mistaken(kl_var=lambda sigma: sigma),
+            "dlogvar's KL term has sigma = exp(logvar / 2) where the variance sigma^2 = "
+            "exp(logvar) belongs: the KL holds sigma^2, and its derivative in logvar comes "
+            "through exp(logvar), not its square root (exercise 8 derives it)",
+        ),
+        Mistake(
+            "dmu and dlogvar swapped in dh",
+            _mistaken(halves_swapped=True),
+            "dh has its two halves swapped, dlogvar first: the forward splits h into "
+            "mu = h[:, :J] and logvar = h[:, J:], so dh joins dmu and dlogvar in that order, "
+            "and dWe and dbe take their columns from it",
         ),
     ],
 )

@@ -75,6 +75,13 @@ def _baseline_over_batch(f, baseline=False):
     return f / L
 
 
+def _others_summed_over_batch(f, baseline=False):
+    L = f.shape[0]
+    if baseline:
+        f = f - (f.sum(axis=1, keepdims=True) - f) / (L - 1)  # axis 1 is the batch
+    return f / L
+
+
 def _always_baseline(f, baseline=False):
     L = f.shape[0]
     return (f - (f.sum(axis=0) - f) / (L - 1)) / L
@@ -141,6 +148,13 @@ EXERCISE = Exercise(
             _baseline_over_batch,
             "your baseline averages over the batch (axis 1), mixing different examples: "
             "b_l is the mean of the other L - 1 samples of the same x, over axis 0",
+        ),
+        Mistake(
+            "others summed over the batch",
+            _others_summed_over_batch,
+            "your baseline sums over axis 1, the batch, mixing different examples: the other "
+            "samples of the same x lie along axis 0, b_l = (sum_k f_k - f_l) / (L - 1) with "
+            "the sum over axis 0",
         ),
         Mistake(
             "baseline without being asked",

@@ -59,10 +59,10 @@ def trial(unlabelled_bound_backward, rng):
 
 
 # -- the mistakes -----------------------------------------------------------------------
-def _parts(logits, c, dU):
-    """What every answer needs, from the stable log-softmax: g = dU[:, None], pi, log pi,
-    the expectation sum_j pi_j c_j and the entropy H (both (B, 1))."""
-    log_pi = log_softmax(logits)
+def _parts(logits, c, dU, log_pi=None):
+    """What every answer needs, from the stable log-softmax (or the ``log_pi`` given): g =
+    dU[:, None], pi, log pi, the expectation sum_j pi_j c_j and the entropy H (both (B, 1))."""
+    log_pi = log_softmax(logits) if log_pi is None else log_pi
     pi = np.exp(log_pi)
     return SimpleNamespace(
         g=dU[:, None],
@@ -84,6 +84,23 @@ def _naive_softmax(logits, c, dU):
 
 def _right_dlogits(p, c):
     return p.g * p.pi * (c - p.log_pi - (p.mean + p.H))
+
+
+def _from_log_pi(log_pi, c, dU):
+    """The right formulas, from a log pi normalized some other way."""
+    p = _parts(None, c, dU, log_pi)
+    return _right_dlogits(p, c), p.g * p.pi
+
+
+def _lse_over_the_batch(logits, c, dU):
+    m = np.max(logits, axis=0, keepdims=True)  # shift and sum over axis 0, the batch
+    return _from_log_pi(logits - m - np.log(np.sum(np.exp(logits - m), axis=0)), c, dU)
+
+
+def _lse_sum_over_the_batch(logits, c, dU):
+    m = np.max(logits, axis=-1, keepdims=True)  # the shift per row, as it should be,
+    e = np.exp(logits - m)  # but the sum over axis 0, the batch
+    return _from_log_pi(logits - m - np.log(np.sum(e, axis=0, keepdims=True)), c, dU)
 
 
 def _dc_is_dU(logits, c, dU):
@@ -164,6 +181,11 @@ def _ignores_dU(logits, c, dU):
 
 # the same mistake, written two ways, one diagnosis
 DC_WITHOUT_PI = "dc misses the factor pi_k that multiplies c_k in -U (`hint 2` derives it)"
+LSE_OVER_THE_BATCH = (
+    "dlogits and dc use a pi normalized over axis 0, the batch: the logsumexp in "
+    "log pi = a - logsumexp(a) runs over each row's K classes (axis -1, for its max shift and "
+    "its sum alike), so that every row's pi sums to 1 (tv.distributions.log_softmax does it)"
+)
 
 EXERCISE = Exercise(
     number=14,
@@ -202,6 +224,8 @@ EXERCISE = Exercise(
             "log pi = a - logsumexp(a) (tv.distributions.log_softmax), finite for any logits, "
             "and pi = exp(log pi)",
         ),
+        Mistake("logsumexp over the batch", _lse_over_the_batch, LSE_OVER_THE_BATCH),
+        Mistake("logsumexp's sum over the batch", _lse_sum_over_the_batch, LSE_OVER_THE_BATCH),
         Mistake("dc = dU", _dc_is_dU, DC_WITHOUT_PI),
         Mistake("dc = dU, broadcast", _dc_is_dU_broadcast, DC_WITHOUT_PI),
         Mistake(

@@ -151,6 +151,12 @@ class _DmWithoutGate(_Mistake):
         return dz_new, ds
 
 
+class _DmSignFlipped(_Mistake):
+    def dm_ds(self, dz_new, dlog_det, z, m, sigma):
+        dm, ds = super().dm_ds(dz_new, dlog_det, z, m, sigma)
+        return -dm, ds
+
+
 class _DmWithSigma(_Mistake):
     def dm_ds(self, dz_new, dlog_det, z, m, sigma):
         _, ds = super().dm_ds(dz_new, dlog_det, z, m, sigma)
@@ -256,6 +262,13 @@ EXERCISE = Exercise(
             "dm without the gate",
             _DmWithoutGate,
             "dm misses the gate, the factor that multiplies m in z_new (`hint 2` derives it)",
+        ),
+        Mistake(
+            "dm sign flipped",
+            _DmSignFlipped,
+            "dm, the gradient you pass to self.made.backward, has its sign flipped, so every "
+            "gradient from the MADE (its weights', dh and dz's path through it) is wrong with "
+            "it: m enters z_new with the gate 1 - sigma, which is positive (`hint 2` derives dm)",
         ),
         Mistake(
             "dm with sigma",

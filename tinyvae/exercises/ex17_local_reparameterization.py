@@ -131,6 +131,20 @@ class _SigmaInDA(_Mistake):
         return dB @ theta.T + 2.0 * A * (ddelta @ np.sqrt(var).T)
 
 
+class _SqrtSplitOverTheSum(BayesianLinear):
+    """std = sqrt((A * A) sigma^2) taken for |A| sigma, a linear layer: the square root of a
+    sum split into a sum of square roots."""
+
+    def backward(self, dB):
+        _, A, var, zeta, _ = self.take()
+        sigma = np.sqrt(var)
+        dstd = dB * zeta
+        self.grads["b"] += dB.sum(axis=0)
+        self.grads["theta"] += A.T @ dB
+        self.grads["logvar"] += (np.abs(A).T @ dstd) * 0.5 * sigma
+        return dB @ self.params["theta"].T + np.sign(A) * (dstd @ sigma.T), None
+
+
 class _Overwrites(BayesianLinear):
     def backward(self, dB):
         _, A, var, zeta, std = self.take()
@@ -238,6 +252,14 @@ EXERCISE = Exercise(
             _SigmaInDA,
             "dA's variance path uses sigma where sigma^2 = var belongs, the variances in "
             "delta = (A * A) sigma^2 (`hint 3` derives it)",
+        ),
+        Mistake(
+            "sqrt of a sum split into a sum of sqrts",
+            _SqrtSplitOverTheSum,
+            "dA and dlogvar take std = sqrt((A * A) sigma^2) for |A| sigma, as if the square "
+            "root of a sum over the inputs were the sum of their square roots: it is not, so "
+            "differentiate through delta, then its square root (`hint 2` and `hint 3` derive "
+            "it)",
         ),
         Mistake(
             "= for +=",

@@ -102,6 +102,21 @@ def _powers_one_ahead(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e
 
 
 @_quiet
+def _returns_corrected_moments(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = t + 1
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m_hat, v_hat, t
+
+
+@_quiet
+def _m_and_v_returned_swapped(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    theta, m, v, t = adam_step(theta, g, m, v, t, lr, beta1, beta2, eps)
+    return theta, v, m, t
+
+
+@_quiet
 def _corrections_swapped(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     t = t + 1
     m = beta1 * m + (1 - beta1) * g
@@ -194,6 +209,20 @@ EXERCISE = Exercise(
             "theta's bias corrections are one step ahead: t was already updated to t + 1, so "
             "beta^(t + 1) counts this step twice; use the new t itself in 1 - beta1^t and "
             "1 - beta2^t",
+        ),
+        Mistake(
+            "bias-corrected state returned",
+            _returns_corrected_moments,
+            "the m and v you return are the bias-corrected m_hat and v_hat: the state the next "
+            "step starts from must be the raw averages m and v (the correction is applied "
+            "afresh at every step, from t), so every later step starts from the wrong state",
+        ),
+        Mistake(
+            "m and v returned swapped",
+            _m_and_v_returned_swapped,
+            "m and v are returned in the wrong order, (theta, v, m, t): the next step then "
+            "updates each moment from the other (a negative v gives NaN in its square root); "
+            "return (theta_new, m_new, v_new, t_new)",
         ),
         Mistake(
             "bias corrections swapped",

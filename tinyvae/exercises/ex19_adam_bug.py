@@ -61,6 +61,28 @@ def _corrected_twice(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-
 
 
 @_quiet
+def _eps_fixed_instead(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    return theta - lr * m / (np.sqrt(v) + eps), m, v, t
+
+
+@_quiet
+def _t_counted_late(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    _, m, v = _moments(g, m, v, t, beta1, beta2)
+    lr_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)  # t before this step
+    eps_hat = eps * np.sqrt(1 - beta2**t)
+    return theta - lr_t * m / (np.sqrt(v) + eps_hat), m, v, t + 1
+
+
+@_quiet
+def _m_corrected_too(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    lr_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+    eps_hat = eps * np.sqrt(1 - beta2**t)
+    return theta - lr_t * (m / (1 - beta1**t)) / (np.sqrt(v) + eps_hat), m, v, t
+
+
+@_quiet
 def _upside_down(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     t, m, v = _moments(g, m, v, t, beta1, beta2)
     lr_t = lr * (1 - beta1**t) / np.sqrt(1 - beta2**t)
@@ -167,7 +189,31 @@ EXERCISE = Exercise(
             "upside down",
             _upside_down,
             "the step size is upside down: lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t), "
-            "since m_hat = m / (1 - beta1^t) and sqrt(v_hat) = sqrt(v) / sqrt(1 - beta2^t)",
+            "since m_hat = m / (1 - beta1^t) and sqrt(v_hat) = sqrt(v) / sqrt(1 - beta2^t). "
+            "(Where theta after step 1 alone says this, m may instead be divided by "
+            "(1 - beta1^t) on top of the right lr_t: with beta1 = 0.9 and beta2 = 0.999 the "
+            "two first steps are equal, as (1 - beta1)^3 = 1 - beta2.)",
+        ),
+        Mistake(
+            "m corrected on top of lr_t",
+            _m_corrected_too,
+            "m is bias-corrected twice: lr_t already divides by (1 - beta1^t), so use it with "
+            "the raw m; dividing m by (1 - beta1^t) as well makes the early steps too large",
+        ),
+        Mistake(
+            "eps fixed instead of the step size",
+            _eps_fixed_instead,
+            "theta moves as in Adam without the bias corrections, and with eps for eps_hat: "
+            "eps_hat = eps sqrt(1 - beta2^t) was right (sqrt(v) is sqrt(1 - beta2^t) times "
+            "sqrt(v_hat)), the bug is elsewhere. The corrections are computed: what keeps "
+            "them from reaching theta?",
+        ),
+        Mistake(
+            "t incremented after the step",
+            _t_counted_late,
+            "off by one in the step size: t counts the steps taken before this one, so update "
+            "t first (t + 1) and use the new t in lr_t and eps_hat (at the start, the old "
+            "t = 0 makes lr_t = 0 / 0, NaN)",
         ),
         Mistake(
             "no square root",
