@@ -226,7 +226,12 @@ EXERCISE = Exercise(
         ),
         Mistake("logsumexp over the batch", _lse_over_the_batch, LSE_OVER_THE_BATCH),
         Mistake("logsumexp's sum over the batch", _lse_sum_over_the_batch, LSE_OVER_THE_BATCH),
-        Mistake("dc = dU", _dc_is_dU, DC_WITHOUT_PI),
+        Mistake(
+            "dc = dU",
+            _dc_is_dU,
+            "dc is dU itself, one number per row, shape (B,): c has one entry per class, "
+            "(B, K), and each carries its own factor pi_k from -U (`hint 2` derives it)",
+        ),
         Mistake("dc = dU, broadcast", _dc_is_dU_broadcast, DC_WITHOUT_PI),
         Mistake(
             "the gradient with respect to pi",
