@@ -312,7 +312,7 @@ EXERCISE = Exercise(
         Mistake(
             "ignores dU",
             _ignores_dU,
-            "dlogits and dc ignore dU: multiply both local gradients by the upstream gradient, "
+            "this gradient ignores dU: multiply its local gradient by the upstream gradient, "
             "dU[:, None], one value per row (the chain rule)",
         ),
     ],

@@ -218,8 +218,10 @@ EXERCISE = Exercise(
         Mistake(
             "no square root",
             _no_square_root,
-            "the step size has (1 - beta2^t) without its square root: v is divided by "
-            "(1 - beta2^t) inside sqrt(v_hat), so only its square root comes out",
+            "theta moves by (1 - beta2^t) where only its square root belongs: lr_t without "
+            "the square root, or v corrected a second time inside sqrt(v) (the two give the "
+            "same steps); v is divided by (1 - beta2^t) once, inside sqrt(v_hat), so only its "
+            "square root comes out",
         ),
         Mistake(
             "betas swapped in the step size",

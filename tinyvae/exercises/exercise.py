@@ -137,7 +137,12 @@ class Exercise:
                 continue
             if not agrees(got[name], expected, *self.tolerances(name)):
                 partner = self.swapped(name, got, want)
-                if partner:
+                if partner and agrees(-np.asarray(got[name]), expected):
+                    result.fail(  # the right dmu is minus the right dx, say: both readings
+                        f"{name}: its sign is flipped (it is also the right {partner}, which is "
+                        f"minus the right {name}: a sign, or the wrong order of the two?)"
+                    )
+                elif partner:
                     result.fail(
                         f"{name}: it is the right {partner}, and {partner} the right {name}: "
                         "they are returned in the wrong order (see the task for the order)"
@@ -303,6 +308,11 @@ def describe_difference(got, expected, sizes=()):
             )
         if got.shape == expected.shape[::-1] and agrees(got.T, expected):
             return f"it is the transpose of the right answer (shape {got.shape})"
+        if got.ndim == expected.ndim and set(got.shape) <= set(sizes) | set(expected.shape):
+            return (
+                f"it has shape {got.shape}, expected {expected.shape}: a sum, max or mean over "
+                "the wrong axis?"
+            )
         return f"it has shape {got.shape}, expected {expected.shape}"
     if got.ndim == 2 and got.shape[0] == got.shape[1] and agrees(got.T, expected):
         return "it is the transpose of the right answer"
@@ -338,8 +348,8 @@ def describe_difference(got, expected, sizes=()):
     along = _constant_axis(got, expected)
     if along is not None:
         return (
-            f"it is the same along axis {along}, where the right answer varies: a sum or a "
-            f"mean over axis {along}, broadcast back (or one over the wrong axis)?"
+            f"it is the same along axis {along}, where the right answer varies: a term that "
+            f"varies along axis {along} left out, or a sum or mean over it broadcast back?"
         )
     along = _constant_axis(expected - got, expected)
     if along is not None:
@@ -385,10 +395,10 @@ def module_trial(module, inputs, constant=(), rng=None, upstream=None):
             upstream = next(iter(inspect.signature(module.backward).parameters))
         except (TypeError, ValueError, StopIteration):
             upstream = "dy"
-    prefill, held = {}, {}
-    for name, _, grad in module.parameters():
+    prefill, held, values = {}, {}, {}
+    for name, value, grad in module.parameters():
         grad[...] = rng.standard_normal(grad.shape)
-        prefill[name], held[name] = grad.copy(), grad
+        prefill[name], held[name], values[name] = grad.copy(), grad, value.copy()
     originals = {name: np.copy(value) for name, value in inputs.items()}
     y = module.forward(*inputs.values())
     dy = rng.standard_normal(np.shape(y))
@@ -414,7 +424,12 @@ def module_trial(module, inputs, constant=(), rng=None, upstream=None):
             f"{upstream}: your backward changed the upstream gradient in place; compute new "
             "arrays (dy * ..., not dy *= ...): another branch may use it too"
         )
-    for name, _, grad in module.parameters():
+    for name, value, grad in module.parameters():
+        if not np.array_equal(value, values[name], equal_nan=True):
+            broken.append(
+                f"{name}: your backward changed the parameter itself; backward only adds "
+                "gradients into self.grads: the optimizer's step changes parameters"
+            )
         if grad is not held[name]:
             broken.append(
                 f"d{name}: you replaced the array self.grads[{name!r}] instead of adding into "
