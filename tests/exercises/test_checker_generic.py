@@ -1,10 +1,10 @@
 """The checker against mistakes that no catalogue lists.
 
 Each generic mistake is injected into an exercise's reference: a sign flipped, a
-factor 2 or 1/2, a reduction along the wrong axis, a term
-left out, no return, one gradient too few, a gradient for noise, the
-upstream gradient or an input changed in place, the grads array replaced. None may
-pass, and the report must name the array (or argument) that is wrong and say how.
+factor 2 or 1/2, a reduction along the wrong axis, a term left out, no return, one
+gradient too few, a gradient for noise, the upstream gradient or an input changed in
+place, the grads array replaced, a parameter changed by backward itself. None may pass,
+and the report must name the array (or argument) that is wrong and say how.
 """
 
 import numpy as np
@@ -67,6 +67,10 @@ def module_mutant(reference, how):
                 return out[:-1] if isinstance(out, tuple) and len(out) > 1 else None
             if how == "noise gets a gradient":
                 return tuple(np.zeros(3) if g is None else g for g in out)
+            if how == "parameters stepped":  # the optimizer's work done inside backward
+                for _, value, grad in self.parameters():
+                    value -= 0.01 * grad
+                return out
             if how == "grads replaced":  # a new array where the optimizer holds the old one
                 for _, module in self.modules():
                     for name in module.grads:
@@ -155,6 +159,7 @@ def test_a_transposed_gradient_is_refused_and_named(number, factory):
 # (exercise, mistake, words): the protocol's own mistakes, where they can happen
 PROTOCOL = [
     (2, "grads replaced", ["replaced"]),
+    *[(n, "parameters stepped", ["changed the parameter"]) for n in (2, 16, 17)],
     (16, "grads replaced", ["replaced"]),
     (17, "grads replaced", ["replaced"]),
     *[(n, "one short", ["returned"]) for n in (5, 6, 7, 8, 13, 16, 17)],
