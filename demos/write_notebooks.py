@@ -61,20 +61,15 @@ def cells(text):
 def notebook(text):
     """An nbformat-4 notebook (a dict) of a percent-format script."""
 
-    def cell(kind, body):
+    def cell(number, kind, body):
         source = [line + "\n" for line in body[:-1]] + body[-1:]
+        common = {"id": f"cell-{number}", "metadata": {}, "source": source}  # ids: nbformat 4.5
         if kind == "markdown":
-            return {"cell_type": "markdown", "metadata": {}, "source": source}
-        return {
-            "cell_type": "code",
-            "execution_count": None,
-            "metadata": {},
-            "outputs": [],
-            "source": source,
-        }
+            return {"cell_type": "markdown", **common}
+        return {"cell_type": "code", "execution_count": None, "outputs": [], **common}
 
     return {
-        "cells": [cell(kind, body) for kind, body in cells(text)],
+        "cells": [cell(i, kind, body) for i, (kind, body) in enumerate(cells(text))],
         "metadata": {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python"},

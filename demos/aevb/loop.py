@@ -29,6 +29,7 @@ def parse_args(argv=None):
 
 def main():
     args = parse_args()
+    tv.set_blas_threads("auto")  # as fit does: the cores other programs leave free
     data = tv.load_dataset(args.dataset)
     rng = np.random.default_rng(0)
     x_test = tv.binarize(data.x_test, np.random.default_rng(1))  # binarized once, as in the papers

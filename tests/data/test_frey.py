@@ -25,7 +25,9 @@ try:
 except ImportError:  # the tests that need SciPy are skipped below
     sio = None
 
-needs_scipy = pytest.mark.skipif(sio is None, reason="SciPy is not installed (pip install scipy)")
+needs_scipy = pytest.mark.skipif(
+    sio is None, reason='SciPy is not installed (pip install -e ".[frey]")'
+)
 
 # Read before the autouse fixture below hides it from the other tests.
 REAL_DATA = os.environ.get("TINYVAE_DATA")

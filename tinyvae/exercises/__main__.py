@@ -43,6 +43,7 @@ def load_progress():
 
 def command_list(args):
     progress = load_progress()
+    print(f"{'#':>3s}  {'status':<8s} {'chapter':<8s} exercise")
     for number, exercise in EXERCISES.items():
         if number in progress["passed"]:
             status = "passed"

@@ -202,6 +202,9 @@ class Module(Saves):
                     seen.add(id(param))
                     yield module_prefix + name, param, module.grads[name]
 
+    def __repr__(self):
+        return f"{type(self).__name__}()"  # layers with settings say them (Linear, ...)
+
     def zero_grad(self):
         """Set every gradient to zero, this module's and its children's."""
         for grad in self.grads.values():
