@@ -77,6 +77,13 @@ class _SigmaForVariance(_Mistake):
         return -dmu, dmu, g * 0.5 * (diff * diff * inv_sigma - 1.0)
 
 
+class _SigmaForInverseSigma(_Mistake):
+    def gradients(self, dlogp, diff, inv_var):
+        g = dlogp[..., None]
+        dmu = g * diff  # r * sigma = x - mu: multiplied by sigma where 1 / sigma belongs
+        return -dmu, dmu, g * 0.5 * (diff * diff * inv_var - 1.0)
+
+
 class _ExpDerivativeSignLost(_Mistake):
     def gradients(self, dlogp, diff, inv_var):
         g = dlogp[..., None]
@@ -158,6 +165,13 @@ EXERCISE = Exercise(
             _SigmaForVariance,
             "dx, dmu and dlogvar divide by sigma = exp(logvar / 2) where sigma^2 = exp(logvar) "
             "belongs (`hint 2` writes it from r and inv_sigma)",
+        ),
+        Mistake(
+            "r times sigma for r times 1/sigma",
+            _SigmaForInverseSigma,
+            "dx and dmu multiply r by sigma where inv_sigma = 1/sigma belongs: r * sigma is "
+            "x - mu itself, with no division by sigma^2 left (`hint 2` writes it from r and "
+            "inv_sigma)",
         ),
         Mistake(
             "the sign of exp(-logvar)'s derivative lost",

@@ -77,6 +77,12 @@ class _ExpOfVar(_Mistake):
         return g * mu, g * 0.5 * (np.exp(var) - 1.0)
 
 
+class _LogvarForVar(_Mistake):
+    def gradients(self, dkl, mu, var):
+        g = dkl[..., None]
+        return g * mu, g * 0.5 * (np.log(var) - 1.0)  # logvar where exp(logvar) belongs
+
+
 class _ChainThroughExpTwice(_Mistake):
     def gradients(self, dkl, mu, var):
         g = dkl[..., None]
@@ -142,6 +148,13 @@ EXERCISE = Exercise(
             _ExpOfVar,
             "dlogvar takes exp of the cached var, which is already exp(logvar): the cache "
             "holds sigma^2, not logvar, so yours exponentiates twice (`hint 3` derives it)",
+        ),
+        Mistake(
+            "logvar taken for var",
+            _LogvarForVar,
+            "dlogvar uses logvar where var = exp(logvar) belongs: the derivative of exp is "
+            "exp itself, not the identity, and the cache already holds var (`hint 3` derives "
+            "it)",
         ),
         Mistake(
             "chain rule through exp applied twice",

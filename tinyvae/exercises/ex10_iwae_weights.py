@@ -77,6 +77,11 @@ def _weights_without_shift(log_w):
     return w / w.sum(axis=0)
 
 
+def _bound_max_not_added_back(log_w):
+    m = log_w.max(axis=0)
+    return np.log(np.sum(np.exp(log_w - m), axis=0)) - math.log(len(log_w))
+
+
 def _mean_of_log_w(log_w):
     return log_w.mean(axis=0)
 
@@ -147,6 +152,13 @@ EXERCISE = Exercise(
             "exp(-1000) is 0 in float64: the average of the w_k underflows to 0 and its log "
             "is -inf (the weights 0/0 = NaN); subtract the max over k first: "
             "log sum_k exp(a_k) = m + log sum_k exp(a_k - m), m = max_k a_k",
+        ),
+        Mistake(
+            "max not added back",
+            (_bound_max_not_added_back, normalized_weights),
+            "the bound subtracted the max m over k but did not add it back: shifting by m "
+            "divides every w_k by exp(m), so the log of their average is m too small; "
+            "log sum_k exp(a_k) = m + log sum_k exp(a_k - m) (`hint 2` derives it)",
         ),
         Mistake(
             "mean of log w",

@@ -172,6 +172,11 @@ class _DHWrongAxis(_EntropyMistake):
         return dH * -pi * (log_pi + H[..., None])
 
 
+class _DHAndHWrongAxis(_EntropyMistake):
+    def dlogits(self, dH, pi, log_pi, H):
+        return dH * -pi * (log_pi + H)  # both (B,): numpy lines them up with the K classes
+
+
 class _IgnoresDH(_EntropyMistake):
     def dlogits(self, dH, pi, log_pi, H):
         return -pi * (log_pi + H[..., None])
@@ -301,6 +306,13 @@ EXERCISE = Exercise(
             "dH is broadcast along the wrong axis: dH has shape (B,), which numpy lines up "
             "with the last axis, the K classes; use dH[..., None], so that row b is "
             "multiplied by dH[b]",
+        ),
+        Mistake(
+            "dH and H along the wrong axis",
+            (CategoricalLogDensity, _DHAndHWrongAxis),
+            "dH and H are both broadcast along the wrong axis: each has shape (B,), which numpy "
+            "lines up with the last axis, the K classes; give each an axis, dH[..., None] and "
+            "H[..., None], so that row b is multiplied by its own dH[b] and adds its own H[b]",
         ),
         Mistake(
             "ignores dH",

@@ -72,11 +72,46 @@ def autoregressive(masks, input_degrees):
     return paths, violations
 
 
+# what a wrong number of masks is told (a mask dropped, or one too many)
+COUNT = (
+    "hidden layers + 1 masks are needed, one into each hidden layer (a pair of consecutive "
+    "entries of degrees), then the output mask from the last hidden layer (`hint 1` counts "
+    "them)"
+)
+OUTPUT_MASK_MISSING = (
+    f"a mask is missing: {COUNT}; yours stop at the last hidden layer, so the output mask, "
+    "to the heads * D outputs, is the one left out"
+)
+HIDDEN_MASK_MISSING = (
+    f"a mask is missing: {COUNT}; yours end with an output mask, so a hidden layer's mask is "
+    "the one left out (a loop over the layers that stops one short?)"
+)
+EXTRA = f"one mask too many: {COUNT}"
+
+
+def counted(masks, degrees):
+    """``BrokenContract`` unless there is one mask per layer, len(degrees) of them (the
+    hidden layers, then the output): a mask dropped can leave shapes that still chain (the
+    last hidden layer has D units) or shapes that do not; the count says which was left out."""
+    if len(masks) == len(degrees):
+        return
+    if len(masks) > len(degrees):
+        why = EXTRA
+    elif masks and masks[-1].ndim == 2 and masks[-1].shape[1] == HEADS * D:
+        why = HIDDEN_MASK_MISSING
+    else:
+        why = OUTPUT_MASK_MISSING
+    raise BrokenContract(
+        f"masks: {len(masks)} returned for {len(degrees) - 1} hidden layers; {why}"
+    )
+
+
 def trial(made_masks, rng):
     order = rng.permutation(D)  # a shuffled order, so that a degree is not the index + 1
     degrees = made_degrees(D, HIDDEN, order, hidden_degrees="random", rng=rng)
     masks = made_masks([d.copy() for d in degrees], heads=HEADS)
     masks = [np.asarray(mask, dtype=np.float64) for mask in masks]
+    counted(masks, degrees)
     out = {f"mask_{i}": mask for i, mask in enumerate(masks[:-1])}
     out["mask_out"] = masks[-1]
     out["connectivity"], out["violations"] = autoregressive(masks, degrees[0])
@@ -136,6 +171,15 @@ def _repeat_for_tile(degrees, heads=1):
 
 def _no_tile(degrees, heads=1):
     return _masks(degrees, heads, _geq, _gt, output_degrees=degrees[0])
+
+
+def _last_hidden_mask_dropped(degrees, heads=1):
+    masks = _masks(degrees, heads, _geq, _gt)
+    return masks[:-2] + masks[-1:]  # the loop stops one hidden layer short
+
+
+def _output_mask_forgotten(degrees, heads=1):
+    return _masks(degrees, heads, _geq, _gt)[:-1]  # the hidden masks alone
 
 
 def _transposed(degrees, heads=1):
@@ -220,6 +264,8 @@ EXERCISE = Exercise(
             "the output mask has D columns, not heads * D: every head has its own D "
             "outputs with the input degrees, so tile them, np.tile(degrees[0], heads)",
         ),
+        Mistake("last hidden mask dropped", _last_hidden_mask_dropped, HIDDEN_MASK_MISSING),
+        Mistake("output mask forgotten", _output_mask_forgotten, OUTPUT_MASK_MISSING),
         Mistake(
             "masks transposed",
             _transposed,

@@ -111,6 +111,11 @@ class _NoisePathInDtheta(_Mistake):
         return A.T @ dB + (A * A).T @ ddelta
 
 
+class _TransposedDthetaReshaped(_Mistake):
+    def dtheta(self, A, dB, ddelta):
+        return (dB.T @ A).reshape(self.params["theta"].shape)  # (out, in) made (in, out)
+
+
 class _NoVariancePathInDA(_Mistake):
     def dA(self, dB, theta, A, ddelta, var):
         return dB @ theta.T
@@ -228,6 +233,14 @@ EXERCISE = Exercise(
             _NoisePathInDtheta,
             "dtheta has the variance path added: theta enters only the mean gamma = A theta, and "
             "delta = (A * A) sigma^2 does not depend on it (`hint 1` says so)",
+        ),
+        Mistake(
+            "transposed dtheta reshaped",
+            _TransposedDthetaReshaped,
+            "dtheta is the transpose of the right answer, an (out, in) product reshaped to "
+            "theta's (in, out): reshape regroups the entries in their order, it does not "
+            "transpose them; the right product comes out (in, out) with no reshape (`hint 1`: "
+            "theta's path is a plain linear layer, whose dW exercise 2 derives)",
         ),
         Mistake(
             "no variance path in dA",

@@ -92,6 +92,12 @@ def _off_by_one(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 @_quiet
+def _returns_old_t(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    theta, m, v, _ = adam_step(theta, g, m, v, t, lr, beta1, beta2, eps)
+    return theta, m, v, t  # the t passed in, not the incremented one
+
+
+@_quiet
 def _powers_one_ahead(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     t = t + 1
     m = beta1 * m + (1 - beta1) * g
@@ -202,6 +208,14 @@ EXERCISE = Exercise(
             "off by one in the bias correction: t counts the steps taken before this one, so "
             "update t first (t + 1) and use the new t in 1 - beta1^t and 1 - beta2^t (at the "
             "start, the old t = 0 divides by 1 - beta^0 = 0)",
+        ),
+        Mistake(
+            "old t returned",
+            _returns_old_t,
+            "t comes back unchanged, the t passed in: the step count is part of the state, so "
+            "return the incremented t; with the old one every later step is given the same "
+            "count again and repeats the first step's bias corrections (theta drifts from "
+            "step 2 on) (`hint 1` says so)",
         ),
         Mistake(
             "bias-correction powers one step ahead",
