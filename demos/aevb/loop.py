@@ -1,6 +1,6 @@
 """A VAE's training loop, written out: the file to copy to start work of your own.
 
-    python demos/aevb/loop.py        # 10 epochs on the built-in synthetic digits, about a minute
+    python demos/aevb/loop.py        # 10 epochs on the built-in synthetic digits, under a minute
 
 Trains a VAE (Kingma & Welling 2014, estimator B of eq. (10)) on tinyvae's
 synthetic digits with dynamic binarization, prints the test ELBO after every
