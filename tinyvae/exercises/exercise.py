@@ -386,8 +386,8 @@ def module_trial(module, inputs, constant=(), rng=None, upstream=None):
     ``constant`` (by name) are data: their gradient must be None. ``upstream`` is
     what the exercise calls the upstream gradient (by default the name of backward's
     argument: dy, dz, dlogp, ...). The protocol is checked too
-    (``BrokenContract``, every breach at once): nothing changed in place, the grads
-    arrays kept, one gradient per input. Returns
+    (``BrokenContract``, every breach at once): nothing changed in place, parameters
+    included, the grads arrays kept, one gradient per input, in order. Returns
     ``{"y": ..., "d<input>": ..., "d<param>": ...}``.
     """
     if upstream is None:
