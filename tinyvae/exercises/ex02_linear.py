@@ -95,13 +95,13 @@ EXERCISE = Exercise(
             "transposed dW",
             _TransposedDW,
             "dW is the transpose of the right answer, which has W's shape (in, out) "
-            "(`hint 2` derives it entry by entry)",
+            "(hint 2 of 3 derives it entry by entry)",
         ),
         Mistake(
             "dx without the transpose",
             _DxWithoutTranspose,
             "dx uses W where W^T belongs, a missing transpose "
-            "(`hint 2` derives the gradients entry by entry)",
+            "(hint 2 of 3 derives the gradients entry by entry)",
         ),
         Mistake(
             "averaged db",
@@ -117,14 +117,14 @@ EXERCISE = Exercise(
             "dW ignores dy",
             _IgnoresDyInDW,
             "dW ignores dy: by the chain rule every entry of dW depends on the upstream gradient "
-            "dy (`hint 2` derives it)",
+            "dy (hint 2 of 3 derives it)",
         ),
         Mistake(
             "dW from the batch sums",
             _BatchSummedBeforeDW,
             "dW multiplies x and dy after summing each over the batch: the sum of products "
             "is not the product of sums, each example's x must meet its own dy "
-            "(`hint 2` derives it entry by entry)",
+            "(hint 2 of 3 derives it entry by entry)",
         ),
     ],
 )

@@ -209,24 +209,24 @@ EXERCISE = Exercise(
             "tanh derivative from the input",
             (_TanhFromInput, Softplus, ELU),
             "tanh dx uses 1 - x^2, a function of the input x, where tanh's derivative "
-            "is a function of the cached output y (`hint 2` derives it)",
+            "is a function of the cached output y (hint 2 of 4 derives it)",
         ),
         Mistake(
             "tanh sech^2 of the output",
             (_TanhSechOfOutput, Softplus, ELU),
             "tanh dx applies sech^2 to the cached output y, which is already tanh(x): sech^2 "
-            "belongs to x, or must be written in terms of y (`hint 2` derives it)",
+            "belongs to x, or must be written in terms of y (hint 2 of 4 derives it)",
         ),
         Mistake(
             "tanh with the sigmoid's derivative",
             (_TanhSigmoidDerivative, Softplus, ELU),
-            "tanh dx uses y (1 - y), the sigmoid's derivative, not tanh's (`hint 2` derives it)",
+            "tanh dx uses y (1 - y), the sigmoid's derivative, not tanh's (hint 2 of 4 derives it)",
         ),
         Mistake(
             "tanh without the square",
             (_TanhMissingSquare, Softplus, ELU),
             "tanh dx uses 1 - y: tanh's derivative, written from the output y, has y "
-            "squared (`hint 2` derives it)",
+            "squared (hint 2 of 4 derives it)",
         ),
         Mistake(
             "tanh ignores dy",
@@ -238,32 +238,32 @@ EXERCISE = Exercise(
             "softplus derivative exp(x)",
             (Tanh, _SoftplusExp, ELU),
             "softplus dx uses exp(x), which misses the chain rule through the log of "
-            "log(1 + exp(x)) and overflows to inf at x = 800 (`hint 3` derives it)",
+            "log(1 + exp(x)) and overflows to inf at x = 800 (hint 3 of 4 derives it)",
         ),
         Mistake(
             "softplus derivative = softplus",
             (Tanh, _SoftplusItself, ELU),
             "softplus dx uses softplus(x) itself, the function, not its derivative "
-            "(`hint 3` derives it)",
+            "(hint 3 of 4 derives it)",
         ),
         Mistake(
             "softplus with the sigmoid's derivative",
             (Tanh, _SoftplusSigmoidDerivative, ELU),
             "softplus dx uses sigmoid(x) (1 - sigmoid(x)), the sigmoid's derivative, not "
-            "softplus's (`hint 3` derives it)",
+            "softplus's (hint 3 of 4 derives it)",
         ),
         Mistake(
             "softplus sigmoid of the output",
             (Tanh, _SoftplusSigmoidOfOutput, ELU),
             "softplus dx applies sigmoid to softplus(x), the output: softplus's derivative "
-            "is the sigmoid of the input x itself, which forward cached (`hint 3` derives it)",
+            "is the sigmoid of the input x itself, which forward cached (hint 3 of 4 derives it)",
         ),
         Mistake(
             "softplus sigmoid of -x",
             (Tanh, _SoftplusSigmoidOfMinusX, ELU),
             "softplus dx uses sigmoid(-x) = 1 - sigmoid(x), a sign flipped inside the sigmoid: "
             "it is near 1 where x is very negative, where softplus is flat and its slope is "
-            "near 0 (`hint 3` derives it)",
+            "near 0 (hint 3 of 4 derives it)",
         ),
         Mistake(
             "softplus ignores dy",
@@ -275,46 +275,47 @@ EXERCISE = Exercise(
             "ELU forgets alpha",
             (Tanh, Softplus, _EluForgetsAlpha),
             "elu dx uses y + 1 where x <= 0, right only if alpha "
-            "were 1 (here alpha = 0.7): a constant that should be alpha is 1 (`hint 3` derives it)",
+            "were 1 (here alpha = 0.7): a constant that should be alpha is 1 (hint 3 of 4 "
+            "derives it)",
         ),
         Mistake(
             "ELU exp(x) without alpha",
             (Tanh, Softplus, _EluExpWithoutAlpha),
             "elu dx uses exp(x) where x <= 0, missing the factor alpha of alpha (exp(x) - 1) "
-            "(`hint 3` derives it)",
+            "(hint 3 of 4 derives it)",
         ),
         Mistake(
             "ELU y for the derivative",
             (Tanh, Softplus, _EluYWithoutAlpha),
             "elu dx uses y itself where x <= 0: that is the function alpha (exp(x) - 1), "
-            "not its derivative, which differs from it by a constant (`hint 3` derives it)",
+            "not its derivative, which differs from it by a constant (hint 3 of 4 derives it)",
         ),
         Mistake(
             "ELU exp of the output",
             (Tanh, Softplus, _EluExpOfOutput),
             "elu dx takes exp of the cached output y where x <= 0: the exp in "
             "alpha (exp(x) - 1) is of the input x, and y is already alpha (exp(x) - 1); "
-            "write the derivative in terms of y with no exp (`hint 3` derives it)",
+            "write the derivative in terms of y with no exp (hint 3 of 4 derives it)",
         ),
         Mistake(
             "ELU mask inverted",
             (Tanh, Softplus, _EluMaskInverted),
             "elu dx has its two sides swapped: the cached mask is True where x > 0, where "
             "y = x, so np.where(positive, a, b) must put that side's derivative in a and "
-            "the x <= 0 side's in b (`hint 3` derives both sides)",
+            "the x <= 0 side's in b (hint 3 of 4 derives both sides)",
         ),
         Mistake(
             "ELU alpha on the positive side",
             (Tanh, Softplus, _EluAlphaOnPositiveSide),
             "elu dx scales the x > 0 side by alpha, but there y = x, and alpha enters only "
-            "where x <= 0 (`hint 3` derives both sides)",
+            "where x <= 0 (hint 3 of 4 derives both sides)",
         ),
         Mistake(
             "ELU without the mask",
             (Tanh, Softplus, _EluNoMask),
             "elu dx applies the x <= 0 side's derivative everywhere: "
             "where x > 0 (the cached mask) y = x, whose derivative differs "
-            "(`hint 3` derives both sides)",
+            "(hint 3 of 4 derives both sides)",
         ),
         Mistake(
             "ELU ignores dy",

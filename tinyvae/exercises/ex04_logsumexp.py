@@ -209,19 +209,19 @@ EXERCISE = Exercise(
             "gradient exp(a)",
             (logsumexp, _quiet(_grad_exp)),
             "the gradient is exp(a), missing the chain rule through the log of log sum_j exp(a_j) "
-            "(and exp(a) overflows at 1000) (`hint 2` derives it)",
+            "(and exp(a) overflows at 1000) (hint 2 of 3 derives it)",
         ),
         Mistake(
             "gradient not normalized",
             (logsumexp, _grad_not_normalized),
             "the gradient exp(a - max) is not normalized: the right one sums to 1 along axis "
-            "(`hint 2` derives it)",
+            "(hint 2 of 3 derives it)",
         ),
         Mistake(
             "gradient is the log-softmax",
             (logsumexp, _grad_log_softmax),
             "the gradient is a - logsumexp(a), which is never positive: the right one is positive "
-            "and sums to 1 along axis (`hint 2` derives it)",
+            "and sums to 1 along axis (hint 2 of 3 derives it)",
         ),
         Mistake(
             "gradient without keepdims",

@@ -119,43 +119,43 @@ EXERCISE = Exercise(
             "misses the 1/2",
             _MissesTheHalf,
             "dlogvar is twice the right answer: it misses the factor 1/2 that the chain rule "
-            "brings out of sigma = exp(logvar / 2) (`hint 3` derives it)",
+            "brings out of sigma = exp(logvar / 2) (hint 3 of 3 derives it)",
         ),
         Mistake(
             "exp(logvar) for sigma",
             _VarianceForSigma,
             "dlogvar uses sigma^2 = exp(logvar) where sigma = exp(logvar / 2), the one forward "
-            "cached, belongs (`hint 3` derives it)",
+            "cached, belongs (hint 3 of 3 derives it)",
         ),
         Mistake(
             "stops at dL/dsigma",
             _GradientOfSigma,
             "dlogvar is dz * eps, the gradient with respect to sigma, not logvar: the chain rule "
-            "through sigma = exp(logvar / 2) is missing (`hint 3` derives it)",
+            "through sigma = exp(logvar / 2) is missing (hint 3 of 3 derives it)",
         ),
         Mistake(
             "misses sigma",
             _MissesSigma,
             "dlogvar misses the factor sigma that the chain rule through the exp of "
-            "sigma = exp(logvar / 2) brings (`hint 3` derives it)",
+            "sigma = exp(logvar / 2) brings (hint 3 of 3 derives it)",
         ),
         Mistake(
             "misses eps",
             _MissesEps,
             "dlogvar misses the factor eps, which multiplies sigma in z = mu + sigma * eps "
-            "(`hint 2` derives it)",
+            "(hint 2 of 3 derives it)",
         ),
         Mistake(
             "dmu times sigma",
             _DmuTimesSigma,
             "dmu is dz * sigma, but sigma does not multiply mu in z = mu + sigma * eps "
-            "(`hint 2` derives it)",
+            "(hint 2 of 3 derives it)",
         ),
         Mistake(
             "dmu times eps",
             _DmuTimesEps,
             "dmu is dz * eps, but eps multiplies sigma, not mu, in z = mu + sigma * eps "
-            "(`hint 2` derives it)",
+            "(hint 2 of 3 derives it)",
         ),
         Mistake(
             "dlogvar ignores dz",

@@ -146,51 +146,52 @@ EXERCISE = Exercise(
             "dlogvar misses the 1/2",
             _MissesTheHalf,
             "dlogvar is twice the right answer: it misses the factor 1/2 in front of the sum "
-            "(`hint 3` derives it)",
+            "(hint 3 of 3 derives it)",
         ),
         Mistake(
             "dmu with the sign of dx",
             _DmuSignFlipped,
             "dmu has the wrong sign: mu enters through x - mu, whose derivative in mu is -1, not "
-            "+1 as for x (`hint 2` derives it)",
+            "+1 as for x (hint 2 of 3 derives it)",
         ),
         Mistake(
             "dlogvar forgets the -1",
             _ForgetsTheMinusOne,
             "dlogvar misses a constant term, the derivative of the lone logvar_j inside the sum "
-            "(`hint 3` derives it)",
+            "(hint 3 of 3 derives it)",
         ),
         Mistake(
             "sigma for sigma^2",
             _SigmaForVariance,
             "dx, dmu and dlogvar divide by sigma = exp(logvar / 2) where sigma^2 = exp(logvar) "
-            "belongs (`hint 2` writes it from r and inv_sigma)",
+            "belongs (hint 2 of 3 writes it from r and inv_sigma)",
         ),
         Mistake(
             "r times sigma for r times 1/sigma",
             _SigmaForInverseSigma,
             "dx and dmu multiply r by sigma where inv_sigma = 1/sigma belongs: r * sigma is "
-            "x - mu itself, with no division by sigma^2 left (`hint 2` writes it from r and "
+            "x - mu itself, with no division by sigma^2 left (hint 2 of 3 writes it from r and "
             "inv_sigma)",
         ),
         Mistake(
             "the sign of exp(-logvar)'s derivative lost",
             _ExpDerivativeSignLost,
             "dlogvar has its r^2 term with the wrong sign: the chain rule through exp(-logvar) "
-            "brings out the derivative of -logvar, a minus sign (`hint 3` derives it)",
+            "brings out the derivative of -logvar, a minus sign (hint 3 of 3 derives it)",
         ),
         Mistake(
             "r times 1/sigma^2",
             _SigmaCubed,
             "dx and dmu divide by sigma^3: r = (x - mu) / sigma already holds one 1/sigma, so "
-            "r times inv_sigma squared has one too many (`hint 2` writes it from r and inv_sigma)",
+            "r times inv_sigma squared has one too many (hint 2 of 3 writes it from r and "
+            "inv_sigma)",
         ),
         Mistake(
             "dlogvar taken with respect to sigma",
             _GradientWithRespectToSigma,
             "dlogvar is the gradient with respect to sigma, not logvar: the density written in "
             "sigma and differentiated there still has to be chained through "
-            "sigma = exp(logvar / 2), times d sigma / d logvar (`hint 3` derives it in logvar)",
+            "sigma = exp(logvar / 2), times d sigma / d logvar (hint 3 of 3 derives it in logvar)",
         ),
         Mistake(
             "dlogp along the wrong axis",

@@ -163,14 +163,14 @@ EXERCISE = Exercise(
             "gradient sign flipped",
             _GradientSignFlipped,
             "dlogits has the wrong sign: yours is the gradient of the negative log-likelihood, "
-            "and this module returns log p itself (`hint 3` derives it)",
+            "and this module returns log p itself (hint 3 of 3 derives it)",
         ),
         Mistake(
             "sigmoid(-l) for softplus'",
             _SigmoidOfMinusLogits,
             "dlogits uses sigmoid(-l) = 1 - sigmoid(l), a sign flipped inside the sigmoid: "
             "softplus(l) rises with l, and its slope is near 1 where l is large, not near 0 "
-            "(`hint 2` derives it)",
+            "(hint 2 of 3 derives it)",
         ),
         Mistake(
             "ignores dlogp",

@@ -117,57 +117,58 @@ EXERCISE = Exercise(
             "dlogvar misses the 1/2",
             _MissesTheHalf,
             "dlogvar is twice the right answer: it misses the factor 1/2 in front of the sum "
-            "(`hint 3` derives it)",
+            "(hint 3 of 3 derives it)",
         ),
         Mistake(
             "dlogvar forgets the -1",
             _ForgetsTheMinusOne,
             "dlogvar misses a constant term, the derivative of the lone logvar_j inside the sum "
-            "(`hint 3` derives it)",
+            "(hint 3 of 3 derives it)",
         ),
         Mistake(
             "dmu = 2 mu",
             _DmuTwiceMu,
             "dmu is twice the right answer: it misses the factor 1/2 in front of the sum "
-            "(`hint 2` derives it)",
+            "(hint 2 of 3 derives it)",
         ),
         Mistake(
             "dmu of -KL",
             _DmuOfMinusKL,
             "dmu has the wrong sign: it is the gradient of -KL (the term of the bound), and "
-            "this module returns KL (`hint 2` derives it)",
+            "this module returns KL (hint 2 of 3 derives it)",
         ),
         Mistake(
             "dlogvar of -KL",
             _DlogvarOfMinusKL,
             "dlogvar has the wrong sign: it is the gradient of -KL (the term of the bound), and "
-            "this module returns KL (`hint 3` derives it)",
+            "this module returns KL (hint 3 of 3 derives it)",
         ),
         Mistake(
             "var taken for logvar",
             _ExpOfVar,
             "dlogvar takes exp of the cached var, which is already exp(logvar): the cache "
-            "holds sigma^2, not logvar, so yours exponentiates twice (`hint 3` derives it)",
+            "holds sigma^2, not logvar, so yours exponentiates twice (hint 3 of 3 derives it)",
         ),
         Mistake(
             "logvar taken for var",
             _LogvarForVar,
             "dlogvar uses logvar where var = exp(logvar) belongs: the derivative of exp is "
-            "exp itself, not the identity, and the cache already holds var (`hint 3` derives "
+            "exp itself, not the identity, and the cache already holds var (hint 3 of 3 derives "
             "it)",
         ),
         Mistake(
             "chain rule through exp applied twice",
             _ChainThroughExpTwice,
             "dlogvar has an extra factor var: the chain rule through var = exp(logvar) is "
-            "applied twice, the derivative in logvar already holds it once (`hint 3` derives it)",
+            "applied twice, the derivative in logvar already holds it once (hint 3 of 3 "
+            "derives it)",
         ),
         Mistake(
             "dlogvar taken with respect to var",
             _GradientWithRespectToVar,
             "dlogvar is the gradient with respect to var = exp(logvar), not logvar: the KL "
             "written in var (logvar = log var) and differentiated there still has to be "
-            "chained through var = exp(logvar), times d var / d logvar (`hint 3` derives it)",
+            "chained through var = exp(logvar), times d var / d logvar (hint 3 of 3 derives it)",
         ),
         Mistake(
             "ignores dkl",

@@ -172,7 +172,7 @@ EXERCISE = Exercise(
             "reconstruction gradient sign",
             _mistaken(recon_sign=-1.0),
             "dl, the gradient in the logits, has the wrong sign: the loss holds MINUS log p(x|z) "
-            "(`hint 2` derives it)",
+            "(hint 2 of 3 derives it)",
         ),
         Mistake(
             "KL gradient sign flipped",
@@ -185,19 +185,19 @@ EXERCISE = Exercise(
             _mistaken(kl_grad=False),
             "dmu and dlogvar miss the KL term's gradient: mu and logvar reach the loss through "
             "the KL as well as through z, and the two paths add "
-            "(exercise 8 derives it; `hint 1` lists the paths)",
+            "(exercise 8 derives it; hint 1 of 3 lists the paths)",
         ),
         Mistake(
             "no KL gradient in mu",
             _mistaken(kl_mu=False),
             "dmu misses the KL term's gradient (dlogvar has it): mu reaches the loss through "
-            "the KL as well as through z (exercise 8 derives it; `hint 1` lists the paths)",
+            "the KL as well as through z (exercise 8 derives it; hint 1 of 3 lists the paths)",
         ),
         Mistake(
             "no path from z to logvar",
             _mistaken(z_logvar=False),
             "dlogvar misses the path through z (dmu has it): z = mu + sigma * eps depends on "
-            "logvar through sigma (`hint 3` of exercise 5 derives it)",
+            "logvar through sigma (exercise 5's hint 3 of 3 derives it)",
         ),
         Mistake(
             "missing 1/2 in the KL's dlogvar",
@@ -210,33 +210,33 @@ EXERCISE = Exercise(
             _mistaken(through_z=False),
             "dmu and dlogvar miss the path through z: z = mu + sigma * eps depends on the "
             "encoder, so the gradient that reaches z flows on into mu and logvar, as in "
-            "exercise 5 (`hint 1` lists the paths)",
+            "exercise 5 (hint 1 of 3 lists the paths)",
         ),
         Mistake(
             "missing 1/2 in dz/dlogvar",
             _mistaken(half=1.0),
             "dlogvar through z misses the factor 1/2 from sigma = exp(logvar / 2) "
-            "(`hint 3` of exercise 5 derives it)",
+            "(exercise 5's hint 3 of 3 derives it)",
         ),
         Mistake(
             "sigma^2 for sigma in dz/dlogvar",
             _mistaken(sigma_for=lambda sigma: sigma * sigma),
             "dlogvar through z uses sigma^2 = exp(logvar) where sigma = exp(logvar / 2) belongs "
-            "(`hint 3` of exercise 5 derives it)",
+            "(exercise 5's hint 3 of 3 derives it)",
         ),
         Mistake(
             "no sigma in dz/dlogvar",
             _mistaken(sigma_for=np.ones_like),
             "dlogvar through z misses the factor sigma: z = mu + sigma * eps depends on logvar "
             "through sigma = exp(logvar / 2), whose derivative keeps the exp as well as the 1/2 "
-            "(`hint 3` of exercise 5 derives it)",
+            "(exercise 5's hint 3 of 3 derives it)",
         ),
         Mistake(
             "KL gradient not averaged",
             _mistaken(kl_batch_mean=False),
             "dmu and dlogvar get the KL term's gradient B times too large: the loss is the "
             "batch MEAN of KL_n - log p(x_n|z_n), so the KL's part carries 1/B as well as the "
-            "reconstruction's (`hint 1` says so)",
+            "reconstruction's (hint 1 of 3 says so)",
         ),
         Mistake(
             "sigma for sigma^2 in the KL's dlogvar",

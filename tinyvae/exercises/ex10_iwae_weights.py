@@ -158,7 +158,7 @@ EXERCISE = Exercise(
             (_bound_max_not_added_back, normalized_weights),
             "the bound subtracted the max m over k but did not add it back: shifting by m "
             "divides every w_k by exp(m), so the log of their average is m too small; "
-            "log sum_k exp(a_k) = m + log sum_k exp(a_k - m) (`hint 2` derives it)",
+            "log sum_k exp(a_k) = m + log sum_k exp(a_k - m) (hint 2 of 3 derives it)",
         ),
         Mistake(
             "mean of log w",
@@ -207,7 +207,7 @@ EXERCISE = Exercise(
             (iwae_bound, _log_of_the_weights),
             "the weights are log w~_k, the logs of the normalized weights (never positive): "
             "the exp is missing, the weights themselves are positive and each column sums to "
-            "1 (`hint 2` derives them)",
+            "1 (hint 2 of 3 derives them)",
         ),
     ],
 )

@@ -160,25 +160,25 @@ EXERCISE = Exercise(
             "baseline without being asked",
             _always_baseline,
             "c subtracts a baseline although baseline=False: subtract b_l only when baseline is "
-            "True (`hint 2` derives c without it)",
+            "True (hint 2 of 3 derives c without it)",
         ),
         Mistake(
             "keeps f's own dependence on phi",
             _direct_term,
             "c has an extra -1/L for f's own dependence on phi (the -log q term): its expectation "
-            "-E_q[grad log q] is 0, so the estimator leaves it out (`hint 2` derives c)",
+            "-E_q[grad log q] is 0, so the estimator leaves it out (hint 2 of 3 derives c)",
         ),
         Mistake(
             "forgets 1/L",
             _no_one_over_l,
             "c is L times too large: the bound is the mean of f over the L samples, not their sum "
-            "(`hint 2` derives it)",
+            "(hint 2 of 3 derives it)",
         ),
         Mistake(
             "sign flipped",
             _sign_flipped,
             "c has the wrong sign: it is the gradient of the bound, not of the loss, whose minus "
-            "sign comes later, from upstream (`hint 2` derives it)",
+            "sign comes later, from upstream (hint 2 of 3 derives it)",
         ),
     ],
 )

@@ -220,19 +220,20 @@ EXERCISE = Exercise(
             "forgets the normalizer",
             (_ForgetsTheNormalizer, CategoricalEntropy),
             "dlogits is dlogp * y, the derivative of sum_k y_k a_k alone: it misses the term from "
-            "-logsumexp(a) in log pi_k = a_k - logsumexp(a) (`hint 2` derives it)",
+            "-logsumexp(a) in log pi_k = a_k - logsumexp(a) (hint 2 of 4 derives it)",
         ),
         Mistake(
             "log density sign",
             (_LogDensitySign, CategoricalEntropy),
             "dlogits has the wrong sign: yours is the gradient of "
-            "-log p (the cross-entropy loss), and this module returns log p (`hint 2` derives it)",
+            "-log p (the cross-entropy loss), and this module returns log p (hint 2 of 4 "
+            "derives it)",
         ),
         Mistake(
             "log pi in place of pi",
             (_LogPiForPi, CategoricalEntropy),
             "dlogits uses log pi (the cached log-softmax) where the derivative needs "
-            "pi = exp(log pi) itself (`hint 2` derives it)",
+            "pi = exp(log pi) itself (hint 2 of 4 derives it)",
         ),
         Mistake(
             "dlogp along the wrong axis",
@@ -258,41 +259,41 @@ EXERCISE = Exercise(
             "no chain rule through the softmax",
             (CategoricalLogDensity, _NoChainRuleThroughSoftmax),
             "dlogits is -(log pi + 1), the gradient with respect to pi, not to the logits: the "
-            "chain rule through the softmax is missing (`hint 3` derives it)",
+            "chain rule through the softmax is missing (hint 3 of 4 derives it)",
         ),
         Mistake(
             "diagonal of the softmax Jacobian only",
             (CategoricalLogDensity, _DiagonalJacobian),
             "dlogits is -pi (log pi + 1): it keeps only the diagonal of the softmax's Jacobian, "
             "as for an elementwise exp, and misses its off-diagonal part "
-            "(each a_k moves every pi_j, not only pi_k) (`hint 3` derives it)",
+            "(each a_k moves every pi_j, not only pi_k) (hint 3 of 4 derives it)",
         ),
         Mistake(
             "forgets the H term",
             (CategoricalLogDensity, _ForgetsTheH),
             "dlogits is -pi log pi, which misses a term, pi_k times a number that is the same for "
             "every class of the row, from the off-diagonal part of the softmax's Jacobian "
-            "(`hint 3` derives it)",
+            "(hint 3 of 4 derives it)",
         ),
         Mistake(
             "the H term's sign",
             (CategoricalLogDensity, _HSignFlipped),
             "dlogits has the H term with the wrong sign: sum_j pi_j log pi_j, from the "
             "off-diagonal part of the softmax's Jacobian, is -H, not H (H's definition "
-            "carries a minus) (`hint 3` derives it)",
+            "carries a minus) (hint 3 of 4 derives it)",
         ),
         Mistake(
             "without the factor pi",
             (CategoricalLogDensity, _WithoutThePi),
             "dlogits misses a factor pi_k: both parts of the softmax's Jacobian in column k, "
             "diagonal and off-diagonal, carry pi_k, so every entry of the gradient does "
-            "(without it the entry of a class with pi_k near 0 is huge) (`hint 3` derives it)",
+            "(without it the entry of a class with pi_k near 0 is huge) (hint 3 of 4 derives it)",
         ),
         Mistake(
             "entropy sign",
             (CategoricalLogDensity, _EntropySign),
             "dlogits has the wrong sign: yours is the gradient of sum_k pi_k log pi_k = -H, not "
-            "of H (`hint 3` derives it)",
+            "of H (hint 3 of 4 derives it)",
         ),
         Mistake(
             "H along the wrong axis",

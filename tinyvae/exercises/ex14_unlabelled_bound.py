@@ -180,7 +180,7 @@ def _ignores_dU(logits, c, dU):
 
 
 # the same mistake, written two ways, one diagnosis
-DC_WITHOUT_PI = "dc misses the factor pi_k that multiplies c_k in -U (`hint 2` derives it)"
+DC_WITHOUT_PI = "dc misses the factor pi_k that multiplies c_k in -U (hint 2 of 4 derives it)"
 LSE_OVER_THE_BATCH = (
     "dlogits and dc use a pi normalized over axis 0, the batch: the logsumexp in "
     "log pi = a - logsumexp(a) runs over each row's K classes (axis -1, for its max shift and "
@@ -230,78 +230,78 @@ EXERCISE = Exercise(
             "dc = dU",
             _dc_is_dU,
             "dc is dU itself, one number per row, shape (B,): c has one entry per class, "
-            "(B, K), and each carries its own factor pi_k from -U (`hint 2` derives it)",
+            "(B, K), and each carries its own factor pi_k from -U (hint 2 of 4 derives it)",
         ),
         Mistake("dc = dU, broadcast", _dc_is_dU_broadcast, DC_WITHOUT_PI),
         Mistake(
             "the gradient with respect to pi",
             _gradient_wrt_pi,
             "dlogits is dU (c - log pi - 1), the gradient with respect to pi, not to the logits: "
-            "the chain rule through the softmax is missing (`hint 3` derives it)",
+            "the chain rule through the softmax is missing (hint 3 of 4 derives it)",
         ),
         Mistake(
             "c as the gradient",
             _c_as_the_gradient,
             "dlogits is dU c, the derivative of sum_k pi_k c_k with respect to pi: the chain rule "
             "through the softmax is missing, and so is the entropy, which depends on the logits "
-            "too (`hint 3` derives it)",
+            "too (hint 3 of 4 derives it)",
         ),
         Mistake(
             "pi c: diagonal Jacobian, no entropy",
             _pi_c,
             "dlogits is dU pi c: it keeps only the diagonal of the softmax's Jacobian, as for an "
-            "elementwise exp, and leaves out the entropy (`hint 3` derives it)",
+            "elementwise exp, and leaves out the entropy (hint 3 of 4 derives it)",
         ),
         Mistake(
             "log pi + 1 without the centring",
             _log_pi_plus_one,
             "dlogits is dU pi (c - log pi - 1): the gradient with respect to pi times only the "
             "diagonal of the softmax's Jacobian, missing its off-diagonal part "
-            "(each a_k moves every pi_j, not only pi_k) (`hint 3` derives it)",
+            "(each a_k moves every pi_j, not only pi_k) (hint 3 of 4 derives it)",
         ),
         Mistake(
             "expectation not centred",
             _expectation_not_centred,
             "dlogits has pi_k c_k for the expectation's part, missing the off-diagonal part of "
-            "the softmax's Jacobian, which couples the classes (`hint 3` derives it)",
+            "the softmax's Jacobian, which couples the classes (hint 3 of 4 derives it)",
         ),
         Mistake(
             "centred on the plain mean of c",
             _centred_on_plain_mean,
             "dlogits centres the expectation's part on the plain mean of c over the K classes, "
-            "which is not the mean that the softmax's Jacobian gives (`hint 3` derives it)",
+            "which is not the mean that the softmax's Jacobian gives (hint 3 of 4 derives it)",
         ),
         Mistake(
             "not centred at all",
             _not_centred,
             "dlogits is dU pi (c - log pi): it misses a term, pi_k times a number that is the "
             "same for every class of the row, from the off-diagonal part of the softmax's "
-            "Jacobian (each a_k moves every pi_j, not only pi_k) (`hint 3` derives it)",
+            "Jacobian (each a_k moves every pi_j, not only pi_k) (hint 3 of 4 derives it)",
         ),
         Mistake(
             "centred over the batch",
             _centred_over_the_batch,
             "dlogits subtracts a sum over the batch (axis 0), mixing the examples: the term "
             "from the softmax's Jacobian is a sum over the K classes of each row, axis -1 "
-            "(`hint 3` derives it)",
+            "(hint 3 of 4 derives it)",
         ),
         Mistake(
             "forgets the entropy",
             _forgets_the_entropy,
             "dlogits has the expectation's gradient but not the entropy's: H(q(y|x)) depends on "
-            "the logits too (exercise 13 derives its gradient; `hint 3` adds the two)",
+            "the logits too (exercise 13 derives its gradient; hint 3 of 4 adds the two)",
         ),
         Mistake(
             "forgets the expectation",
             _forgets_the_expectation,
             "dlogits has the entropy's gradient but not the expectation's: the weights pi of "
-            "sum_k pi_k c_k depend on the logits too (`hint 3` derives it)",
+            "sum_k pi_k c_k depend on the logits too (hint 3 of 4 derives it)",
         ),
         Mistake(
             "entropy sign",
             _entropy_sign,
             "dlogits has the entropy's part with its sign flipped: yours is the gradient of sum_k "
-            "pi_k log pi_k = -H, not of H (`hint 3` derives it)",
+            "pi_k log pi_k = -H, not of H (hint 3 of 4 derives it)",
         ),
         Mistake(
             "dU along the wrong axis",

@@ -75,7 +75,7 @@ def autoregressive(masks, input_degrees):
 # what a wrong number of masks is told (a mask dropped, or one too many)
 COUNT = (
     "hidden layers + 1 masks are needed, one into each hidden layer (a pair of consecutive "
-    "entries of degrees), then the output mask from the last hidden layer (`hint 1` counts "
+    "entries of degrees), then the output mask from the last hidden layer (hint 1 of 3 counts "
     "them)"
 )
 OUTPUT_MASK_MISSING = (

@@ -199,82 +199,83 @@ EXERCISE = Exercise(
             "no direct path",
             _NoDirectPath,
             "dz misses the direct path: z enters z_new = sigma * z + (1 - sigma) * m itself, as "
-            "well as through the MADE (`hint 2` derives it)",
+            "well as through the MADE (hint 2 of 4 derives it)",
         ),
         Mistake(
             "no path through the MADE",
             _NoMadePath,
             "dz misses the path through the MADE: m and s depend "
             "on z (on the variables before each i), and self.made.backward(dm, ds) returns that "
-            "part, dz_made (`hint 1` describes both paths)",
+            "part, dz_made (hint 1 of 4 describes both paths)",
         ),
         Mistake(
             "direct path without sigma",
             _DirectPathWithoutSigma,
             "dz's direct path is dz_new, as if z_new = z + ...: it misses the factor sigma that "
-            "multiplies z in z_new (`hint 2` derives it)",
+            "multiplies z in z_new (hint 2 of 4 derives it)",
         ),
         Mistake(
             "no log-det term",
             _NoLogDet,
             "ds misses the log-determinant's term: log_det = sum_i log sigma_i depends on s too "
-            "(`hint 3` derives it)",
+            "(hint 3 of 4 derives it)",
         ),
         Mistake(
             "dlog_det / sigma",
             _LogDetOverSigma,
             "ds has dlog_det / sigma as its log-det term, the derivative with respect to sigma, "
-            "not s: the chain rule through sigma = sigmoid(s) is missing (`hint 3` derives it)",
+            "not s: the chain rule through sigma = sigmoid(s) is missing (hint 3 of 4 derives it)",
         ),
         Mistake(
             "log-det of an exp scale",
             _LogDetOfExpScale,
             "ds has dlog_det as its log-det term, as for a scale exp(s) (log exp(s) = s): here "
             "the scale is sigma = sigmoid(s), whose log has another derivative "
-            "(`hint 3` derives it)",
+            "(hint 3 of 4 derives it)",
         ),
         Mistake(
             "sigma for the sigmoid's derivative",
             _SigmaForSigmoidDerivative,
             "ds uses sigma for d sigma / ds in its z_new term, missing the sigmoid derivative's "
-            "factor 1 - sigma (`hint 3` derives it)",
+            "factor 1 - sigma (hint 3 of 4 derives it)",
         ),
         Mistake(
             "z_new term with respect to sigma",
             _FlowTermWithRespectToSigma,
             "ds's z_new term is the gradient with respect to sigma, not s: it still has to be "
             "chained through sigma = sigmoid(s), times the sigmoid's derivative "
-            "(`hint 3` derives it)",
+            "(hint 3 of 4 derives it)",
         ),
         Mistake(
             "log-det term with the derivative of sigma",
             _LogDetAsSigmoidDerivative,
             "ds has sigma (1 - sigma) dlog_det as its log-det term, the derivative of sigma, "
-            "not of log sigma: the chain rule through the log is missing (`hint 3` derives it)",
+            "not of log sigma: the chain rule through the log is missing (hint 3 of 4 derives it)",
         ),
         Mistake(
             "(m - z)",
             _MMinusZ,
             "ds has the sign of its z_new term flipped, in the "
-            "factor m - z (`hint 2` derives d z_new / d sigma)",
+            "factor m - z (hint 2 of 4 derives d z_new / d sigma)",
         ),
         Mistake(
             "dm without the gate",
             _DmWithoutGate,
-            "dm misses the gate, the factor that multiplies m in z_new (`hint 2` derives it)",
+            "dm misses the gate, the factor that multiplies m in z_new (hint 2 of 4 derives it)",
         ),
         Mistake(
             "dm sign flipped",
             _DmSignFlipped,
             "dm, the gradient you pass to self.made.backward, has its sign flipped, so every "
             "gradient from the MADE (its weights', dh and dz's path through it) is wrong with "
-            "it: m enters z_new with the gate 1 - sigma, which is positive (`hint 2` derives dm)",
+            "it: m enters z_new with the gate 1 - sigma, which is positive (hint 2 of 4 "
+            "derives dm)",
         ),
         Mistake(
             "dm with sigma",
             _DmWithSigma,
             "dm uses sigma, the gate of z, where the gate of m in z_new belongs "
-            "(`hint 2` derives it)",
+            "(hint 2 of 4 derives it)",
         ),
     ],
 )

@@ -196,82 +196,83 @@ EXERCISE = Exercise(
             _Unguarded,
             "dA and dlogvar are NaN from the row of A that is all zeros: there "
             "std = sqrt((A * A) sigma^2) = 0 and dividing by it gives inf (and 0 * inf = NaN); "
-            "that row has no noise, so its ddelta must be 0, with no division (`hint 2` shows how)",
+            "that row has no noise, so its ddelta must be 0, with no division (hint 2 of 4 "
+            "shows how)",
         ),
         Mistake(
             "no chain rule through exp",
             _NoChainThroughExp,
             "dlogvar is the gradient with respect to sigma^2, not logvar: the chain rule through "
-            "sigma^2 = exp(logvar) is missing (`hint 3` derives it)",
+            "sigma^2 = exp(logvar) is missing (hint 3 of 4 derives it)",
         ),
         Mistake(
             "sigma for sigma^2 in the chain",
             _SigmaInChain,
             "dlogvar multiplies by sigma = exp(logvar / 2) where the chain rule through "
-            "sigma^2 = exp(logvar) gives sigma^2 (`hint 3` derives it)",
+            "sigma^2 = exp(logvar) gives sigma^2 (hint 3 of 4 derives it)",
         ),
         Mistake(
             "A for A * A in dlogvar",
             _AInDlogvar,
             "dlogvar uses A where A * A belongs: the variances sigma^2 multiply A * A in "
-            "delta = (A * A) sigma^2 (`hint 3` derives it)",
+            "delta = (A * A) sigma^2 (hint 3 of 4 derives it)",
         ),
         Mistake(
             "missing the 1/2 of the square root",
             _MissingHalf,
             "ddelta misses the factor 1/2 of the square root's derivative, and it reaches dlogvar "
-            "and the variance path of dA (`hint 2` derives it)",
+            "and the variance path of dA (hint 2 of 4 derives it)",
         ),
         Mistake(
             "ddelta without zeta",
             _NoZeta,
             "ddelta misses the factor zeta: B = gamma + std * zeta + b, so the noise multiplies "
-            "std (`hint 2` derives it)",
+            "std (hint 2 of 4 derives it)",
         ),
         Mistake(
             "noise path in dtheta",
             _NoisePathInDtheta,
             "dtheta has the variance path added: theta enters only the mean gamma = A theta, and "
-            "delta = (A * A) sigma^2 does not depend on it (`hint 1` says so)",
+            "delta = (A * A) sigma^2 does not depend on it (hint 1 of 4 says so)",
         ),
         Mistake(
             "transposed dtheta reshaped",
             _TransposedDthetaReshaped,
             "dtheta is the transpose of the right answer, an (out, in) product reshaped to "
             "theta's (in, out): reshape regroups the entries in their order, it does not "
-            "transpose them; the right product comes out (in, out) with no reshape (`hint 1`: "
+            "transpose them; the right product comes out (in, out) with no reshape (hint 1 of 4: "
             "theta's path is a plain linear layer, whose dW exercise 2 derives)",
         ),
         Mistake(
             "no variance path in dA",
             _NoVariancePathInDA,
             "dA misses the variance path: A enters delta = (A * A) sigma^2 as well as "
-            "gamma = A theta (`hint 3` derives it)",
+            "gamma = A theta (hint 3 of 4 derives it)",
         ),
         Mistake(
             "no mean path in dA",
             _NoMeanPathInDA,
             "dA misses the mean path: A enters gamma = A theta as well as "
-            "delta = (A * A) sigma^2, and the two paths add (`hint 3` derives it)",
+            "delta = (A * A) sigma^2, and the two paths add (hint 3 of 4 derives it)",
         ),
         Mistake(
             "variance path of dA without the 2",
             _VariancePathWithoutTwo,
             "dA's variance path misses the factor 2 from "
-            "differentiating A * A (`hint 3` derives it)",
+            "differentiating A * A (hint 3 of 4 derives it)",
         ),
         Mistake(
             "sigma for sigma^2 in dA",
             _SigmaInDA,
             "dA's variance path uses sigma where sigma^2 = var belongs, the variances in "
-            "delta = (A * A) sigma^2 (`hint 3` derives it)",
+            "delta = (A * A) sigma^2 (hint 3 of 4 derives it)",
         ),
         Mistake(
             "sqrt of a sum split into a sum of sqrts",
             _SqrtSplitOverTheSum,
             "dA and dlogvar take std = sqrt((A * A) sigma^2) for |A| sigma, as if the square "
             "root of a sum over the inputs were the sum of their square roots: it is not, so "
-            "differentiate through delta, then its square root (`hint 2` and `hint 3` derive "
+            "differentiate through delta, then its square root (hint 2 of 4 and hint 3 of 4 derive "
             "it)",
         ),
         Mistake(

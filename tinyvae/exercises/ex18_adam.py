@@ -215,7 +215,7 @@ EXERCISE = Exercise(
             "t comes back unchanged, the t passed in: the step count is part of the state, so "
             "return the incremented t; with the old one every later step is given the same "
             "count again and repeats the first step's bias corrections (theta drifts from "
-            "step 2 on) (`hint 1` says so)",
+            "step 2 on) (hint 1 of 3 says so)",
         ),
         Mistake(
             "bias-correction powers one step ahead",
