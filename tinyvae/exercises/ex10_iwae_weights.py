@@ -49,8 +49,9 @@ def trial(functions, rng):
     # one column per example: log-weights around -1000 and -1250 (where a naive exp is 0),
     # around -95 (tiny but representable) and around 0; the spread decides how unequal the
     # weights are (at -1250 one sample takes nearly all the weight)
-    centre = np.array([-1000.0, -1250.0, -95.0, -0.5])
-    spread = np.array([3.0, 20.0, 2.0, 1.0])
+    # (and six examples, so that K read from the wrong axis is neither K - 1 nor K + 1)
+    centre = np.array([-1000.0, -1250.0, -95.0, -0.5, -3.0, -40.0])
+    spread = np.array([3.0, 20.0, 2.0, 1.0, 0.5, 5.0])
     log_w = centre + spread * rng.standard_normal((K, len(centre)))
     return {
         "bound": iwae_bound(log_w.copy()),

@@ -212,10 +212,10 @@ EXERCISE = Exercise(
         Mistake(
             "old t returned",
             _returns_old_t,
-            "t comes back unchanged, the t passed in: the step count is part of the state, so "
-            "return the incremented t; with the old one every later step is given the same "
-            "count again and repeats the first step's bias corrections (theta drifts from "
-            "step 2 on) (hint 1 of 3 says so)",
+            "theta's bias corrections use a stale step count: t came back unchanged, or the "
+            "t passed in was used in 1 - beta^t after the increment; the step count is part "
+            "of the state, so increment it, use the new t, and return it (hint 1 of 3 says "
+            "so)",
         ),
         Mistake(
             "bias-correction powers one step ahead",

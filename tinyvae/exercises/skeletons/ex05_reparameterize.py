@@ -25,10 +25,11 @@ class Reparameterize(tv.Reparameterize):
     """tinyvae's Reparameterize (its forward), with your backward."""
 
     def backward(self, dz):
-        # what forward kept: sigma = exp(logvar / 2) and eps, each (B, J), and the shapes
-        # of mu and logvar (not needed here: everything is (B, J))
+        # what forward kept: sigma = exp(logvar / 2), (B, J); eps, (B, J) or (L, B, J);
+        # and the shapes of mu and logvar, (B, J)
         sigma, eps, mu_shape, logvar_shape = self.take()
-        # TODO: return (dL/dmu, dL/dlogvar, None), the first two (B, J), from dz (B, J).
+        # TODO: return (dL/dmu, dL/dlogvar, None), the first two of mu's and logvar's shapes,
+        # from dz, the shape of eps: with L samples, each sample's path adds up.
         raise NotImplementedError
 
 
