@@ -135,7 +135,13 @@ class Exercise:
             if got[name] is None:
                 result.fail(f"{name}: None; was it returned (a missing `return`)?")
                 continue
-            if not agrees(got[name], expected, *self.tolerances(name)):
+            if narrowed(got[name], expected):
+                result.fail(
+                    f"{name}: it is {np.asarray(got[name]).dtype}, where the inputs are "
+                    f"{np.asarray(expected).dtype}: keep their precision (no astype, no "
+                    "float32 constant)"
+                )
+            elif not agrees(got[name], expected, *self.tolerances(name)):
                 partner = self.swapped(name, got, want)
                 if partner and agrees(-np.asarray(got[name]), expected):
                     result.fail(  # the right dmu is minus the right dx, say: both readings
@@ -281,6 +287,14 @@ def agrees(got, expected, rtol=RTOL, atol=ATOL, equal_nan=False):
     if got.shape != expected.shape:
         return False
     return bool(np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def narrowed(got, expected):
+    """Whether ``got`` is floating point of less precision than ``expected`` (float32 for a
+    float64 answer: gradient checks need every digit)."""
+    got, expected = np.asarray(got), np.asarray(expected)
+    floats = np.issubdtype(got.dtype, np.floating) and np.issubdtype(expected.dtype, np.floating)
+    return floats and got.dtype.itemsize < expected.dtype.itemsize
 
 
 def describe_difference(got, expected, sizes=()):
