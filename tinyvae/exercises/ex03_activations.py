@@ -80,6 +80,12 @@ class _TanhMissingSquare(Tanh):
         return dy * (1 - y)
 
 
+class _TanhSquaresTheDifference(Tanh):
+    def backward(self, dy):
+        y = self.take()
+        return dy * (1 - y) ** 2  # the square taken of 1 - y, not of y
+
+
 class _TanhIgnoresDy(Tanh):
     def backward(self, dy):
         y = self.take()
@@ -227,6 +233,13 @@ EXERCISE = Exercise(
             (_TanhMissingSquare, Softplus, ELU),
             "tanh dx uses 1 - y: tanh's derivative, written from the output y, has y "
             "squared (hint 2 of 4 derives it)",
+        ),
+        Mistake(
+            "tanh squares 1 - y",
+            (_TanhSquaresTheDifference, Softplus, ELU),
+            "tanh dx squares the whole difference 1 - y: in tanh's derivative, written from "
+            "the output y, the square belongs to y alone: a parenthesis misplaced? "
+            "(hint 2 of 4 derives it)",
         ),
         Mistake(
             "tanh ignores dy",

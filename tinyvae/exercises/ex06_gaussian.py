@@ -107,6 +107,14 @@ class _GradientWithRespectToSigma(_Mistake):
         return -dmu, dmu, g * (diff * diff * inv_var - 1.0) * inv_sigma
 
 
+class _GradientWithRespectToVariance(_Mistake):
+    def gradients(self, dlogp, diff, inv_var):
+        g = dlogp[..., None]
+        dmu = g * diff * inv_var
+        # the density written in var = sigma^2 and differentiated in var, not in logvar
+        return -dmu, dmu, g * 0.5 * (diff * diff * inv_var - 1.0) * inv_var
+
+
 class _DlogpAlongTheWrongAxis(_Mistake):
     def gradients(self, dlogp, diff, inv_var):
         g = dlogp  # (B,) against (B, D): numpy lines it up with the last axis, D
@@ -192,6 +200,13 @@ EXERCISE = Exercise(
             "dlogvar is the gradient with respect to sigma, not logvar: the density written in "
             "sigma and differentiated there still has to be chained through "
             "sigma = exp(logvar / 2), times d sigma / d logvar (hint 3 of 3 derives it in logvar)",
+        ),
+        Mistake(
+            "dlogvar taken with respect to var",
+            _GradientWithRespectToVariance,
+            "dlogvar is the gradient with respect to the variance sigma^2, not logvar: the "
+            "density written in var and differentiated there still has to be chained through "
+            "var = exp(logvar), times d var / d logvar (hint 3 of 3 derives it in logvar)",
         ),
         Mistake(
             "dlogp along the wrong axis",

@@ -91,6 +91,14 @@ def _bound_without_log_k(log_w):
     return logsumexp(log_w, axis=0)
 
 
+def _bound_plus_log_k(log_w):
+    return logsumexp(log_w, axis=0) + math.log(len(log_w))
+
+
+def _bound_k_from_the_batch_axis(log_w):
+    return logsumexp(log_w, axis=0) - math.log(log_w.shape[1])  # B, the batch, for K
+
+
 def _bound_over_k_minus_1(log_w):
     return logsumexp(log_w, axis=0) - math.log(len(log_w) - 1)
 
@@ -172,6 +180,19 @@ EXERCISE = Exercise(
             (_bound_without_log_k, normalized_weights),
             "the bound misses the -log K: it is the log of the AVERAGE of the w_k, "
             "log (1/K) sum_k w_k = logsumexp_k(log w_k) - log K",
+        ),
+        Mistake(
+            "+log K",
+            (_bound_plus_log_k, normalized_weights),
+            "the bound adds log K where it subtracts it: the AVERAGE of the w_k divides their "
+            "sum by K, and log (1/K) = -log K (hint 1 of 3 writes the bound)",
+        ),
+        Mistake(
+            "K read from the batch axis",
+            (_bound_k_from_the_batch_axis, normalized_weights),
+            "the bound subtracts the log of the batch size B, log_w.shape[1], not log K: the "
+            "K samples lie along axis 0 of log_w (K, B), so K = len(log_w) "
+            "(hint 3 of 3 writes it)",
         ),
         Mistake(
             "-log (K - 1)",

@@ -82,6 +82,14 @@ def _others_summed_over_batch(f, baseline=False):
     return f / L
 
 
+def _baselined_over_l_minus_1(f, baseline=False):
+    L = f.shape[0]
+    if baseline:
+        b = (f.sum(axis=0) - f) / (L - 1)
+        return (f - b) / (L - 1)  # the baseline's count, L - 1, for the bound's L
+    return f / L
+
+
 def _always_baseline(f, baseline=False):
     L = f.shape[0]
     return (f - (f.sum(axis=0) - f) / (L - 1)) / L
@@ -155,6 +163,13 @@ EXERCISE = Exercise(
             "your baseline sums over axis 1, the batch, mixing different examples: the other "
             "samples of the same x lie along axis 0, b_l = (sum_k f_k - f_l) / (L - 1) with "
             "the sum over axis 0",
+        ),
+        Mistake(
+            "baselined coefficients over L - 1",
+            _baselined_over_l_minus_1,
+            "c is L/(L - 1) times too large with the baseline: it divides f_l - b_l by L - 1, "
+            "the number of samples in b_l, where the bound's mean over all L samples "
+            "sets the factor, the same as without the baseline (hint 3 of 3 writes it)",
         ),
         Mistake(
             "baseline without being asked",

@@ -162,6 +162,13 @@ class _EntropySign(_EntropyMistake):
         return dH[..., None] * pi * (log_pi + H[..., None])
 
 
+class _JacobianSumOverBatch(_EntropyMistake):
+    def dlogits(self, dH, pi, log_pi, H):
+        g = -(log_pi + 1.0)  # dH/dpi
+        # the off-diagonal part's sum over j taken down axis 0, the batch, not along a row
+        return dH[..., None] * pi * (g - (pi * g).sum(axis=0))
+
+
 class _HWrongAxis(_EntropyMistake):
     def dlogits(self, dH, pi, log_pi, H):
         return dH[..., None] * -pi * (log_pi + H)
@@ -294,6 +301,14 @@ EXERCISE = Exercise(
             (CategoricalLogDensity, _EntropySign),
             "dlogits has the wrong sign: yours is the gradient of sum_k pi_k log pi_k = -H, not "
             "of H (hint 3 of 4 derives it)",
+        ),
+        Mistake(
+            "the Jacobian's sum over the batch",
+            (CategoricalLogDensity, _JacobianSumOverBatch),
+            "dlogits sums over axis 0, the batch, in the off-diagonal part of the softmax's "
+            "Jacobian: that sum runs over the K classes j of one row (the last axis, with "
+            "keepdims=True), so that each row stays its own; summed down the batch it mixes "
+            "different examples (hint 3 of 4 derives it)",
         ),
         Mistake(
             "H along the wrong axis",

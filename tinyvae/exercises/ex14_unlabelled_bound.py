@@ -103,6 +103,13 @@ def _lse_sum_over_the_batch(logits, c, dU):
     return _from_log_pi(logits - m - np.log(np.sum(e, axis=0, keepdims=True)), c, dU)
 
 
+def _lse_without_keepdims(logits, c, dU):
+    m = np.max(logits, axis=-1, keepdims=True)
+    lse = m[:, 0] + np.log(np.sum(np.exp(logits - m), axis=-1))  # (B,): no axis kept
+    with np.errstate(all="ignore"):  # row b less column k's logsumexp overflows in exp
+        return _from_log_pi(logits - lse, c, dU)  # (B, K) - (B,): lined up with the K classes
+
+
 def _dc_is_dU(logits, c, dU):
     p = _parts(logits, c, dU)
     return _right_dlogits(p, c), dU
@@ -226,6 +233,15 @@ EXERCISE = Exercise(
         ),
         Mistake("logsumexp over the batch", _lse_over_the_batch, LSE_OVER_THE_BATCH),
         Mistake("logsumexp's sum over the batch", _lse_sum_over_the_batch, LSE_OVER_THE_BATCH),
+        Mistake(
+            "logsumexp without keepdims",
+            _lse_without_keepdims,
+            "dlogits and dc use a log pi whose logsumexp, one value per row, shape (B,), was "
+            "subtracted from the (B, K) logits without its axis: numpy lines it up with the last "
+            "axis, the K classes, so entry (b, k) is shifted by row k's logsumexp, not row b's "
+            "(and exp then overflows); keep the axis, keepdims=True or [:, None] "
+            "(tv.distributions.log_softmax does it)",
+        ),
         Mistake(
             "dc = dU",
             _dc_is_dU,

@@ -132,6 +132,24 @@ def _corrections_swapped(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps
 
 
 @_quiet
+def _betas_swapped(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = t + 1
+    m = beta2 * m + (1 - beta2) * g  # each moment averaged with the other's beta,
+    v = beta1 * v + (1 - beta1) * g * g
+    m_hat, v_hat = m / (1 - beta2**t), v / (1 - beta1**t)  # and corrected with it, too
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
+
+
+@_quiet
+def _betas_swapped_in_the_averages(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = t + 1
+    m = beta2 * m + (1 - beta2) * g  # the averages swapped, the corrections not
+    v = beta1 * v + (1 - beta1) * g * g
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
+
+
+@_quiet
 def _v_from_abs_g(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     t = t + 1
     m = beta1 * m + (1 - beta1) * g
@@ -175,6 +193,13 @@ def _ascends(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
     return theta + lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
 
+
+# the betas swapped in the averages, with or without their corrections: one diagnosis
+BETAS_SWAPPED = (
+    "m and v are averaged with each other's beta: m with beta2 and v with beta1; the first "
+    "moment m decays with beta1, the second raw moment v with beta2, and each moment's bias "
+    "correction uses the beta of its own average (hint 3 of 3 writes both updates)"
+)
 
 EXERCISE = Exercise(
     number=18,
@@ -245,6 +270,8 @@ EXERCISE = Exercise(
             "1 - beta1^t; each moment is corrected with its own beta, m with beta1, v with "
             "beta2",
         ),
+        Mistake("betas swapped", _betas_swapped, BETAS_SWAPPED),
+        Mistake("betas swapped in the averages", _betas_swapped_in_the_averages, BETAS_SWAPPED),
         Mistake(
             "v from |g|",
             _v_from_abs_g,
