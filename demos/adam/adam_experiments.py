@@ -1,6 +1,6 @@
 """The experiments of Adam (Kingma & Ba 2014, thesis chapter 7) at laptop scale, on MNIST.
 
-    python demos/adam/adam_experiments.py --quick                  # every part, a few minutes
+    python demos/adam/adam_experiments.py --quick                  # every part, about 35 seconds
     python demos/adam/adam_experiments.py                          # the chapter page's numbers
     python demos/adam/adam_experiments.py --resume                 # continue an interrupted grid
 

@@ -1,6 +1,6 @@
 """Richer posteriors and deeper models on MNIST, dynamically binarized, at one budget.
 
-    python demos/deeper/deeper_models.py --quick                  # a few minutes
+    python demos/deeper/deeper_models.py --quick                  # about 20 seconds
     python demos/deeper/deeper_models.py  # 10 epochs per model, about 25 minutes
     python demos/deeper/deeper_models.py --seeds 1 2 3  # the chapter page's table, with error bars
     python demos/deeper/deeper_models.py --models diagonal iaf-4 --epochs 30

@@ -1,6 +1,6 @@
 """Variational dropout and the local reparameterization trick on MNIST (Kingma et al. 2015).
 
-    python demos/dropout/variational_dropout.py --quick                 # every part, a few minutes
+    python demos/dropout/variational_dropout.py --quick                 # every part, about a minute
     python demos/dropout/variational_dropout.py                         # the chapter page's numbers
     python demos/dropout/variational_dropout.py --parts widths --widths 100 200 400 800 --epochs 20
 

@@ -1,6 +1,6 @@
 """Semi-supervised MNIST with M1, M2 and M1+M2 (Kingma, Rezende, Mohamed & Welling 2014).
 
-    python demos/semi_supervised/semi_supervised.py --quick            # every stage, a few minutes
+    python demos/semi_supervised/semi_supervised.py --quick  # every stage, about 40 seconds
     python demos/semi_supervised/semi_supervised.py  # the table's run at 100 labels
     python demos/semi_supervised/semi_supervised.py --labels 100 600 1000 3000
     python demos/semi_supervised/semi_supervised.py --models m2 --m2-epochs 30   # one model only
