@@ -132,7 +132,7 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=cli.integer(0), default=1, help="seed of every run")
     parser.add_argument(
         "--quick", action="store_true",
-        help="a smoke run of a few minutes: 2,000-5,000 training images and 2-3 epochs",
+        help="a smoke run of about 35 seconds: 2,000-5,000 training images and 2-3 epochs",
     )  # fmt: skip
     parser.add_argument(
         "--resume", action="store_true",

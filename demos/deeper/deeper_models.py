@@ -88,7 +88,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a smoke run of a few minutes: 10,000 training images, 2 epochs, L_500 on 200",
+        help="a smoke run of about 20 seconds: 10,000 training images, 2 epochs, L_500 on 200",
     )
     parser.add_argument(
         "--out",

@@ -140,7 +140,7 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--quick", action="store_true",
-        help="a smoke run of a few minutes: 10,000 training images, small networks, 1-2 epochs",
+        help="a smoke run of about a minute: 10,000 training images, small networks, 1-2 epochs",
     )  # fmt: skip
     parser.add_argument(
         "--out", default=None,

@@ -101,7 +101,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a smoke run of a few minutes: 10,000 training images, 2 epochs per stage",
+        help="a smoke run of about 40 seconds: 10,000 training images, 2 epochs per stage",
     )
     parser.add_argument(
         "--out",
