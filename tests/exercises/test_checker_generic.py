@@ -1,11 +1,12 @@
 """The checker against mistakes that no catalogue lists.
 
 Each generic mistake is injected into an exercise's reference: a sign flipped, a
-factor 2 or 1/2, a reduction along the wrong axis, a term left out, float32 for float64
-(in a backward; a function's float32 is cast back by its trial's float64 arithmetic),
-no return, one gradient too few, a gradient for noise, the upstream gradient or an input
-changed in place, the grads array replaced, a parameter changed by backward itself. None
-may pass, and the report must name the array (or argument) that is wrong and say how.
+factor 2 or 1/2, a reduction along the wrong axis, a term left out, no return, one
+gradient too few, a gradient for noise, the upstream gradient or an input changed in
+place, the grads array replaced, a parameter changed by backward itself; in a backward,
+also rows scaled by factors of their own and float32 for float64 (a function's first
+output is often 1-D, and its trial's float64 arithmetic casts float32 back). None may
+pass, and the report must name the array (or argument) that is wrong and say how.
 """
 
 import numpy as np
@@ -36,6 +37,9 @@ def transform(values, how):
         "mean for sum": lambda a: a / a.shape[0],  # a batch sum averaged: 1/B of it
         "transpose": lambda a: a.T,
         "float32": lambda a: a.astype(np.float32),
+        # each row scaled by a factor of its own, as an upstream gradient of one value per
+        # row summed over the batch, or broadcast along the wrong axis, would scale it
+        "row factors": lambda a: a * np.linspace(0.5, 2.0, len(a)).reshape(-1, *[1] * (a.ndim - 1)),
         # a sum over the last axis, broadcast back: a reduction where (or along the axis
         # where) none belongs
         "wrong axis": lambda a: np.broadcast_to(a.sum(axis=-1, keepdims=True), a.shape).copy(),
@@ -140,6 +144,7 @@ def assert_refused_and_named(exercise, implementation, how, words):
         ("wrong axis", ["same along axis", "axis", "all zeros"]),
         ("term left out", ["same along axis", "term", "path"]),
         ("float32", ["float32"]),
+        ("row factors", ["factor of its own", "times", "factor"]),
         ("no return", ["None", "returned", "return"]),
         ("dy in place", ["in place"]),
     ],

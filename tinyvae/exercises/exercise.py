@@ -359,6 +359,13 @@ def describe_difference(got, expected, sizes=()):
                     "where a mean belongs?), or an extra factor"
                 )
         return f"it is {ratio:.4g} times the right answer (a missing or extra factor)"
+    along = _scaled_slices(got, expected)
+    if along is not None:
+        return (
+            f"each slice along axis {along} is the right one times a factor of its own: an "
+            "upstream gradient (one value per row) summed, averaged or broadcast along the "
+            "wrong axis?"
+        )
     along = _constant_axis(got, expected)
     if along is not None:
         return (
@@ -376,6 +383,19 @@ def describe_difference(got, expected, sizes=()):
         f"largest difference at index {tuple(int(i) for i in worst)}: "
         f"yours {got[worst]:.6g}, expected {expected[worst]:.6g}"
     )
+
+
+def _scaled_slices(got, expected):
+    """The axis whose slices of ``got`` are each ``expected``'s times a factor of their own
+    (the factors not all equal, else a single factor says it), or None."""
+    for axis in range(got.ndim if got.ndim > 1 else 0):
+        other = tuple(i for i in range(got.ndim) if i != axis)
+        scale = np.sum(got * expected, axis=other, keepdims=True) / np.maximum(
+            np.sum(expected * expected, axis=other, keepdims=True), 1e-300
+        )
+        if agrees(got, scale * expected) and not agrees(scale, np.full_like(scale, scale.mean())):
+            return axis
+    return None
 
 
 def _constant_axis(values, expected):
