@@ -72,6 +72,22 @@ class _BatchSummedBeforeDW(Linear):
         return dy @ self.params["W"].T
 
 
+class _DxFromTheGradient(Linear):
+    def backward(self, dy):
+        x = self.take()
+        self.grads["W"] += x.T @ dy
+        self.grads["b"] += dy.sum(axis=0)
+        return dy @ self.grads["W"].T  # the gradient just accumulated, not the weights
+
+
+class _DxThroughTheInverse(Linear):
+    def backward(self, dy):
+        x = self.take()
+        self.grads["W"] += x.T @ dy
+        self.grads["b"] += dy.sum(axis=0)
+        return dy @ np.linalg.pinv(self.params["W"])  # "undo the layer"
+
+
 EXERCISE = Exercise(
     number=2,
     chapter="AEVB",
@@ -125,6 +141,20 @@ EXERCISE = Exercise(
             "dW multiplies x and dy after summing each over the batch: the sum of products "
             "is not the product of sums, each example's x must meet its own dy "
             "(hint 2 of 3 derives it entry by entry)",
+        ),
+        Mistake(
+            "dx from the gradient dW",
+            _DxFromTheGradient,
+            'dx goes back through self.grads["W"], the gradient dW just accumulated, where the '
+            'weights themselves belong, self.params["W"]: x reaches y through W, the matrix '
+            "the forward multiplied it by (hint 2 of 3 derives the gradients entry by entry)",
+        ),
+        Mistake(
+            "dx through the inverse of W",
+            _DxThroughTheInverse,
+            "dx inverts W (pinv) where a transpose belongs: the backward pass does not undo "
+            "the forward, it sends dy back along the same weights, each x_ni collecting from "
+            "every y_nj it reaches (hint 2 of 3 derives the gradients entry by entry)",
         ),
     ],
 )

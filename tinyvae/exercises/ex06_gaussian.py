@@ -128,6 +128,14 @@ class _IgnoresDlogp(_Mistake):
         return -dmu, dmu, 0.5 * (diff * diff * inv_var - 1.0)
 
 
+class _RestandardizedR(_Mistake):
+    def gradients(self, dlogp, diff, inv_var):
+        g = dlogp[..., None]
+        dmu = g * diff * inv_var
+        r2 = diff * diff * inv_var  # r^2, already standardized
+        return -dmu, dmu, g * 0.5 * (r2 * inv_var - 1.0)  # and divided by sigma^2 again
+
+
 EXERCISE = Exercise(
     number=6,
     chapter="AEVB",
@@ -219,6 +227,13 @@ EXERCISE = Exercise(
             _IgnoresDlogp,
             "it ignores dlogp: multiply the local derivative by the upstream gradient, "
             "dlogp[..., None] (the chain rule)",
+        ),
+        Mistake(
+            "r^2 divided by sigma^2 again",
+            _RestandardizedR,
+            "dlogvar divides r^2 by sigma^2 once more: r = (x - mu) / sigma is already "
+            "standardized, so (x - mu)^2 exp(-logvar) is r^2 itself, with no sigma left to "
+            "divide by (hint 3 of 3 derives it)",
         ),
     ],
 )

@@ -119,6 +119,28 @@ class _IgnoresDlogp(_Mistake):
         return x - sigmoid(logits)
 
 
+class _ClippedProbabilities(_Mistake):
+    """sigmoid(l) clipped away from 0 and 1 "to avoid log(0)", then logged."""
+
+    clip = 1e-7
+
+    def log_p(self, x, logits):
+        p = np.clip(sigmoid(logits), self.clip, 1.0 - self.clip)
+        return np.sum(x * np.log(p) + (1.0 - x) * np.log(1.0 - p), axis=-1)
+
+
+class _ClippedProbabilitiesTighter(_ClippedProbabilities):
+    clip = 1e-12
+
+
+# the usual clips, Keras's 1e-7 and a tighter one: one diagnosis
+CLIPPED = (
+    "log p is capped where |l| is large: clipping sigmoid(l) away from 0 and 1 before the log "
+    "keeps it finite, but every term then stops near log(clip) (about -16 for 1e-7), where "
+    "at l = +-800 the right term is hundreds of nats; don't take the log of a probability, "
+    "use x l - softplus(l) (hint 2 of 3 writes softplus finite for any l)"
+)
+
 EXERCISE = Exercise(
     number=7,
     chapter="AEVB",
@@ -178,5 +200,7 @@ EXERCISE = Exercise(
             "dlogits ignores dlogp: multiply the local derivative by the upstream gradient, "
             "dlogp[..., None], one value per row (the chain rule)",
         ),
+        Mistake("clipped probabilities", _ClippedProbabilities, CLIPPED),
+        Mistake("clipped probabilities, 1e-12", _ClippedProbabilitiesTighter, CLIPPED),
     ],
 )

@@ -98,6 +98,9 @@ def _mistaken(
     kl_batch_mean=True,
     kl_var=lambda sigma: sigma * sigma,
     halves_swapped=False,
+    kl_logvar_sign=1.0,
+    mu_first=True,
+    log_sd=lambda logvar: 0.5 * logvar,
 ):
     """``vae_loss`` with one of the mistakes below (the defaults are the reference)."""
 
@@ -107,8 +110,8 @@ def _mistaken(
         n = 1 if batch_sum else B  # what the batch is divided by
         n_kl = n if kl_batch_mean else 1  # what the KL's gradient is divided by
         h = x @ We + be
-        mu, logvar = h[:, :J], h[:, J:]
-        sigma = np.exp(0.5 * logvar)
+        mu, logvar = (h[:, :J], h[:, J:]) if mu_first else (h[:, J:], h[:, :J])
+        sigma = np.exp(log_sd(logvar))
         z = mu + sigma * eps
         logits = z @ Wd + bd
         kl = 0.5 * np.sum(sigma * sigma + mu * mu - 1.0 - logvar, axis=1)
@@ -119,8 +122,9 @@ def _mistaken(
         dmu, dlogvar = dz, dz * eps * half * sigma_for(sigma) * z_logvar
         if kl_grad:
             dmu = dmu + kl_sign * mu / n_kl * kl_mu
-            dlogvar = dlogvar + kl_sign * kl_half * (kl_var(sigma) - 1.0) / n_kl
-        halves = [dlogvar, dmu] if halves_swapped else [dmu, dlogvar]
+            kl_dlogvar = kl_sign * kl_logvar_sign * kl_half * (kl_var(sigma) - 1.0)
+            dlogvar = dlogvar + kl_dlogvar / n_kl
+        halves = [dlogvar, dmu] if halves_swapped != (not mu_first) else [dmu, dlogvar]
         dh = np.concatenate(halves, axis=1)
         grads = {"We": x.T @ dh, "be": dh.sum(axis=0), "Wd": z.T @ dlogits}
         grads["bd"] = dlogits.sum(axis=0)
@@ -251,6 +255,27 @@ EXERCISE = Exercise(
             "dh has its two halves swapped, dlogvar first: the forward splits h into "
             "mu = h[:, :J] and logvar = h[:, J:], so dh joins dmu and dlogvar in that order, "
             "and dWe and dbe take their columns from it",
+        ),
+        Mistake(
+            "KL gradient sign flipped in dlogvar",
+            _mistaken(kl_logvar_sign=-1.0),
+            "dlogvar gets the KL term's gradient with the wrong sign (dmu's is right): the "
+            "KL holds +sigma^2 = +exp(logvar) and -logvar, and the sign of each survives the "
+            "derivative (exercise 8 derives it; hint 3 of 3 writes it)",
+        ),
+        Mistake(
+            "mu and logvar from the wrong halves of h",
+            _mistaken(mu_first=False),
+            "the loss and every gradient come from mu and logvar taken from the wrong halves "
+            "of h: mu is the first J columns, h[:, :J], and logvar the last J, h[:, J:] "
+            "(the task writes the forward line by line; dh follows the same order)",
+        ),
+        Mistake(
+            "sigma = exp(logvar)",
+            _mistaken(log_sd=lambda logvar: logvar, half=1.0, kl_var=lambda s: 2.0 * s * s),
+            "the loss and every gradient use sigma = exp(logvar), which is the variance: "
+            "logvar is the log of sigma^2, so the standard deviation that multiplies eps is "
+            "sigma = exp(logvar / 2) (the task writes the forward line by line)",
         ),
     ],
 )

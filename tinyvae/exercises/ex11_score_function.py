@@ -111,6 +111,10 @@ def _no_one_over_l(f, baseline=False):
     return f
 
 
+def _baseline_ignored(f, baseline=False):
+    return f / f.shape[0]  # "a baseline leaves the expectation alone, so c is the same"
+
+
 def _sign_flipped(f, baseline=False):
     return -score_coefficients(f, baseline)
 
@@ -194,6 +198,14 @@ EXERCISE = Exercise(
             _sign_flipped,
             "c has the wrong sign: it is the gradient of the bound, not of the loss, whose minus "
             "sign comes later, from upstream (hint 2 of 3 derives it)",
+        ),
+        Mistake(
+            "baseline ignored",
+            _baseline_ignored,
+            "c ignores baseline=True, the same as without it: the baseline leaves the "
+            "estimator's expectation unchanged, not its coefficients; each sample's f_l - b_l "
+            "is what lowers the variance, so subtract b_l, the mean of the other L - 1 samples "
+            "of the same x, before the 1/L (hint 3 of 3 writes it)",
         ),
     ],
 )

@@ -61,6 +61,15 @@ def trial(adam_step, rng):
     out["theta (one step from t = 9, beta2 = 0.9999)"] = np.array(new[0], np.float64)
     out["m (one step from t = 9)"] = np.array(new[1], np.float64)
     out["v (one step from t = 9)"] = np.array(new[2], np.float64)
+
+    # two steps with small betas: with beta * t < 1, a bias correction 1 - beta * t for
+    # 1 - beta^t stays positive and shows (with the usual betas it is negative, a NaN)
+    theta_s, m_s, v_s, t_s = theta0.copy(), np.zeros(shape), np.zeros(shape), 0
+    for g in grads[:2]:
+        step = adam_step(theta_s, g.copy(), m_s, v_s, t_s, lr=0.01, beta1=0.3, beta2=0.2)
+        theta_s, m_s, v_s, t_s = step
+    out["theta after step 2 (beta1 = 0.3, beta2 = 0.2)"] = np.array(theta_s, np.float64)
+
     out["theta, m, v passed in (unchanged)"] = np.stack([theta, m, v])
     return out
 
@@ -194,6 +203,15 @@ def _ascends(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return theta + lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
 
 
+@_quiet
+def _beta_times_t(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = t + 1
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat, v_hat = m / (1 - beta1 * t), v / (1 - beta2 * t)  # beta times t, not beta to the t
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
+
+
 # the betas swapped in the averages, with or without their corrections: one diagnosis
 BETAS_SWAPPED = (
     "m and v are averaged with each other's beta: m with beta2 and v with beta1; the first "
@@ -301,6 +319,14 @@ EXERCISE = Exercise(
             _ascends,
             "you stepped up the gradient: Adam minimizes, "
             "theta_new = theta - lr m_hat / (sqrt(v_hat) + eps)",
+        ),
+        Mistake(
+            "beta times t",
+            _beta_times_t,
+            "theta's bias corrections multiply beta by t where beta is raised to the power t "
+            "(beta**t): 1 - beta t equals 1 - beta^t at t = 1 only, and with beta2 = 0.999 it "
+            "is negative from t = 2 on, a NaN in the square root (hint 2 of 3 writes the "
+            "corrections)",
         ),
     ],
 )

@@ -144,6 +144,22 @@ def _first_moment_only(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1
     return theta - lr_t * m / (np.sqrt(v) + eps), m, v, t
 
 
+@_quiet
+def _eps_hat_inside_sqrt(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    lr_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+    eps_hat = eps * np.sqrt(1 - beta2**t)
+    return theta - lr_t * m / np.sqrt(v + eps_hat), m, v, t
+
+
+@_quiet
+def _eps_hat_with_old_t(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    _, m, v = _moments(g, m, v, t, beta1, beta2)
+    lr_t = lr * np.sqrt(1 - beta2 ** (t + 1)) / (1 - beta1 ** (t + 1))  # this step's t
+    eps_hat = eps * np.sqrt(1 - beta2**t)  # the step before's t
+    return theta - lr_t * m / (np.sqrt(v) + eps_hat), m, v, t + 1
+
+
 EXERCISE = Exercise(
     number=19,
     chapter="ch. 7",
@@ -262,6 +278,21 @@ EXERCISE = Exercise(
             _first_moment_only,
             "only m is corrected: lr / (1 - beta1^t) is AdaMax's step size (whose u needs no "
             "correction); Adam's v needs one too, the factor sqrt(1 - beta2^t), with eps_hat",
+        ),
+        Mistake(
+            "eps_hat inside the sqrt",
+            _eps_hat_inside_sqrt,
+            "the step size is fixed, but eps_hat moved inside the square root: it is added to "
+            "sqrt(v), as eps is to sqrt(v_hat) in Algorithm 1, not to v (exercise 18 names the "
+            "same mistake; it shows where gradients are small; hint 3 of 3 writes the fix)",
+        ),
+        Mistake(
+            "eps_hat with the old t",
+            _eps_hat_with_old_t,
+            "the step size is fixed, but eps_hat uses the old t, one step behind lr_t: t "
+            "counts the steps taken before this one, so increment t first and use the new t in "
+            "both (at the start, the old t = 0 makes eps_hat 0; it shows where gradients are "
+            "small; hint 3 of 3 keeps eps_hat as given)",
         ),
     ],
 )
