@@ -387,9 +387,12 @@ def describe_difference(got, expected, sizes=()):
 
 def _scaled_slices(got, expected):
     """The axis whose slices of ``got`` are each ``expected``'s times a factor of their own
-    (the factors not all equal, else a single factor says it), or None."""
+    (the factors not all equal, else a single factor says it), or None. Only with three
+    slices or more of three entries or more: in smaller arrays such factors fit by chance."""
     for axis in range(got.ndim if got.ndim > 1 else 0):
         other = tuple(i for i in range(got.ndim) if i != axis)
+        if got.shape[axis] < 3 or got.size // got.shape[axis] < 3:
+            continue
         scale = np.sum(got * expected, axis=other, keepdims=True) / np.maximum(
             np.sum(expected * expected, axis=other, keepdims=True), 1e-300
         )
