@@ -88,6 +88,14 @@ class _DxThroughTheInverse(Linear):
         return dy @ np.linalg.pinv(self.params["W"])  # "undo the layer"
 
 
+class _WeightDecayInDW(Linear):
+    def backward(self, dy):
+        x = self.take()
+        self.grads["W"] += x.T @ dy + 1e-4 * self.params["W"]  # "a little L2 regularization"
+        self.grads["b"] += dy.sum(axis=0)
+        return dy @ self.params["W"].T
+
+
 EXERCISE = Exercise(
     number=2,
     chapter="AEVB",
@@ -155,6 +163,14 @@ EXERCISE = Exercise(
             "dx inverts W (pinv) where a transpose belongs: the backward pass does not undo "
             "the forward, it sends dy back along the same weights, each x_ni collecting from "
             "every y_nj it reaches (hint 2 of 3 derives the gradients entry by entry)",
+        ),
+        Mistake(
+            "weight decay added to dW",
+            _WeightDecayInDW,
+            "dW adds a weight-decay term, 1e-4 * W, to the gradient: the layer's backward "
+            "returns the gradient of L alone, through y = x W + b; an L2 penalty belongs to the "
+            "objective or the optimizer, not to the layer (hint 2 of 3 derives dW entry by "
+            "entry)",
         ),
     ],
 )

@@ -89,6 +89,12 @@ class _ChainThroughExpTwice(_Mistake):
         return g * mu, g * 0.5 * (var - 1.0) * var
 
 
+class _SigmaForVar(_Mistake):
+    def gradients(self, dkl, mu, var):
+        g = dkl[..., None]
+        return g * mu, g * 0.5 * (np.sqrt(var) - 1.0)  # sigma where var belongs
+
+
 class _IgnoresDkl(_Mistake):
     def gradients(self, dkl, mu, var):
         return mu, 0.5 * (var - 1.0)
@@ -169,6 +175,13 @@ EXERCISE = Exercise(
             "dlogvar is the gradient with respect to var = exp(logvar), not logvar: the KL "
             "written in var (logvar = log var) and differentiated there still has to be "
             "chained through var = exp(logvar), times d var / d logvar (hint 3 of 3 derives it)",
+        ),
+        Mistake(
+            "sigma taken for var",
+            _SigmaForVar,
+            "dlogvar uses sigma = sqrt(var) where var = exp(logvar) belongs: the KL holds "
+            "exp(logvar), the variance sigma^2, not the standard deviation, and the derivative "
+            "of exp is exp itself (hint 3 of 3 derives it)",
         ),
         Mistake(
             "ignores dkl",

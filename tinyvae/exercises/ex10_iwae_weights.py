@@ -131,6 +131,10 @@ def _log_of_the_weights(log_w):
     return log_w - logsumexp(log_w, axis=0)
 
 
+def _log_weights_normalized(log_w):
+    return log_w / log_w.sum(axis=0, keepdims=True)  # the logs divided by their sum
+
+
 EXERCISE = Exercise(
     number=10,
     chapter="AEVB",
@@ -230,6 +234,13 @@ EXERCISE = Exercise(
             "the weights are log w~_k, the logs of the normalized weights (never positive): "
             "the exp is missing, the weights themselves are positive and each column sums to "
             "1 (hint 2 of 3 derives them)",
+        ),
+        Mistake(
+            "log-weights normalized",
+            (iwae_bound, _log_weights_normalized),
+            "the weights divide the log-weights log w_k by their sum: normalizing the logs is "
+            "not normalizing the w_k, which are their exps (w_k / sum_k' w_k', a softmax over "
+            "the K samples, not log w_k / sum_k' log w_k') (hint 2 of 3 derives them)",
         ),
     ],
 )

@@ -171,6 +171,11 @@ def _forgets_the_expectation(logits, c, dU):
     return p.g * -p.pi * (p.log_pi + p.H), p.g * p.pi
 
 
+def _entropy_not_centred(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return p.g * p.pi * (c - p.mean) - p.g * p.pi * (p.log_pi + 1), p.g * p.pi
+
+
 def _entropy_sign(logits, c, dU):
     p = _parts(logits, c, dU)
     return p.g * p.pi * (c - p.mean + p.log_pi + p.H), p.g * p.pi
@@ -312,6 +317,14 @@ EXERCISE = Exercise(
             _forgets_the_expectation,
             "dlogits has the entropy's gradient but not the expectation's: the weights pi of "
             "sum_k pi_k c_k depend on the logits too (hint 3 of 4 derives it)",
+        ),
+        Mistake(
+            "entropy's part not centred",
+            _entropy_not_centred,
+            "dlogits has the expectation's part right but the entropy's is -pi (log pi + 1): it "
+            "keeps only the diagonal of the softmax's Jacobian, missing its off-diagonal part "
+            "(each a_k moves every pi_j, not only pi_k), the mistake exercise 13 names for the "
+            "entropy alone (hint 3 of 4 derives it)",
         ),
         Mistake(
             "entropy sign",

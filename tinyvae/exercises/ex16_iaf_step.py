@@ -140,6 +140,11 @@ class _LogDetAsSigmoidDerivative(_Mistake):
         return sigma * (1.0 - sigma) * dlog_det[:, None]
 
 
+class _LogDetWithSigma(_Mistake):
+    def ds_log_det(self, dlog_det, sigma):
+        return sigma * dlog_det[:, None]
+
+
 class _MMinusZ(_Mistake):
     def ds_flow(self, dz_new, z, m, sigma):
         return sigma * (1.0 - sigma) * (m - z) * dz_new
@@ -251,6 +256,13 @@ EXERCISE = Exercise(
             _LogDetAsSigmoidDerivative,
             "ds has sigma (1 - sigma) dlog_det as its log-det term, the derivative of sigma, "
             "not of log sigma: the chain rule through the log is missing (hint 3 of 4 derives it)",
+        ),
+        Mistake(
+            "log-det term with sigma",
+            _LogDetWithSigma,
+            "ds has sigma dlog_det as its log-det term: sigma = sigmoid(s) is the derivative "
+            "of log(1 + exp(s)), not of log sigma = log sigmoid(s), whose derivative in s is "
+            "another factor (hint 3 of 4 derives it)",
         ),
         Mistake(
             "(m - z)",

@@ -212,6 +212,11 @@ def _beta_times_t(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
 
 
+@_quiet
+def _clipped_g(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return adam_step(theta, np.clip(g, -1.0, 1.0), m, v, t, lr, beta1, beta2, eps)
+
+
 # the betas swapped in the averages, with or without their corrections: one diagnosis
 BETAS_SWAPPED = (
     "m and v are averaged with each other's beta: m with beta2 and v with beta1; the first "
@@ -319,6 +324,15 @@ EXERCISE = Exercise(
             _ascends,
             "you stepped up the gradient: Adam minimizes, "
             "theta_new = theta - lr m_hat / (sqrt(v_hat) + eps)",
+        ),
+        Mistake(
+            "g clipped",
+            _clipped_g,
+            "theta, m and v come from a g clipped to [-1, 1] before the update: Algorithm 1 "
+            "takes the gradient as it is, and its step is already bounded (about lr at most, "
+            "m_hat / sqrt(v_hat) is scale-free); clipping changes m and v wherever |g| > 1, "
+            "so every later step too "
+            "(hint 3 of 3 writes the step)",
         ),
         Mistake(
             "beta times t",

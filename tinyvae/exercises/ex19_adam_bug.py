@@ -160,6 +160,15 @@ def _eps_hat_with_old_t(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=
     return theta - lr_t * m / (np.sqrt(v) + eps_hat), m, v, t + 1
 
 
+@_quiet
+def _t_incremented_twice(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    t = t + 1  # "t counts the step we are taking": a second increment
+    lr_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+    eps_hat = eps * np.sqrt(1 - beta2**t)
+    return theta - lr_t * m / (np.sqrt(v) + eps_hat), m, v, t
+
+
 EXERCISE = Exercise(
     number=19,
     chapter="ch. 7",
@@ -285,6 +294,13 @@ EXERCISE = Exercise(
             "the step size is fixed, but eps_hat moved inside the square root: it is added to "
             "sqrt(v), as eps is to sqrt(v_hat) in Algorithm 1, not to v (exercise 18 names the "
             "same mistake; it shows where gradients are small; hint 3 of 3 writes the fix)",
+        ),
+        Mistake(
+            "t incremented twice",
+            _t_incremented_twice,
+            "the step size is fixed, but t is incremented twice, so lr_t and eps_hat use t + 2 "
+            "and the t returned runs two steps per step: t counts the steps taken, and this "
+            "step adds one; the line at the top already did it (hint 3 of 3 writes the fix)",
         ),
         Mistake(
             "eps_hat with the old t",
