@@ -362,9 +362,9 @@ def describe_difference(got, expected, sizes=()):
     along = _scaled_slices(got, expected)
     if along is not None:
         return (
-            f"each slice along axis {along} is the right one times a factor of its own: an "
-            "upstream gradient (one value per row) summed, averaged or broadcast along the "
-            "wrong axis?"
+            f"each slice along axis {along} is the right one times a factor of its own: a "
+            "normalization, a sum or an upstream gradient (one value per row) taken over, or "
+            "broadcast along, the wrong axis?"
         )
     along = _constant_axis(got, expected)
     if along is not None:
