@@ -74,6 +74,11 @@ def trial(adam_step, rng):
     return out
 
 
+def _moments(g, m, v, t, beta1, beta2):
+    """The first lines of Algorithm 1, right, for the mistakes that go wrong after them."""
+    return t + 1, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g
+
+
 def _quiet(step):
     """A mistake's step with NumPy's warnings off (a catalogue entry may divide by 0)."""
 
@@ -108,9 +113,7 @@ def _returns_old_t(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
 
 @_quiet
 def _powers_one_ahead(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    t = t + 1
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
     m_hat = m / (1 - beta1 ** (t + 1))  # t already counts this step: one too many
     v_hat = v / (1 - beta2 ** (t + 1))
     return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
@@ -118,9 +121,7 @@ def _powers_one_ahead(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e
 
 @_quiet
 def _returns_corrected_moments(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    t = t + 1
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
     m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
     return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m_hat, v_hat, t
 
@@ -133,9 +134,7 @@ def _m_and_v_returned_swapped(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999
 
 @_quiet
 def _corrections_swapped(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    t = t + 1
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
     m_hat, v_hat = m / (1 - beta2**t), v / (1 - beta1**t)
     return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
 
@@ -187,27 +186,21 @@ def _swapped_weights(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-
 
 @_quiet
 def _eps_inside_sqrt(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    t = t + 1
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
     m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
     return theta - lr * m_hat / np.sqrt(v_hat + eps), m, v, t
 
 
 @_quiet
 def _ascends(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    t = t + 1
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
     m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
     return theta + lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
 
 
 @_quiet
 def _beta_times_t(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    t = t + 1
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
     m_hat, v_hat = m / (1 - beta1 * t), v / (1 - beta2 * t)  # beta times t, not beta to the t
     return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
 
