@@ -200,6 +200,39 @@ def test_a_generic_mistake_in_a_function_is_refused_and_named(exercise, how, wor
     assert_refused_and_named(exercise, implementation, how, words)
 
 
+def with_input(reference, how):
+    """A subclass of ``reference`` whose first gradient is also multiplied by g^2, or has
+    g / 2 added, where g is the first input array of its shape: the mistakes of a wrong
+    quantity (sigma for sigma^2, a term in mu too many)."""
+
+    class Mutant(reference):
+        def forward(self, *inputs):
+            self.given = inputs
+            return super().forward(*inputs)
+
+        def backward(self, *douts):
+            out = list(super().backward(*douts))
+            i = next(i for i, d in enumerate(out) if d is not None)
+            g = next(a for a in self.given if np.shape(a) == np.shape(out[i]))
+            out[i] = out[i] * g**2 if how == "times" else out[i] + 0.5 * g
+            return tuple(out)
+
+    Mutant.__name__ = reference.__name__
+    return Mutant
+
+
+# the backwards whose first gradient has the shape of an input array
+GIVEN = [5, 6, 7, 8, 13, 17]
+
+
+@pytest.mark.parametrize("how, words", [("times", ["times", "^2"]), ("plus", ["differs from"])])
+@pytest.mark.parametrize("number", GIVEN)
+def test_a_factor_or_a_term_in_an_input_is_named(number, how, words):
+    exercise = EXERCISES[number]
+    implementation = mutate(exercise.reference, how, with_input)
+    assert_refused_and_named(exercise, implementation, how, words)
+
+
 def test_a_scalar_gets_no_factor_and_an_all_zero_answer_no_ratio():
     from tinyvae.exercises.exercise import describe_difference
 

@@ -149,6 +149,12 @@ class _EluExpWithoutAlpha(ELU):
         return np.where(positive, dy, dy * np.exp(np.minimum(x, 0)))
 
 
+class _EluAlphaTimesYPlusOne(ELU):
+    def backward(self, dy):
+        positive, y = self.take()
+        return np.where(positive, dy, dy * self.alpha * (y + 1))
+
+
 class _EluYWithoutAlpha(ELU):
     def backward(self, dy):
         positive, y = self.take()
@@ -302,6 +308,13 @@ EXERCISE = Exercise(
             (Tanh, Softplus, _EluYWithoutAlpha),
             "elu dx uses y itself where x <= 0: that is the function alpha (exp(x) - 1), "
             "not its derivative, which differs from it by a constant (hint 3 of 4 derives it)",
+        ),
+        Mistake(
+            "ELU alpha (y + 1)",
+            (Tanh, Softplus, _EluAlphaTimesYPlusOne),
+            "elu dx is alpha (y + 1) where x <= 0: y is already alpha (exp(x) - 1), so "
+            "alpha exp(x) = y + alpha; alpha (y + 1) would hold if y were exp(x) - 1 "
+            "(hint 3 of 4 derives it)",
         ),
         Mistake(
             "ELU exp of the output",

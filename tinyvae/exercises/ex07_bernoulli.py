@@ -99,6 +99,11 @@ class _SoftplusOverflows(_Mistake):
         return np.sum(x * logits - np.log(1.0 + np.exp(logits)), axis=-1)
 
 
+class _SoftplusOfMinusLogits(_Mistake):
+    def log_p(self, x, logits):
+        return np.sum(x * logits - _softplus(-logits), axis=-1)
+
+
 class _MeanOverPixels(_Mistake):
     def log_p(self, x, logits):
         return np.mean(x * logits - _softplus(logits), axis=-1)
@@ -174,6 +179,13 @@ EXERCISE = Exercise(
             _SoftplusOverflows,
             "softplus(l) = log(1 + exp(l)) overflows at l = 800 (exp(800) = inf in float64): "
             "compute it as max(l, 0) + log1p(exp(-|l|))",
+        ),
+        Mistake(
+            "softplus(-l) in log p",
+            _SoftplusOfMinusLogits,
+            "log p has softplus(-l) where softplus(l) belongs: log(1 - sigmoid(l)) = "
+            "-softplus(l), and x log sigmoid(l) + (1 - x) log(1 - sigmoid(l)) = "
+            "x l - softplus(l) (log sigmoid(l) = -softplus(-l) is the other half)",
         ),
         Mistake(
             "mean over pixels",

@@ -95,9 +95,28 @@ class _SigmaForVar(_Mistake):
         return g * mu, g * 0.5 * (np.sqrt(var) - 1.0)  # sigma where var belongs
 
 
+class _VarSquared(_Mistake):
+    def gradients(self, dkl, mu, var):
+        g = dkl[..., None]
+        return g * mu, g * 0.5 * (var * var - 1.0)  # var taken for sigma, and squared
+
+
+class _VarSquaredWithoutTheHalf(_Mistake):
+    def gradients(self, dkl, mu, var):
+        g = dkl[..., None]
+        return g * mu, g * (var * var - 1.0)
+
+
 class _IgnoresDkl(_Mistake):
     def gradients(self, dkl, mu, var):
         return mu, 0.5 * (var - 1.0)
+
+
+VAR_SQUARED = (
+    "dlogvar squares var: the cached var is already the variance sigma^2 = exp(logvar), not "
+    "sigma, and the KL's term is exp(logvar), whose derivative in logvar is exp(logvar) "
+    "(hint 3 of 3 derives it)"
+)
 
 
 EXERCISE = Exercise(
@@ -183,6 +202,8 @@ EXERCISE = Exercise(
             "exp(logvar), the variance sigma^2, not the standard deviation, and the derivative "
             "of exp is exp itself (hint 3 of 3 derives it)",
         ),
+        Mistake("var squared", _VarSquared, VAR_SQUARED),
+        Mistake("var squared, without the 1/2", _VarSquaredWithoutTheHalf, VAR_SQUARED),
         Mistake(
             "ignores dkl",
             _IgnoresDkl,

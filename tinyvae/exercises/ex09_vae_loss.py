@@ -101,6 +101,7 @@ def _mistaken(
     kl_logvar_sign=1.0,
     mu_first=True,
     log_sd=lambda logvar: 0.5 * logvar,
+    kl_mu_from_z=False,
 ):
     """``vae_loss`` with one of the mistakes below (the defaults are the reference)."""
 
@@ -121,7 +122,7 @@ def _mistaken(
         dz = dlogits @ Wd.T if through_z else np.zeros_like(z)
         dmu, dlogvar = dz, dz * eps * half * sigma_for(sigma) * z_logvar
         if kl_grad:
-            dmu = dmu + kl_sign * mu / n_kl * kl_mu
+            dmu = dmu + kl_sign * (z if kl_mu_from_z else mu) / n_kl * kl_mu
             kl_dlogvar = kl_sign * kl_logvar_sign * kl_half * (kl_var(sigma) - 1.0)
             dlogvar = dlogvar + kl_dlogvar / n_kl
         halves = [dlogvar, dmu] if halves_swapped != (not mu_first) else [dmu, dlogvar]
@@ -202,6 +203,13 @@ EXERCISE = Exercise(
             _mistaken(z_logvar=False),
             "dlogvar misses the path through z (dmu has it): z = mu + sigma * eps depends on "
             "logvar through sigma (exercise 5's hint 3 of 3 derives it)",
+        ),
+        Mistake(
+            "z for mu in the KL's dmu",
+            _mistaken(kl_mu_from_z=True),
+            "dmu's KL term uses z where mu belongs: the KL is computed in closed form from mu "
+            "and logvar, not from the sample z, so its gradient in mu is mu / B "
+            "(exercise 8 derives it)",
         ),
         Mistake(
             "missing 1/2 in the KL's dlogvar",

@@ -140,6 +140,11 @@ def _log_pi_plus_one(logits, c, dU):
     return p.g * p.pi * (c - p.log_pi - 1), p.g * p.pi
 
 
+def _entropy_one_not_centred(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return p.g * p.pi * (c - p.log_pi - 1 - (p.mean + p.H)), p.g * p.pi
+
+
 def _expectation_not_centred(logits, c, dU):
     p = _parts(logits, c, dU)
     return p.g * p.pi * (c - p.log_pi - p.H), p.g * p.pi
@@ -317,6 +322,14 @@ EXERCISE = Exercise(
             _forgets_the_expectation,
             "dlogits has the entropy's gradient but not the expectation's: the weights pi of "
             "sum_k pi_k c_k depend on the logits too (hint 3 of 4 derives it)",
+        ),
+        Mistake(
+            "the entropy's -1 centred on a mean without it",
+            _entropy_one_not_centred,
+            "dlogits is pi too small in every entry: it keeps the -1 of the entropy's "
+            "derivative in pi, -(log pi_k + 1), in each class's term but not in the mean that "
+            "term is centred on; centre the whole term and the constant cancels, since the pi_j "
+            "add up to 1 (hint 3 of 4 derives it)",
         ),
         Mistake(
             "entropy's part not centred",

@@ -114,6 +114,11 @@ class _LogDetOverSigma(_Mistake):
         return dlog_det[:, None] / sigma
 
 
+class _LogDetSummedOverTheBatch(_Mistake):
+    def ds_log_det(self, dlog_det, sigma):
+        return (1.0 - sigma) * dlog_det.sum()
+
+
 class _LogDetOfExpScale(_Mistake):
     def ds_log_det(self, dlog_det, sigma):
         return dlog_det[:, None] * np.ones_like(sigma)
@@ -230,6 +235,13 @@ EXERCISE = Exercise(
             _LogDetOverSigma,
             "ds has dlog_det / sigma as its log-det term, the derivative with respect to sigma, "
             "not s: the chain rule through sigma = sigmoid(s) is missing (hint 3 of 4 derives it)",
+        ),
+        Mistake(
+            "dlog_det summed over the batch",
+            _LogDetSummedOverTheBatch,
+            "ds's log-det term uses dlog_det summed over the batch: dlog_det holds one value "
+            "per example, (B,), and each multiplies its own row, dlog_det[:, None] "
+            "(hint 3 of 4 derives the term)",
         ),
         Mistake(
             "log-det of an exp scale",

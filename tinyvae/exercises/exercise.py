@@ -17,8 +17,9 @@ an update rule. It holds
 reference, with the same random inputs, and compares every array (a
 "cmp" of each intermediate gradient). Where one differs it says how: first by
 the catalogue (the learner's array equals what a known mistake produces), then
-by shape (transposed, summed), sign, a constant factor, a reduction or a term
-the same along an axis, zeros or NaN. The
+by shape (transposed, summed), sign, a constant factor, a factor or a term
+that is a function of an array the trial gave the code (an input, the upstream
+gradient), a reduction or a term the same along an axis, zeros or NaN. The
 diagnosis comes from the numbers alone, never from reading the learner's code.
 """
 
@@ -36,6 +37,17 @@ import numpy as np
 
 SKELETONS = Path(__file__).parent / "skeletons"  # the files learners start from
 RTOL, ATOL = 1e-6, 1e-9  # float64 answers computed another way agree far below this
+# the arrays the reference's trial gives the code under test, by name, while ``known`` runs
+# it: a diagnosis may find that an answer is the right one times a function of one of them
+_GIVEN = []
+
+
+def _give(arrays):
+    """Record named arrays handed to the code under test (if a reference run listens)."""
+    if _GIVEN:
+        _GIVEN[-1].update(
+            (name, value) for name, value in arrays.items() if isinstance(value, np.ndarray)
+        )
 
 
 class BrokenContract(Exception):
@@ -104,7 +116,11 @@ class Exercise:
     def known(self, implementation):
         """``run`` for the reference or a catalogued mistake, computed once per process."""
         if id(implementation) not in self.memo:
-            self.memo[id(implementation)] = self.run(implementation)
+            _GIVEN.append({})
+            try:
+                self.memo[id(implementation)] = self.run(implementation)
+            finally:
+                self.memo["given", id(implementation)] = _GIVEN.pop()
         return self.memo[id(implementation)]
 
     def check(self, implementation):
@@ -190,7 +206,7 @@ class Exercise:
         got, expected = np.asarray(got[name]), np.asarray(expected)
         want = self.known(self.reference)
         sizes = {n for value in want.values() for n in np.shape(value)}
-        return describe_difference(got, expected, sizes)
+        return describe_difference(got, expected, sizes, self.memo["given", id(self.reference)])
 
 
 def _guarded(implementation):
@@ -209,6 +225,7 @@ def _guarded(implementation):
 
     @functools.wraps(implementation)
     def call(*args, **kwargs):
+        _give(dict(zip(names, args)) | kwargs)
         given = [(i, a, np.copy(a)) for i, a in enumerate(args) if isinstance(a, np.ndarray)]
         out = implementation(*args, **kwargs)
         if out is None:
@@ -297,12 +314,13 @@ def narrowed(got, expected):
     return floats and got.dtype.itemsize < expected.dtype.itemsize
 
 
-def describe_difference(got, expected, sizes=()):
+def describe_difference(got, expected, sizes=(), given=None):
     """A sentence on how ``got`` differs from ``expected``, from the numbers alone.
 
     ``sizes`` are the sizes of the trial's other axes (the batch, say), which a factor
     is compared with too: a mean over the batch scales dW by 1/B though B is not one
-    of dW's axes.
+    of dW's axes. ``given`` names the arrays the trial gave the code (inputs, the
+    upstream gradient), which a factor or a difference entry by entry is compared with.
     """
     if got.shape != expected.shape:
         if got.size == expected.size and agrees(got.reshape(expected.shape), expected):
@@ -359,6 +377,21 @@ def describe_difference(got, expected, sizes=()):
                     "where a mean belongs?), or an extra factor"
                 )
         return f"it is {ratio:.4g} times the right answer (a missing or extra factor)"
+    found = _given_factor(got, expected, given or {})
+    if found is not None:
+        label, name, c = found
+        times = label if np.isclose(c, 1.0) else f"{c:.4g} {label}"
+        return (
+            f"it is the right answer times {times}, entry by entry: a factor too many or "
+            f"missing, or the wrong function of {name} (sigma where sigma^2 belongs, say)?"
+        )
+    found = _given_factor(got - expected, np.ones_like(expected), given or {})
+    if found is not None:
+        label, name, c = found
+        return (
+            f"it differs from the right answer by {c:.4g} {label}, entry by entry: a term in "
+            f"{name} too many, or left out?"
+        )
     along = _scaled_slices(got, expected)
     if along is not None:
         return (
@@ -383,6 +416,46 @@ def describe_difference(got, expected, sizes=()):
         f"largest difference at index {tuple(int(i) for i in worst)}: "
         f"yours {got[worst]:.6g}, expected {expected[worst]:.6g}"
     )
+
+
+def _functions(name, a):
+    """A few functions of a given array that turn up as factors: a, 1/a, a^2 and, for a
+    log (logvar, say), the exp of +-a and +-a/2 (sigma, the variance and their inverses)."""
+    yield name, a
+    yield f"1/{name}", 1.0 / a
+    yield f"{name}^2", a * a
+    for power, label in ((0.5, "/2"), (1.0, ""), (-0.5, "/2"), (-1.0, "")):
+        sign = "-" if power < 0 else ""
+        yield f"exp({sign}{name}{label})", np.exp(power * a)
+
+
+def _given_factor(got, expected, given):
+    """``(label, name, c)`` where ``got`` = c * ``expected`` * f(a) entry by entry, f(a)
+    one of ``_functions`` of a given array ``a`` that broadcasts onto ``got`` and is not
+    constant (a constant factor is said otherwise); or None."""
+    if got.ndim == 0 or got.size < 3:
+        return None
+    for name, a in given.items():
+        a = np.asarray(a)
+        if a.dtype.kind != "f" or a.ndim > got.ndim or a.size < 3:
+            continue
+        try:
+            a = np.broadcast_to(a, got.shape)
+        except ValueError:
+            continue
+        with np.errstate(all="ignore"):  # 1/a and exp(a) may overflow: those cannot match
+            for label, q in _functions(name, a):
+                e = expected * q
+                c = np.vdot(got, e) / np.vdot(e, e)
+                if (
+                    np.isfinite(e).all()
+                    and np.isfinite(c)
+                    and c != 0
+                    and not agrees(q, np.full_like(q, q.flat[0]))
+                    and agrees(got, c * e)
+                ):
+                    return label, name, c
+    return None
 
 
 def _scaled_slices(got, expected):
@@ -439,6 +512,7 @@ def module_trial(module, inputs, constant=(), rng=None, upstream=None):
     originals = {name: np.copy(value) for name, value in inputs.items()}
     y = module.forward(*inputs.values())
     dy = rng.standard_normal(np.shape(y))
+    _give(inputs | {upstream: dy})
     dy_original = dy.copy()
     grads = module.backward(dy)
     if grads is None and len(inputs) > 1:
