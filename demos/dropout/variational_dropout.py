@@ -19,7 +19,13 @@ The parts:
             --target-epochs or --target-minutes, whichever comes first, with the
             step size constant for the first half of the epochs and then falling
             linearly, to 2 / (target epochs) of it in the last;
-            test error per epoch (paper: about 1 %).
+            test error per epoch (paper: about 1 %);
+  sparse    a rate per weight (type B), learned under each KL approximation, Kingma
+            et al.'s cubic (alpha capped at 1) and Molchanov, Ashukha & Vetrov's
+            (2017) fit (alpha free to grow): the test error, the share of weights
+            with log alpha > 3 (prunable: their noise swamps their mean), and the
+            test error with those weights set to 0. Its step size falls as the
+            target run's does.
 
 Every network has ReLU units and is trained by Adam (lr 1e-3) on batches of 100 of
 the 60,000 training images (grey levels), the objective being
@@ -30,6 +36,8 @@ Writes into the output folder (printed at the start):
   widths.png      test error against width, one line per kind of dropout
   alphas.png      the dropout rates alpha learned per layer
   target.png      the target run's test error per epoch
+  sparse.png      the learned log alpha of every weight under each KL, and the share
+                  above 3 and the test error per epoch
   results.json    every number and the settings
 """
 
@@ -54,7 +62,8 @@ from tinyvae.files import atomic_write, write_json
 from tinyvae.models.dropout_mlp import DROPOUTS
 from tinyvae.objectives.dropout_kl import APPROXIMATIONS as KL_APPROXIMATIONS
 
-PARTS = ("variance", "widths", "speed", "target")
+PARTS = ("variance", "widths", "speed", "target", "sparse")
+PRUNE_LOG_ALPHA = 3.0  # Molchanov et al. 2017: a weight whose log alpha exceeds 3 is dropped
 COLORS = [f"C{i}" for i in range(len(DROPOUTS))]  # one colour per kind of dropout, in every figure
 WIDTH_STYLES = ("-", "--", ":")
 SAMPLINGS = ("local", "separate", "shared", "none")
@@ -128,6 +137,14 @@ def parse_args(argv=None):
         help="stop the target run after the first epoch that ends past this many minutes",
     )  # fmt: skip
     parser.add_argument(
+        "--sparse-hidden", nargs="+", type=cli.integer(1), default=[300, 100],
+        help="hidden layers of the sparse part's network (Molchanov et al.'s LeNet-300-100)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--sparse-epochs", type=cli.integer(1), default=20,
+        help="epochs of each of the sparse part's two runs",
+    )  # fmt: skip
+    parser.add_argument(
         "--kl", choices=KL_APPROXIMATIONS, default="kingma",
         help="the KL approximation of every learned rate: Kingma et al.'s (alpha <= 1) "
         "or Molchanov et al.'s (any alpha)",
@@ -164,6 +181,7 @@ def parse_args(argv=None):
         args.variance_width, args.variance_epochs, args.draws = 64, [1, 2], 10
         args.widths, args.epochs, args.speed_width, args.repeats = [32, 64], 1, 128, 3
         args.target_width, args.target_epochs = 64, 2
+        args.sparse_hidden, args.sparse_epochs = [64, 32], 2
     return args
 
 
@@ -326,8 +344,7 @@ def target_part(args, data, rng, progress):
     errors = []
     with tqdm(total=epochs, desc="target run (epochs)", disable=not progress) as bar:
         for epoch in range(epochs):
-            # constant for the first half, then linearly down to lr * 2 / epochs in the last
-            optimizer.lr = lr * min(1.0, 2 * (epochs - epoch) / epochs)
+            optimizer.lr = step_sizes(lr, epochs)[epoch]
             tv.fit(
                 objective, optimizer, tv.Batches(data.x_train, data.y_train, batch_size=100),
                 epochs=1, rng=rng, progress=False,
@@ -347,6 +364,70 @@ def target_part(args, data, rng, progress):
     if model.learns_rates:
         run["alpha_per_layer"] = learned_alphas(model)
     return run
+
+
+def step_sizes(lr, epochs):
+    """The step size of each epoch: constant for the first half, then linearly down to
+    lr * 2 / epochs in the last."""
+    return [lr * min(1.0, 2 * (epochs - epoch) / epochs) for epoch in range(epochs)]
+
+
+def pruned_error(model, data, threshold=PRUNE_LOG_ALPHA):
+    """The test error of the network with every weight whose log alpha exceeds
+    ``threshold`` set to 0, and the share of weights so set."""
+    kept = [layer.params["theta"].copy() for layer in model.layers]
+    try:
+        dropped = 0
+        for layer in model.layers:
+            prunable = layer.params["log_alpha"] > threshold
+            layer.params["theta"][prunable] = 0.0
+            dropped += int(prunable.sum())
+        error = model.error(data.x_test, data.y_test)
+    finally:
+        for layer, theta in zip(model.layers, kept):
+            layer.params["theta"][...] = theta
+    return error, dropped / sum(layer.params["theta"].size for layer in model.layers)
+
+
+def sparse_part(args, data, progress):
+    """A rate per weight under each KL: test error, prunable share, error after pruning."""
+    runs = {}
+    for kl in KL_APPROXIMATIONS:
+        rng = np.random.default_rng(args.seed)
+        model = tv.DropoutMLP(
+            784, args.sparse_hidden, 10, "variational_B", p=args.p, granularity="weight", rng=rng
+        )
+        objective = tv.VariationalDropout(model, n_train=len(data.x_train), kl_approximation=kl)
+        optimizer = tv.Adam(objective.parameters(), lr=1e-3)
+        started = time.perf_counter()
+        history = {"test_error": [], "prunable": [], "pruned_error": []}
+        desc = f"sparse part, {kl} KL (epochs)"
+        for lr in tqdm(step_sizes(1e-3, args.sparse_epochs), desc=desc, disable=not progress):
+            optimizer.lr = lr
+            tv.fit(
+                objective, optimizer, tv.Batches(data.x_train, data.y_train, batch_size=100),
+                epochs=1, rng=rng, progress=False,
+            )  # fmt: skip
+            history["test_error"].append(model.error(data.x_test, data.y_test))
+            error, share = pruned_error(model, data)
+            history["pruned_error"].append(error)
+            history["prunable"].append(share)
+        log_alpha = np.concatenate([layer.params["log_alpha"].ravel() for layer in model.layers])
+        runs[kl] = {
+            "hidden": list(args.sparse_hidden), "epochs": args.sparse_epochs,
+            "test_error": history["test_error"][-1], "prunable": history["prunable"][-1],
+            "pruned_error": history["pruned_error"][-1],
+            "prunable_per_layer": [
+                float(np.mean(layer.params["log_alpha"] > PRUNE_LOG_ALPHA))
+                for layer in model.layers
+            ],
+            "log_alpha_quantiles": {
+                str(q): float(np.quantile(log_alpha, q)) for q in (0.05, 0.25, 0.5, 0.75, 0.95)
+            },
+            "log_alpha_histogram": np.histogram(log_alpha, bins=60, range=(-6, 12))[0].tolist(),
+            "history": history, "minutes": (time.perf_counter() - started) / 60,
+        }  # fmt: skip
+    return runs
 
 
 def main(argv=None):
@@ -392,6 +473,9 @@ def run(args):
     if "target" in args.parts:
         results["target"] = target_part(args, mnist, rng, progress)
         target_figure(os.path.join(args.out, "target.png"), results["target"])
+    if "sparse" in args.parts:
+        results["sparse"] = sparse_part(args, mnist, progress)
+        sparse_figure(os.path.join(args.out, "sparse.png"), results["sparse"])
     results["seconds"] = time.perf_counter() - started
     table = write_table(os.path.join(args.out, "table.md"), args, results)
     write_json(os.path.join(args.out, "results.json"), results)
@@ -457,6 +541,22 @@ def write_table(path, args, results):
             f"epochs, {t['minutes']:.1f} min (best epoch "
             f"{100 * min(t['test_error_per_epoch']):.2f}%; paper: about 1%)."
         )
+    if "sparse" in results:
+        runs = results["sparse"]
+        net = "-".join(map(str, [784, *args.sparse_hidden, 10]))
+        lines += [
+            f"\nA rate per weight, {net}, variational dropout B, {args.sparse_epochs} epochs "
+            f"each (alpha starts at {args.p / (1 - args.p):.2f}):",
+            "",
+            "| KL | test error (%) | weights with log alpha > 3 (%) | test error, those set to "
+            "0 (%) | minutes |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for kl, r in runs.items():
+            lines.append(
+                f"| {kl} | {100 * r['test_error']:.2f} | {100 * r['prunable']:.1f} | "
+                f"{100 * r['pruned_error']:.2f} | {r['minutes']:.1f} |"
+            )
     lines.append(
         f"\nseed {args.seed}"
         + (f" (widths: seeds {', '.join(map(str, args.seeds))})" if "widths" in results else "")
@@ -541,6 +641,33 @@ def target_figure(path, run):
     ax.set_title(f"784-{run['width']}x3-10, {run['dropout']}, {run['minutes']:.0f} min", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    plots.save_figure(fig, path)
+
+
+def sparse_figure(path, runs):
+    fig = Figure(figsize=(10, 3.5), layout="constrained")
+    hist, share = fig.subplots(1, 2)
+    edges = np.linspace(-6, 12, 61)
+    for i, (kl, run) in enumerate(runs.items()):
+        counts = np.asarray(run["log_alpha_histogram"])
+        hist.stairs(counts / counts.sum(), edges, color=f"C{i}", label=f"{kl} KL", fill=False)
+        epochs = range(1, len(run["history"]["prunable"]) + 1)
+        prunable = [100 * p for p in run["history"]["prunable"]]
+        share.plot(epochs, prunable, color=f"C{i}", marker="o", ms=3, label=f"{kl}: prunable")
+        errors = [100 * e for e in run["history"]["test_error"]]
+        share.plot(epochs, errors, color=f"C{i}", ls="--", label=f"{kl}: test error")
+    hist.axvline(PRUNE_LOG_ALPHA, color="grey", ls=":", lw=1, label="log alpha = 3")
+    hist.set_xlabel("learned log alpha of a weight")
+    hist.set_ylabel("share of the weights")
+    hist.set_title("the rates at the end (one per weight)", fontsize=9)
+    hist.legend(fontsize=8)
+    share.xaxis.set_major_locator(MaxNLocator(integer=True))
+    share.set_xlabel("epoch")
+    share.set_ylabel("%")
+    share.set_title("weights with log alpha > 3 (solid), test error (dashed)", fontsize=9)
+    share.legend(fontsize=7)
+    for ax in (hist, share):
+        ax.grid(alpha=0.3)
     plots.save_figure(fig, path)
 
 
