@@ -81,6 +81,7 @@ from .objectives import (
     add_weight_prior,
     make_objective,
     paper_alpha,
+    paper_labelled_weight,
 )
 from .optim import SGD, AdaGrad, Adam, AdaMax, Optimizer, RMSProp
 from .threads import set_blas_threads

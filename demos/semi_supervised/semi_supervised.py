@@ -96,6 +96,14 @@ def parse_args(argv=None):
         help="alpha = this * N / N_labelled per labelled example (the paper's alpha = 0.1 N)",
     )
     parser.add_argument(
+        "--labelled-weight",
+        type=labelled_weight,
+        default=1.0,
+        metavar="W|paper",
+        help="weight of the labelled rows' mean loss against the unlabelled rows' mean: a "
+        "number, or paper, N_labelled / N_unlabelled, the weight eq. 9's sums give them",
+    )
+    parser.add_argument(
         "--seed", type=cli.integer(0), default=1, help="seed of the labelled subset and all draws"
     )
     parser.add_argument(
@@ -129,6 +137,11 @@ def parse_args(argv=None):
     if args.quick:
         args.m1_epochs = args.m2_epochs = args.m1m2_epochs = args.styles_epochs = 2
     return args
+
+
+def labelled_weight(text):
+    """--labelled-weight: "paper" or a number > 0."""
+    return text if text == "paper" else cli.positive_float(text)
 
 
 def stage_settings(args, key):
@@ -193,6 +206,12 @@ def run(args):
         """The classification weight per labelled example (tv.paper_alpha for 0.1)."""
         return args.alpha_scale * len(x_train) / n
 
+    def weight_for(n):
+        """The labelled rows' weight (tv.paper_labelled_weight for "paper")."""
+        if args.labelled_weight == "paper":
+            return tv.paper_labelled_weight(n, len(x_train) - n)
+        return args.labelled_weight
+
     progress = not args.no_progress
 
     def train(key, objective, labels=None, on_epoch=None):
@@ -237,13 +256,15 @@ def run(args):
             if kind == "m2":
                 model = tv.M2(784, hidden=(500,), z_dim=50, rng=init_rng)
                 objective = tv.SemiSupervised(
-                    model, alpha, labelled_batch_size=args.labelled_batch_size
-                )
+                    model, alpha, labelled_batch_size=args.labelled_batch_size,
+                    labelled_weight=weight_for(n),
+                )  # fmt: skip
             else:
                 model = tv.M2(50, hidden=(500,), z_dim=50, likelihood="gaussian", rng=init_rng)
                 objective = tv.SemiSupervised(
-                    model, alpha, features=m1, labelled_batch_size=args.labelled_batch_size
-                )
+                    model, alpha, features=m1, labelled_batch_size=args.labelled_batch_size,
+                    labelled_weight=weight_for(n),
+                )  # fmt: skip
             print(f"{model}, {objective}")
 
             def test_error(epoch, objective=objective):
@@ -261,7 +282,12 @@ def run(args):
         model = tv.M2(784, hidden=(500,), z_dim=2, rng=init_rng)
         history = train(
             "styles",
-            tv.SemiSupervised(model, alpha_for(n), labelled_batch_size=args.labelled_batch_size),
+            tv.SemiSupervised(
+                model,
+                alpha_for(n),
+                labelled_batch_size=args.labelled_batch_size,
+                labelled_weight=weight_for(n),
+            ),  # fmt: skip
             labels,
         )
         results["runs"]["styles"] = run_record(history)
@@ -386,8 +412,8 @@ def write_table(path, args, runs):
     lines.append(
         f"seed {args.seed}; Adam lr {args.lr}; batches of {args.batch_size} unlabelled + "
         f"{args.labelled_batch_size} labelled images; alpha = {args.alpha_scale} N / N_labelled "
-        "per labelled example; the paper ran 3000 passes"
-        + ("; --quick: 10,000 training images" if args.quick else "")
+        f"per labelled example; labelled rows' weight {args.labelled_weight}; the paper ran "
+        "3000 passes" + ("; --quick: 10,000 training images" if args.quick else "")
     )
     table = "\n".join(lines)
     with atomic_write(path) as f:

@@ -41,7 +41,8 @@ def pi_of(model, x):
 def test_the_whole_objective_passes_a_gradient_check(seed, labels, L, likelihood):
     rng = np.random.default_rng(seed)
     model = small_m2(rng, likelihood)
-    objective = tv.SemiSupervised(model, alpha=rng.uniform(0, 5), n_samples=L)
+    weight = rng.uniform(0.01, 2)  # the labelled rows' mean against the unlabelled rows'
+    objective = tv.SemiSupervised(model, rng.uniform(0, 5), n_samples=L, labelled_weight=weight)
     labels = np.array(labels)
     x = binary(rng, len(labels)) if likelihood == "bernoulli" else rng.normal(size=(len(labels), 6))
     eps = rng.standard_normal((L, len(labels), 2))
@@ -158,26 +159,32 @@ def test_the_label_sum_is_one_stacked_batch_equal_to_separate_calls():
         np.testing.assert_allclose(stacked[k * 3 : (k + 1) * 3], separate, rtol=1e-12)
 
 
-def test_the_loss_weighs_the_three_terms_as_documented():
+@pytest.mark.parametrize("weight", [1.0, 0.02])
+def test_the_loss_weighs_the_three_terms_as_documented(weight):
     rng = np.random.default_rng(5)
     model = small_m2(rng)
     alpha = 2.5
-    objective = tv.SemiSupervised(model, alpha=alpha)
+    objective = tv.SemiSupervised(model, alpha=alpha, labelled_weight=weight)
     x, eps = binary(rng, 5), rng.standard_normal((5, 2))
     labels = np.array([2, -1, 0, -1, -1])
     loss = objective.loss(x, eps=eps, labels=labels)
     objective.clear_cache()
     bounds = objective.bound(x, eps=eps, labels=labels)
     log_q = log_softmax(model.classifier.logits(x[[0, 2]]))[[0, 1], [2, 0]]
-    expected = -bounds[[0, 2]].mean() - alpha * log_q.mean() - bounds[[1, 3, 4]].mean()
+    labelled = -bounds[[0, 2]].mean() - alpha * log_q.mean()
+    expected = weight * labelled - bounds[[1, 3, 4]].mean()
     np.testing.assert_allclose(loss, expected, rtol=1e-12)
     assert set(objective.terms) == {"labelled", "classification", "unlabelled"}
 
 
-def test_paper_alpha():
+def test_paper_alpha_and_labelled_weight():
     assert tv.paper_alpha(50_000, 100) == pytest.approx(50.0)
     with pytest.raises(ValueError, match="n_labelled"):
         tv.paper_alpha(50_000, 0)
+    # eq. 9's sums weigh every example alike: 100 labelled rows against 49,900 unlabelled
+    assert tv.paper_labelled_weight(100, 49_900) == pytest.approx(100 / 49_900)
+    with pytest.raises(ValueError, match="n_unlabelled"):
+        tv.paper_labelled_weight(100, 0)
 
 
 # -- bad input: a clear error, nothing changed ------------------------------------------------
@@ -243,6 +250,8 @@ def test_bad_objective_arguments_are_refused():
     model = small_m2(rng, "gaussian", x_dim=3)
     with pytest.raises(ValueError, match="alpha: expected a finite number >= 0"):
         tv.SemiSupervised(model, alpha=-1.0)
+    with pytest.raises(ValueError, match="labelled_weight: expected a finite number >= 0"):
+        tv.SemiSupervised(model, 1.0, labelled_weight=float("nan"))
     with pytest.raises(ValueError, match="features: expected a trained VAE with z_dim=3"):
         tv.SemiSupervised(model, 1.0, features=tv.VAE(6, hidden=(4,), z_dim=5, rng=rng))
     m1 = tv.VAE(6, hidden=(4,), z_dim=3, rng=rng, dtype=np.float64)

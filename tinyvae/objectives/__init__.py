@@ -11,7 +11,7 @@ from .dropout_kl import DropoutKL
 from .iwae import IWAE
 from .objective import Objective
 from .score_function import ScoreFunction
-from .semi_supervised import SemiSupervised, paper_alpha
+from .semi_supervised import SemiSupervised, paper_alpha, paper_labelled_weight
 from .sgvb import SGVB_A, SGVB_B, SGVB_B_Top, elbo_objective
 from .variational_dropout import VariationalDropout
 from .wake_sleep import WakeSleep
@@ -92,5 +92,6 @@ __all__ = [
     "elbo_objective",
     "make_objective",
     "paper_alpha",
+    "paper_labelled_weight",
     "resolve_estimator",
 ]

@@ -14,12 +14,18 @@ Since q(y|x) appears only in -U, the labelled examples also train the
 classifier directly, with weight alpha (eq. 9). The loss minimized here,
 in nats per example of a batch with labels -1 on its unlabelled rows, is
 
-    loss = mean_labelled [L(x, y) - alpha log q(y|x)] + mean_unlabelled [U(x)]
+    loss = w mean_labelled [L(x, y) - alpha log q(y|x)] + mean_unlabelled [U(x)]
 
 The paper writes the objective as sums over the whole data set with
 alpha = 0.1 N; with batch means instead of sums the same weight per
 labelled example is alpha = 0.1 N / N_labelled (``paper_alpha``), which is
-the convention of the authors' code.
+the convention of the authors' code. In those sums a labelled example
+weighs as much as an unlabelled one, so the loss above estimates eq. 9
+(divided by N_unlabelled) with w = N_labelled / N_unlabelled
+(``paper_labelled_weight``), whatever the share of labelled rows in a
+batch. w = 1 weighs the few labelled rows of a batch as much as all its
+unlabelled ones: with 100 labels among 50,000 images, 500 times the paper's
+weight.
 
 The sum over y needs -L(x, y) for every class: the K copies of the
 unlabelled rows, each with its own one-hot label, go through the encoder
@@ -48,6 +54,13 @@ from ..validation import check_float, check_int, check_labels, check_rng
 from .objective import Objective
 
 
+def paper_labelled_weight(n_labelled, n_unlabelled):
+    """w = N_labelled / N_unlabelled: the labelled rows' mean weighs what eq. 9's sums give it."""
+    n_labelled = check_int(n_labelled, "n_labelled")
+    n_unlabelled = check_int(n_unlabelled, "n_unlabelled")
+    return n_labelled / n_unlabelled
+
+
 def paper_alpha(n_train, n_labelled):
     """The weight of the classification loss per labelled example: 0.1 N / N_labelled."""
     n_train = check_int(n_train, "n_train")
@@ -65,7 +78,9 @@ class SemiSupervised(Objective):
     """M2's objective for batches mixing labelled and unlabelled rows (label -1).
 
     ``alpha`` weighs the classification loss of the labelled rows (see
-    ``paper_alpha``); ``n_samples`` is the number of z samples per row;
+    ``paper_alpha``), ``labelled_weight`` the labelled rows' mean against the
+    unlabelled rows' (see ``paper_labelled_weight``); ``n_samples`` is the number
+    of z samples per row;
     ``features`` a trained VAE whose q(z1|x) turns images into M2's data
     (M1+M2). In ``tinyvae.fit`` every batch of unlabelled rows also holds
     ``labelled_batch_size`` labelled ones (``batches``).
@@ -74,9 +89,18 @@ class SemiSupervised(Objective):
     name = "m2"
     family = "semi-supervised"
 
-    def __init__(self, model, alpha, n_samples=1, features=None, labelled_batch_size=100):
+    def __init__(
+        self,
+        model,
+        alpha,
+        n_samples=1,
+        features=None,
+        labelled_batch_size=100,
+        labelled_weight=1.0,
+    ):
         super().__init__(model, n_samples)
         self.alpha = check_float(alpha, "alpha", 0)
+        self.labelled_weight = check_float(labelled_weight, "labelled_weight", 0)
         self.labelled_batch_size = check_int(labelled_batch_size, "labelled_batch_size")
         if features is not None and getattr(features, "z_dim", None) != model.x_dim:
             raise ValueError(
@@ -91,10 +115,11 @@ class SemiSupervised(Objective):
 
     def __repr__(self):
         m1 = ", features=M1" if self.features is not None else ""
-        return f"SemiSupervised(alpha={self.alpha!r}, n_samples={self.n_samples}{m1})"
+        w = f", labelled_weight={self.labelled_weight!r}" if self.labelled_weight != 1 else ""
+        return f"SemiSupervised(alpha={self.alpha!r}{w}, n_samples={self.n_samples}{m1})"
 
     def settings(self):
-        return {**super().settings(), "alpha": self.alpha}
+        return {**super().settings(), "alpha": self.alpha, "labelled_weight": self.labelled_weight}
 
     # -- checking what comes in ---------------------------------------------------------
     def check_labels(self, labels, batch):
@@ -219,11 +244,8 @@ class SemiSupervised(Objective):
         self.terms = {
             name: float(value.mean()) if value.size else 0.0 for name, value in terms.items()
         }
-        return (
-            self.terms["labelled"]
-            + self.alpha * self.terms["classification"]
-            + self.terms["unlabelled"]
-        )
+        labelled = self.terms["labelled"] + self.alpha * self.terms["classification"]
+        return self.labelled_weight * labelled + self.terms["unlabelled"]
 
     def noise(self, batch, rng, eps):
         eps = self.model.check_noise(batch, rng, eps)
@@ -237,8 +259,8 @@ class SemiSupervised(Objective):
         L = self.take("loss")  # refused if another forward pass ran on the parts
         (B_l, B_u), self.saved = self.saved, None
         dtype = self.model.dtype
-        # loss = mean_l [L - alpha log q(y|x)] + mean_u [U]: each row's share of dloss
-        d_l = -dloss / B_l if B_l else 0.0  # per labelled -L(x, y)
+        # loss = w mean_l [L - alpha log q(y|x)] + mean_u [U]: each row's share of dloss
+        d_l = -dloss * self.labelled_weight / B_l if B_l else 0.0  # per labelled -L(x, y)
         d_u = np.full(B_u, -dloss / B_u if B_u else 0.0, dtype=dtype)  # per -U(x)
 
         # -U = sum_y q(y|x) (-L(x, y)) + H(q(y|x)): the logits get both terms' gradient
