@@ -328,3 +328,21 @@ def test_every_breach_of_the_protocol_is_reported_not_only_the_first():
 
     lines = wrong_lines(EXERCISES[2].check(Rebinds))
     assert [line.split(":")[0] for line in lines] == ["dW", "db"]
+
+
+def test_nan_is_placed_where_an_input_is_large_or_infinite():
+    from tinyvae.exercises.exercise import describe_difference
+
+    x = np.array([[0.5, 800.0, -1.0], [2.0, -3.0, -800.0]])
+    want = np.tanh(x)  # any finite answer
+    overflowed = np.where(np.abs(x) > 100, np.nan, want)
+    said = describe_difference(overflowed, want, given=[("x", x)])
+    assert "where |x| is large" in said and "exp" in said
+    # a reduction over axis 0 of an array with an all -inf column: NaN in that column
+    a = np.array([[0.0, -np.inf, 1.0], [2.0, -np.inf, 3.0]])
+    want = np.array([2.1, -np.inf, 3.1])
+    said = describe_difference(np.array([2.1, np.nan, 3.1]), want, given=[("a", a)])
+    assert "where a is infinite" in said
+    # NaN elsewhere: the general sentence
+    said = describe_difference(np.array([np.nan, -np.inf, 3.1]), want, given=[("a", a)])
+    assert said.startswith("it holds NaN or infinity (")

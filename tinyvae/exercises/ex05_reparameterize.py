@@ -22,7 +22,7 @@ version also sums the gradients of L samples per example).
 
 from ..distributions.reparameterize import Reparameterize
 from ..nn.module import unbroadcast
-from .exercise import Exercise, Mistake, module_trial
+from .exercise import Exercise, Mistake, module_trial, with_samples
 
 
 def trial(reparameterize, rng):
@@ -37,7 +37,10 @@ def trial(reparameterize, rng):
     # L = 2 samples per example, as a VAE draws them (the capstone's model does): eps and
     # z are (L, B, J), mu and logvar (B, J)
     inputs["eps"] = rng.standard_normal((2, *shape))
-    out = module_trial(reparameterize(), inputs, constant=("eps",), rng=rng)
+    out = with_samples(
+        lambda: module_trial(reparameterize(), inputs, constant=("eps",), rng=rng),
+        "eps and dz (L, B, J), mu and logvar (B, J)",
+    )
     named.update({"z, L samples": out["y"], "dmu, L samples": out["dmu"]})
     named["dlogvar, L samples"] = out["dlogvar"]
     return named
@@ -88,6 +91,14 @@ class _DmuTimesEps(_Mistake):
         return dz * eps, 0.5 * dz * eps * sigma
 
 
+class _ProductOfSampleSums(Reparameterize):
+    def backward(self, dz):
+        sigma, eps, mu_shape, logvar_shape = self.take()
+        samples = tuple(range(dz.ndim - len(mu_shape)))  # the leading samples axis, if any
+        dlogvar = 0.5 * sigma * dz.sum(axis=samples) * eps.sum(axis=samples)
+        return dz.sum(axis=samples), dlogvar, None
+
+
 class _IgnoresDz(_Mistake):
     def gradients(self, dz, sigma, eps):
         return dz, 0.5 * eps * sigma
@@ -115,6 +126,13 @@ EXERCISE = Exercise(
         "either case). return dmu, dlogvar, None.",
     ],
     mistakes=[
+        Mistake(
+            "the product of the sums over the samples",
+            _ProductOfSampleSums,
+            "dlogvar with L samples multiplies dz summed over the samples by eps summed over "
+            "the samples; each sample's path has its own dz and eps, so multiply them sample "
+            "by sample and then sum the products (hint 3 of 3)",
+        ),
         Mistake(
             "misses the 1/2",
             _MissesTheHalf,

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..distributions.bernoulli import BernoulliLogDensity
 from ..nn.functional import sigmoid
-from .exercise import BrokenContract, Exercise, Mistake, module_trial
+from .exercise import BrokenContract, Exercise, Mistake, module_trial, with_samples
 
 
 def _forward_shape_checked(density, x, logits, name):
@@ -60,7 +60,10 @@ def trial(density, rng):
     # L = 2 samples of z per example, as a VAE decodes them: logits (L, B, D) against x (B, D)
     logits = rng.normal(scale=3.0, size=(2, B, D))
     _forward_shape_checked(density, x, logits, "log p, L samples")
-    out = module_trial(density(), {"x": x, "logits": logits}, constant=("x",), rng=rng)
+    out = with_samples(
+        lambda: module_trial(density(), {"x": x, "logits": logits}, constant=("x",), rng=rng),
+        "logits (L, B, D), x (B, D)",
+    )
     named.update({"log p, L samples": out["y"], "dlogits, L samples": out["dlogits"]})
     return named
 
@@ -119,6 +122,16 @@ class _SigmoidOfMinusLogits(_Mistake):
         return dlogp[..., None] * (x - sigmoid(-logits))
 
 
+class _ForgetsTheZeroTerm(_Mistake):
+    def gradient(self, dlogp, x, logits):
+        return dlogp[..., None] * x * (1.0 - sigmoid(logits))  # the x = 1 term alone
+
+
+class _SoftplusForSigmoid(_Mistake):
+    def gradient(self, dlogp, x, logits):
+        return dlogp[..., None] * (x - _softplus(logits))
+
+
 class _IgnoresDlogp(_Mistake):
     def gradient(self, dlogp, x, logits):
         return x - sigmoid(logits)
@@ -168,6 +181,19 @@ EXERCISE = Exercise(
         "backward: return None, dlogp[..., None] * (x - tv.sigmoid(logits)).",
     ],
     mistakes=[
+        Mistake(
+            "only the x = 1 term's derivative",
+            _ForgetsTheZeroTerm,
+            "dlogits is x (1 - sigmoid(l)), the derivative of x log sigmoid(l) alone: the "
+            "(1 - x) log(1 - sigmoid(l)) term has a derivative too, -(1 - x) sigmoid(l) "
+            "(hint 2 of 3 derives it)",
+        ),
+        Mistake(
+            "softplus for sigmoid in the gradient",
+            _SoftplusForSigmoid,
+            "dlogits has softplus(l) where its derivative belongs: d softplus(l)/dl = "
+            "sigmoid(l) (hint 2 of 3 derives it)",
+        ),
         Mistake(
             "log of sigmoid",
             _LogOfSigmoid,

@@ -102,6 +102,8 @@ def _mistaken(
     mu_first=True,
     log_sd=lambda logvar: 0.5 * logvar,
     kl_mu_from_z=False,
+    dWd_from_mu=False,
+    z_for_eps=False,
 ):
     """``vae_loss`` with one of the mistakes below (the defaults are the reference)."""
 
@@ -120,14 +122,15 @@ def _mistaken(
         loss = loss_sign * np.sum(kl - log_px) / n
         dlogits = recon_sign * (sigmoid(logits) - x) / n
         dz = dlogits @ Wd.T if through_z else np.zeros_like(z)
-        dmu, dlogvar = dz, dz * eps * half * sigma_for(sigma) * z_logvar
+        noise = z if z_for_eps else eps
+        dmu, dlogvar = dz, dz * noise * half * sigma_for(sigma) * z_logvar
         if kl_grad:
             dmu = dmu + kl_sign * (z if kl_mu_from_z else mu) / n_kl * kl_mu
             kl_dlogvar = kl_sign * kl_logvar_sign * kl_half * (kl_var(sigma) - 1.0)
             dlogvar = dlogvar + kl_dlogvar / n_kl
         halves = [dlogvar, dmu] if halves_swapped != (not mu_first) else [dmu, dlogvar]
         dh = np.concatenate(halves, axis=1)
-        grads = {"We": x.T @ dh, "be": dh.sum(axis=0), "Wd": z.T @ dlogits}
+        grads = {"We": x.T @ dh, "be": dh.sum(axis=0), "Wd": (mu if dWd_from_mu else z).T @ dlogits}
         grads["bd"] = dlogits.sum(axis=0)
         return float(loss), grads
 
@@ -203,6 +206,18 @@ EXERCISE = Exercise(
             _mistaken(z_logvar=False),
             "dlogvar misses the path through z (dmu has it): z = mu + sigma * eps depends on "
             "logvar through sigma (exercise 5's hint 3 of 3 derives it)",
+        ),
+        Mistake(
+            "mu for z in dWd",
+            _mistaken(dWd_from_mu=True),
+            "dWd uses mu where the sample z belongs: the decoder reads z = mu + sigma * eps, "
+            "so its weights' gradient is z.T @ dl (hint 3 of 3)",
+        ),
+        Mistake(
+            "z for eps in dz/dlogvar",
+            _mistaken(z_for_eps=True),
+            "dlogvar through z uses z where the noise eps belongs: dz/dsigma = eps, since "
+            "z = mu + sigma * eps (exercise 5's hint 2 of 3 derives it)",
         ),
         Mistake(
             "z for mu in the KL's dmu",

@@ -145,6 +145,17 @@ def _entropy_one_not_centred(logits, c, dU):
     return p.g * p.pi * (c - p.log_pi - 1 - (p.mean + p.H)), p.g * p.pi
 
 
+def _expectation_jacobian_diagonal(logits, c, dU):
+    p = _parts(logits, c, dU)
+    return p.g * (p.pi * (1 - p.pi) * c - p.pi * (p.log_pi + p.H)), p.g * p.pi
+
+
+def _expectation_over_the_batch(logits, c, dU):
+    p = _parts(logits, c, dU)
+    mean = np.sum(p.pi * c, axis=0, keepdims=True)  # over B, not K
+    return p.g * (p.pi * (c - mean) - p.pi * (p.log_pi + p.H)), p.g * p.pi
+
+
 def _expectation_not_centred(logits, c, dU):
     p = _parts(logits, c, dU)
     return p.g * p.pi * (c - p.log_pi - p.H), p.g * p.pi
@@ -322,6 +333,19 @@ EXERCISE = Exercise(
             _forgets_the_expectation,
             "dlogits has the entropy's gradient but not the expectation's: the weights pi of "
             "sum_k pi_k c_k depend on the logits too (hint 3 of 4 derives it)",
+        ),
+        Mistake(
+            "the expectation's part from the Jacobian's diagonal",
+            _expectation_jacobian_diagonal,
+            "dlogits has the entropy's part right but the expectation's is pi (1 - pi) c: it "
+            "keeps only the diagonal of the softmax's Jacobian; each a_k moves every pi_j, so "
+            "it is pi_k (c_k - sum_j pi_j c_j) (hint 3 of 4 derives it)",
+        ),
+        Mistake(
+            "the expectation's mean over the batch",
+            _expectation_over_the_batch,
+            "dlogits centres c on a mean over the batch (axis 0): sum_j pi_j c_j is a sum "
+            "over the classes of one example, axis=-1, one value per row (hint 3 of 4)",
         ),
         Mistake(
             "the entropy's -1 centred on a mean without it",

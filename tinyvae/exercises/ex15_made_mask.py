@@ -64,12 +64,28 @@ def autoregressive(masks, input_degrees):
         raise BrokenContract(
             f"masks: their shapes {shapes} do not chain from the {D} inputs to heads * D "
             "outputs, (D, h1), (h1, h2), ..., (h_last, heads * D)"
-            + ("; transposed, they would: a mask is (in, out)" if transposed else "")
+            + ("; transposed, they would: a mask is (in, out)" if transposed else _break(masks))
         )
     paths = connectivity(masks).astype(np.float64)
     output_degrees = np.tile(input_degrees, paths.shape[1] // D)
     violations = paths * (input_degrees[:, None] >= output_degrees[None, :])
     return paths, violations
+
+
+def _break(masks):
+    """Where shapes that are not transposed stop chaining: the first mask that does not
+    read what the layer before it has."""
+    if any(mask.ndim != 2 for mask in masks):
+        return ""
+    for i in range(1, len(masks)):
+        if masks[i].shape[0] != masks[i - 1].shape[1]:
+            last = " (the output mask reads the last hidden layer)" if i == len(masks) - 1 else ""
+            return (
+                f"; mask {i + 1} reads {masks[i].shape[0]} units where the layer before it has "
+                f"{masks[i - 1].shape[1]}: each mask goes from one layer's degrees to the "
+                f"next layer's{last}"
+            )
+    return ""
 
 
 # what a wrong number of masks is told (a mask dropped, or one too many)

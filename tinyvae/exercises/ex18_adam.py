@@ -210,6 +210,28 @@ def _clipped_g(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return adam_step(theta, np.clip(g, -1.0, 1.0), m, v, t, lr, beta1, beta2, eps)
 
 
+@_quiet
+def _one_minus_beta_to_the_t(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    m_hat, v_hat = m / (1 - beta1) ** t, v / (1 - beta2) ** t  # (1 - beta)^t, not 1 - beta^t
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
+
+
+@_quiet
+def _no_square_root(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return theta - lr * m_hat / (v_hat + eps), m, v, t
+
+
+@_quiet
+def _v_from_new_m(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * m * m  # the new m squared, not g squared
+    m_hat, v_hat = m / (1 - beta1 ** (t + 1)), v / (1 - beta2 ** (t + 1))
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t + 1
+
+
 # the betas swapped in the averages, with or without their corrections: one diagnosis
 BETAS_SWAPPED = (
     "m and v are averaged with each other's beta: m with beta2 and v with beta1; the first "
@@ -237,6 +259,25 @@ EXERCISE = Exercise(
         "return theta, m, v, t (new arrays: no -= or *= on the inputs).",
     ],
     mistakes=[
+        Mistake(
+            "(1 - beta)^t for 1 - beta^t",
+            _one_minus_beta_to_the_t,
+            "the bias corrections divide by (1 - beta)^t, a power of 1 - beta: Algorithm 1 "
+            "divides by 1 - beta^t, one minus the t-th power of beta (the weight the zero "
+            "start still holds after t steps); at t = 1 the two agree",
+        ),
+        Mistake(
+            "no square root of v_hat",
+            _no_square_root,
+            "the step divides by v_hat + eps, without the square root: v_hat estimates the "
+            "squared gradient, and the step divides by its square root, a gradient's scale",
+        ),
+        Mistake(
+            "v from the new m",
+            _v_from_new_m,
+            "v averages the new m squared where the gradient squared belongs: v is the "
+            "moving average of g * g, the raw second moment of the gradient itself",
+        ),
         Mistake(
             "no bias correction",
             _no_bias_correction,

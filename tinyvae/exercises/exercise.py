@@ -26,6 +26,7 @@ diagnosis comes from the numbers alone, never from reading the learner's code.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import inspect
 import traceback
@@ -37,15 +38,16 @@ import numpy as np
 
 SKELETONS = Path(__file__).parent / "skeletons"  # the files learners start from
 RTOL, ATOL = 1e-6, 1e-9  # float64 answers computed another way agree far below this
-# the arrays the reference's trial gives the code under test, by name, while ``known`` runs
-# it: a diagnosis may find that an answer is the right one times a function of one of them
+# the arrays the reference's trial gives the code under test, as (name, array) pairs, while
+# ``known`` runs it: a diagnosis may find that an answer is the right one times a function
+# of one of them (a trial may give several arrays of one name, in several calls)
 _GIVEN = []
 
 
 def _give(arrays):
     """Record named arrays handed to the code under test (if a reference run listens)."""
     if _GIVEN:
-        _GIVEN[-1].update(
+        _GIVEN[-1].extend(
             (name, value) for name, value in arrays.items() if isinstance(value, np.ndarray)
         )
 
@@ -116,7 +118,7 @@ class Exercise:
     def known(self, implementation):
         """``run`` for the reference or a catalogued mistake, computed once per process."""
         if id(implementation) not in self.memo:
-            _GIVEN.append({})
+            _GIVEN.append([])
             try:
                 self.memo[id(implementation)] = self.run(implementation)
             finally:
@@ -319,8 +321,9 @@ def describe_difference(got, expected, sizes=(), given=None):
 
     ``sizes`` are the sizes of the trial's other axes (the batch, say), which a factor
     is compared with too: a mean over the batch scales dW by 1/B though B is not one
-    of dW's axes. ``given`` names the arrays the trial gave the code (inputs, the
-    upstream gradient), which a factor or a difference entry by entry is compared with.
+    of dW's axes. ``given`` holds (name, array) pairs, the arrays the trial gave the code
+    (inputs, the upstream gradient), which a factor, a difference or the entries that
+    are NaN are compared with.
     """
     if got.shape != expected.shape:
         if got.size == expected.size and agrees(got.reshape(expected.shape), expected):
@@ -353,7 +356,7 @@ def describe_difference(got, expected, sizes=(), given=None):
     if same.any():
         got, expected = np.where(same, 0.0, got), np.where(same, 0.0, expected)
     if not np.isfinite(got).all():
-        return "it holds NaN or infinity (an overflow? a log of 0?)"
+        return _where_not_finite(got, given or ())
     if got.size == 1:  # a scalar: a factor or a sign would say nothing
         return f"yours is {got.item():.6g}, expected {expected.item():.6g}"
     if agrees(got, np.zeros_like(got)):
@@ -377,7 +380,7 @@ def describe_difference(got, expected, sizes=(), given=None):
                     "where a mean belongs?), or an extra factor"
                 )
         return f"it is {ratio:.4g} times the right answer (a missing or extra factor)"
-    found = _given_factor(got, expected, given or {})
+    found = _given_factor(got, expected, given or ())
     if found is not None:
         label, name, c = found
         times = label if np.isclose(c, 1.0) else f"{c:.4g} {label}"
@@ -385,7 +388,7 @@ def describe_difference(got, expected, sizes=(), given=None):
             f"it is the right answer times {times}, entry by entry: a factor too many or "
             f"missing, or the wrong function of {name} (sigma where sigma^2 belongs, say)?"
         )
-    found = _given_factor(got - expected, np.ones_like(expected), given or {})
+    found = _given_factor(got - expected, np.ones_like(expected), given or ())
     if found is not None:
         label, name, c = found
         return (
@@ -418,6 +421,42 @@ def describe_difference(got, expected, sizes=(), given=None):
     )
 
 
+def _where_not_finite(got, given):
+    """Why ``got`` holds NaN or infinity, from where it does: where a given array is
+    infinite, or large, or elsewhere."""
+    bad = ~np.isfinite(got)
+    for name, a in given:
+        a = np.asarray(a)
+        if a.dtype.kind != "f":
+            continue
+        for label, extreme in (("infinite", ~np.isfinite(a)), ("large", np.abs(a) > 30)):
+            for mask in _aligned(extreme, got.shape):
+                if mask.any() and np.array_equal(bad & mask, bad):
+                    if label == "infinite":
+                        return (
+                            f"it holds NaN or infinity exactly where {name} is infinite: "
+                            "inf - inf, -inf - (-inf) and 0 * inf are NaN; treat those "
+                            "entries apart (the task says what they give)"
+                        )
+                    return (
+                        f"it holds NaN or infinity exactly where |{name}| is large (up to "
+                        f"{np.abs(a[np.isfinite(a)]).max():.4g}): an exp that overflows "
+                        "(exp(800) = inf, and inf / inf = NaN)? Take exp only of numbers "
+                        "<= 0, as the stable forms do"
+                    )
+    return "it holds NaN or infinity (an overflow? a log of 0?)"
+
+
+def _aligned(mask, shape):
+    """``mask`` as masks of ``shape``: itself, broadcast, or reduced by any() over one
+    axis (a sum or max over that axis turns one bad entry into a bad result)."""
+    with contextlib.suppress(ValueError):  # a mask that does not broadcast is skipped
+        yield np.broadcast_to(mask, shape)
+    for axis in range(mask.ndim):
+        if mask.shape[:axis] + mask.shape[axis + 1 :] == tuple(shape):
+            yield mask.any(axis=axis)
+
+
 def _functions(name, a):
     """A few functions of a given array that turn up as factors: a, 1/a, a^2 and, for a
     log (logvar, say), the exp of +-a and +-a/2 (sigma, the variance and their inverses)."""
@@ -435,7 +474,7 @@ def _given_factor(got, expected, given):
     constant (a constant factor is said otherwise); or None."""
     if got.ndim == 0 or got.size < 3:
         return None
-    for name, a in given.items():
+    for name, a in given:
         a = np.asarray(a)
         if a.dtype.kind != "f" or a.ndim > got.ndim or a.size < 3:
             continue
@@ -488,6 +527,19 @@ def _constant_axis(values, expected):
 
 
 # -- helpers that most trials use -------------------------------------------------------
+def with_samples(run, shapes):
+    """``run()``, the part of a trial with a leading samples axis (``shapes`` says which),
+    after the one-sample part passed: an error there is a shape the code assumed."""
+    try:
+        return run()
+    except (ValueError, IndexError) as error:
+        raise BrokenContract(
+            f"with L samples ({shapes}) your code raised {type(error).__name__}: {error}"
+            f"{_where(error)}; it ran on one sample, so it assumes 2-D arrays somewhere: "
+            "index from the end ([..., None], axis=-1), not [:, None] or axis=1"
+        ) from error
+
+
 def module_trial(module, inputs, constant=(), rng=None, upstream=None):
     """Run a module once: its output, the gradient of each input, the added parameter grads.
 
