@@ -213,7 +213,9 @@ def with_input(reference, how):
         def backward(self, *douts):
             out = list(super().backward(*douts))
             i = next(i for i, d in enumerate(out) if d is not None)
-            g = next(a for a in self.given if np.shape(a) == np.shape(out[i]))
+            g = next(  # an input of that shape with moderate entries: g^2 must not overflow
+                a for a in self.given if np.shape(a) == np.shape(out[i]) and np.abs(a).max() < 1e3
+            )
             out[i] = out[i] * g**2 if how == "times" else out[i] + 0.5 * g
             return tuple(out)
 

@@ -37,103 +37,116 @@ def trial(density, rng):
         "mu": rng.normal(size=shape),
         "logvar": rng.normal(scale=0.7, size=shape),
     }
+    # one very wide entry, sigma = exp(400): x - mu = 1.3 sigma is a float64, but its square
+    # and sigma^2 overflow, so (x - mu)^2 / sigma^2 is inf / inf; r = 1.3 is what the task keeps
+    inputs["logvar"][1, 2] = 800.0
+    inputs["x"][1, 2] = inputs["mu"][1, 2] + 1.3 * np.exp(400.0)
     return module_trial(density(), inputs, rng=rng)
 
 
 class _Mistake(GaussianLogDensity):
-    """A wrong backward: ``gradients(g, diff, inv_var)`` gives (dx, dmu, dlogvar)."""
+    """A wrong backward: ``gradients(g, r, inv_sigma)`` gives (dx, dmu, dlogvar). Written,
+    like the reference, from r and 1 / sigma: (x - mu)^2 / sigma^2 would overflow at the
+    trial's wide entry, and every mistake would look like an overflow there."""
 
     def backward(self, dlogp):
         r, inv_sigma, *_ = self.take()  # r = (x - mu) / sigma, inv_sigma = 1 / sigma
-        return self.gradients(dlogp, r / inv_sigma, inv_sigma * inv_sigma)
+        return self.gradients(dlogp, r, inv_sigma)
 
 
 class _MissesTheHalf(_Mistake):
-    def gradients(self, dlogp, diff, inv_var):
+    def gradients(self, dlogp, r, inv_sigma):
         g = dlogp[..., None]
-        dmu = g * diff * inv_var
-        return -dmu, dmu, g * (diff * diff * inv_var - 1.0)
+        dmu = g * r * inv_sigma
+        return -dmu, dmu, g * (r * r - 1.0)
 
 
 class _DmuSignFlipped(_Mistake):
-    def gradients(self, dlogp, diff, inv_var):
+    def gradients(self, dlogp, r, inv_sigma):
         g = dlogp[..., None]
-        dx = -g * diff * inv_var
-        return dx, dx, g * 0.5 * (diff * diff * inv_var - 1.0)
+        dx = -g * r * inv_sigma
+        return dx, dx, g * 0.5 * (r * r - 1.0)
 
 
 class _ForgetsTheMinusOne(_Mistake):
-    def gradients(self, dlogp, diff, inv_var):
+    def gradients(self, dlogp, r, inv_sigma):
         g = dlogp[..., None]
-        dmu = g * diff * inv_var
-        return -dmu, dmu, g * 0.5 * diff * diff * inv_var
+        dmu = g * r * inv_sigma
+        return -dmu, dmu, g * 0.5 * r * r
 
 
 class _SigmaForVariance(_Mistake):
-    def gradients(self, dlogp, diff, inv_var):
+    def gradients(self, dlogp, r, inv_sigma):
         g = dlogp[..., None]
-        inv_sigma = np.sqrt(inv_var)  # exp(-logvar / 2): 1 / sigma, not 1 / sigma^2
-        dmu = g * diff * inv_sigma
-        return -dmu, dmu, g * 0.5 * (diff * diff * inv_sigma - 1.0)
+        dmu = g * r  # (x - mu) / sigma: divided by sigma where sigma^2 belongs
+        return -dmu, dmu, g * 0.5 * (r * r / inv_sigma - 1.0)
 
 
 class _SigmaForInverseSigma(_Mistake):
-    def gradients(self, dlogp, diff, inv_var):
+    def gradients(self, dlogp, r, inv_sigma):
         g = dlogp[..., None]
-        dmu = g * diff  # r * sigma = x - mu: multiplied by sigma where 1 / sigma belongs
-        return -dmu, dmu, g * 0.5 * (diff * diff * inv_var - 1.0)
+        dmu = g * r / inv_sigma  # r * sigma = x - mu: multiplied by sigma where 1 / sigma belongs
+        return -dmu, dmu, g * 0.5 * (r * r - 1.0)
 
 
 class _ExpDerivativeSignLost(_Mistake):
-    def gradients(self, dlogp, diff, inv_var):
+    def gradients(self, dlogp, r, inv_sigma):
         g = dlogp[..., None]
-        dmu = g * diff * inv_var
-        return -dmu, dmu, g * 0.5 * (-diff * diff * inv_var - 1.0)
+        dmu = g * r * inv_sigma
+        return -dmu, dmu, g * 0.5 * (-r * r - 1.0)
 
 
 class _SigmaCubed(_Mistake):
-    def gradients(self, dlogp, diff, inv_var):
+    def gradients(self, dlogp, r, inv_sigma):
         g = dlogp[..., None]
-        dmu = g * diff * inv_var * np.sqrt(inv_var)  # r inv_sigma^2: one 1/sigma too many
-        return -dmu, dmu, g * 0.5 * (diff * diff * inv_var - 1.0)
+        dmu = g * r * inv_sigma * inv_sigma  # r inv_sigma^2: one 1/sigma too many
+        return -dmu, dmu, g * 0.5 * (r * r - 1.0)
 
 
 class _GradientWithRespectToSigma(_Mistake):
-    def gradients(self, dlogp, diff, inv_var):
+    def gradients(self, dlogp, r, inv_sigma):
         g = dlogp[..., None]
-        inv_sigma = np.sqrt(inv_var)
-        dmu = g * diff * inv_var
+        dmu = g * r * inv_sigma
         # logvar's term written as 2 log sigma and differentiated in sigma: d/dsigma, not d/dlogvar
-        return -dmu, dmu, g * (diff * diff * inv_var - 1.0) * inv_sigma
+        return -dmu, dmu, g * (r * r - 1.0) * inv_sigma
 
 
 class _GradientWithRespectToVariance(_Mistake):
-    def gradients(self, dlogp, diff, inv_var):
+    def gradients(self, dlogp, r, inv_sigma):
         g = dlogp[..., None]
-        dmu = g * diff * inv_var
+        dmu = g * r * inv_sigma
         # the density written in var = sigma^2 and differentiated in var, not in logvar
-        return -dmu, dmu, g * 0.5 * (diff * diff * inv_var - 1.0) * inv_var
+        return -dmu, dmu, g * 0.5 * (r * r - 1.0) * inv_sigma * inv_sigma
 
 
 class _DlogpAlongTheWrongAxis(_Mistake):
-    def gradients(self, dlogp, diff, inv_var):
+    def gradients(self, dlogp, r, inv_sigma):
         g = dlogp  # (B,) against (B, D): numpy lines it up with the last axis, D
-        dmu = g * diff * inv_var
-        return -dmu, dmu, g * 0.5 * (diff * diff * inv_var - 1.0)
+        dmu = g * r * inv_sigma
+        return -dmu, dmu, g * 0.5 * (r * r - 1.0)
 
 
 class _IgnoresDlogp(_Mistake):
-    def gradients(self, dlogp, diff, inv_var):
-        dmu = diff * inv_var
-        return -dmu, dmu, 0.5 * (diff * diff * inv_var - 1.0)
+    def gradients(self, dlogp, r, inv_sigma):
+        dmu = r * inv_sigma
+        return -dmu, dmu, 0.5 * (r * r - 1.0)
 
 
 class _RestandardizedR(_Mistake):
-    def gradients(self, dlogp, diff, inv_var):
+    def gradients(self, dlogp, r, inv_sigma):
         g = dlogp[..., None]
-        dmu = g * diff * inv_var
-        r2 = diff * diff * inv_var  # r^2, already standardized
-        return -dmu, dmu, g * 0.5 * (r2 * inv_var - 1.0)  # and divided by sigma^2 again
+        dmu = g * r * inv_sigma
+        # r^2, already standardized, divided by sigma^2 again
+        return -dmu, dmu, g * 0.5 * (r * r * inv_sigma * inv_sigma - 1.0)
+
+
+class _ResidualRebuilt(_Mistake):
+    def gradients(self, dlogp, r, inv_sigma):
+        g = dlogp[..., None]
+        with np.errstate(all="ignore"):
+            diff, var = r / inv_sigma, 1.0 / inv_sigma**2  # x - mu and sigma^2: both overflow
+            dmu = g * diff / var
+            return -dmu, dmu, g * 0.5 * (diff * diff / var - 1.0)
 
 
 EXERCISE = Exercise(
@@ -158,6 +171,13 @@ EXERCISE = Exercise(
         "dlogvar = g * 0.5 * (r * r - 1); return dx, dmu, dlogvar.",
     ],
     mistakes=[
+        Mistake(
+            "x - mu and sigma^2 rebuilt from r",
+            _ResidualRebuilt,
+            "it overflows where sigma is huge (logvar = 800): x - mu and sigma^2 rebuilt from "
+            "r and 1 / sigma square to inf / inf; write the gradients from r and 1 / sigma "
+            "themselves, as the task says, never forming (x - mu)^2 or sigma^2",
+        ),
         Mistake(
             "dlogvar misses the 1/2",
             _MissesTheHalf,
