@@ -645,28 +645,32 @@ def target_figure(path, run):
 
 
 def sparse_figure(path, runs):
-    fig = Figure(figsize=(10, 3.5), layout="constrained")
-    hist, share = fig.subplots(1, 2)
+    fig = Figure(figsize=(12, 3.5), layout="constrained")
+    hist, share, error = fig.subplots(1, 3)
     edges = np.linspace(-6, 12, 61)
     for i, (kl, run) in enumerate(runs.items()):
         counts = np.asarray(run["log_alpha_histogram"])
-        hist.stairs(counts / counts.sum(), edges, color=f"C{i}", label=f"{kl} KL", fill=False)
-        epochs = range(1, len(run["history"]["prunable"]) + 1)
-        prunable = [100 * p for p in run["history"]["prunable"]]
-        share.plot(epochs, prunable, color=f"C{i}", marker="o", ms=3, label=f"{kl}: prunable")
-        errors = [100 * e for e in run["history"]["test_error"]]
-        share.plot(epochs, errors, color=f"C{i}", ls="--", label=f"{kl}: test error")
-    hist.axvline(PRUNE_LOG_ALPHA, color="grey", ls=":", lw=1, label="log alpha = 3")
+        hist.stairs(counts / counts.sum(), edges, color=f"C{i}", label=f"{kl} KL")
+        history = run["history"]
+        epochs = range(1, len(history["prunable"]) + 1)
+        share.plot(epochs, [100 * p for p in history["prunable"]], color=f"C{i}", marker="o", ms=3)
+        error.plot(epochs, [100 * e for e in history["test_error"]], color=f"C{i}", label=kl)
+        pruned = [100 * e for e in history["pruned_error"]]
+        error.plot(epochs, pruned, color=f"C{i}", ls=":", label=f"{kl}, pruned")
+    hist.axvline(PRUNE_LOG_ALPHA, color="grey", ls="--", lw=1, label="log alpha = 3")
     hist.set_xlabel("learned log alpha of a weight")
     hist.set_ylabel("share of the weights")
     hist.set_title("the rates at the end (one per weight)", fontsize=9)
     hist.legend(fontsize=8)
-    share.xaxis.set_major_locator(MaxNLocator(integer=True))
-    share.set_xlabel("epoch")
-    share.set_ylabel("%")
-    share.set_title("weights with log alpha > 3 (solid), test error (dashed)", fontsize=9)
-    share.legend(fontsize=7)
-    for ax in (hist, share):
+    share.set_ylabel("weights with log alpha > 3 (%)")
+    share.set_title("prunable weights", fontsize=9)
+    error.set_ylabel("MNIST test error (%)")
+    error.set_title("test error, and with the prunable weights set to 0", fontsize=9)
+    error.legend(fontsize=7)
+    for ax in (share, error):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+    for ax in (hist, share, error):
         ax.grid(alpha=0.3)
     plots.save_figure(fig, path)
 
