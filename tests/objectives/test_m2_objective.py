@@ -277,3 +277,10 @@ def test_the_model_helpers_have_the_documented_shapes(tmp_path):
     copy = tv.M2(6, n_classes=4, hidden=(5,), z_dim=2, rng=np.random.default_rng(99))
     tv.load_checkpoint(path, copy)
     np.testing.assert_array_equal(copy.predict(x), model.predict(x))
+
+
+def test_the_labelled_weight_is_a_setting_only_when_it_is_not_the_default():
+    # a checkpoint of 0.2, written before labelled_weight existed, resumes with the default
+    model = small_m2(np.random.default_rng(3))
+    assert "labelled_weight" not in tv.SemiSupervised(model, 1.0).settings()
+    assert tv.SemiSupervised(model, 1.0, labelled_weight=0.5).settings()["labelled_weight"] == 0.5

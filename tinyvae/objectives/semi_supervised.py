@@ -119,7 +119,10 @@ class SemiSupervised(Objective):
         return f"SemiSupervised(alpha={self.alpha!r}{w}, n_samples={self.n_samples}{m1})"
 
     def settings(self):
-        return {**super().settings(), "alpha": self.alpha, "labelled_weight": self.labelled_weight}
+        settings = {**super().settings(), "alpha": self.alpha}
+        if self.labelled_weight != 1.0:  # so a checkpoint of the default resumes as before
+            settings["labelled_weight"] = self.labelled_weight
+        return settings
 
     # -- checking what comes in ---------------------------------------------------------
     def check_labels(self, labels, batch):
