@@ -125,6 +125,12 @@ class _SoftplusSigmoidOfMinusX(_SoftplusCachingInput):
         return dy * sigmoid(-x)
 
 
+class _SoftplusSigmoidOfAbs(_SoftplusCachingInput):
+    def backward(self, dy):
+        x = self.take()
+        return dy / (1 + np.exp(-np.abs(x)))  # sigmoid(|x|): right only where x >= 0
+
+
 class _SoftplusIgnoresDy(_SoftplusCachingInput):
     def backward(self, dy):
         x = self.take()
@@ -183,6 +189,12 @@ class _EluNoMask(ELU):
     def backward(self, dy):
         _, y = self.take()
         return dy * (y + self.alpha)
+
+
+class _EluSlopeForDyWherePositive(ELU):
+    def backward(self, dy):
+        positive, y = self.take()
+        return np.where(positive, 1.0, dy * (y + self.alpha))  # the slope 1, without dy
 
 
 class _EluIgnoresDy(ELU):
@@ -285,6 +297,13 @@ EXERCISE = Exercise(
             "near 0 (hint 3 of 4 derives it)",
         ),
         Mistake(
+            "softplus sigmoid of |x|",
+            (Tanh, _SoftplusSigmoidOfAbs, ELU),
+            "softplus dx is sigmoid(|x|), right only where x >= 0: the stable sigmoid takes "
+            "exp(-|x|) for safety but still depends on the sign of x, e / (1 + e) where x < 0 "
+            "(hint 3 of 4 derives it)",
+        ),
+        Mistake(
             "softplus ignores dy",
             (Tanh, _SoftplusIgnoresDy, ELU),
             "softplus dx ignores dy: multiply the local derivative by the upstream gradient dy "
@@ -342,6 +361,12 @@ EXERCISE = Exercise(
             "elu dx applies the x <= 0 side's derivative everywhere: "
             "where x > 0 (the cached mask) y = x, whose derivative differs "
             "(hint 3 of 4 derives both sides)",
+        ),
+        Mistake(
+            "ELU slope without dy where x > 0",
+            (Tanh, Softplus, _EluSlopeForDyWherePositive),
+            "elu dx is 1 where x > 0, the slope alone: that side too is dy times its local "
+            "derivative (the chain rule), so it is dy itself",
         ),
         Mistake(
             "ELU ignores dy",

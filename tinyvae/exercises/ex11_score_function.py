@@ -111,6 +111,14 @@ def _no_one_over_l(f, baseline=False):
     return f
 
 
+def _baseline_not_over_l(f, baseline=False):
+    L = f.shape[0]
+    c = f / L
+    if baseline:
+        c = c - (f.sum(axis=0) - f) / (L - 1)  # the baseline subtracted after the 1/L
+    return c
+
+
 def _baseline_ignored(f, baseline=False):
     return f / f.shape[0]  # "a baseline leaves the expectation alone, so c is the same"
 
@@ -186,6 +194,12 @@ EXERCISE = Exercise(
             _direct_term,
             "c has an extra -1/L for f's own dependence on phi (the -log q term): its expectation "
             "-E_q[grad log q] is 0, so the estimator leaves it out (hint 2 of 3 derives c)",
+        ),
+        Mistake(
+            "the baseline not divided by L",
+            _baseline_not_over_l,
+            "c with the baseline subtracts b_l after dividing f by L: the whole coefficient "
+            "is (f_l - b_l) / L, the baseline inside the mean over the samples (hint 3 of 3)",
         ),
         Mistake(
             "forgets 1/L",

@@ -82,6 +82,12 @@ def _naive_softmax(logits, c, dU):
         return dU[:, None] * pi * (c - log_pi - minus_U[:, None]), dU[:, None] * pi
 
 
+def _log_of_pi(logits, c, dU):
+    pi = np.exp(log_softmax(logits))  # stable
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _from_log_pi(np.log(pi), c, dU)  # log 0 = -inf where pi rounded to 0
+
+
 def _right_dlogits(p, c):
     return p.g * p.pi * (c - p.log_pi - (p.mean + p.H))
 
@@ -244,6 +250,13 @@ EXERCISE = Exercise(
         "dU[:, None] * pi * (c - log_pi - minus_U[:, None]), dU[:, None] * pi.",
     ],
     mistakes=[
+        Mistake(
+            "log of pi",
+            _log_of_pi,
+            "log pi is taken as log of pi: where a logit is 800 below its row's largest, pi "
+            "rounds to 0 and log 0 = -inf, so pi log pi = 0 * -inf = NaN; keep log pi from "
+            "tv.distributions.log_softmax (finite for any logits) and pi = exp(log pi)",
+        ),
         Mistake(
             "softmax without the max shift",
             _naive_softmax,

@@ -77,6 +77,12 @@ def _break(masks):
     read what the layer before it has."""
     if any(mask.ndim != 2 for mask in masks):
         return ""
+    last, before = masks[-1].shape, masks[-2].shape if len(masks) > 1 else (0, 0)
+    if last[1] == D and last[0] % before[1] == 0 and last[0] > before[1]:
+        return (
+            f"; the output mask, {last}, repeats the heads along its rows: each head is a "
+            "copy of the output columns, so tile along axis 1, (h_last, heads * D)"
+        )
     for i in range(1, len(masks)):
         if masks[i].shape[0] != masks[i - 1].shape[1]:
             last = " (the output mask reads the last hidden layer)" if i == len(masks) - 1 else ""

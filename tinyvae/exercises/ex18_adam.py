@@ -232,6 +232,21 @@ def _v_from_new_m(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t + 1
 
 
+@_quiet
+def _sqrt_v_over_correction(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    m_hat = m / (1 - beta1**t)
+    return theta - lr * m_hat / (np.sqrt(v) / (1 - beta2**t) + eps), m, v, t
+
+
+@_quiet
+def _step_before_moments(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = t + 1
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)  # the moments before g
+    theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return theta, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g, t
+
+
 # the betas swapped in the averages, with or without their corrections: one diagnosis
 BETAS_SWAPPED = (
     "m and v are averaged with each other's beta: m with beta2 and v with beta1; the first "
@@ -265,6 +280,18 @@ EXERCISE = Exercise(
             "the bias corrections divide by (1 - beta)^t, a power of 1 - beta: Algorithm 1 "
             "divides by 1 - beta^t, one minus the t-th power of beta (the weight the zero "
             "start still holds after t steps); at t = 1 the two agree",
+        ),
+        Mistake(
+            "sqrt(v) divided by 1 - beta2^t",
+            _sqrt_v_over_correction,
+            "the step divides sqrt(v) by 1 - beta2^t: the correction belongs inside the "
+            "square root, v_hat = v / (1 - beta2^t) and then sqrt(v_hat)",
+        ),
+        Mistake(
+            "the step with the moments before g",
+            _step_before_moments,
+            "theta moves with m and v from before this step: update m and v with this step's "
+            "gradient g first, then take the step from them (Algorithm 1's order)",
         ),
         Mistake(
             "no square root of v_hat",

@@ -145,6 +145,21 @@ def _first_moment_only(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1
 
 
 @_quiet
+def _first_moment_only_eps_hat(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    eps_hat = eps * np.sqrt(1 - beta2**t)
+    return theta - lr / (1 - beta1**t) * m / (np.sqrt(v) + eps_hat), m, v, t
+
+
+@_quiet
+def _one_minus_beta1_to_the_t(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t, m, v = _moments(g, m, v, t, beta1, beta2)
+    lr_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1) ** t  # (1 - beta1)^t, not 1 - beta1^t
+    eps_hat = eps * np.sqrt(1 - beta2**t)
+    return theta - lr_t * m / (np.sqrt(v) + eps_hat), m, v, t
+
+
+@_quiet
 def _eps_hat_inside_sqrt(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     t, m, v = _moments(g, m, v, t, beta1, beta2)
     lr_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
@@ -214,10 +229,7 @@ EXERCISE = Exercise(
             "upside down",
             _upside_down,
             "the step size is upside down: lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t), "
-            "since m_hat = m / (1 - beta1^t) and sqrt(v_hat) = sqrt(v) / sqrt(1 - beta2^t). "
-            "(Where theta after step 1 alone says this, m may instead be divided by "
-            "(1 - beta1^t) on top of the right lr_t: with beta1 = 0.9 and beta2 = 0.999 the "
-            "two first steps are equal, as (1 - beta1)^3 = 1 - beta2.)",
+            "since m_hat = m / (1 - beta1^t) and sqrt(v_hat) = sqrt(v) / sqrt(1 - beta2^t)",
         ),
         Mistake(
             "m corrected on top of lr_t",
@@ -287,6 +299,18 @@ EXERCISE = Exercise(
             _first_moment_only,
             "only m is corrected: lr / (1 - beta1^t) is AdaMax's step size (whose u needs no "
             "correction); Adam's v needs one too, the factor sqrt(1 - beta2^t), with eps_hat",
+        ),
+        Mistake(
+            "first moment only, with eps_hat",
+            _first_moment_only_eps_hat,
+            "only m is corrected: lr / (1 - beta1^t) leaves out v's correction, the factor "
+            "sqrt(1 - beta2^t) in lr_t (eps_hat has it, lr_t must too)",
+        ),
+        Mistake(
+            "(1 - beta1)^t in lr_t",
+            _one_minus_beta1_to_the_t,
+            "lr_t divides by (1 - beta1)^t, a power of 1 - beta1: the correction is "
+            "1 - beta1^t, one minus the t-th power of beta1 (mind the brackets: 1 - beta1**t)",
         ),
         Mistake(
             "eps_hat inside the sqrt",

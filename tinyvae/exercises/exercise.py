@@ -47,9 +47,11 @@ _GIVEN = []
 def _give(arrays):
     """Record named arrays handed to the code under test (if a reference run listens)."""
     if _GIVEN:
-        _GIVEN[-1].extend(
-            (name, value) for name, value in arrays.items() if isinstance(value, np.ndarray)
-        )
+        for name, value in arrays.items():
+            if isinstance(value, dict):  # parameters by name, as exercise 9 passes them
+                _give(value)
+            elif isinstance(value, np.ndarray):
+                _GIVEN[-1].append((name, value))
 
 
 class BrokenContract(Exception):
@@ -177,6 +179,18 @@ class Exercise:
                 result.ok(name)
         return result
 
+    def _same(self, got, theirs, name, nan=False):
+        """Whether a learner's array is a mistake's. NaN where the mistake has NaN counts
+        as the same (an overflow, say), if the entries that are numbers agree too (or if
+        ``nan``): NaN everywhere tells nothing apart."""
+        if theirs is None:
+            return False
+        try:
+            tell = nan or np.isfinite(np.asarray(got, dtype=float)).any()
+        except (TypeError, ValueError):
+            return False
+        return agrees(got, theirs, *self.tolerances(name), tell)
+
     def swapped(self, name, got, want):
         """The other array that ``name`` changed places with, or None."""
         for other, expected in want.items():
@@ -194,17 +208,37 @@ class Exercise:
         return self.tolerance.get(name, RTOL), ATOL
 
     def diagnose(self, name, got, expected):
-        """Why array ``name`` differs: a catalogued mistake if one matches, else its shape."""
+        """Why array ``name`` differs: a catalogued mistake if one matches, else its shape.
+
+        Where several mistakes give this array, the one that gives most of the learner's
+        other arrays too is named (two mistakes may agree on a first step, not after it).
+        An array that is NaN throughout tells nothing apart by itself: a mistake that is
+        NaN there too is named only if it also gives another of the learner's wrong arrays.
+        """
+        want = self.known(self.reference)
+        try:
+            all_nan = not np.isfinite(np.asarray(got[name], dtype=float)).any()
+        except (TypeError, ValueError):  # not numbers: no mistake of the catalogue gives it
+            all_nan = False
+        best, best_count = None, 0 if all_nan else -1
         for mistake in self.mistakes:
             try:
                 theirs = self.known(mistake.implementation)
             except Exception:  # a mistake that crashes on these inputs cannot match
                 continue
-            # NaN where the mistake has NaN counts as the same mistake (an overflow, say),
-            # if the entries that are numbers agree too: NaN everywhere tells nothing apart
-            tell = np.isfinite(np.asarray(got[name], dtype=float)).any()
-            if name in theirs and agrees(got[name], theirs[name], *self.tolerances(name), tell):
-                return mistake.diagnosis
+            if name in theirs and self._same(got[name], theirs[name], name, all_nan):
+                count = sum(
+                    key in got
+                    and got[key] is not None
+                    and not (all_nan and self._same(got[key], want.get(key), key))
+                    and self._same(got[key], value, key)
+                    for key, value in theirs.items()
+                    if key != name
+                )
+                if count > best_count:
+                    best, best_count = mistake, count
+        if best is not None:
+            return best.diagnosis
         got, expected = np.asarray(got[name]), np.asarray(expected)
         want = self.known(self.reference)
         sizes = {n for value in want.values() for n in np.shape(value)}
@@ -425,7 +459,7 @@ def _where_not_finite(got, given):
     """Why ``got`` holds NaN or infinity, from where it does: where a given array is
     infinite, or large, or elsewhere."""
     bad = ~np.isfinite(got)
-    for name, a in given:
+    for name, a in given if got.size > 1 else ():  # a single number has no "where"
         a = np.asarray(a)
         if a.dtype.kind != "f":
             continue
@@ -440,21 +474,37 @@ def _where_not_finite(got, given):
                         )
                     return (
                         f"it holds NaN or infinity exactly where |{name}| is large (up to "
-                        f"{np.abs(a[np.isfinite(a)]).max():.4g}): an exp that overflows "
-                        "(exp(800) = inf, and inf / inf = NaN)? Take exp only of numbers "
-                        "<= 0, as the stable forms do"
+                        f"{np.abs(a[np.isfinite(a)]).max():.4g}): {OVERFLOW}"
                     )
+    for name, a in given:  # a number, or NaN nowhere in particular: what could overflow
+        a = np.asarray(a)
+        if a.dtype.kind == "f" and (np.abs(a[np.isfinite(a)]) > 30).any():
+            largest = np.abs(a[np.isfinite(a)]).max()
+            return (
+                f"it holds NaN or infinity, and {name} has entries up to {largest:.4g}: {OVERFLOW}"
+            )
     return "it holds NaN or infinity (an overflow? a log of 0?)"
+
+
+OVERFLOW = (
+    "an exp that overflows (exp(800) = inf, inf / inf = NaN), or the log of a probability "
+    "that rounded to 0 (log 0 = -inf, 0 * -inf = NaN)? Take exp only of numbers <= 0, and "
+    "logs from the stable log forms, as the task says"
+)
 
 
 def _aligned(mask, shape):
     """``mask`` as masks of ``shape``: itself, broadcast, or reduced by any() over one
-    axis (a sum or max over that axis turns one bad entry into a bad result)."""
+    axis (a sum or max over that axis turns one bad entry into a bad result), or spread
+    along one (a row's sum that is NaN, broadcast back over the row)."""
     with contextlib.suppress(ValueError):  # a mask that does not broadcast is skipped
         yield np.broadcast_to(mask, shape)
     for axis in range(mask.ndim):
         if mask.shape[:axis] + mask.shape[axis + 1 :] == tuple(shape):
             yield mask.any(axis=axis)
+    if mask.shape == tuple(shape):
+        for axis in range(mask.ndim):
+            yield np.broadcast_to(mask.any(axis=axis, keepdims=True), shape)
 
 
 def _functions(name, a):
