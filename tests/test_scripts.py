@@ -528,27 +528,3 @@ def test_the_reading_path_script_traces_one_step():
     share, lines = reading_path.computing_share(functions)
     assert 0 < share < 1 and lines > len(functions)
     assert "backward" in reading_path.pair_names()
-
-
-def test_pruning_sets_the_noisiest_weights_to_zero_and_puts_them_back():
-    import types
-
-    module = main_of("variational_dropout").__globals__
-    rng = np.random.default_rng(0)
-    model = tv.DropoutMLP(6, (5,), 3, "variational_B", granularity="weight", rng=rng)
-    log_alpha = [layer.params["log_alpha"] for layer in model.layers]
-    log_alpha[0][:2] = 4.0  # 2 rows of 5: 10 of the 6 x 5 + 5 x 3 = 45 weights
-    log_alpha[1][0, 0] = 3.5
-    thetas = [layer.params["theta"].copy() for layer in model.layers]
-    x = rng.random((20, 6)).astype(np.float32)
-    y = rng.integers(0, 3, 20)
-    data = types.SimpleNamespace(x_test=x, y_test=y)
-
-    error, share = module["pruned_error"](model, data)
-
-    assert share == 11 / 45
-    for layer, theta in zip(model.layers, thetas):  # the weights are back as they were
-        np.testing.assert_array_equal(layer.params["theta"], theta)
-    for layer in model.layers:
-        layer.params["theta"][layer.params["log_alpha"] > 3] = 0.0
-    assert error == model.error(x, y)

@@ -4,9 +4,13 @@ files are written, and the target part stops at its time budget."""
 import json
 import os
 import sys
+import types
 
+import numpy as np
 import pytest
 from helpers import random_mnist
+
+import tinyvae as tv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "demos", "dropout"))
@@ -26,9 +30,16 @@ def test_every_part_on_tiny_networks(data, tmp_path):
     argv += ["--widths", "8", "16", "--dropouts", "binary", "variational_A", "--epochs", "1"]
     argv += ["--seeds", "3", "4", "--speed-width", "8", "--repeats", "3"]
     argv += ["--target-width", "8", "--target-epochs", "2", "--kl", "molchanov"]
+    argv += ["--sparse-hidden", "8", "4", "--sparse-epochs", "2"]
     results = variational_dropout.main([*argv, "--out", str(out), "--no-progress"])
     names = {p.name for p in out.iterdir()}
-    assert names == {"table.md", "results.json", "widths.png", "alphas.png", "target.png"}
+    assert names == {
+        "table.md", "results.json", "widths.png", "alphas.png", "target.png", "sparse.png"
+    }  # fmt: skip
+    for kl in ("kingma", "molchanov"):  # the sparse part: both KLs, every epoch recorded
+        run = results["sparse"][kl]
+        assert len(run["history"]["prunable"]) == 2 and 0 <= run["prunable"] <= 1
+        assert sum(run["log_alpha_histogram"]) <= 784 * 8 + 8 * 4 + 4 * 10
     saved = json.loads((out / "results.json").read_text())
     assert len(saved["widths"]) == 2 * 2 * 2  # widths x dropouts x seeds
     assert saved["widths"]["variational_A-16-seed4"]["alpha_per_layer"]
@@ -67,3 +78,24 @@ def test_the_results_of_an_earlier_run_are_replaced_only_when_asked(data, tmp_pa
     assert "holds the results of an earlier run; pass --overwrite" in capsys.readouterr().err
     assert (tmp_path / "t" / "results.json").read_bytes() == saved
     variational_dropout.main([*argv, "--overwrite"])
+
+
+def test_pruning_sets_the_noisiest_weights_to_zero_and_puts_them_back():
+    rng = np.random.default_rng(0)
+    model = tv.DropoutMLP(6, (5,), 3, "variational_B", granularity="weight", rng=rng)
+    log_alpha = [layer.params["log_alpha"] for layer in model.layers]
+    log_alpha[0][:2] = 4.0  # 2 rows of 5: 10 of the 6 x 5 + 5 x 3 = 45 weights
+    log_alpha[1][0, 0] = 3.5
+    thetas = [layer.params["theta"].copy() for layer in model.layers]
+    x = rng.random((20, 6)).astype(np.float32)
+    y = rng.integers(0, 3, 20)
+    data = types.SimpleNamespace(x_test=x, y_test=y)
+
+    error, share = variational_dropout.pruned_error(model, data)
+
+    assert share == 11 / 45
+    for layer, theta in zip(model.layers, thetas):  # the weights are back as they were
+        np.testing.assert_array_equal(layer.params["theta"], theta)
+    for layer in model.layers:
+        layer.params["theta"][layer.params["log_alpha"] > 3] = 0.0
+    assert error == model.error(x, y)
