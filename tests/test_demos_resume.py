@@ -5,6 +5,7 @@ what the run would have given without the stop."""
 import os
 import sys
 
+import numpy as np
 import pytest
 from helpers import random_mnist
 
@@ -62,3 +63,46 @@ def test_semi_supervised_resumes_its_own_checkpoints(monkeypatch, tmp_path):
     semi_supervised.main([*argv, "--m2-epochs", "1", "--styles-epochs", "1"])
     results = semi_supervised.main([*argv, "--m2-epochs", "2", "--styles-epochs", "2", "--resume"])
     assert results["runs"]["m2-100"]["epochs"] == results["runs"]["styles"]["epochs"] == 2
+
+
+def test_semi_supervised_second_phase_starts_from_the_first_phases_model(
+    monkeypatch, tmp_path, capsys
+):
+    data = random_mnist(monkeypatch, semi_supervised, 300, 50)
+    monkeypatch.setattr(semi_supervised, "split_mnist", lambda mnist: (data, None))
+    argv = ["--models", "m2", "--labels", "100", "--batch-size", "50"]
+    argv += ["--labelled-batch-size", "20", "--no-progress", "--m2-epochs", "1"]
+    semi_supervised.main([*argv, "--lr", "3e-3", "--out", str(tmp_path / "first")])
+    first = str(tmp_path / "first" / "m2-100.npz")
+    saved = semi_supervised.read_checkpoint(first)[0]
+
+    started = {}
+    fit = semi_supervised.tv.fit
+
+    def fit_noting_the_start(objective, *args, **kwargs):
+        started.update({name: p.copy() for name, p, _ in objective.parameters()})
+        return fit(objective, *args, **kwargs)
+
+    monkeypatch.setattr(semi_supervised.tv, "fit", fit_noting_the_start)
+    second = ["--init-from", first, "--lr", "1e-3", "--out", str(tmp_path / "second")]
+    results = semi_supervised.main([*argv, *second])
+    assert started and all(
+        np.array_equal(started[name], saved[f"model/{name}"]) for name in started
+    )
+    run = results["runs"]["m2-100"]
+    assert run["init_from"]["epochs"] == 1 and run["epochs"] == 1
+    assert run["init_from"]["optimizer"].startswith("Adam(lr=0.003")
+    table = (tmp_path / "second" / "table.md").read_text()
+    assert "| 1 + 1 |" in table and "m2-100 is a second phase from" in table
+
+    # the second phase resumes
+    results = semi_supervised.main([*argv[:-2], "--m2-epochs", "2", "--resume", *second])
+    assert results["runs"]["m2-100"]["epochs"] == 2
+    assert results["runs"]["m2-100"]["init_from"]["epochs"] == 1
+    with pytest.raises(SystemExit):  # its own checkpoint would be overwritten
+        semi_supervised.main([*argv, "--init-from", first, "--out", str(tmp_path / "first"),
+                              "--overwrite"])  # fmt: skip
+    assert "is this run's own checkpoint" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        semi_supervised.main([*argv, "--models", "m2", "m1m2", *second])
+    assert "--init-from: starts one stage" in capsys.readouterr().err

@@ -6,6 +6,10 @@
     python demos/semi_supervised/semi_supervised.py --models m2 --m2-epochs 30   # one model only
     python demos/semi_supervised/semi_supervised.py --resume --m1m2-epochs 200  # train on
 
+A second phase at a smaller step, from the M2 an earlier run saved in FILE (its folder's
+m2-100.npz), written to another folder DIR:
+    python demos/semi_supervised/semi_supervised.py --models m2 --init-from FILE --out DIR --lr 1e-3
+
 The stages, each saved in the output folder so that --resume continues it:
   M1       a VAE (2 x 600 softplus units, z = 50) on all 50,000 training images
   M1+clf   softmax regression on z ~ q(z|x) of the labelled images only (the paper
@@ -37,6 +41,7 @@ from tqdm.auto import trange
 
 import tinyvae as tv
 from tinyvae import cli, plots
+from tinyvae.checkpoint import read_checkpoint
 from tinyvae.data.batching import binarize
 from tinyvae.data.semi_supervised import labelled_subset, split_mnist
 from tinyvae.files import atomic_write, write_json
@@ -104,6 +109,15 @@ def parse_args(argv=None):
         "number, or paper, N_labelled / N_unlabelled, the weight eq. 9's sums give them",
     )
     parser.add_argument(
+        "--init-from",
+        default=None,
+        metavar="CHECKPOINT",
+        help="start the one M2 or M1+M2 stage asked for from the model saved in CHECKPOINT "
+        "(an earlier run's, same labels and --seed) with a new optimizer: a second phase at "
+        "another --lr; its passes and minutes are added to the table's and the curves' (give "
+        "it again with --resume: the checkpoint does not record it)",
+    )
+    parser.add_argument(
         "--seed", type=cli.integer(0), default=1, help="seed of the labelled subset and all draws"
     )
     parser.add_argument(
@@ -133,6 +147,14 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if len(set(args.labels)) != len(args.labels):
         parser.error(f"--labels: each count once, got {args.labels}")
+    if args.init_from is not None:
+        stages = [kind for kind in args.models if kind in ("m2", "m1m2")]
+        if len(stages) != 1 or len(args.labels) != 1:
+            parser.error(
+                "--init-from: starts one stage, so ask for one of m2 and m1m2 in --models and "
+                f"one count in --labels (got --models {' '.join(args.models)} and --labels "
+                f"{' '.join(map(str, args.labels))})"
+            )
     args.out = cli.output_folder(args.out, os.path.join("out", "semi-supervised"), args.quick)
     if args.quick:
         args.m1_epochs = args.m2_epochs = args.m1m2_epochs = args.styles_epochs = 2
@@ -152,6 +174,37 @@ def stage_settings(args, key):
         labelled = args.labels[0] if key == "styles" else int(key.split("-")[1])
         asked.update(labelled=labelled, labelled_batch_size=args.labelled_batch_size)
     return asked
+
+
+def first_phase(path, key, own_path):
+    """The run a second phase (--init-from ``path``) continues, for stage ``key``: its
+    passes, seconds and history, read and checked before any data is loaded."""
+    if os.path.exists(own_path) and os.path.samefile(path, own_path):
+        raise cli.UsageError(
+            f"--init-from {path} is this run's own checkpoint, which the second phase would "
+            "overwrite; give the second phase another --out"
+        )
+    metadata = read_checkpoint(path)[1]  # CheckpointError if it is not one
+    settings, config = metadata.get("settings") or {}, metadata.get("model_config") or {}
+    kind, n = key.split("-")
+    x_dim = 784 if kind == "m2" else 50  # M1+M2's M2 models M1's codes z1
+    history = metadata.get("history") or {}
+    if settings.get("estimator") != "m2" or config.get("x_dim") != x_dim:
+        raise cli.UsageError(
+            f"--init-from {path}: expected a checkpoint of the {kind} stage, an M2 of "
+            f"{x_dim}-dimensional inputs; it holds {config or 'no model settings'}"
+        )
+    if settings.get("labelled") != int(n):
+        raise cli.UsageError(
+            f"--init-from {path}: its run had {settings.get('labelled')} labels, this one {n}"
+        )
+    return {
+        "path": os.path.abspath(path),
+        "epochs": metadata.get("epoch"),
+        "optimizer": settings.get("optimizer"),
+        "seconds": sum(history.get("seconds", [])),
+        "history": history,
+    }
 
 
 def main(argv=None):
@@ -181,6 +234,11 @@ def run(args):
             paths[key], args.resume, args.overwrite, epochs[key], stage_settings(args, key)
         )
         for key in wanted
+    }
+    init = {  # the second phase's first: {stage: what it continues}
+        key: first_phase(args.init_from, key, paths[key])
+        for key in wanted
+        if args.init_from is not None and key.startswith(("m2-", "m1m2-"))
     }
     print(f"writing results to {out}/")
 
@@ -266,12 +324,15 @@ def run(args):
                     labelled_weight=weight_for(n),
                 )  # fmt: skip
             print(f"{model}, {objective}")
+            if key in init:
+                tv.load_checkpoint(args.init_from, model)  # the parameters only
+                print(f"starting from {args.init_from}, after its {init[key]['epochs']} passes")
 
             def test_error(epoch, objective=objective):
                 return {"test_error": objective.error(mnist.x_test, mnist.y_test)}
 
             history = train(key, objective, labels, test_error)
-            results["runs"][key] = run_record(history)
+            results["runs"][key] = run_record(history, init.get(key))
             print(f"{key}: test error {100 * history.metrics['test_error'][-1]:.2f}%")
             if kind == "m2" and n == args.labels[0]:
                 analogies(os.path.join(out, "analogies.png"), model, mnist)
@@ -302,13 +363,17 @@ def run(args):
     return results
 
 
-def run_record(history):
-    """What results.json keeps of one stage's run."""
-    return {
+def run_record(history, init=None):
+    """What results.json keeps of one stage's run; ``init``, the run a second phase
+    continues (``first_phase``)."""
+    record = {
         "history": history.to_dict(),
         "epochs": len(history.epoch),
         "seconds": sum(history.seconds),
     }
+    if init is not None:
+        record["init_from"] = init
+    return record
 
 
 def m1_classifier(m1, x_labelled, y_labelled, mnist, rng, progress, steps=2000):
@@ -369,9 +434,19 @@ def curves(path, runs):
     for key, run in semi.items():
         kind, n = key.split("-")
         name = {"m2": "M2", "m1m2": "M1+M2 (U of z1)"}[kind] + f", {n} labels"
-        h = run["history"]
-        ax_error.plot(h["epoch"], 100 * np.asarray(h["metrics"]["test_error"]), label=name)
-        ax_bound.plot(h["epoch"], h["test_loss"], label=name)
+        h, init = run["history"], run.get("init_from")
+        epochs = np.asarray(h["epoch"])
+        if init is not None:  # a second phase: its first phase's curve, then its own
+            before = init["history"]
+            ax_error.plot(
+                before["epoch"], 100 * np.asarray(before["metrics"]["test_error"]),
+                color="0.6", label=f"{name}, first phase",
+            )  # fmt: skip
+            ax_bound.plot(before["epoch"], before["test_loss"], color="0.6")
+            epochs = epochs + init["epochs"]
+            name += ", second phase"
+        ax_error.plot(epochs, 100 * np.asarray(h["metrics"]["test_error"]), label=name)
+        ax_bound.plot(epochs, h["test_loss"], label=name)
     ax_error.set_title("test error of argmax q(y|x) (%)", fontsize=9)
     ax_error.set_ylim(0, None)
     ax_bound.set_title("test U(x), minus the bound on log p(x) (nats)", fontsize=9)
@@ -404,6 +479,10 @@ def write_table(path, args, runs):
             else:
                 error = run["history"]["metrics"]["test_error"][-1]
                 passes, minutes = run["epochs"], f"{run['seconds'] / 60:.0f}"
+                init = run.get("init_from")
+                if init is not None:  # a second phase: the first's budget, plus its own
+                    passes = f"{init['epochs']} + {passes}"
+                    minutes = f"{init['seconds'] / 60:.0f} + {minutes}"
             lines.append(
                 f"| {n} | {name} | {100 * error:.2f} | {PAPER[n][paper]} ({paper}) | "
                 f"{passes} | {minutes} |"
@@ -413,7 +492,14 @@ def write_table(path, args, runs):
         f"seed {args.seed}; Adam lr {args.lr}; batches of {args.batch_size} unlabelled + "
         f"{args.labelled_batch_size} labelled images; alpha = {args.alpha_scale} N / N_labelled "
         f"per labelled example; labelled rows' weight {args.labelled_weight}; the paper ran "
-        "3000 passes" + ("; --quick: 10,000 training images" if args.quick else "")
+        "3000 passes"
+        + ("; --quick: 10,000 training images" if args.quick else "")
+        + "".join(
+            f"; {key} is a second phase from {run['init_from']['path']} "
+            f"(its first: {run['init_from']['optimizer']})"
+            for key, run in runs.items()
+            if "init_from" in run
+        )
     )
     table = "\n".join(lines)
     with atomic_write(path) as f:
