@@ -106,3 +106,21 @@ def test_semi_supervised_second_phase_starts_from_the_first_phases_model(
     with pytest.raises(SystemExit):
         semi_supervised.main([*argv, "--models", "m2", "m1m2", *second])
     assert "--init-from: starts one stage" in capsys.readouterr().err
+
+
+def test_deeper_models_warm_up_resumes_with_its_beta(monkeypatch, tmp_path):
+    """A warm-up stopped after epoch 1 continues with beta where it was: the resumed run
+    gives what the run would have given without the stop."""
+    random_mnist(monkeypatch, deeper_models, 200, 50)
+    argv = ["--models", "two-layer", "--k-eval", "4", "--test-subset", "10", "--lr", "2e-3"]
+    argv += ["--kl-warmup", "3", "--no-progress"]
+    stopped = ["--out", str(tmp_path / "stopped")]
+    deeper_models.main([*argv, *stopped, "--epochs", "1"])
+    resumed = deeper_models.main([*argv, *stopped, "--epochs", "2", "--resume"])
+    whole = deeper_models.main([*argv, "--out", str(tmp_path / "whole"), "--epochs", "2"])
+    again, once = (r["runs"]["two-layer-seed1"]["history"] for r in (resumed, whole))
+    assert again["epoch"] == [1, 2]
+    assert again["train_loss"] == pytest.approx(once["train_loss"])
+    assert again["test_loss"] == pytest.approx(once["test_loss"])
+    with pytest.raises(SystemExit):  # the checkpoint was trained with warm-up
+        deeper_models.main([*argv[:-3], *stopped, "--epochs", "3", "--resume"])

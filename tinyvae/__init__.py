@@ -78,6 +78,7 @@ from .objectives import (
     SGVB_B_Top,
     VariationalDropout,
     WakeSleep,
+    WarmUp,
     add_weight_prior,
     make_objective,
     paper_alpha,

@@ -1,7 +1,7 @@
 """Part IV: how a model is trained -- the bounds, their estimators and gradients.
 
 Read objective.py (the contract), then sgvb.py (AEVB's estimators A and B),
-iwae.py, score_function.py, wake_sleep.py and weight_prior.py; semi_supervised.py
+iwae.py, warm_up.py, score_function.py, wake_sleep.py and weight_prior.py; semi_supervised.py
 is M2's objective (thesis chapter 3); dropout_kl.py and
 variational_dropout.py are variational dropout's (thesis chapter 6).
 """
@@ -15,6 +15,7 @@ from .semi_supervised import SemiSupervised, paper_alpha, paper_labelled_weight
 from .sgvb import SGVB_A, SGVB_B, SGVB_B_Top, elbo_objective
 from .variational_dropout import VariationalDropout
 from .wake_sleep import WakeSleep
+from .warm_up import WarmUp
 from .weight_prior import MAP, add_weight_prior
 
 # Every estimator by its short name (as in the papers) and its descriptive one.
@@ -86,6 +87,7 @@ __all__ = [
     "SemiSupervised",
     "VariationalDropout",
     "WakeSleep",
+    "WarmUp",
     "add_weight_prior",
     "check_estimator",
     "default_estimator",
