@@ -104,6 +104,12 @@ def test_semi_supervised_second_phase_starts_from_the_first_phases_model(
                               "--overwrite"])  # fmt: skip
     assert "is this run's own checkpoint" in capsys.readouterr().err
     with pytest.raises(SystemExit):
+        semi_supervised.main([*argv, "--init-from", first + ".missing", "--out", str(tmp_path)])
+    assert "no such checkpoint" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a checkpoint of another stage
+        semi_supervised.main([*argv, "--models", "m1", "m1m2", "--init-from", first, *second[2:]])
+    assert "expected a checkpoint of the m1m2 stage" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
         semi_supervised.main([*argv, "--models", "m2", "m1m2", *second])
     assert "--init-from: starts one stage" in capsys.readouterr().err
 

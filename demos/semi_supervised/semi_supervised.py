@@ -179,6 +179,8 @@ def stage_settings(args, key):
 def first_phase(path, key, own_path):
     """The run a second phase (--init-from ``path``) continues, for stage ``key``: its
     passes, seconds and history, read and checked before any data is loaded."""
+    if not os.path.isfile(path):
+        raise cli.UsageError(f"--init-from {path}: no such checkpoint")
     if os.path.exists(own_path) and os.path.samefile(path, own_path):
         raise cli.UsageError(
             f"--init-from {path} is this run's own checkpoint, which the second phase would "
