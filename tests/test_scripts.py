@@ -144,7 +144,8 @@ def documented_commands():
         *glob.glob(os.path.join(ROOT, "benchmarks", "README.md")),
     ]
     paths = [*pages, *map(script_path, SCRIPTS)]
-    texts = [Path(path).read_text() for path in paths]
+    # a command continued on the next line with a backslash is one command
+    texts = [re.sub(r" *\\\n\s*", " ", Path(path).read_text()) for path in paths]
     pattern = r"python (?:demos/\w+|benchmarks)/(\w+)\.py((?: [^\s`#]+)*)"
     return sorted(
         {(name, args.strip()) for text in texts for name, args in re.findall(pattern, text)}
