@@ -4,7 +4,7 @@ Early in training, the KL part of the ELBO can pull q(z|x) onto the prior
 before the decoder has learnt to use z, and units that collapse then stay
 collapsed: with two stochastic layers, most of the top layer's units do.
 Deterministic warm-up (Sønderby et al. 2016, "Ladder Variational
-Autoencoders", section 2.3; Bowman et al. 2016 call it KL cost annealing)
+Autoencoders"; Bowman et al. 2016 call it KL cost annealing)
 weights that part by beta, rising linearly from 0 to 1 over the first steps:
 
     bound_beta = 1/L sum_l [ log p(x|z_l) + beta (log p(z_l) - log q(z_l|x)) ]
