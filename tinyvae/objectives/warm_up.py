@@ -1,8 +1,8 @@
 """Estimator A with the KL part of the bound warmed up from 0 to 1.
 
 Early in training, the KL part of the ELBO can pull q(z|x) onto the prior
-before the decoder has learnt to use z, and units that collapse then stay
-collapsed: with two stochastic layers, most of the top layer's units do.
+before the decoder has learnt to use z, and units that collapse then tend to
+stay collapsed, most of all in the upper layers of a deeper model.
 Deterministic warm-up (Sønderby et al. 2016, "Ladder Variational
 Autoencoders"; Bowman et al. 2016 call it KL cost annealing)
 weights that part by beta, rising linearly from 0 to 1 over the first steps:
