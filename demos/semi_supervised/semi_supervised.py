@@ -113,7 +113,8 @@ def parse_args(argv=None):
         default=None,
         metavar="CHECKPOINT",
         help="start the one M2 or M1+M2 stage asked for from the model saved in CHECKPOINT "
-        "(an earlier run's, same labels and --seed) with a new optimizer: a second phase at "
+        "(an earlier run's, same labels and --seed; for M1+M2, the same M1 in --out) with a "
+        "new optimizer: a second phase at "
         "another --lr; its passes and minutes are added to the table's and the curves' (give "
         "it again with --resume: the checkpoint does not record it)",
     )
