@@ -293,7 +293,8 @@ def write_table(path, args, runs, subset):
         )
     seeds = ", ".join(str(s) for s in args.seeds)
     warm_up = (
-        f" (its KL part weighted by beta rising from 0 to 1 over the first {args.kl_warmup} epochs)"
+        f" (its KL part weighted by beta rising from 0 to 1 over the first {args.kl_warmup} "
+        f"epoch{'s' if args.kl_warmup > 1 else ''})"
         if args.kl_warmup
         else ""
     )
