@@ -43,6 +43,60 @@ def test_log_likelihood_does_not_depend_on_how_the_samples_are_chunked():
     np.testing.assert_allclose(values[0], values[2], rtol=1e-12)
 
 
+def three_kinds_of_model(rng):
+    """A diagonal, an IAF and a two-layer model, float64, with binary data for them."""
+    models = {
+        "diagonal": tv.VAE(12, (9,), 3, rng=rng, dtype=np.float64),
+        "iaf": tv.VAE(12, (9,), 3, iaf_steps=2, rng=rng, dtype=np.float64),
+        "two layers": tv.HierarchicalVAE(12, (9,), 4, (5,), 3, rng=rng, dtype=np.float64),
+    }
+    return models, (rng.random((7, 12)) < 0.4).astype(np.float64)
+
+
+@pytest.mark.parametrize("kind", ["diagonal", "iaf", "two layers"])
+def test_l_k_is_the_same_on_one_thread_or_several(kind):
+    models, x = three_kinds_of_model(np.random.default_rng(5))
+    model = models[kind]
+    values, rngs = [], []
+    for threads, max_rows in [(1, 20), (2, 20), (3, 7), (2, 1000)]:
+        rng = np.random.default_rng(6)
+        values.append(log_likelihood(model, x, k=40, rng=rng, threads=threads, max_rows=max_rows))
+        rngs.append(rng.random())  # the caller's generator moved on by the same draws
+    for value in values[1:]:
+        np.testing.assert_allclose(value, values[0], rtol=1e-12)
+    assert len(set(rngs)) == 1
+    assert all(module.cache is None for _, module in model.modules())
+
+
+def test_a_pending_forward_pass_is_not_disturbed_by_the_threads():
+    """The threads work on copies of the model: the model's own caches stay as they were,
+    except the encoder's, which the evaluation uses on the calling thread (and clears,
+    as every evaluation does)."""
+    models, x = three_kinds_of_model(np.random.default_rng(7))
+    model = models["diagonal"]
+    model.loss(x, rng=np.random.default_rng(8))
+    decoder_cache = model.likelihood.decoder.layers[0].cache
+    log_likelihood(model, x, k=30, rng=np.random.default_rng(9), threads=2, max_rows=14)
+    assert model.likelihood.decoder.layers[0].cache is decoder_cache
+
+
+def test_blas_gets_its_threads_back_after_an_evaluation():
+    models, x = three_kinds_of_model(np.random.default_rng(10))
+    before = tv.threads.blas_threads()
+    log_likelihood(models["iaf"], x, k=30, rng=np.random.default_rng(11), threads=2)
+    assert tv.threads.blas_threads() == before
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True, "2"])
+def test_a_bad_thread_count_is_refused_before_any_draw(bad):
+    models, x = three_kinds_of_model(np.random.default_rng(12))
+    rng = np.random.default_rng(13)
+    state = rng.bit_generator.state
+    with pytest.raises((TypeError, ValueError), match="threads"):
+        log_likelihood(models["diagonal"], x, k=10, rng=rng, threads=bad)
+    assert rng.bit_generator.state == state
+
+
 def test_active_units_count_the_units_that_vary_with_x():
     rng = np.random.default_rng(7)
     model = tv.VAE(x_dim=6, hidden=(), z_dim=4, rng=rng, dtype=np.float64)

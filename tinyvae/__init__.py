@@ -15,7 +15,7 @@ Read it like a book, in this order:
     gradcheck.py              the proof of every backward pass
     evaluation.py             L_k, active units, gradient variance
     train.py                  the one training loop, fit
-    checkpoint.py, plots.py, files.py, validation.py, threads.py, data/   the plumbing
+    checkpoint.py, plots.py, files.py, validation.py, threads.py, memory.py, data/   the plumbing
 
 Everything public is also here, flat: ``tv.VAE``, ``tv.Adam``, ``tv.fit``, ...
 """

@@ -24,10 +24,13 @@ repeat a run bit for bit on any load. The setting, first match wins:
 
 A setting is ``"auto"``, ``"keep"`` (leave BLAS as it started) or a number of
 threads. The choice applies to the whole process and stays after ``fit``
-returns, for the evaluation that usually follows. It needs Linux's
-``/proc/stat`` to measure the load; elsewhere ``"auto"`` keeps BLAS as it is.
+returns, for the evaluation that usually follows: ``log_likelihood`` runs
+as many threads of its own, each with one BLAS thread (``one_blas_thread``).
+It needs Linux's ``/proc/stat`` to measure the load; elsewhere ``"auto"``
+keeps BLAS as it is.
 """
 
+import contextlib
 import os
 import time
 
@@ -104,6 +107,27 @@ def adapt_blas_threads(earlier=None):
     if threads != _threads_now(controller):
         controller.limit(limits=threads, user_api="blas")
     return threads
+
+
+def blas_threads():
+    """The threads BLAS uses now: 1 where no BLAS library is found."""
+    controller = _blas()
+    return 1 if controller is None else _threads_now(controller)
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Within it, every matrix product runs on the calling thread alone.
+
+    For code that runs its own threads: two threads, each with a BLAS of two
+    threads, would ask two cores for the work of four.
+    """
+    controller = _blas()
+    if controller is None:
+        yield
+        return
+    with controller.limit(limits=1, user_api="blas"):
+        yield
 
 
 def choose_threads(cores, others, most):
