@@ -35,7 +35,7 @@ from tinyvae.files import write_json
 
 # which file of tinyvae each kind of work is done in
 GROUPS = {
-    "matrix products (nn/linear.py)": ("linear.py",),
+    "matrix products (nn/linear.py, labelled_linear.py)": ("linear.py", "labelled_linear.py"),
     "softplus and its derivative (nn/activations.py, functional.py)": (
         "activations.py",
         "functional.py",

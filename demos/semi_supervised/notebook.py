@@ -122,7 +122,9 @@ print(f"{len(x_test)} test images")
 # label beside its usual input: `prior` $p(z)$, `posterior` $q(z|x, y)$ (an
 # MLP encoder reading $[x, y]$), `likelihood` $p(x|y, z)$ (a Bernoulli decoder
 # reading $[z, y]$), plus `classifier` $q(y|x)$. `tv.SemiSupervised` is the
-# objective $\mathcal{J}^\alpha$.
+# objective $\mathcal{J}^\alpha$. The encoder's first layer, `LabelledLinear`,
+# computes $x W_x + y W_y + b$ with $x W_x$ once per example, however many
+# labels eq. (7) tries with it.
 
 # %%
 rng = np.random.default_rng(SEED)

@@ -101,7 +101,10 @@ def test_the_labelled_bound_is_the_vae_bound_with_the_label_appended():
     x, labels = binary(rng, 5), rng.integers(0, K, 5)
     eps = rng.standard_normal((5, 2))
     y = np.eye(K)[labels]
-    h = model.encoder.forward(np.concatenate([x, y], axis=1))
+    first, *rest = model.encoder.layers  # the first layer written out on the rows [x, y]
+    h = np.concatenate([x, y], axis=1) @ first.params["W"] + first.params["b"]
+    for layer in rest:
+        h = layer.forward(h)
     mu, logvar = h[:, :2], h[:, 2:]
     z = mu + np.exp(0.5 * logvar) * eps
     logits = model.decoder.forward(np.concatenate([z, y], axis=1))
@@ -144,8 +147,8 @@ def test_the_label_sum_is_one_stacked_batch_equal_to_separate_calls():
     calls = []
     forward_labelled = objective.forward_labelled
 
-    def spy(x_rows, y_rows, eps_rows):
-        out = forward_labelled(x_rows, y_rows, eps_rows)
+    def spy(inputs, eps_rows):
+        out = forward_labelled(inputs, eps_rows)
         calls.append(out)
         return out
 

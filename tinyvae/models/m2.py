@@ -11,7 +11,10 @@ is missing: the objectives in ``tinyvae.objectives.semi_supervised`` sum
 over its K values. The parts are the VAE's, fed with one-hot labels
 appended to their inputs, so every forward and backward pass is theirs:
 ``posterior`` reads x and y, ``likelihood`` reads z and y, and only the z
-part of the likelihood's input gradient is used.
+part of the likelihood's input gradient is used. The one difference is the
+encoder's first layer, ``LabelledLinear``: it reads ``LabelledRows(x, rows,
+y)`` rather than the concatenated rows [x, y], so that the K rows of an
+unlabelled example compute x W_x once between them.
 
 For M1+M2 (section 3.1.3) x is the latent code z1 of a trained M1 and the
 likelihood is Gaussian: ``M2(z1_dim, likelihood="gaussian")``.
@@ -22,6 +25,7 @@ import numpy as np
 from .._aliases import renamed
 from ..distributions.categorical import check_one_hot, one_hot, with_labels
 from ..nn.activations import ACTIVATIONS
+from ..nn.labelled_linear import LabelledLinear, LabelledRows
 from ..nn.linear import INITS
 from ..nn.mlp import MLP
 from ..validation import check_choice, check_dtype, check_int, check_rng, check_sizes
@@ -70,10 +74,13 @@ class M2(LatentVariableModel):
 
         out_dim = self.x_dim if likelihood == "bernoulli" else 2 * self.x_dim
         self.classifier = Classifier(self.x_dim, hidden, K, activation, init, rng, dtype)
-        # q(z|x, y): the encoder reads [x, y], data both, so it computes no input gradient
+        # q(z|x, y): the encoder reads [x, y], data both, so it computes no input gradient;
+        # its first layer computes x W_x once per example for the K labels the
+        # unlabelled bound tries (nn/labelled_linear.py), so it reads LabelledRows
         self.encoder = MLP(
             self.x_dim + K, hidden, 2 * self.z_dim, activation, init, rng, dtype, input_grad=False
         )
+        self.encoder.layers[0] = LabelledLinear(self.encoder.layers[0], self.x_dim)
         # p(x|y, z): the decoder reads [z, y]
         self.decoder = MLP(self.z_dim + K, hidden[::-1], out_dim, activation, init, rng, dtype)
         self.prior = StandardNormalPrior(self.z_dim, self.dtype)
@@ -126,7 +133,7 @@ class M2(LatentVariableModel):
     def encode(self, x, y):
         """q(z|x, y): ``(mu, logvar)``, each (B, z_dim). Keeps no cache."""
         x = self.check_data(x)
-        return self.posterior.encode(with_labels(x, self.check_y(y, len(x))))
+        return self.posterior.encode(LabelledRows.one_each(x, self.check_y(y, len(x))))
 
     def decode_mean(self, z, y):
         """E[x|y, z] for latent codes z (n, z_dim) and labels y (integers or one-hot)."""

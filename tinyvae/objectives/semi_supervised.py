@@ -50,6 +50,7 @@ from ..distributions.categorical import (
     with_labels,
 )
 from ..distributions.reparameterize import sample_eps
+from ..nn.labelled_linear import LabelledRows
 from ..validation import check_float, check_int, check_labels, check_rng
 from .objective import Objective
 
@@ -190,11 +191,13 @@ class SemiSupervised(Objective):
             check_rng(rng)
 
     # -- the bound of a labelled example -----------------------------------------------
-    def forward_labelled(self, x, y, eps):
-        """-L(x, y) for one-hot rows y and noise eps (L, B, J): shape (B,)."""
+    def forward_labelled(self, inputs, eps):
+        """-L(x, y) for each row of ``inputs``, ``LabelledRows(x, rows, y)`` (row r is
+        example x[rows[r]] with the one-hot label y[r]), and noise eps (L, R, J): shape (R,)."""
         model = self.model
-        z, kl = model.posterior.forward_kl(with_labels(x, y), eps)  # q(z|x, y): (L, B, J), (B,)
-        log_px = model.likelihood.forward(x, with_labels(z, y))  # log p(x|y, z): (L, B)
+        z, kl = model.posterior.forward_kl(inputs, eps)  # q(z|x, y): (L, R, J), (R,)
+        x_rows = inputs.x[inputs.rows]
+        log_px = model.likelihood.forward(x_rows, with_labels(z, inputs.y))  # log p(x|y, z)
         return log_px.mean(axis=0) + model.log_p_y - kl
 
     def backward_labelled(self, dbound, n_samples):
@@ -212,11 +215,11 @@ class SemiSupervised(Objective):
         B_l, B_u = len(lab), len(unl)
         y_l = one_hot(labels[lab], K, self.model.dtype)
         # the rows of -L(x, y): each labelled example once, then the K copies of the
-        # unlabelled ones, copy k (rows k B_u .. (k+1) B_u - 1) with the label k
-        x_rows = np.concatenate([x[lab], np.tile(x[unl], (K, 1))])
+        # unlabelled ones, copy k (rows B_l + k B_u .. B_l + (k+1) B_u - 1) with the label k
+        rows = np.concatenate([lab, np.tile(unl, K)])
         y_rows = np.concatenate([y_l, np.repeat(np.eye(K, dtype=y_l.dtype), B_u, axis=0)])
-        eps_rows = np.concatenate([eps[:, lab], np.tile(eps[:, unl], (1, K, 1))], axis=1)
-        bound_rows = self.forward_labelled(x_rows, y_rows, eps_rows)  # (B_l + K B_u,)
+        eps_rows = eps[:, rows]  # the K copies of an example share its noise
+        bound_rows = self.forward_labelled(LabelledRows(x, rows, y_rows), eps_rows)
 
         logits = self.model.classifier.forward(x[np.concatenate([lab, unl])])
         log_q_y = self.log_q_y.forward(y_l, logits[:B_l])  # (B_l,)
