@@ -37,6 +37,7 @@ sys.path.append(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from tqdm.auto import trange
 
 import tinyvae as tv
@@ -455,6 +456,7 @@ def curves(path, runs):
     ax_bound.set_title("test U(x), minus the bound on log p(x) (nats)", fontsize=9)
     for ax in (ax_error, ax_bound):
         ax.set_xlabel("epoch (pass over the unlabelled images)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # whole passes
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     plots.save_figure(fig, path)
