@@ -57,7 +57,7 @@ def test_labelled_linear_backward(seed, B, D, K, H, R):
     assert {row["name"] for row in report.rows} == {"layer.W", "layer.b"}
 
 
-@pytest.mark.parametrize("D", [6, 2])  # x W_x's gradient both ways: through S, and row by row
+@pytest.mark.parametrize("D", [12, 2])  # x W_x's gradient both ways: through S, and row by row
 def test_its_gradients_are_the_concatenated_linear_layers(D):
     """The same W and b gradients as a Linear on [x[rows], y] (which recomputes x W_x for
     every row), added to what the gradients held."""

@@ -75,9 +75,10 @@ class LabelledLinear(Module):
         x, rows, y = self.take()
         # dL/dW_x = x^T (S dL/dh): each example gets the sum of the gradients of the rows
         # that read it. Written for speed: that is B R H + D B H multiplications, and
-        # x[rows]^T dL/dh (the same sum, row by row) is D R H, which is fewer when x has
-        # fewer columns than there are examples (M1+M2, whose x is a 50-d code).
-        if len(x) < x.shape[1]:
+        # x[rows]^T dL/dh (the same sum, row by row) is D R H, fewer for one row per
+        # example or for a narrow x (M1+M2's 50-d codes); S wins for M2's images.
+        B, D, R = len(x), x.shape[1], len(rows)
+        if B * (R + D) < D * R:
             reads = np.zeros((len(x), len(rows)), dtype=dh.dtype)  # S
             reads[rows, np.arange(len(rows))] = 1
             self.grads["W"][: self.x_dim] += x.T @ (reads @ dh)
