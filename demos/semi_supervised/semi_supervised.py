@@ -14,8 +14,10 @@ The stages, each saved in the output folder so that --resume continues it:
   M1       a VAE (2 x 600 softplus units, z = 50) on all 50,000 training images
   M1+clf   softmax regression on z ~ q(z|x) of the labelled images only (the paper
            uses a transductive SVM here; this is a plainer classifier)
-  M2       the generative semi-supervised model on the images (1 x 500 units, z = 50)
-  M1+M2    M2 on z1 ~ q(z1|x) of M1, redrawn every batch, with a Gaussian p(z1|y, z2)
+  M2       the generative semi-supervised model on the images (1 x 500 units by
+           default, z = 50)
+  M1+M2    M2 on z1 ~ q(z1|x) of M1, redrawn every batch, with a Gaussian p(z1|y, z2);
+           only M1's active units of z1 (--m1-units)
   styles   an M2 with z of 2 dimensions, for Figure 1(a)
 
 Writes into the output folder (printed at the start):
@@ -86,6 +88,21 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--styles-epochs", type=cli.integer(1), default=10, help="passes of the 2-D M2"
+    )
+    parser.add_argument(
+        "--m1-units",
+        choices=("active", "all"),
+        default="active",
+        help="the units of M1's z1 that M1+M2 models: active, those whose posterior mean "
+        "varies over the training images with a standard deviation above 0.1 (as the "
+        "authors' code), or all 50",
+    )
+    parser.add_argument(
+        "--hidden",
+        type=cli.integer(1),
+        default=500,
+        help="units of the one hidden layer of every network of M2 and M1+M2 (the authors' "
+        "code: 300 for M1+M2 at 100 labels, 500 otherwise)",
     )
     parser.add_argument("--batch-size", type=cli.integer(1), default=100, help="unlabelled rows")
     parser.add_argument(
@@ -178,6 +195,15 @@ def stage_settings(args, key):
     return asked
 
 
+def kept_units(m1, x, which):
+    """The units of M1's z1 that M1+M2 models: all, or the active ones, whose posterior
+    mean has a variance above 0.01 over ``x`` (a standard deviation above 0.1)."""
+    if which == "all":
+        return np.arange(m1.z_dim)
+    _, variances = tv.active_units(m1, x, threshold=0.01)
+    return np.flatnonzero(variances > 0.01)
+
+
 def first_phase(path, key, own_path):
     """The run a second phase (--init-from ``path``) continues, for stage ``key``: its
     passes, seconds and history, read and checked before any data is loaded."""
@@ -191,12 +217,12 @@ def first_phase(path, key, own_path):
     metadata = read_checkpoint(path)[1]  # CheckpointError if it is not one
     settings, config = metadata.get("settings") or {}, metadata.get("model_config") or {}
     kind, n = key.split("-")
-    x_dim = 784 if kind == "m2" else 50  # M1+M2's M2 models M1's codes z1
+    likelihood = "bernoulli" if kind == "m2" else "gaussian"  # M1+M2's M2 models codes z1
     history = metadata.get("history") or {}
-    if settings.get("estimator") != "m2" or config.get("x_dim") != x_dim:
+    if settings.get("estimator") != "m2" or config.get("likelihood") != likelihood:
         raise cli.UsageError(
-            f"--init-from {path}: expected a checkpoint of the {kind} stage, an M2 of "
-            f"{x_dim}-dimensional inputs; it holds {config or 'no model settings'}"
+            f"--init-from {path}: expected a checkpoint of the {kind} stage, an M2 with a "
+            f"{likelihood} likelihood; it holds {config or 'no model settings'}"
         )
     if settings.get("labelled") != int(n):
         raise cli.UsageError(
@@ -304,6 +330,17 @@ def run(args):
         tv.load_checkpoint(paths["m1"], m1)
         print(f"M1 from {paths['m1']}")
 
+    if "m1m2" in args.models:
+        units = kept_units(m1, x_train, args.m1_units)
+        if len(units) == 0:
+            raise cli.UsageError(
+                "--m1-units active: M1 has no active unit (none whose posterior mean varies "
+                "over the training images with a standard deviation above 0.1); train M1 "
+                "longer (--m1-epochs) or give --m1-units all"
+            )
+        results["m1_units"] = units.tolist()
+        print(f"M1+M2 models {len(units)} of M1's {m1.z_dim} units of z1 ({args.m1_units})")
+
     for n in args.labels:
         rows, labels = training_labels(n)
         alpha = alpha_for(n)
@@ -316,16 +353,23 @@ def run(args):
             if kind not in args.models:
                 continue
             if kind == "m2":
-                model = tv.M2(784, hidden=(500,), z_dim=50, rng=init_rng)
+                model = tv.M2(784, hidden=(args.hidden,), z_dim=50, rng=init_rng)
                 objective = tv.SemiSupervised(
                     model, alpha, labelled_batch_size=args.labelled_batch_size,
                     labelled_weight=weight_for(n),
                 )  # fmt: skip
             else:
-                model = tv.M2(50, hidden=(500,), z_dim=50, likelihood="gaussian", rng=init_rng)
+                model = tv.M2(
+                    len(units),
+                    hidden=(args.hidden,),
+                    z_dim=50,
+                    likelihood="gaussian",
+                    rng=init_rng,
+                )
                 objective = tv.SemiSupervised(
                     model, alpha, features=m1, labelled_batch_size=args.labelled_batch_size,
                     labelled_weight=weight_for(n),
+                    feature_units=units if args.m1_units == "active" else None,
                 )  # fmt: skip
             print(f"{model}, {objective}")
             if key in init:
@@ -496,7 +540,8 @@ def write_table(path, args, runs):
     lines.append(
         f"seed {args.seed}; Adam lr {args.lr}; batches of {args.batch_size} unlabelled + "
         f"{args.labelled_batch_size} labelled images; alpha = {args.alpha_scale} N / N_labelled "
-        f"per labelled example; labelled rows' weight {args.labelled_weight}; the paper ran "
+        f"per labelled example; labelled rows' weight {args.labelled_weight}; M2's networks "
+        f"{args.hidden} units; M1+M2 on M1's {args.m1_units} units of z1; the paper ran "
         "3000 passes"
         + ("; --quick: 10,000 training images" if args.quick else "")
         + "".join(

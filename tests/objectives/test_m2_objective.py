@@ -92,6 +92,33 @@ def test_m1_plus_m2_passes_a_gradient_check(labels):
     assert not names & {id(param) for _, param, _ in m1.parameters()}
 
 
+def test_m1_plus_m2_on_some_units_of_z1_models_those_columns_only():
+    """feature_units: M2 sees the chosen columns of the z1 that M1 draws, and of its mean."""
+    rng = np.random.default_rng(4)
+    m1 = tv.VAE(6, hidden=(4,), z_dim=5, activation="tanh", rng=rng, dtype=np.float64)
+    model = small_m2(rng, "gaussian", x_dim=2)
+    units = np.array([3, 1])  # any order; kept as sorted indices
+    objective = tv.SemiSupervised(model, 1.5, n_samples=2, features=m1, feature_units=units)
+    x, labels = binary(rng, 4), np.array([0, -1, 2, -1])
+    report = check_loss(
+        objective, lambda: objective.loss(x, rng=np.random.default_rng(7), labels=labels)
+    )
+    assert report.passed(TOL), str(report)
+    # the same bound as M2 on the columns [1, 3] of z1 ~ q(z1|x), drawn with the same noise
+    draws = np.random.default_rng(5)  # bound draws M2's noise first, then M1's
+    eps = objective.noise(4, draws, None)
+    eps1 = draws.standard_normal((4, 5))
+    z1 = m1.posterior.sample(x, eps1)[0][:, [1, 3]]
+    alone = tv.SemiSupervised(model, 1.5, n_samples=2)
+    expected = alone.bound(z1, eps=eps, labels=labels)
+    got = objective.bound(x, rng=np.random.default_rng(5), labels=labels)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    mean = m1.posterior.mean(x)[:, [1, 3]]
+    np.testing.assert_array_equal(objective.predict(x), model.classifier.predict(mean))
+    assert objective.settings()["feature_units"] == [1, 3]  # a resumed run must match
+    assert "features=M1 (2 of its 5 units)" in repr(objective)
+
+
 # -- the bounds by value ---------------------------------------------------------------
 def test_the_labelled_bound_is_the_vae_bound_with_the_label_appended():
     """-L(x, y) = log p(x|y, z) + log p(y) - KL, computed here from the networks directly."""
@@ -257,6 +284,20 @@ def test_bad_objective_arguments_are_refused():
         tv.SemiSupervised(model, 1.0, labelled_weight=float("nan"))
     with pytest.raises(ValueError, match="features: expected a trained VAE with z_dim=3"):
         tv.SemiSupervised(model, 1.0, features=tv.VAE(6, hidden=(4,), z_dim=5, rng=rng))
+    wide = tv.VAE(6, hidden=(4,), z_dim=5, rng=rng, dtype=np.float64)
+    for units, message in [
+        ([0, 1], "feature_units: expected 3 integer indices"),
+        ([0.0, 1.0, 2.0], "feature_units: expected 3 integer indices"),
+        ([0, 1, 5], r"feature_units: expected distinct indices in 0..4 .* got \[0, 1, 5\]"),
+        ([0, 1, 1], "feature_units: expected distinct indices"),
+        ([-1, 1, 2], "feature_units: expected distinct indices"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            tv.SemiSupervised(model, 1.0, features=wide, feature_units=units)
+    with pytest.raises(ValueError, match="feature_units: only for M1\\+M2"):
+        tv.SemiSupervised(model, 1.0, feature_units=[0, 1, 2])
+    with pytest.raises(ValueError, match="features: expected a trained VAE \\(M1\\)"):
+        tv.SemiSupervised(model, 1.0, features="m1", feature_units=[0, 1, 2])
     m1 = tv.VAE(6, hidden=(4,), z_dim=3, rng=rng, dtype=np.float64)
     objective = tv.SemiSupervised(model, 1.0, features=m1)
     with pytest.raises(ValueError, match="rng: M1\\+M2 draws z1"):

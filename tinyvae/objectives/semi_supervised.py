@@ -36,6 +36,11 @@ with common random numbers.
 With ``features``, a trained VAE (M1), the objective is M1+M2's (section
 3.1.3): every batch is replaced by z1 ~ q(z1|x) of M1, drawn afresh, and
 M2 (with a Gaussian likelihood) models z1. M1 is not trained further.
+``feature_units`` keeps only some units of z1: the authors' code keeps the
+active ones, whose posterior mean varies over the data (``tv.active_units``).
+An inactive unit is N(0, 1) noise under q(z1|x) for every image, noise that
+M2 would model and its classifier learn to ignore, and 0 at its mean, which
+is what the classifier sees at test time.
 """
 
 import numpy as np
@@ -75,6 +80,34 @@ def paper_alpha(n_train, n_labelled):
     return 0.1 * n_train / n_labelled
 
 
+def check_feature_units(units, features, x_dim):
+    """The units of M1's z1 that M2 models, as sorted indices (None: all of them)."""
+    z_dim = getattr(features, "z_dim", None)
+    if features is not None and z_dim is None:
+        raise ValueError(f"features: expected a trained VAE (M1), got {features!r}")
+    if units is None:
+        if features is not None and z_dim != x_dim:
+            raise ValueError(
+                f"features: expected a trained VAE with z_dim={x_dim} (M2's x_dim), got "
+                f"{features!r}; or pass feature_units, the {x_dim} units of z1 to keep"
+            )
+        return None
+    if features is None:
+        raise ValueError("feature_units: only for M1+M2; pass features= (M1) as well")
+    kept = np.asarray(units)
+    if kept.ndim != 1 or kept.dtype.kind not in "iu" or len(kept) != x_dim:
+        raise ValueError(
+            f"feature_units: expected {x_dim} integer indices (M2's x_dim) of units of "
+            f"z1, got {kept.dtype} of shape {kept.shape}"
+        )
+    if kept.min() < 0 or kept.max() >= z_dim or len(np.unique(kept)) != len(kept):
+        raise ValueError(
+            f"feature_units: expected distinct indices in 0..{z_dim - 1} (M1's z_dim is "
+            f"{z_dim}), got {kept.tolist()}"
+        )
+    return np.sort(kept)
+
+
 class SemiSupervised(Objective):
     """M2's objective for batches mixing labelled and unlabelled rows (label -1).
 
@@ -83,7 +116,8 @@ class SemiSupervised(Objective):
     unlabelled rows' (see ``paper_labelled_weight``); ``n_samples`` is the number
     of z samples per row;
     ``features`` a trained VAE whose q(z1|x) turns images into M2's data
-    (M1+M2). In ``tinyvae.fit`` every batch of unlabelled rows also holds
+    (M1+M2), and ``feature_units`` the indices of the units of z1 that M2
+    models (all by default). In ``tinyvae.fit`` every batch of unlabelled rows also holds
     ``labelled_batch_size`` labelled ones (``batches``).
     """
 
@@ -98,16 +132,13 @@ class SemiSupervised(Objective):
         features=None,
         labelled_batch_size=100,
         labelled_weight=1.0,
+        feature_units=None,
     ):
         super().__init__(model, n_samples)
         self.alpha = check_float(alpha, "alpha", 0)
         self.labelled_weight = check_float(labelled_weight, "labelled_weight", 0)
         self.labelled_batch_size = check_int(labelled_batch_size, "labelled_batch_size")
-        if features is not None and getattr(features, "z_dim", None) != model.x_dim:
-            raise ValueError(
-                f"features: expected a trained VAE with z_dim={model.x_dim} (M2's x_dim), "
-                f"got {features!r}"
-            )
+        self.feature_units = check_feature_units(feature_units, features, model.x_dim)
         self.features = features
         self.log_q_y = CategoricalLogDensity()  # log q(y|x) of the labelled rows
         self.expectation = CategoricalExpectation()  # sum_y q(y|x) (-L(x, y))
@@ -116,6 +147,8 @@ class SemiSupervised(Objective):
 
     def __repr__(self):
         m1 = ", features=M1" if self.features is not None else ""
+        if self.feature_units is not None:
+            m1 += f" ({len(self.feature_units)} of its {self.features.z_dim} units)"
         w = f", labelled_weight={self.labelled_weight!r}" if self.labelled_weight != 1 else ""
         return f"SemiSupervised(alpha={self.alpha!r}{w}, n_samples={self.n_samples}{m1})"
 
@@ -123,6 +156,8 @@ class SemiSupervised(Objective):
         settings = {**super().settings(), "alpha": self.alpha}
         if self.labelled_weight != 1.0:  # so a checkpoint of the default resumes as before
             settings["labelled_weight"] = self.labelled_weight
+        if self.feature_units is not None:
+            settings["feature_units"] = self.feature_units.tolist()
         return settings
 
     # -- checking what comes in ---------------------------------------------------------
@@ -182,6 +217,12 @@ class SemiSupervised(Objective):
             return x
         eps1 = sample_eps(rng, (len(x), self.features.z_dim), self.model.dtype)
         z1, _ = self.features.posterior.sample(x, eps1)
+        return self._kept(z1)
+
+    def _kept(self, z1):
+        """The units of z1 that M2 models, in M2's dtype."""
+        if self.feature_units is not None:
+            z1 = z1[:, self.feature_units]
         return z1.astype(self.model.dtype, copy=False)
 
     def _check_rng_for_features(self, rng):
@@ -311,7 +352,7 @@ class SemiSupervised(Objective):
         """argmax_y q(y|x); for M1+M2, q(y|z1) at the mean of q(z1|x)."""
         x = self.check_data(x)
         if self.features is not None:
-            x = self.features.posterior.mean(x).astype(self.model.dtype, copy=False)
+            x = self._kept(self.features.posterior.mean(x))
         return self.model.classifier.predict(x)
 
     def error(self, x, labels, batch_size=2000):
