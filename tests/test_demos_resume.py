@@ -130,3 +130,46 @@ def test_deeper_models_warm_up_resumes_with_its_beta(monkeypatch, tmp_path):
     assert again["test_loss"] == pytest.approx(once["test_loss"])
     with pytest.raises(SystemExit):  # the checkpoint was trained with warm-up
         deeper_models.main([*argv[:-3], *stopped, "--epochs", "3", "--resume"])
+
+
+def test_deeper_models_free_bits_resumes_and_refuses_the_elbo(monkeypatch, tmp_path):
+    """Free bits trains both models it applies to; a resumed run must ask for the same lambda."""
+    random_mnist(monkeypatch, deeper_models, 200, 50)
+    argv = ["--models", "diagonal", "two-layer", "--k-eval", "4", "--test-subset", "10"]
+    argv += ["--free-bits", "3", "--no-progress", "--out", str(tmp_path / "fb")]
+    deeper_models.main([*argv, "--epochs", "1"])
+    results = deeper_models.main([*argv, "--epochs", "2", "--resume"])
+    assert results["runs"]["two-layer-seed1"]["history"]["epoch"] == [1, 2]
+    assert "the free-bits objective with lambda = 3.0" in (tmp_path / "fb" / "table.md").read_text()
+    for other in (argv[:-4], [*argv[:-4], "--free-bits", "5"]):  # the ELBO, another lambda
+        with pytest.raises(SystemExit):
+            deeper_models.main([*other, "--out", str(tmp_path / "fb"), "--epochs", "3", "--resume"])
+
+
+def test_semi_supervised_m1_plus_m2_models_all_units_or_refuses_when_none_is_active(
+    monkeypatch, tmp_path, capsys
+):
+    """On random images a short M1 has no active unit: --m1-units all runs M2 on all 50,
+    active stops with a clear message."""
+    data = random_mnist(monkeypatch, semi_supervised, 300, 50)
+    monkeypatch.setattr(semi_supervised, "split_mnist", lambda mnist: (data, None))
+    argv = ["--models", "m1", "m1m2", "--labels", "100", "--batch-size", "50", "--out"]
+    argv += [str(tmp_path), "--labelled-batch-size", "20", "--no-progress", "--m1m2-epochs", "1"]
+    results = semi_supervised.main([*argv, "--m1-epochs", "2", "--m1-units", "all"])
+    assert results["m1_units"] == list(range(50))
+    saved = semi_supervised.read_checkpoint(str(tmp_path / "m1m2-100.npz"))[1]
+    assert saved["model_config"]["x_dim"] == 50
+    with pytest.raises(SystemExit):
+        semi_supervised.main(["--models", "m1m2", *argv[3:], "--m1-units", "active", "--overwrite"])
+    assert "--m1-units active: M1 has no active unit" in capsys.readouterr().err
+    assert semi_supervised.read_checkpoint(str(tmp_path / "m1m2-100.npz"))[1] == saved  # kept
+
+
+def test_the_active_units_of_m1_are_those_whose_mean_varies():
+    rng = np.random.default_rng(0)
+    m1 = semi_supervised.tv.VAE(784, hidden=(4,), z_dim=5, rng=rng)
+    m1.encoder.layers[2].params["W"][:, [0, 2, 4]] = 0.0  # mu_0, mu_2, mu_4: constant
+    m1.encoder.layers[2].params["W"][:, [1, 3]] *= 50.0  # mu_1 and mu_3 vary widely
+    x = (rng.uniform(size=(200, 784)) < 0.5).astype(np.float32)
+    assert semi_supervised.kept_units(m1, x, "active").tolist() == [1, 3]
+    assert semi_supervised.kept_units(m1, x, "all").tolist() == [0, 1, 2, 3, 4]

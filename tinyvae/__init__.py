@@ -72,6 +72,7 @@ from .objectives import (
     MAP,
     SGVB_A,
     SGVB_B,
+    FreeBits,
     Objective,
     ScoreFunction,
     SemiSupervised,

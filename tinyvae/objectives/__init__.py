@@ -1,13 +1,14 @@
 """Part IV: how a model is trained -- the bounds, their estimators and gradients.
 
 Read objective.py (the contract), then sgvb.py (AEVB's estimators A and B),
-iwae.py, warm_up.py, score_function.py, wake_sleep.py and weight_prior.py; semi_supervised.py
-is M2's objective (thesis chapter 3); dropout_kl.py and
+iwae.py, warm_up.py, free_bits.py, score_function.py, wake_sleep.py and
+weight_prior.py; semi_supervised.py is M2's objective (thesis chapter 3); dropout_kl.py and
 variational_dropout.py are variational dropout's (thesis chapter 6).
 """
 
 from ..validation import check_bool, check_choice
 from .dropout_kl import DropoutKL
+from .free_bits import FreeBits
 from .iwae import IWAE
 from .objective import Objective
 from .score_function import ScoreFunction
@@ -77,6 +78,7 @@ def make_objective(model, estimator, n_samples=1, baseline=False):
 __all__ = [
     "DropoutKL",
     "ESTIMATORS",
+    "FreeBits",
     "IWAE",
     "MAP",
     "SGVB_A",
