@@ -98,7 +98,7 @@ def parse_args(argv=None):
         default=None,
         metavar="LAMBDA",
         help="train on the free-bits objective instead: each stochastic layer's KL counts as "
-        "at least LAMBDA nats, on average over the batch (Kingma et al. 2016, eq. 15); for the "
+        "at least LAMBDA nats, on average over the batch (Kingma et al. 2016); for the "
         "diagonal and two-layer models (the IAF ones have no closed-form KL); default: the ELBO",
     )
     parser.add_argument(

@@ -1,4 +1,4 @@
-"""tinyvae.objectives.free_bits: the ELBO with free bits per layer (Kingma et al. 2016, eq. 15)."""
+"""tinyvae.objectives.free_bits: the ELBO with free bits per layer (Kingma et al. 2016)."""
 
 import numpy as np
 import pytest

@@ -1,6 +1,6 @@
-"""The ELBO with free bits (Kingma et al. 2016, eq. 15), per stochastic layer.
+"""The ELBO with free bits per stochastic layer (Kingma et al. 2016, "free bits").
 
-Kingma, Salimans, Jozefowicz, Chen, Sutskever & Welling (2016), "Improving
+Kingma, Salimans, Jozefowicz, Chen, Sutskever & Welling (2016), "Improved
 variational inference with inverse autoregressive flow", split the latent
 variables into groups z_j and train on
 
