@@ -294,6 +294,13 @@ def test_bad_objective_arguments_are_refused():
     ]:
         with pytest.raises(ValueError, match=message):
             tv.SemiSupervised(model, 1.0, features=wide, feature_units=units)
+    with pytest.raises(
+        ValueError, match=r"feature_units: expected 3 integer .* got \[\[0\], \[1, 2\]\]"
+    ):
+        tv.SemiSupervised(model, 1.0, features=wide, feature_units=[[0], [1, 2]])  # ragged
+    narrow = tv.VAE(6, hidden=(4,), z_dim=2, rng=rng, dtype=np.float64)
+    with pytest.raises(ValueError, match=r"z_dim=3 \(M2's x_dim\), got VAE\([^;]*$"):
+        tv.SemiSupervised(model, 1.0, features=narrow)  # no hint to keep 3 of its 2 units
     with pytest.raises(ValueError, match="feature_units: only for M1\\+M2"):
         tv.SemiSupervised(model, 1.0, feature_units=[0, 1, 2])
     with pytest.raises(ValueError, match="features: expected a trained VAE \\(M1\\)"):

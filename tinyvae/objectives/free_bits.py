@@ -10,7 +10,7 @@ where KL_j is group j's part of the KL from q(z|x) to p(z) and mean_b is
 over the batch. A group that carries fewer than lambda nats, on average over
 the batch, pays lambda whatever it carries: nothing pulls it onto the
 prior, so it is free to start carrying information. Above lambda it pays
-its KL, as in the ELBO. With lambda = 0 the objective is the ELBO.
+its KL, as in the ELBO.
 
 Here the groups are the stochastic layers. In ``tinyvae.HierarchicalVAE``,
 whose top layer tends to collapse onto the prior (Burda et al. 2016,
@@ -22,6 +22,12 @@ Sønderby et al. 2016), each layer's KL is estimated as estimator B_top does
 
 A model with one layer and a closed-form KL (the diagonal ``tinyvae.VAE``)
 has one group, KL(q(z|x) || N(0, I)) as in estimator B.
+
+KL_1 is a sampled estimate, and so is its batch mean: on a small batch it
+can fall below lambda, or even below 0, where the layer's true KL does not.
+With lambda = 0 the objective is the ELBO wherever both batch means are
+positive. The decision is the batch's, so a per-example value of ``bound``
+means something only within the chunk it was computed in.
 
 The objective is not a bound on log p(x); ``evaluate`` reports the ELBO,
 as for every objective, so that runs compare.
@@ -48,7 +54,15 @@ class FreeBits(Objective):
 
     def __init__(self, model, free_nats, n_samples=1):
         super().__init__(model, n_samples)
-        self.free_nats = check_float(free_nats, "free_nats", 0)
+        self.free_nats = free_nats
+
+    @property
+    def free_nats(self):
+        return self._free_nats
+
+    @free_nats.setter
+    def free_nats(self, value):
+        self._free_nats = check_float(value, "free_nats", 0)
 
     def __repr__(self):
         return f"FreeBits(free_nats={self.free_nats!r}, n_samples={self.n_samples})"
@@ -87,7 +101,8 @@ class FreeBits(Objective):
         _, dz = model.likelihood.backward(dterm)
         if len(free) == 2:
             dkl1, dkl2 = (np.zeros_like(dterm) if f else -dterm for f in free)
-            dz += model.prior.backward(-dkl1)  # KL_1 = log q1 - log p(z1|z2)
-            model.posterior.backward_top_kl(dz, dkl1, dkl2)
+            # KL_1 = log q(z1|x) - log p(z1|z2): d/dlog q = dkl1, d/dlog p = -dkl1
+            dz += model.prior.backward(-dkl1)
+            model.posterior.backward_top_kl(dz, dkl1, dkl2)  # (dz, dlog_q1, dkl2)
         else:  # the closed-form KL is one per example, shared by the L samples
             model.posterior.backward_kl(dz, np.zeros_like(dbound) if free[0] else -dbound)

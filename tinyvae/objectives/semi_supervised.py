@@ -87,19 +87,24 @@ def check_feature_units(units, features, x_dim):
         raise ValueError(f"features: expected a trained VAE (M1), got {features!r}")
     if units is None:
         if features is not None and z_dim != x_dim:
+            hint = f"; or pass feature_units, the {x_dim} units of z1 to keep"
             raise ValueError(
                 f"features: expected a trained VAE with z_dim={x_dim} (M2's x_dim), got "
-                f"{features!r}; or pass feature_units, the {x_dim} units of z1 to keep"
+                f"{features!r}{hint if z_dim > x_dim else ''}"
             )
         return None
     if features is None:
         raise ValueError("feature_units: only for M1+M2; pass features= (M1) as well")
-    kept = np.asarray(units)
+    expected = (
+        f"feature_units: expected {x_dim} integer indices (M2's x_dim) of units of z1, such "
+        "as np.flatnonzero(variances > 0.01) for tv.active_units's variances"
+    )
+    try:
+        kept = np.asarray(units)
+    except ValueError:  # a ragged list
+        raise ValueError(f"{expected}, got {units!r}") from None
     if kept.ndim != 1 or kept.dtype.kind not in "iu" or len(kept) != x_dim:
-        raise ValueError(
-            f"feature_units: expected {x_dim} integer indices (M2's x_dim) of units of "
-            f"z1, got {kept.dtype} of shape {kept.shape}"
-        )
+        raise ValueError(f"{expected}, got {kept.dtype} of shape {kept.shape}")
     if kept.min() < 0 or kept.max() >= z_dim or len(np.unique(kept)) != len(kept):
         raise ValueError(
             f"feature_units: expected distinct indices in 0..{z_dim - 1} (M1's z_dim is "
