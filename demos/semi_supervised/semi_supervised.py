@@ -16,8 +16,8 @@ The stages, each saved in the output folder so that --resume continues it:
            uses a transductive SVM here; this is a plainer classifier)
   M2       the generative semi-supervised model on the images (1 x 500 units by
            default, z = 50)
-  M1+M2    M2 on z1 ~ q(z1|x) of M1, redrawn every batch, with a Gaussian p(z1|y, z2);
-           only M1's active units of z1 (--m1-units)
+  M1+M2    M2 on z1 ~ q(z1|x) of M1, redrawn every batch, with a Gaussian p(z1|y, z2)
+           (all 50 units of z1, or M1's active ones: --m1-units)
   styles   an M2 with z of 2 dimensions, for Figure 1(a)
 
 Writes into the output folder (printed at the start):
@@ -91,11 +91,11 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--m1-units",
-        choices=("active", "all"),
-        default="active",
-        help="the units of M1's z1 that M1+M2 models: active, those whose posterior mean "
-        "varies over the training images with a standard deviation above 0.1 (as the "
-        "authors' code), or all 50",
+        choices=("all", "active"),
+        default="all",
+        help="the units of M1's z1 that M1+M2 models: all 50, or active, those whose "
+        "posterior mean varies over the training images with a standard deviation above 0.1 "
+        "(as the authors' code; 0.4 points worse after 150 passes here)",
     )
     parser.add_argument(
         "--hidden",
