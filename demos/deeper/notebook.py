@@ -361,8 +361,12 @@ except TypeError as error:
 # Trained, such a model can let its units collapse onto the prior early on;
 # `tv.WarmUp(two, warmup_steps)` is estimator A with the KL part,
 # $\log p(\mathbf{z}) - \log q(\mathbf{z}|\mathbf{x})$, weighted by a $\beta$ that rises
-# from 0 to 1 (Sønderby et al. 2016). The chapter page measures what it does
-# over 50 epochs.
+# from 0 to 1 (Sønderby et al. 2016). `tv.FreeBits(two, free_nats)` is
+# Kingma et al.'s (2016) free bits instead: each layer's KL counts as at least
+# `free_nats` on average over the batch, so nothing pulls a layer below that
+# onto the prior. The chapter page measures both over 100 epochs: warm-up
+# leaves $\mathbf{z}_2$ unused, and free bits bring it to life and put two
+# layers ahead of one.
 #
 # ## 5. IAF against the diagonal posterior, on synthetic digits
 #
