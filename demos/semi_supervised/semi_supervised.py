@@ -541,7 +541,8 @@ def write_table(path, args, runs):
         f"seed {args.seed}; Adam lr {args.lr}; batches of {args.batch_size} unlabelled + "
         f"{args.labelled_batch_size} labelled images; alpha = {args.alpha_scale} N / N_labelled "
         f"per labelled example; labelled rows' weight {args.labelled_weight}; M2's networks "
-        f"{args.hidden} units; M1+M2 on M1's {args.m1_units} units of z1; the paper ran "
+        f"{args.hidden} units; M1+M2 on {'all' if args.m1_units == 'all' else 'the active'} "
+        "units of M1's z1; the paper ran "
         "3000 passes"
         + ("; --quick: 10,000 training images" if args.quick else "")
         + "".join(
