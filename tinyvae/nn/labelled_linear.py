@@ -79,8 +79,8 @@ class LabelledLinear(Module):
         # example or for a narrow x (M1+M2's 50-d codes); S wins for M2's images.
         B, D, R = len(x), x.shape[1], len(rows)
         if B * (R + D) < D * R:
-            reads = np.zeros((len(x), len(rows)), dtype=dh.dtype)  # S
-            reads[rows, np.arange(len(rows))] = 1
+            reads = np.zeros((B, R), dtype=dh.dtype)  # S
+            reads[rows, np.arange(R)] = 1
             self.grads["W"][: self.x_dim] += x.T @ (reads @ dh)
         else:
             self.grads["W"][: self.x_dim] += x[rows].T @ dh
